@@ -1,0 +1,104 @@
+//! The one place where libfaust's failures become Rust errors.
+
+use serde::{Deserialize, Serialize};
+
+/// A failure of libfaust or of faustperf's use of it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FaustError {
+    /// libfaust could not be loaded.
+    #[error(
+        "{0}.\nInstall libfaust (Debian/Ubuntu: `apt-get install faust`, which brings libfaust2) \
+         or set FAUST_LIB to the path of libfaust.so"
+    )]
+    Missing(String),
+    /// The Faust compiler rejected the program or the options.
+    #[error("{}", compile_message(file, line, message))]
+    Compile {
+        /// Faust's message, without the file and line prefix.
+        message: String,
+        /// The file Faust names, when it names one.
+        file: Option<String>,
+        /// The 1-based line Faust names, when it names one.
+        line: Option<u32>,
+    },
+    /// Something faustperf passes to libfaust is not representable in C (e.g. a NUL byte).
+    #[error("{0}")]
+    InvalidInput(String),
+    /// libfaust returned no instance for a factory.
+    #[error("libfaust could not create an instance of the compiled DSP")]
+    Instance,
+    /// `-fm` needs Faust's fast math functions in the process, and this one lacks them.
+    #[error(
+        "-fm needs Faust's fast_* math functions exported by the process that runs the code; \
+         this process lacks them (run it isolated: the faustperf worker exports them)"
+    )]
+    FastMathUnavailable,
+}
+
+fn compile_message(file: &Option<String>, line: &Option<u32>, message: &str) -> String {
+    match (file, line) {
+        (Some(file), Some(line)) => format!("{file}:{line}: {message}"),
+        (Some(file), None) => format!("{file}: {message}"),
+        _ => message.to_string(),
+    }
+}
+
+impl FaustError {
+    /// Builds a compile error from the text libfaust wrote in `error_msg`, e.g.
+    /// `my.dsp : 3 : ERROR : undefined symbol : foo` → file `my.dsp`, line 3, message
+    /// `undefined symbol : foo`. Text without that shape is kept whole.
+    pub fn from_compiler_text(text: &str) -> FaustError {
+        let text = text.trim();
+        if text.is_empty() {
+            return FaustError::Compile {
+                message: "the Faust compiler failed without a message".into(),
+                file: None,
+                line: None,
+            };
+        }
+        let parts: Vec<&str> = text.splitn(4, " : ").collect();
+        if let [file, line, "ERROR", message] = parts.as_slice() {
+            if let Ok(line) = line.trim().parse::<u32>() {
+                return FaustError::Compile {
+                    message: message.trim().to_string(),
+                    file: Some(file.trim().to_string()),
+                    line: Some(line),
+                };
+            }
+        }
+        let message = text.strip_prefix("ERROR : ").unwrap_or(text);
+        FaustError::Compile {
+            message: message.to_string(),
+            file: None,
+            line: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_file_and_line() {
+        let e = FaustError::from_compiler_text("x : 1 : ERROR : undefined symbol : foo\n");
+        assert_eq!(
+            e,
+            FaustError::Compile {
+                message: "undefined symbol : foo".into(),
+                file: Some("x".into()),
+                line: Some(1)
+            }
+        );
+        assert_eq!(e.to_string(), "x:1: undefined symbol : foo");
+    }
+
+    #[test]
+    fn keeps_messages_without_location() {
+        let e = FaustError::from_compiler_text("ERROR : OpenMP not supported for LLVM");
+        assert_eq!(e.to_string(), "OpenMP not supported for LLVM");
+        let e = FaustError::from_compiler_text("");
+        assert!(e.to_string().contains("without a message"));
+    }
+}

@@ -1,0 +1,205 @@
+//! Compiled DSP factories.
+
+use super::strings::{take_string_array, FaustString};
+use super::{compiler_lock, fast_math_available, FaustError, Instance, LibFaust};
+use serde::{Deserialize, Serialize};
+use std::ffi::{c_char, CString};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Where the Faust code comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DspSource {
+    /// Code in memory; `name` names it in error messages.
+    Code { name: String, code: String },
+    /// A `.dsp` file; its `import`s resolve next to it.
+    File { path: PathBuf },
+}
+
+/// The sample type of compiled code: `f32`, or `f64` with `-double`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    Single,
+    Double,
+}
+
+impl Precision {
+    /// The precision the given compiler options select.
+    pub fn of_options(options: &[String]) -> Precision {
+        if options.iter().any(|o| o == "-double") {
+            Precision::Double
+        } else {
+            Precision::Single
+        }
+    }
+
+    /// Bytes per sample.
+    pub fn sample_bytes(self) -> usize {
+        match self {
+            Precision::Single => 4,
+            Precision::Double => 8,
+        }
+    }
+}
+
+/// Owns an `llvm_dsp_factory*`; deleted when the last [`Factory`] or [`Instance`] using it drops.
+pub(crate) struct FactoryHandle {
+    pub(crate) lib: &'static LibFaust,
+    pub(crate) ptr: *mut faust_ffi::LlvmDspFactory,
+    pub(crate) precision: Precision,
+}
+
+// SAFETY: a factory is a heap object that libfaust does not tie to the creating thread; every
+// call on it that touches libfaust's global state (delete, instance creation, code export) takes
+// the process-wide compiler lock.
+unsafe impl Send for FactoryHandle {}
+// SAFETY: as for Send: shared use only reads through calls that take the compiler lock.
+unsafe impl Sync for FactoryHandle {}
+
+impl Drop for FactoryHandle {
+    fn drop(&mut self) {
+        let _guard = compiler_lock();
+        // SAFETY: `ptr` came from a successful create call and is deleted exactly once, here,
+        // after every instance (which holds an Arc to this handle) is gone.
+        unsafe { (self.lib.api.delete_factory)(self.ptr) };
+    }
+}
+
+/// A compiled DSP: JIT-compiled code from which instances are made.
+#[derive(Clone)]
+pub struct Factory {
+    pub(crate) handle: Arc<FactoryHandle>,
+}
+
+impl Factory {
+    /// Compiles `source` with the compiler `options` (already validated by the caller) for the
+    /// host CPU at LLVM's highest optimisation level.
+    pub fn compile(source: &DspSource, options: &[String]) -> Result<Factory, FaustError> {
+        let lib = LibFaust::get()?;
+        if options.iter().any(|o| o == "-fm") && !fast_math_available() {
+            return Err(FaustError::FastMathUnavailable);
+        }
+        let mut args: Vec<String> = options.to_vec();
+        if let DspSource::File { path } = source {
+            // libfaust resolves imports from the process's directory; the faust command line
+            // resolves them next to the file, as a user expects.
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                args.push("-I".into());
+                args.push(dir.to_string_lossy().into_owned());
+            }
+        }
+        let c_args = args
+            .iter()
+            .map(|a| c_string(a, "a compiler option"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let argv: Vec<*const c_char> = c_args.iter().map(|a| a.as_ptr()).collect();
+        let target = CString::default();
+        let mut error = vec![0 as c_char; faust_ffi::ERROR_MSG_LEN];
+        let ptr = match source {
+            DspSource::Code { name, code } => {
+                let name = c_string(name, "the DSP name")?;
+                let code = c_string(code, "the Faust code")?;
+                let _guard = compiler_lock();
+                // SAFETY: every pointer is a live NUL-terminated string, argv has argc entries,
+                // error has the 4096 bytes the API asks for; the compiler lock is held.
+                unsafe {
+                    (lib.api.create_factory_from_string)(
+                        name.as_ptr(),
+                        code.as_ptr(),
+                        argv.len() as i32,
+                        argv.as_ptr(),
+                        target.as_ptr(),
+                        error.as_mut_ptr(),
+                        -1,
+                    )
+                }
+            }
+            DspSource::File { path } => {
+                let file = c_string(&path.to_string_lossy(), "the file path")?;
+                let _guard = compiler_lock();
+                // SAFETY: as above.
+                unsafe {
+                    (lib.api.create_factory_from_file)(
+                        file.as_ptr(),
+                        argv.len() as i32,
+                        argv.as_ptr(),
+                        target.as_ptr(),
+                        error.as_mut_ptr(),
+                        -1,
+                    )
+                }
+            }
+        };
+        if ptr.is_null() {
+            return Err(FaustError::from_compiler_text(&error_text(&error)));
+        }
+        Ok(Factory {
+            handle: Arc::new(FactoryHandle {
+                lib,
+                ptr,
+                precision: Precision::of_options(options),
+            }),
+        })
+    }
+
+    /// The sample type of this factory's `compute()`.
+    pub fn precision(&self) -> Precision {
+        self.handle.precision
+    }
+
+    /// The compiler's normalised option string (it drops `-fm` and `-ct`).
+    pub fn compile_options(&self) -> String {
+        self.string_call(self.handle.lib.api.get_compile_options)
+    }
+
+    /// The SHA-1 key libfaust gives this code and these options.
+    pub fn sha_key(&self) -> String {
+        self.string_call(self.handle.lib.api.get_sha_key)
+    }
+
+    /// The compiler's warnings for this program.
+    pub fn warnings(&self) -> Vec<String> {
+        let api = &self.handle.lib.api;
+        let _guard = compiler_lock();
+        // SAFETY: the factory is live; the returned array is ours to free (llvm-dsp-c.h).
+        unsafe { take_string_array(api, (api.get_warning_messages)(self.handle.ptr)) }
+    }
+
+    /// The LLVM IR of the compiled code, as text.
+    pub fn llvm_ir(&self) -> String {
+        self.string_call(self.handle.lib.api.write_factory_to_ir)
+    }
+
+    fn string_call(
+        &self,
+        f: unsafe extern "C" fn(*mut faust_ffi::LlvmDspFactory) -> *mut c_char,
+    ) -> String {
+        let api = &self.handle.lib.api;
+        let _guard = compiler_lock();
+        // SAFETY: `f` is one of the factory getters that return a string the caller frees with
+        // freeCMemory; the factory is live.
+        unsafe { FaustString::take(api, f(self.handle.ptr)) }
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    }
+
+    /// Creates an instance initialised at `sample_rate`.
+    pub fn instance(&self, sample_rate: u32) -> Result<Instance, FaustError> {
+        Instance::new(self.handle.clone(), sample_rate)
+    }
+}
+
+fn c_string(text: &str, what: &str) -> Result<CString, FaustError> {
+    CString::new(text).map_err(|_| FaustError::InvalidInput(format!("{what} contains a NUL byte")))
+}
+
+fn error_text(buffer: &[c_char]) -> String {
+    let bytes: Vec<u8> = buffer
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}

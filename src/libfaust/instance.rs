@@ -1,0 +1,305 @@
+//! DSP instances, their audio buffers, and `compute()`.
+
+use super::factory::FactoryHandle;
+use super::ui::{self, Collector, Control, Zone};
+use super::{compiler_lock, FaustError, Precision};
+use std::ffi::c_void;
+use std::sync::Arc;
+
+/// Owns an `llvm_dsp*`; keeps its factory alive; deleted on drop.
+pub struct Instance {
+    factory: Arc<FactoryHandle>,
+    ptr: *mut faust_ffi::LlvmDsp,
+    inputs: usize,
+    outputs: usize,
+    memory_bytes: Option<u64>,
+    controls: Vec<Control>,
+}
+
+// SAFETY: an instance is a heap object of generated code with no tie to the creating thread; it
+// is used from one thread at a time (`compute` takes `&mut self`), and its control zones point
+// into the instance itself. Not Sync: two threads must not compute on one instance.
+unsafe impl Send for Instance {}
+
+impl Instance {
+    pub(crate) fn new(factory: Arc<FactoryHandle>, sample_rate: u32) -> Result<Self, FaustError> {
+        let api = &factory.lib.api;
+        let before = heap_in_use();
+        let ptr = {
+            let _guard = compiler_lock();
+            // SAFETY: the factory is live (we hold an Arc to it); the compiler lock is held.
+            unsafe { (api.create_instance)(factory.ptr) }
+        };
+        if ptr.is_null() {
+            return Err(FaustError::Instance);
+        }
+        let sample_rate = i32::try_from(sample_rate).map_err(|_| {
+            FaustError::InvalidInput(format!("sample rate {sample_rate} is too large"))
+        })?;
+        // SAFETY: `ptr` is a live instance.
+        unsafe { (api.init_instance)(ptr, sample_rate) };
+        let memory_bytes = match (before, heap_in_use()) {
+            (Some(b), Some(a)) => Some(a.saturating_sub(b)),
+            _ => None,
+        };
+        // SAFETY: `ptr` is a live instance.
+        let (inputs, outputs) = unsafe { ((api.get_num_inputs)(ptr), (api.get_num_outputs)(ptr)) };
+        let mut collector = Collector::default();
+        // SAFETY: the glue matches the instance's FAUSTFLOAT (its factory's precision) and the
+        // collector outlives the call.
+        unsafe {
+            match factory.precision {
+                Precision::Single => {
+                    let mut glue = ui::glue::<f32>(&mut collector);
+                    (api.build_user_interface)(
+                        ptr,
+                        (&mut glue as *mut faust_ffi::UiGlue<f32>).cast(),
+                    )
+                }
+                Precision::Double => {
+                    let mut glue = ui::glue::<f64>(&mut collector);
+                    (api.build_user_interface)(
+                        ptr,
+                        (&mut glue as *mut faust_ffi::UiGlue<f64>).cast(),
+                    )
+                }
+            }
+        }
+        Ok(Instance {
+            factory,
+            ptr,
+            inputs: inputs.max(0) as usize,
+            outputs: outputs.max(0) as usize,
+            memory_bytes,
+            controls: collector.controls,
+        })
+    }
+
+    /// Number of input channels.
+    pub fn inputs(&self) -> usize {
+        self.inputs
+    }
+
+    /// Number of output channels.
+    pub fn outputs(&self) -> usize {
+        self.outputs
+    }
+
+    /// The sample type of `compute()`.
+    pub fn precision(&self) -> Precision {
+        self.factory.precision
+    }
+
+    /// Heap bytes that creating and initialising this instance took (glibc's `mallinfo2`
+    /// before and after, including large blocks served by mmap); `None` where not measurable.
+    pub fn memory_bytes(&self) -> Option<u64> {
+        self.memory_bytes
+    }
+
+    /// The input controls (buttons, check buttons, sliders, numeric entries).
+    pub fn controls(&self) -> &[Control] {
+        &self.controls
+    }
+
+    /// Sets control `index` to `value` (clamped to its range); out-of-range indices are ignored.
+    pub fn set_control(&mut self, index: usize, value: f64) {
+        let Some(control) = self.controls.get(index) else {
+            return;
+        };
+        let value = value.clamp(control.min.min(control.max), control.max.max(control.min));
+        // SAFETY: the zone points into this live instance and was given by libfaust for this
+        // control, with the instance's sample type; we hold `&mut self`.
+        unsafe {
+            match control.zone {
+                Zone::Single(p) => *p = value as f32,
+                Zone::Double(p) => *p = value,
+            }
+        }
+    }
+
+    /// Prepares `buffers` for `compute()` on this instance, checking that they match its channel
+    /// counts and sample type.
+    pub fn bind<'a>(
+        &'a mut self,
+        buffers: &'a mut AudioBuffers,
+    ) -> Result<BoundInstance<'a>, FaustError> {
+        if buffers.inputs != self.inputs
+            || buffers.outputs != self.outputs
+            || buffers.precision != self.precision()
+        {
+            return Err(FaustError::InvalidInput(format!(
+                "buffers for {} in / {} out ({:?}) do not fit an instance with {} in / {} out ({:?})",
+                buffers.inputs,
+                buffers.outputs,
+                buffers.precision,
+                self.inputs,
+                self.outputs,
+                self.precision()
+            )));
+        }
+        Ok(BoundInstance {
+            instance: self,
+            buffers,
+        })
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` is live and deleted once; the factory outlives it (we hold the Arc).
+        unsafe { (self.factory.lib.api.delete_instance)(self.ptr) };
+    }
+}
+
+/// Heap bytes in use according to glibc (`uordblks` + `hblkhd`).
+fn heap_in_use() -> Option<u64> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 only reads the allocator's counters.
+        let info = unsafe { libc::mallinfo2() };
+        Some((info.uordblks + info.hblkhd) as u64)
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        None
+    }
+}
+
+enum Channel {
+    Single(Vec<f32>),
+    Double(Vec<f64>),
+}
+
+impl Channel {
+    fn new(precision: Precision, len: usize, fill: &mut impl FnMut() -> f64) -> Channel {
+        match precision {
+            Precision::Single => Channel::Single((0..len).map(|_| fill() as f32).collect()),
+            Precision::Double => Channel::Double((0..len).map(|_| fill()).collect()),
+        }
+    }
+
+    fn block_ptr(&mut self, offset: usize) -> *mut c_void {
+        match self {
+            Channel::Single(v) => v[offset..].as_mut_ptr().cast(),
+            Channel::Double(v) => v[offset..].as_mut_ptr().cast(),
+        }
+    }
+
+    fn non_finite(&self) -> usize {
+        match self {
+            Channel::Single(v) => v.iter().filter(|x| !x.is_finite()).count(),
+            Channel::Double(v) => v.iter().filter(|x| !x.is_finite()).count(),
+        }
+    }
+}
+
+/// Input and output channels holding `blocks` consecutive blocks of `frames` samples each, so that
+/// successive `compute()` calls can walk through more memory than the caches hold.
+pub struct AudioBuffers {
+    precision: Precision,
+    inputs: usize,
+    outputs: usize,
+    frames: usize,
+    blocks: usize,
+    /// Owns the input samples, which compute() reads through `input_ptrs`.
+    _input_data: Vec<Channel>,
+    output_data: Vec<Channel>,
+    /// `blocks × inputs` pointers: block `b`'s channel pointers start at `b * inputs`.
+    input_ptrs: Vec<*mut c_void>,
+    output_ptrs: Vec<*mut c_void>,
+}
+
+// SAFETY: the pointers point into the Vecs this struct owns (heap data that moves with it).
+unsafe impl Send for AudioBuffers {}
+
+impl AudioBuffers {
+    /// Buffers for `inputs`/`outputs` channels of `blocks` × `frames` samples; inputs are filled
+    /// from `fill`, channel after channel; outputs start at zero.
+    pub fn new(
+        precision: Precision,
+        inputs: usize,
+        outputs: usize,
+        frames: usize,
+        blocks: usize,
+        mut fill: impl FnMut() -> f64,
+    ) -> AudioBuffers {
+        let blocks = blocks.max(1);
+        let len = frames * blocks;
+        let mut input_data: Vec<Channel> = (0..inputs)
+            .map(|_| Channel::new(precision, len, &mut fill))
+            .collect();
+        let mut output_data: Vec<Channel> = (0..outputs)
+            .map(|_| Channel::new(precision, len, &mut || 0.0))
+            .collect();
+        let pointers = |data: &mut Vec<Channel>| -> Vec<*mut c_void> {
+            let channels = data.len();
+            (0..blocks * channels)
+                .map(|i| data[i % channels].block_ptr((i / channels) * frames))
+                .collect()
+        };
+        let input_ptrs = pointers(&mut input_data);
+        let output_ptrs = pointers(&mut output_data);
+        AudioBuffers {
+            precision,
+            inputs,
+            outputs,
+            frames,
+            blocks,
+            _input_data: input_data,
+            output_data,
+            input_ptrs,
+            output_ptrs,
+        }
+    }
+
+    /// Frames per block.
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+
+    /// Number of blocks the buffers rotate over.
+    pub fn blocks(&self) -> usize {
+        self.blocks
+    }
+
+    /// Total bytes of input and output samples held.
+    pub fn bytes(&self) -> usize {
+        (self.inputs + self.outputs) * self.frames * self.blocks * self.precision.sample_bytes()
+    }
+
+    /// Output samples that are NaN or infinite.
+    pub fn non_finite_outputs(&self) -> usize {
+        self.output_data.iter().map(Channel::non_finite).sum()
+    }
+}
+
+/// An instance with buffers that fit it: ready to `compute()`.
+pub struct BoundInstance<'a> {
+    instance: &'a mut Instance,
+    buffers: &'a mut AudioBuffers,
+}
+
+impl BoundInstance<'_> {
+    /// Runs `compute()` on block `block % blocks` of the buffers.
+    #[inline]
+    pub fn compute(&mut self, block: usize) {
+        let b = block % self.buffers.blocks;
+        let inputs = self.buffers.input_ptrs[b * self.buffers.inputs..].as_mut_ptr();
+        let outputs = self.buffers.output_ptrs[b * self.buffers.outputs..].as_mut_ptr();
+        // SAFETY: `bind` checked that the buffers have the instance's channel counts and sample
+        // type; block `b` of every channel holds `frames` samples; the instance is live and ours.
+        unsafe {
+            (self.instance.factory.lib.api.compute)(
+                self.instance.ptr,
+                self.buffers.frames as i32,
+                inputs,
+                outputs,
+            )
+        }
+    }
+
+    /// The bound instance, e.g. to change controls between blocks.
+    pub fn instance(&mut self) -> &mut Instance {
+        self.instance
+    }
+}

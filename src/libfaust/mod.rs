@@ -1,0 +1,95 @@
+//! Safe wrappers over libfaust's LLVM backend: the loaded library, factories, instances, controls.
+//!
+//! Every call that enters the Faust compiler or its factory table goes through [`compiler_lock`]:
+//! libfaust 2.54.9 corrupts memory when two threads compile at once. `compute()` on distinct
+//! instances needs no lock.
+
+mod error;
+mod factory;
+mod instance;
+mod strings;
+mod ui;
+
+pub use error::FaustError;
+pub use factory::{DspSource, Factory, Precision};
+pub use instance::{AudioBuffers, BoundInstance, Instance};
+pub use ui::{Control, ControlKind};
+
+use std::ffi::CStr;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+/// The loaded libfaust, with facts read once at load.
+pub struct LibFaust {
+    pub(crate) api: faust_ffi::Api,
+    version: String,
+    machine_target: String,
+}
+
+static LIBFAUST: OnceLock<Result<LibFaust, String>> = OnceLock::new();
+static COMPILER: Mutex<()> = Mutex::new(());
+
+/// Serialises every call into the Faust compiler in this process (libfaust is not thread-safe).
+pub(crate) fn compiler_lock() -> MutexGuard<'static, ()> {
+    // A panic while holding the lock leaves libfaust as it was: the lock itself guards no data.
+    COMPILER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl LibFaust {
+    /// The process's libfaust, loaded on first use (`FAUST_LIB`, then the usual library names).
+    pub fn get() -> Result<&'static LibFaust, FaustError> {
+        LIBFAUST
+            .get_or_init(|| {
+                let api = faust_ffi::Api::load().map_err(|e| e.to_string())?;
+                // SAFETY: both functions take no arguments; the version is a static string, the
+                // target a string we own and free with freeCMemory.
+                let (version, machine_target) = unsafe {
+                    let version = CStr::from_ptr((api.get_lib_faust_version)())
+                        .to_string_lossy()
+                        .into_owned();
+                    let target = strings::FaustString::take(&api, (api.get_dsp_machine_target)())
+                        .map(|s| s.to_string())
+                        .unwrap_or_default();
+                    (version, target)
+                };
+                Ok(LibFaust {
+                    api,
+                    version,
+                    machine_target,
+                })
+            })
+            .as_ref()
+            .map_err(|reason| FaustError::Missing(reason.clone()))
+    }
+
+    /// libfaust's version, e.g. `2.54.9`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The LLVM target libfaust compiles for on this machine, e.g. `x86_64-pc-linux-gnu:znver3`.
+    pub fn machine_target(&self) -> &str {
+        &self.machine_target
+    }
+
+    /// Where libfaust was loaded from.
+    pub fn path(&self) -> &std::path::Path {
+        &self.api.path
+    }
+}
+
+/// Whether this process exports Faust's `fast_*` math functions, which code compiled with `-fm`
+/// calls. The `faustperf` binary does (its build links `faust/dsp/fastmath.cpp`); another host
+/// process may not, and the JIT then crashes at instance creation.
+pub fn fast_math_available() -> bool {
+    #[cfg(unix)]
+    {
+        // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only reads the symbol tables.
+        unsafe { !libc::dlsym(libc::RTLD_DEFAULT, c"fast_expf".as_ptr()).is_null() }
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}

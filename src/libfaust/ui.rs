@@ -1,0 +1,213 @@
+//! The DSP's controls, read through libfaust's `UIGlue` callbacks.
+
+use faust_ffi::UiGlue;
+use serde::Serialize;
+use std::ffi::{c_char, c_void, CStr};
+
+/// What kind of widget a control is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlKind {
+    Button,
+    CheckButton,
+    VerticalSlider,
+    HorizontalSlider,
+    NumEntry,
+}
+
+/// One input control of a DSP instance (bargraphs, which the DSP writes, are not listed).
+#[derive(Debug, Clone, Serialize)]
+pub struct Control {
+    /// The labels of the enclosing groups and of the control, joined with `/`.
+    pub path: String,
+    pub kind: ControlKind,
+    pub init: f64,
+    pub min: f64,
+    pub max: f64,
+    pub step: f64,
+    #[serde(skip)]
+    pub(crate) zone: Zone,
+}
+
+/// Where a control's value lives inside the instance.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Zone {
+    Single(*mut f32),
+    Double(*mut f64),
+}
+
+/// A `FAUSTFLOAT`: `f32`, or `f64` in `-double` code.
+pub(crate) trait FaustFloat: Copy + Into<f64> + 'static {
+    fn zone(ptr: *mut Self) -> Zone;
+}
+
+impl FaustFloat for f32 {
+    fn zone(ptr: *mut f32) -> Zone {
+        Zone::Single(ptr)
+    }
+}
+
+impl FaustFloat for f64 {
+    fn zone(ptr: *mut f64) -> Zone {
+        Zone::Double(ptr)
+    }
+}
+
+/// Collects controls while `buildUserInterface` walks the DSP's UI tree.
+#[derive(Default)]
+pub(crate) struct Collector {
+    groups: Vec<String>,
+    pub(crate) controls: Vec<Control>,
+}
+
+impl Collector {
+    fn push(&mut self, label: *const c_char, kind: ControlKind, zone: Zone, range: [f64; 4]) {
+        // Code compiled from a string names its top group `0x00`: not a useful label.
+        let label = label_text(label);
+        let path = self
+            .groups
+            .iter()
+            .map(String::as_str)
+            .chain([label.as_str()])
+            .filter(|g| !g.is_empty() && *g != "0x00")
+            .collect::<Vec<_>>()
+            .join("/");
+        let [init, min, max, step] = range;
+        self.controls.push(Control {
+            path,
+            kind,
+            init,
+            min,
+            max,
+            step,
+            zone,
+        });
+    }
+}
+
+fn label_text(label: *const c_char) -> String {
+    if label.is_null() {
+        return String::new();
+    }
+    // SAFETY: libfaust passes NUL-terminated labels that live for the call.
+    unsafe { CStr::from_ptr(label) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// # Safety (all callbacks below)
+/// libfaust calls them during `buildUserInterface` with `ui` pointing at the `Collector` passed
+/// in the glue, alive and exclusively ours for the call. They do not unwind: a panic in an
+/// `extern "C"` function aborts the process.
+unsafe fn collector<'a>(ui: *mut c_void) -> &'a mut Collector {
+    // SAFETY: see above.
+    unsafe { &mut *ui.cast::<Collector>() }
+}
+
+unsafe extern "C" fn open_box(ui: *mut c_void, label: *const c_char) {
+    // SAFETY: see `collector`.
+    unsafe { collector(ui) }.groups.push(label_text(label));
+}
+
+unsafe extern "C" fn close_box(ui: *mut c_void) {
+    // SAFETY: see `collector`.
+    unsafe { collector(ui) }.groups.pop();
+}
+
+unsafe extern "C" fn add_button<T: FaustFloat>(
+    ui: *mut c_void,
+    label: *const c_char,
+    zone: *mut T,
+) {
+    // SAFETY: see `collector`.
+    let c = unsafe { collector(ui) };
+    c.push(
+        label,
+        ControlKind::Button,
+        T::zone(zone),
+        [0.0, 0.0, 1.0, 1.0],
+    );
+}
+
+unsafe extern "C" fn add_check_button<T: FaustFloat>(
+    ui: *mut c_void,
+    label: *const c_char,
+    zone: *mut T,
+) {
+    // SAFETY: see `collector`.
+    let c = unsafe { collector(ui) };
+    c.push(
+        label,
+        ControlKind::CheckButton,
+        T::zone(zone),
+        [0.0, 0.0, 1.0, 1.0],
+    );
+}
+
+macro_rules! slider_callback {
+    ($name:ident, $kind:expr) => {
+        unsafe extern "C" fn $name<T: FaustFloat>(
+            ui: *mut c_void,
+            label: *const c_char,
+            zone: *mut T,
+            init: T,
+            min: T,
+            max: T,
+            step: T,
+        ) {
+            // SAFETY: see `collector`.
+            let c = unsafe { collector(ui) };
+            let range = [init.into(), min.into(), max.into(), step.into()];
+            c.push(label, $kind, T::zone(zone), range);
+        }
+    };
+}
+
+slider_callback!(add_vertical_slider, ControlKind::VerticalSlider);
+slider_callback!(add_horizontal_slider, ControlKind::HorizontalSlider);
+slider_callback!(add_num_entry, ControlKind::NumEntry);
+
+unsafe extern "C" fn add_bargraph<T: FaustFloat>(
+    _ui: *mut c_void,
+    _label: *const c_char,
+    _zone: *mut T,
+    _min: T,
+    _max: T,
+) {
+}
+
+unsafe extern "C" fn add_soundfile(
+    _ui: *mut c_void,
+    _label: *const c_char,
+    _url: *const c_char,
+    _sf_zone: *mut *mut c_void,
+) {
+}
+
+unsafe extern "C" fn declare<T: FaustFloat>(
+    _ui: *mut c_void,
+    _zone: *mut T,
+    _key: *const c_char,
+    _value: *const c_char,
+) {
+}
+
+/// The glue that fills `collector`, for samples of type `T`.
+pub(crate) fn glue<T: FaustFloat>(collector: &mut Collector) -> UiGlue<T> {
+    UiGlue {
+        ui_interface: (collector as *mut Collector).cast(),
+        open_tab_box: open_box,
+        open_horizontal_box: open_box,
+        open_vertical_box: open_box,
+        close_box,
+        add_button: add_button::<T>,
+        add_check_button: add_check_button::<T>,
+        add_vertical_slider: add_vertical_slider::<T>,
+        add_horizontal_slider: add_horizontal_slider::<T>,
+        add_num_entry: add_num_entry::<T>,
+        add_horizontal_bargraph: add_bargraph::<T>,
+        add_vertical_bargraph: add_bargraph::<T>,
+        add_soundfile,
+        declare: declare::<T>,
+    }
+}

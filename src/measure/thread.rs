@@ -1,0 +1,144 @@
+//! Preparing the measuring thread: core pinning, flush-to-zero, real-time priority.
+
+use serde::{Deserialize, Serialize};
+
+/// What the measuring thread got when it asked for its conditions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadConditions {
+    /// The core the thread was pinned to, or `None` when pinning failed or was not asked for.
+    pub core: Option<usize>,
+    /// Whether denormals were flushed to zero (FTZ and DAZ on x86-64, FZ on aarch64).
+    pub flush_denormals: bool,
+    /// Whether the thread got real-time scheduling (SCHED_FIFO, priority 80).
+    pub realtime_priority: bool,
+    /// The CPU frequency governor of the pinned core, when readable.
+    pub governor: Option<String>,
+}
+
+/// The core the measuring thread uses unless told otherwise: the last one, leaving core 0 to the
+/// rest of the system.
+pub fn default_core() -> Option<usize> {
+    core_affinity::get_core_ids().and_then(|ids| ids.last().map(|c| c.id))
+}
+
+/// Applies the requested conditions to the calling thread and reports what was granted.
+/// The previous floating-point mode is returned to restore after measuring.
+pub fn prepare(
+    core: Option<usize>,
+    flush_denormals: bool,
+    realtime: bool,
+) -> (ThreadConditions, u32) {
+    let pinned = core.filter(|&id| core_affinity::set_for_current(core_affinity::CoreId { id }));
+    let saved = fp_mode();
+    let flushed = flush_denormals && set_flush_to_zero(saved);
+    let realtime_priority = realtime && set_realtime();
+    let governor = pinned.and_then(|id| {
+        std::fs::read_to_string(format!(
+            "/sys/devices/system/cpu/cpu{id}/cpufreq/scaling_governor"
+        ))
+        .ok()
+        .map(|g| g.trim().to_string())
+    });
+    (
+        ThreadConditions {
+            core: pinned,
+            flush_denormals: flushed,
+            realtime_priority,
+            governor,
+        },
+        saved,
+    )
+}
+
+/// Restores the floating-point mode saved by [`prepare`].
+pub fn restore_fp_mode(saved: u32) {
+    write_fp_mode(saved);
+}
+
+#[cfg(target_arch = "x86_64")]
+fn fp_mode() -> u32 {
+    let mut csr: u32 = 0;
+    // SAFETY: stmxcsr stores the SSE control register into the 4 bytes we point to.
+    unsafe { std::arch::asm!("stmxcsr [{}]", in(reg) &mut csr, options(nostack)) };
+    csr
+}
+
+#[cfg(target_arch = "x86_64")]
+fn write_fp_mode(csr: u32) {
+    // SAFETY: ldmxcsr loads a value read by stmxcsr, possibly with the FTZ (bit 15) and DAZ
+    // (bit 6) bits set: both are valid on every x86-64 CPU with SSE2.
+    unsafe { std::arch::asm!("ldmxcsr [{}]", in(reg) &csr, options(nostack)) };
+}
+
+#[cfg(target_arch = "x86_64")]
+fn set_flush_to_zero(saved: u32) -> bool {
+    write_fp_mode(saved | (1 << 15) | (1 << 6));
+    fp_mode() & ((1 << 15) | (1 << 6)) == (1 << 15) | (1 << 6)
+}
+
+#[cfg(target_arch = "aarch64")]
+fn fp_mode() -> u32 {
+    let fpcr: u64;
+    // SAFETY: reading FPCR has no side effect.
+    unsafe { std::arch::asm!("mrs {}, fpcr", out(reg) fpcr) };
+    fpcr as u32
+}
+
+#[cfg(target_arch = "aarch64")]
+fn write_fp_mode(mode: u32) {
+    // SAFETY: writes back a value read from FPCR, possibly with FZ (bit 24) set.
+    unsafe { std::arch::asm!("msr fpcr, {}", in(reg) mode as u64) };
+}
+
+#[cfg(target_arch = "aarch64")]
+fn set_flush_to_zero(saved: u32) -> bool {
+    write_fp_mode(saved | (1 << 24));
+    fp_mode() & (1 << 24) != 0
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+fn fp_mode() -> u32 {
+    0
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+fn write_fp_mode(_: u32) {}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+fn set_flush_to_zero(_: u32) -> bool {
+    false
+}
+
+fn set_realtime() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 80 };
+        // SAFETY: sets the calling thread's policy; `param` is a valid sched_param.
+        unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_FIFO, &param) == 0 }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flush_to_zero_turns_denormals_into_zero_and_restores() {
+        let tiny = std::hint::black_box(f32::MIN_POSITIVE);
+        std::thread::spawn(move || {
+            let (conditions, saved) = prepare(None, true, false);
+            if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
+                assert!(conditions.flush_denormals);
+                assert_eq!(std::hint::black_box(tiny) / 2.0, 0.0);
+            }
+            restore_fp_mode(saved);
+            assert!(std::hint::black_box(tiny) / 2.0 > 0.0);
+        })
+        .join()
+        .unwrap();
+    }
+}

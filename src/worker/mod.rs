@@ -1,0 +1,95 @@
+//! Isolation: compiling and measuring user code in a worker process that a supervisor can time
+//! out, kill and restart. libfaust crashes and hangs on some programs and cannot be interrupted,
+//! so a bad program must cost one option set, never the whole run.
+//!
+//! Both runners share [`job`]; [`InProcess`] exists for hosts that trust their code.
+
+mod job;
+mod process;
+mod supervisor;
+
+pub use job::{CompileInfo, Job};
+pub use process::{worker_main, WORKER_SUBCOMMAND};
+pub use supervisor::{Supervisor, WorkerConfig};
+
+use crate::libfaust::FaustError;
+use crate::measure::RawMeasurement;
+use serde::{Deserialize, Serialize};
+
+/// The step during which an option set failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Compile,
+    Measure,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Phase::Compile => "compiling",
+            Phase::Measure => "measuring",
+        })
+    }
+}
+
+/// Why one option set produced no measurement.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RunError {
+    /// libfaust refused the program or the options, or could not run it.
+    #[error("{error}")]
+    Faust { phase: Phase, error: FaustError },
+    /// The worker process died.
+    #[error(
+        "the worker crashed while {phase}: {cause}{}",
+        stderr_suffix(stderr_tail)
+    )]
+    Crashed {
+        phase: Phase,
+        /// e.g. `killed by SIGSEGV (segmentation fault)` or `exited with status 101`.
+        cause: String,
+        /// The last lines the worker wrote on stderr.
+        stderr_tail: String,
+    },
+    /// The worker did not finish in time and was killed.
+    #[error("{phase} timed out after {seconds} s; the worker was killed (raise --compile-timeout if the program is just large)")]
+    TimedOut { phase: Phase, seconds: f64 },
+    /// The worker could not be started or spoke nonsense.
+    #[error("worker failure: {0}")]
+    Worker(String),
+}
+
+fn stderr_suffix(tail: &str) -> String {
+    if tail.trim().is_empty() {
+        String::new()
+    } else {
+        format!(" (worker stderr: {})", tail.trim())
+    }
+}
+
+/// Runs one job (compile, then measure) and returns both results or why it failed.
+pub trait Runner {
+    fn run(&mut self, job: &Job) -> Result<(CompileInfo, RawMeasurement), RunError>;
+}
+
+/// Runs jobs in this process. Faster to start, but gives up what the worker gives: a program
+/// that crashes libfaust crashes the host, one that hangs the compiler hangs it (there is no
+/// compile timeout), and there is no memory cap. `-fm` works only if the host exports Faust's
+/// `fast_*` functions. Compiles still go through the process-wide compiler lock.
+#[derive(Debug, Default)]
+pub struct InProcess;
+
+impl Runner for InProcess {
+    fn run(&mut self, job: &Job) -> Result<(CompileInfo, RawMeasurement), RunError> {
+        let (factory, info) = job::compile(job).map_err(|error| RunError::Faust {
+            phase: Phase::Compile,
+            error,
+        })?;
+        let raw = job::measure(&factory, job).map_err(|error| RunError::Faust {
+            phase: Phase::Measure,
+            error,
+        })?;
+        Ok((info, raw))
+    }
+}

@@ -1,0 +1,116 @@
+//! The worker process: reads jobs on stdin, answers events on stdout, one JSON object a line.
+
+use super::job::{self, CompileInfo, Job};
+use crate::libfaust::FaustError;
+use crate::measure::RawMeasurement;
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, Write};
+
+/// The hidden subcommand that starts a worker.
+pub const WORKER_SUBCOMMAND: &str = "__worker";
+
+/// What the worker says about a job, in order: `Compiled` then `Measured`, or `Failed`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub(crate) enum Event {
+    Compiled(CompileInfo),
+    Measured(RawMeasurement),
+    Failed { error: FaustError },
+}
+
+/// Runs the worker until stdin closes. `memory_limit_mb` caps its address space.
+pub fn worker_main(memory_limit_mb: u64) -> std::io::Result<()> {
+    let mut out = protocol_stdout()?;
+    cap_memory(memory_limit_mb);
+    exit_when_orphaned();
+    let stdin = std::io::stdin();
+    for line in stdin.lock().lines() {
+        let line = line?;
+        let job: Job = match serde_json::from_str(&line) {
+            Ok(job) => job,
+            Err(e) => {
+                let error = FaustError::InvalidInput(format!("bad job from the supervisor: {e}"));
+                send(&mut out, &Event::Failed { error })?;
+                continue;
+            }
+        };
+        match job::compile(&job) {
+            Err(error) => send(&mut out, &Event::Failed { error })?,
+            Ok((factory, info)) => {
+                send(&mut out, &Event::Compiled(info))?;
+                match job::measure(&factory, &job) {
+                    Ok(raw) => send(&mut out, &Event::Measured(raw))?,
+                    Err(error) => send(&mut out, &Event::Failed { error })?,
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn send(out: &mut impl Write, event: &Event) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, event)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// Keeps the real stdout for the protocol and points fd 1 at stderr, so that nothing libfaust or
+/// LLVM prints can corrupt the protocol.
+#[cfg(unix)]
+fn protocol_stdout() -> std::io::Result<std::fs::File> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: dup and dup2 on the process's own standard descriptors; the duplicate is owned by
+    // the File we return and nothing else closes it.
+    unsafe {
+        let fd = libc::dup(1);
+        if fd < 0 || libc::dup2(2, 1) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(std::fs::File::from_raw_fd(fd))
+    }
+}
+
+#[cfg(not(unix))]
+fn protocol_stdout() -> std::io::Result<std::io::Stdout> {
+    Ok(std::io::stdout())
+}
+
+/// Caps the address space (RLIMIT_AS): a program that allocates without bound makes the worker
+/// fail an allocation and die, which the supervisor reports, instead of swapping the machine.
+fn cap_memory(limit_mb: u64) {
+    #[cfg(unix)]
+    {
+        let bytes = limit_mb.saturating_mul(1 << 20) as libc::rlim_t;
+        let limit = libc::rlimit {
+            rlim_cur: bytes,
+            rlim_max: bytes,
+        };
+        // SAFETY: setrlimit on this process with a valid struct.
+        if unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) } != 0 {
+            eprintln!(
+                "faustperf worker: cannot cap memory at {limit_mb} MB: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+}
+
+/// Exits when the supervisor dies (the worker is then re-parented), even while the main thread
+/// is stuck inside libfaust, so that no worker outlives its faustperf.
+fn exit_when_orphaned() {
+    #[cfg(unix)]
+    {
+        // SAFETY: getppid has no preconditions.
+        let parent = unsafe { libc::getppid() };
+        std::thread::spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            // SAFETY: as above; _exit ends the process without running destructors, which is
+            // what we want while another thread may be inside libfaust.
+            unsafe {
+                if libc::getppid() != parent {
+                    libc::_exit(3);
+                }
+            }
+        });
+    }
+}

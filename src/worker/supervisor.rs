@@ -1,0 +1,214 @@
+//! The parent side: starts a worker, sends it jobs, enforces time limits, replaces it when it dies.
+
+use super::process::{Event, WORKER_SUBCOMMAND};
+use super::{CompileInfo, Job, Phase, RunError, Runner};
+use crate::measure::RawMeasurement;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How workers are started and limited.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// The `faustperf` executable (it has the hidden worker subcommand).
+    pub exe: PathBuf,
+    /// Longest a compile may take before the worker is killed.
+    pub compile_timeout: Duration,
+    /// Address-space cap of the worker, MiB.
+    pub memory_limit_mb: u64,
+}
+
+/// Drives one worker process at a time; a worker that crashes or times out is killed and the
+/// next job starts a new one.
+pub struct Supervisor {
+    config: WorkerConfig,
+    worker: Option<Worker>,
+}
+
+struct Worker {
+    child: Child,
+    stdin: ChildStdin,
+    events: Receiver<String>,
+    stderr_tail: Arc<Mutex<VecDeque<String>>>,
+}
+
+const STDERR_LINES_KEPT: usize = 8;
+
+impl Supervisor {
+    pub fn new(config: WorkerConfig) -> Supervisor {
+        Supervisor {
+            config,
+            worker: None,
+        }
+    }
+
+    fn spawn(&self) -> Result<Worker, RunError> {
+        let mut child = Command::new(&self.config.exe)
+            .arg(WORKER_SUBCOMMAND)
+            .arg("--memory-limit-mb")
+            .arg(self.config.memory_limit_mb.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                RunError::Worker(format!("cannot start {}: {e}", self.config.exe.display()))
+            })?;
+        let (stdin, stdout, stderr) =
+            match (child.stdin.take(), child.stdout.take(), child.stderr.take()) {
+                (Some(i), Some(o), Some(e)) => (i, o, e),
+                _ => return Err(RunError::Worker("worker pipes missing".into())),
+            };
+        let (tx, events) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
+        let tail = stderr_tail.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut tail = tail.lock().unwrap_or_else(|p| p.into_inner());
+                if tail.len() == STDERR_LINES_KEPT {
+                    tail.pop_front();
+                }
+                tail.push_back(line);
+            }
+        });
+        Ok(Worker {
+            child,
+            stdin,
+            events,
+            stderr_tail,
+        })
+    }
+
+    /// Waits for the worker's next event; kills the worker on timeout or death.
+    fn next_event(&mut self, phase: Phase, timeout: Duration) -> Result<Event, RunError> {
+        let worker = self
+            .worker
+            .as_mut()
+            .ok_or_else(|| RunError::Worker("no worker".into()))?;
+        match worker.events.recv_timeout(timeout) {
+            Ok(line) => serde_json::from_str(&line).map_err(|e| {
+                self.kill();
+                RunError::Worker(format!("unreadable worker answer ({e}): {line}"))
+            }),
+            Err(RecvTimeoutError::Timeout) => {
+                self.kill();
+                Err(RunError::TimedOut {
+                    phase,
+                    seconds: timeout.as_secs_f64(),
+                })
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                let status = worker.child.wait();
+                // Give the stderr reader a moment to take the last lines.
+                std::thread::sleep(Duration::from_millis(50));
+                let tail: Vec<String> = worker
+                    .stderr_tail
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .iter()
+                    .cloned()
+                    .collect();
+                self.worker = None;
+                Err(RunError::Crashed {
+                    phase,
+                    cause: match status {
+                        Ok(status) => describe_exit(status),
+                        Err(e) => format!("unknown ({e})"),
+                    },
+                    stderr_tail: tail.join(" | "),
+                })
+            }
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut worker) = self.worker.take() {
+            let _ = worker.child.kill();
+            let _ = worker.child.wait();
+        }
+    }
+}
+
+impl Runner for Supervisor {
+    fn run(&mut self, job: &Job) -> Result<(CompileInfo, RawMeasurement), RunError> {
+        if self.worker.is_none() {
+            self.worker = Some(self.spawn()?);
+        }
+        let line = serde_json::to_string(job).map_err(|e| RunError::Worker(e.to_string()))?;
+        let sent = self
+            .worker
+            .as_mut()
+            .map(|w| writeln!(w.stdin, "{line}").and_then(|_| w.stdin.flush()));
+        if let Some(Err(e)) = sent {
+            self.kill();
+            return Err(RunError::Worker(format!(
+                "cannot send the job to the worker: {e}"
+            )));
+        }
+        let info = match self.next_event(Phase::Compile, self.config.compile_timeout)? {
+            Event::Compiled(info) => info,
+            Event::Failed { error } => {
+                return Err(RunError::Faust {
+                    phase: Phase::Compile,
+                    error,
+                })
+            }
+            Event::Measured(_) => {
+                return Err(RunError::Worker("measurement before compile".into()))
+            }
+        };
+        // The measuring budget, its warm-up and buffer set-up, with a generous margin.
+        let measure_timeout = Duration::from_secs_f64(job.measure.duration_seconds * 2.0 + 60.0);
+        match self.next_event(Phase::Measure, measure_timeout)? {
+            Event::Measured(raw) => Ok((info, raw)),
+            Event::Failed { error } => Err(RunError::Faust {
+                phase: Phase::Measure,
+                error,
+            }),
+            Event::Compiled(_) => Err(RunError::Worker("two compiles for one job".into())),
+        }
+    }
+}
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn describe_exit(status: std::process::ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            let name = match signal {
+                libc::SIGSEGV => {
+                    "SIGSEGV (segmentation fault, e.g. a stack overflow in the compiler)"
+                }
+                libc::SIGABRT => "SIGABRT (aborted, e.g. a failed allocation under the memory cap)",
+                libc::SIGBUS => "SIGBUS (bus error)",
+                libc::SIGILL => "SIGILL (illegal instruction)",
+                libc::SIGFPE => "SIGFPE (arithmetic exception)",
+                libc::SIGKILL => "SIGKILL (killed)",
+                _ => "",
+            };
+            return if name.is_empty() {
+                format!("killed by signal {signal}")
+            } else {
+                format!("killed by {name}")
+            };
+        }
+    }
+    format!("exited with {status}")
+}
