@@ -1,4 +1,7 @@
 //! faustperf: measures how fast Faust DSP programs run under each compiler option set.
+pub mod analyze;
+pub mod cli;
 pub mod libfaust;
 pub mod measure;
+pub mod report;
 pub mod worker;

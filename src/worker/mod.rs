@@ -71,6 +71,8 @@ fn stderr_suffix(tail: &str) -> String {
 /// Runs one job (compile, then measure) and returns both results or why it failed.
 pub trait Runner {
     fn run(&mut self, job: &Job) -> Result<(CompileInfo, RawMeasurement), RunError>;
+    /// How jobs are isolated: `worker` or `in_process`, recorded with the results.
+    fn isolation(&self) -> &'static str;
 }
 
 /// Runs jobs in this process. Faster to start, but gives up what the worker gives: a program
@@ -91,5 +93,9 @@ impl Runner for InProcess {
             error,
         })?;
         Ok((info, raw))
+    }
+
+    fn isolation(&self) -> &'static str {
+        "in_process"
     }
 }

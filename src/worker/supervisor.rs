@@ -179,6 +179,10 @@ impl Runner for Supervisor {
             Event::Compiled(_) => Err(RunError::Worker("two compiles for one job".into())),
         }
     }
+
+    fn isolation(&self) -> &'static str {
+        "worker"
+    }
 }
 
 impl Drop for Supervisor {

@@ -1,0 +1,377 @@
+//! Compiler option sets: validation against the code-generation allowlist, presets, and the
+//! faustbench-llvm search.
+
+use serde::{Deserialize, Serialize};
+
+/// One option set as the user wrote it, and as arguments for the compiler.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OptionSet {
+    /// Arguments, normalised to short names (`--vectorize` → `-vec`), whitespace-separated.
+    pub label: String,
+    pub args: Vec<String>,
+}
+
+impl OptionSet {
+    /// The empty set: scalar code, the baseline.
+    pub fn scalar() -> OptionSet {
+        OptionSet {
+            label: String::new(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Scalar code (no `-vec`, `-omp` or `-sch`): what speed-ups are measured against.
+    pub fn is_scalar(&self) -> bool {
+        !self
+            .args
+            .iter()
+            .any(|a| matches!(a.as_str(), "-vec" | "-omp" | "-sch"))
+    }
+
+    /// Whether the LLVM backend of libfaust 2.54.9 is known to refuse this set: it is still
+    /// compiled, to report libfaust's own reason, and listed as unsupported rather than failed.
+    pub fn backend_refuses(&self) -> bool {
+        self.args
+            .iter()
+            .any(|a| BACKEND_REFUSES.contains(&a.as_str()))
+    }
+
+    /// How the set is shown to people: `(scalar)` for the empty set.
+    pub fn display(&self) -> &str {
+        super::advice::display(&self.label)
+    }
+
+    /// Adds arguments, e.g. `-mcd 32` to a set found best.
+    pub fn with(&self, extra: &[&str]) -> OptionSet {
+        let args: Vec<String> = self
+            .args
+            .iter()
+            .cloned()
+            .chain(extra.iter().map(|s| s.to_string()))
+            .collect();
+        OptionSet {
+            label: args.join(" "),
+            args,
+        }
+    }
+}
+
+/// Why an option set is refused before any compile.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OptionError {
+    #[error("`{option}` {why}; faustperf compiles in memory and refuses options that read or write files")]
+    TouchesFiles { option: String, why: &'static str },
+    #[error("`{0}` is not a code-generation option faustperf accepts (libfaust would silently ignore unknown options); accepted: {list}", list = accepted_list())]
+    Unknown(String),
+    #[error("`{option}` needs {what}")]
+    BadValue { option: String, what: &'static str },
+}
+
+enum Arg {
+    None,
+    Int { min: i64, max: i64 },
+    OneOf(&'static [&'static str]),
+}
+
+/// Code-generation options of the LLVM backend (libfaust 2.54.9 `faust --help`), with long forms.
+const ALLOWED: &[(&str, &str, Arg)] = &[
+    ("-scal", "--scalar", Arg::None),
+    ("-vec", "--vectorize", Arg::None),
+    ("-vs", "--vec-size", Arg::Int { min: 1, max: 65536 }),
+    ("-lv", "--loop-variant", Arg::OneOf(&["0", "1"])),
+    ("-fun", "--fun-tasks", Arg::None),
+    ("-dfs", "--deep-first-scheduling", Arg::None),
+    ("-g", "--group-tasks", Arg::None),
+    (
+        "-mcd",
+        "--max-copy-delay",
+        Arg::Int {
+            min: 0,
+            max: 1 << 20,
+        },
+    ),
+    (
+        "-dlt",
+        "--delay-line-threshold",
+        Arg::Int {
+            min: 0,
+            max: i32::MAX as i64,
+        },
+    ),
+    ("-omp", "--openmp", Arg::None),
+    ("-pl", "--par-loop", Arg::None),
+    ("-sch", "--scheduler", Arg::None),
+    ("-exp10", "--generate-exp10", Arg::None),
+    ("-single", "--single-precision-floats", Arg::None),
+    ("-double", "--double-precision-floats", Arg::None),
+    ("-quad", "--quad-precision-floats", Arg::None),
+    ("-es", "--enable-semantics", Arg::OneOf(&["0", "1"])),
+    ("-ftz", "--flush-to-zero", Arg::OneOf(&["0", "1", "2"])),
+    ("-ct", "--check-table", Arg::OneOf(&["0", "1"])),
+    ("-fm", "--fast-math", Arg::OneOf(&["def"])),
+    ("-mapp", "--math-approximation", Arg::None),
+    ("-inpl", "--in-place", Arg::None),
+    ("-rui", "--range-ui", Arg::None),
+    ("-cm", "--compute-mix", Arg::None),
+    ("-me", "--math-exceptions", Arg::None),
+    ("-sts", "--strict-select", Arg::None),
+    ("-lcc", "--local-causality-check", Arg::None),
+    ("-mem", "--memory-manager", Arg::None),
+    ("-os", "--one-sample", Arg::None),
+    (
+        "-wi",
+        "--widening-iterations",
+        Arg::Int {
+            min: 0,
+            max: 1 << 16,
+        },
+    ),
+    (
+        "-ni",
+        "--narrowing-iterations",
+        Arg::Int {
+            min: 0,
+            max: 1 << 16,
+        },
+    ),
+];
+
+/// Options the LLVM backend refuses when compiling (measured on libfaust 2.54.9).
+const BACKEND_REFUSES: &[&str] = &["-omp", "-mem", "-os", "-quad"];
+
+/// Options that write or read files, or print and stop, with why each is refused.
+const FILE_OPTIONS: &[(&str, &str)] = &[
+    ("-o", "writes the generated code to a file"),
+    ("-O", "sets a directory for generated files"),
+    ("--output-dir", "sets a directory for generated files"),
+    ("-svg", "writes SVG diagrams"),
+    ("--svg", "writes SVG diagrams"),
+    ("-ps", "writes PostScript diagrams"),
+    ("-json", "writes a JSON file"),
+    ("-xml", "writes an XML file"),
+    ("-mdoc", "writes math documentation files"),
+    ("-tg", "writes a task graph"),
+    ("-sg", "writes a signal graph"),
+    ("-I", "adds a directory to read libraries from"),
+    ("--import-dir", "adds a directory to read libraries from"),
+    ("-A", "adds a directory to read architectures from"),
+    (
+        "--architecture-dir",
+        "adds a directory to read architectures from",
+    ),
+    ("-a", "reads an architecture file"),
+    ("-L", "links an LLVM module from a file"),
+    ("-inj", "injects a source file"),
+    ("-i", "inlines architecture files"),
+    ("-e", "exports the expanded DSP"),
+    ("-lang", "selects another backend (faustperf uses LLVM)"),
+];
+
+fn accepted_list() -> String {
+    ALLOWED
+        .iter()
+        .map(|(short, _, _)| *short)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Parses and validates one option set written as on the faust command line, e.g.
+/// `-vec -fun -vs 64`; the empty string is the scalar baseline.
+pub fn parse_option_set(text: &str) -> Result<OptionSet, OptionError> {
+    let mut words = text.split_whitespace();
+    let mut args = Vec::new();
+    while let Some(word) = words.next() {
+        if let Some((_, why)) = FILE_OPTIONS.iter().find(|(o, _)| *o == word) {
+            return Err(OptionError::TouchesFiles {
+                option: word.to_string(),
+                why,
+            });
+        }
+        let Some((short, _, arg)) = ALLOWED.iter().find(|(s, l, _)| *s == word || *l == word)
+        else {
+            return Err(OptionError::Unknown(word.to_string()));
+        };
+        args.push(short.to_string());
+        let value = || words.clone().next();
+        match arg {
+            Arg::None => {}
+            Arg::Int { min, max } => {
+                let v = value()
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .filter(|v| (*min..=*max).contains(v));
+                let Some(v) = v else {
+                    return Err(OptionError::BadValue {
+                        option: short.to_string(),
+                        what: "a whole number in its range (e.g. -vs 32, -mcd 16)",
+                    });
+                };
+                words.next();
+                args.push(v.to_string());
+            }
+            Arg::OneOf(choices) => {
+                let Some(v) = value().filter(|v| choices.contains(v)) else {
+                    return Err(OptionError::BadValue {
+                        option: short.to_string(),
+                        what: match *short {
+                            "-fm" => "the value `def` (Faust's own fast math functions; other files would be read from disk)",
+                            "-ftz" => "0, 1 or 2",
+                            _ => "0 or 1",
+                        },
+                    });
+                };
+                words.next();
+                args.push(v.to_string());
+            }
+        }
+    }
+    Ok(OptionSet {
+        label: args.join(" "),
+        args,
+    })
+}
+
+/// The default option sets: the scalar baseline and common vector variants.
+pub const PRESETS: &[&str] = &[
+    "",
+    "-vec",
+    "-vec -fun",
+    "-vec -fun -vs 32",
+    "-vec -fun -vs 64",
+    "-vec -fun -vs 128",
+    "-vec -omp",
+    "-vec -fun -vs 64 -dfs -mcd 32",
+];
+
+/// The presets, parsed.
+pub fn presets() -> Vec<OptionSet> {
+    PRESETS
+        .iter()
+        .map(|p| parse_option_set(p).expect("presets are valid"))
+        .collect()
+}
+
+/// faustbench-llvm's search (`dsp-optimizer.h`, libfaust 2.54.9), stage by stage.
+pub mod faustbench {
+    use super::OptionSet;
+
+    /// Stage 1: `-scal`, `-scal -exp10`, then `-vec` × `-lv 0/1` × plain/`-fun` × `-vs 4..bs`.
+    pub fn first_stage(buffer_size: usize) -> Vec<OptionSet> {
+        let scal = OptionSet::scalar().with(&["-scal"]);
+        let mut sets = vec![scal.clone(), scal.with(&["-exp10"])];
+        for lv in ["0", "1"] {
+            for fun in [false, true] {
+                let mut size = 4;
+                while size <= buffer_size {
+                    let base = if fun {
+                        OptionSet::scalar().with(&["-vec", "-fun"])
+                    } else {
+                        OptionSet::scalar().with(&["-vec"])
+                    };
+                    sets.push(base.with(&["-lv", lv, "-vs", &size.to_string()]));
+                    size *= 2;
+                }
+            }
+        }
+        sets
+    }
+
+    /// Stage 2: the best so far with `-mcd` 0, 2, 4, … 256.
+    pub fn mcd_stage(best: &OptionSet) -> Vec<OptionSet> {
+        std::iter::once(0)
+            .chain((1..=8).map(|p| 1 << p))
+            .map(|mcd| best.with(&["-mcd", &mcd.to_string()]))
+            .collect()
+    }
+
+    /// Stage 3, for vector code only: the best with `-g`, `-dfs`, and both.
+    pub fn scheduling_stage(best: &OptionSet) -> Vec<OptionSet> {
+        if best.is_scalar() {
+            return Vec::new();
+        }
+        vec![
+            best.with(&["-g"]),
+            best.with(&["-dfs"]),
+            best.with(&["-g", "-dfs"]),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_normalises() {
+        let set = parse_option_set("--vectorize -fun -vs 64").unwrap();
+        assert_eq!(set.args, ["-vec", "-fun", "-vs", "64"]);
+        assert_eq!(set.label, "-vec -fun -vs 64");
+        assert!(!set.is_scalar());
+        assert!(parse_option_set("").unwrap().is_scalar());
+        assert_eq!(parse_option_set("").unwrap().display(), "(scalar)");
+        assert!(parse_option_set("-vec -omp").unwrap().backend_refuses());
+    }
+
+    #[test]
+    fn refuses_unknown_and_file_options() {
+        assert!(
+            matches!(parse_option_set("-bogus"), Err(OptionError::Unknown(o)) if o == "-bogus")
+        );
+        for o in [
+            "-o out.ll",
+            "-O /tmp",
+            "-svg",
+            "-json",
+            "-xml",
+            "-mdoc",
+            "-I /etc",
+            "-A /etc",
+            "-a x.cpp",
+        ] {
+            let err = parse_option_set(o).unwrap_err();
+            assert!(
+                matches!(err, OptionError::TouchesFiles { .. }),
+                "{o}: {err}"
+            );
+            assert!(err
+                .to_string()
+                .contains("refuses options that read or write files"));
+        }
+    }
+
+    #[test]
+    fn checks_values() {
+        assert!(parse_option_set("-vs").is_err());
+        assert!(parse_option_set("-vs 0").is_err());
+        assert!(parse_option_set("-vs x").is_err());
+        assert!(parse_option_set("-fm /etc/passwd").is_err());
+        assert!(parse_option_set("-ftz 3").is_err());
+        assert_eq!(
+            parse_option_set("-fm def -ftz 2").unwrap().args,
+            ["-fm", "def", "-ftz", "2"]
+        );
+    }
+
+    #[test]
+    fn presets_are_the_designs() {
+        let p = presets();
+        assert_eq!(p.len(), 8);
+        assert!(p[0].is_scalar());
+        assert_eq!(p[7].label, "-vec -fun -vs 64 -dfs -mcd 32");
+    }
+
+    #[test]
+    fn faustbench_search_shape() {
+        let first = faustbench::first_stage(512);
+        // -scal, -scal -exp10, then 2 loop variants × 2 × 8 vector sizes (4..512).
+        assert_eq!(first.len(), 2 + 2 * 2 * 8);
+        assert_eq!(first[2].label, "-vec -lv 0 -vs 4");
+        let best = &first[5];
+        assert_eq!(faustbench::mcd_stage(best).len(), 9);
+        assert_eq!(
+            faustbench::mcd_stage(best)[8].label,
+            format!("{} -mcd 256", best.label)
+        );
+        assert_eq!(faustbench::scheduling_stage(best).len(), 3);
+        assert!(faustbench::scheduling_stage(&first[0]).is_empty());
+    }
+}

@@ -1,0 +1,234 @@
+//! The result of `analyze`: one plain, serialisable struct, every unit in its field's doc.
+
+use crate::libfaust::FaustError;
+use crate::measure::clock::ClockKind;
+use crate::measure::stats::TimingSummary;
+use crate::worker::RunError;
+use serde::Serialize;
+
+/// Everything `faustperf analyze` found for one DSP.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnalyzeReport {
+    /// The file analysed, or the name given to inline code.
+    pub dsp: String,
+    /// True when at least one option set was measured.
+    pub success: bool,
+    /// Input and output channels (from the first set that compiled).
+    pub inputs: Option<usize>,
+    pub outputs: Option<usize>,
+    /// Measured option sets, best first.
+    pub results: Vec<SetResult>,
+    /// The option set to use: the simplest among those tied with the fastest.
+    pub recommended_options: Option<String>,
+    pub baseline_comparison: Option<BaselineComparison>,
+    /// Load category of the recommended set at `conditions.sample_rate`.
+    pub category: Option<Category>,
+    /// Advice, each citing the numbers it rests on.
+    pub recommendations: Vec<String>,
+    /// One sentence that answers "which options?".
+    pub conclusion: String,
+    /// Things that make the numbers less trustworthy, each saying what to do.
+    pub warnings: Vec<String>,
+    /// Option sets that failed or that the backend does not support.
+    pub errors: Vec<SetError>,
+    pub conditions: Conditions,
+    /// Wall time of the whole analysis, seconds.
+    pub wall_seconds: f64,
+}
+
+/// One measured option set.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetResult {
+    /// The options as given (normalised to short names); `""` is the scalar baseline.
+    pub compiler_options: String,
+    /// libfaust's normalised option string (omits `-fm` and `-ct`).
+    pub normalized_options: String,
+    /// 1 = fastest.
+    pub rank: usize,
+    /// Mean of the `best_n` fastest blocks, MB/s with MB = 2^20 bytes, bytes = frames ×
+    /// (inputs + outputs) × sample size (4, or 8 with `-double`), as faustbench-llvm counts.
+    pub throughput_mbps: f64,
+    /// 95 % bootstrap interval of `throughput_mbps`, MB/s.
+    pub throughput_ci95_mbps: [f64; 2],
+    /// Relative standard deviation of the `best_n` fastest blocks, %.
+    pub throughput_rel_sd_percent: f64,
+    /// Median throughput over all blocks, MB/s.
+    pub throughput_median_mbps: f64,
+    /// 5th and 95th percentiles of the per-block throughput, MB/s.
+    pub throughput_p5_mbps: f64,
+    pub throughput_p95_mbps: f64,
+    /// Time of the best blocks as % of the audio time a block stands for, at `conditions.sample_rate`.
+    pub cpu_percent: f64,
+    /// The same at 44100, 48000 and 96000 Hz.
+    pub cpu_percent_at: Vec<CpuAtRate>,
+    /// CPU % of the mean block (what a host sees on average), at `conditions.sample_rate`.
+    pub cpu_percent_mean_block: f64,
+    /// 100 − `cpu_percent`: what is left of one core, %.
+    pub headroom_percent: f64,
+    /// Heap bytes of one instance (created and initialised); `null` where not measurable.
+    pub memory_bytes: Option<u64>,
+    /// `throughput_mbps` over the scalar baseline's (×); `null` when the baseline failed.
+    pub speedup_vs_baseline: Option<f64>,
+    /// Not distinguishable from the fastest: same code, overlapping 95 % intervals, or slower by
+    /// less than `conditions.tie_threshold_percent`.
+    pub tied_with_best: bool,
+    pub is_baseline: bool,
+    pub is_recommended: bool,
+    /// Compile wall time, seconds.
+    pub compile_seconds: f64,
+    /// Timed-loop wall time, seconds.
+    pub measure_seconds: f64,
+    /// Blocks run, warm-up excluded.
+    pub blocks_measured: usize,
+    /// Per-block time statistics (ns per block).
+    pub timing: TimingSummary,
+    /// Problems with this set's numbers or output.
+    pub warnings: Vec<String>,
+}
+
+/// CPU load at one sample rate.
+#[derive(Debug, Clone, Serialize)]
+pub struct CpuAtRate {
+    /// Hz.
+    pub sample_rate: u32,
+    /// %.
+    pub cpu_percent: f64,
+}
+
+/// The recommended set against the scalar baseline.
+#[derive(Debug, Clone, Serialize)]
+pub struct BaselineComparison {
+    /// Recommended throughput over the baseline's (×).
+    pub speedup: f64,
+    pub description: String,
+}
+
+/// How heavy the DSP is at the chosen sample rate, by CPU % of one core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// < 10 %.
+    Excellent,
+    /// < 25 %.
+    Good,
+    /// < 50 %.
+    Moderate,
+    /// < 75 %.
+    Heavy,
+    /// ≤ 100 %.
+    Critical,
+    /// > 100 %: cannot run in real time on one core.
+    Impossible,
+}
+
+impl Category {
+    pub fn of(cpu_percent: f64) -> Category {
+        match cpu_percent {
+            c if c < 10.0 => Category::Excellent,
+            c if c < 25.0 => Category::Good,
+            c if c < 50.0 => Category::Moderate,
+            c if c < 75.0 => Category::Heavy,
+            c if c <= 100.0 => Category::Critical,
+            _ => Category::Impossible,
+        }
+    }
+
+    /// What a user should take from the category.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Category::Excellent => "light: room for many instances or polyphony",
+            Category::Good => "comfortable in real time alongside other processing",
+            Category::Moderate => "fine alone, but watch the total load of the host",
+            Category::Heavy => "little headroom: expect dropouts when the machine is busy",
+            Category::Critical => "barely real time: any disturbance causes dropouts",
+            Category::Impossible => "cannot keep up in real time on one core",
+        }
+    }
+}
+
+/// Whether a set failed or is not supported by the backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetStatus {
+    Failed,
+    /// The backend refuses an option of this set (e.g. `-omp` on LLVM); not counted as failure.
+    Unsupported,
+}
+
+/// An option set that produced no measurement.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetError {
+    pub compiler_options: String,
+    pub status: SetStatus,
+    /// The message to show.
+    pub message: String,
+    /// Source line of a compile error, when Faust names one.
+    pub line: Option<u32>,
+    /// The full cause.
+    pub cause: RunError,
+}
+
+impl SetError {
+    pub(crate) fn new(compiler_options: String, status: SetStatus, cause: RunError) -> SetError {
+        let line = match &cause {
+            RunError::Faust {
+                error: FaustError::Compile { line, .. },
+                ..
+            } => *line,
+            _ => None,
+        };
+        SetError {
+            compiler_options,
+            status,
+            message: cause.to_string(),
+            line,
+            cause,
+        }
+    }
+
+    /// True for a compile error from Faust itself (as opposed to a crash, timeout, …).
+    pub fn is_compile_error(&self) -> bool {
+        matches!(
+            self.cause,
+            RunError::Faust {
+                error: FaustError::Compile { .. },
+                ..
+            }
+        )
+    }
+}
+
+/// Under which conditions the numbers were taken.
+#[derive(Debug, Clone, Serialize)]
+pub struct Conditions {
+    pub faustperf_version: String,
+    pub libfaust_version: String,
+    /// LLVM target libfaust compiled for.
+    pub machine_target: String,
+    pub cpu_model: Option<String>,
+    /// Core the measuring thread was pinned to; `null` = not pinned.
+    pub core: Option<usize>,
+    /// CPU frequency governor of that core, when readable.
+    pub governor: Option<String>,
+    pub realtime_priority: bool,
+    pub flush_denormals: bool,
+    pub clock: Option<ClockKind>,
+    /// Cost of one clock read pair, subtracted from every sample, ns.
+    pub clock_overhead_ns: Option<f64>,
+    /// Frames per compute() call.
+    pub buffer_size: usize,
+    /// Hz.
+    pub sample_rate: u32,
+    /// Blocks the buffers rotate over, and the bytes they hold.
+    pub buffer_blocks: Option<usize>,
+    pub buffer_bytes: Option<usize>,
+    /// Timed seconds per option set (warm-up excluded).
+    pub duration_seconds: f64,
+    pub best_n: usize,
+    pub random_controls: bool,
+    pub seed: u64,
+    /// Sets slower than the fastest by less than this are tied with it, %.
+    pub tie_threshold_percent: f64,
+    /// `worker` (isolated process) or `in_process`.
+    pub isolation: String,
+}

@@ -1,0 +1,234 @@
+//! `faustperf analyze`.
+
+use super::exit;
+use super::progress::StderrProgress;
+use crate::analyze::options::{parse_option_set, OptionSet};
+use crate::analyze::result::{AnalyzeReport, SetStatus};
+use crate::analyze::{analyze, AnalyzeRequest, OptionSets};
+use crate::libfaust::{DspSource, LibFaust};
+use crate::measure::{thread, MeasureConfig};
+use crate::report::Format;
+use crate::worker::{InProcess, Runner, Supervisor, WorkerConfig};
+use clap::{Args, ValueEnum};
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Args)]
+pub struct AnalyzeArgs {
+    /// The .dsp file; `-` or nothing (with no --code) reads Faust code from stdin.
+    file: Option<PathBuf>,
+    /// Faust code given inline instead of a file.
+    #[arg(short = 'e', long = "code", conflicts_with = "file")]
+    code: Option<String>,
+    /// An option set to try, as on the faust command line (e.g. "-vec -fun -vs 64"); repeatable.
+    /// Replaces the presets; the scalar baseline is added when no set is scalar. Options that
+    /// read or write files are refused.
+    #[arg(long = "options", value_name = "SET", allow_hyphen_values = true)]
+    options: Vec<String>,
+    /// Instead of presets, reproduce faustbench-llvm's search (-scal, -exp10, -vec × -lv 0/1 ×
+    /// plain/-fun × -vs 4..bs, then -mcd on the best, then -g/-dfs).
+    #[arg(long, value_enum, conflicts_with = "options")]
+    sweep: Option<Sweep>,
+    /// Compile every set with -double (64-bit samples; MB/s then counts 8 bytes per sample).
+    #[arg(long)]
+    double: bool,
+    /// Frames per compute() call.
+    #[arg(long = "bs", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    buffer_size: u32,
+    /// Sample rate for CPU %, Hz (CPU % at 44100, 48000 and 96000 Hz is always in the JSON).
+    #[arg(long, default_value_t = 44100, value_parser = clap::value_parser!(u32).range(1..=1_536_000))]
+    sample_rate: u32,
+    /// Seconds of timed blocks per option set (after a warm-up of a tenth of it, 50–500 ms).
+    #[arg(long, default_value_t = 1.0)]
+    duration: f64,
+    /// Throughput is the mean of this many fastest blocks.
+    #[arg(long = "best", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    best_n: u32,
+    /// Set every control to a random value between timed blocks (faustbench-llvm's -control).
+    #[arg(long)]
+    control: bool,
+    /// Do not flush denormals to zero while measuring (hosts usually flush them).
+    #[arg(long)]
+    no_ftz: bool,
+    /// Do not ask for real-time priority while measuring.
+    #[arg(long)]
+    no_realtime: bool,
+    /// Core to pin the measuring thread to [default: the last core].
+    #[arg(long)]
+    core: Option<usize>,
+    /// Sets slower than the fastest by less than this are reported as tied with it, % (identical
+    /// code differs by a few tenths of a percent between runs).
+    #[arg(long, default_value_t = 1.0)]
+    tie_threshold: f64,
+    /// Seed of the input noise, random controls and bootstrap.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Seconds a compile may take before its worker is killed.
+    #[arg(long, default_value_t = 60.0)]
+    compile_timeout: f64,
+    /// Address-space cap of the worker process, MiB.
+    #[arg(long, default_value_t = 4096)]
+    memory_limit: u64,
+    /// Compile and measure inside this process (no crash or hang protection; for trusted code).
+    #[arg(long)]
+    in_process: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Sweep {
+    /// faustbench-llvm's staged option search.
+    Faustbench,
+}
+
+/// Runs `analyze` and returns the exit code.
+pub fn run(args: AnalyzeArgs) -> i32 {
+    if let Err(e) = LibFaust::get() {
+        eprintln!("error: {e}");
+        return exit::LIBFAUST_MISSING;
+    }
+    let format = args.format;
+    let (request, worker) = match validate(args) {
+        Ok(v) => v,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::USAGE;
+        }
+    };
+    let mut runner: Box<dyn Runner> = match worker {
+        Some(config) => Box::new(Supervisor::new(config)),
+        None => Box::new(InProcess),
+    };
+    let mut progress = StderrProgress::new();
+    let report = analyze(&request, runner.as_mut(), &mut progress);
+    progress.finish();
+    print!("{}", format.exporter().render(&report));
+    exit_code(&report)
+}
+
+/// 0 when every supported set was measured, 4 when some failed, 3 when none was measured.
+fn exit_code(report: &AnalyzeReport) -> i32 {
+    if !report.success {
+        exit::DSP_FAILED
+    } else if report.errors.iter().any(|e| e.status == SetStatus::Failed) {
+        exit::SOME_SETS_FAILED
+    } else {
+        exit::OK
+    }
+}
+
+/// Turns the arguments into a request and worker settings (`None`: run in process), or says
+/// what is wrong with them.
+fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Option<WorkerConfig>), String> {
+    let (source, name) = match (&args.code, &args.file) {
+        (Some(code), _) => (code_source("code", code.clone()), "code".to_string()),
+        (None, Some(path)) if path.as_os_str() != "-" => {
+            if !path.is_file() {
+                return Err(format!("{} is not a readable file", path.display()));
+            }
+            (
+                DspSource::File { path: path.clone() },
+                path.display().to_string(),
+            )
+        }
+        _ => {
+            if std::io::stdin().is_terminal() {
+                return Err("give a .dsp file, Faust code with --code, or code on stdin".into());
+            }
+            let mut code = String::new();
+            std::io::stdin()
+                .read_to_string(&mut code)
+                .map_err(|e| format!("cannot read Faust code from stdin: {e}"))?;
+            (code_source("stdin", code), "stdin".to_string())
+        }
+    };
+    let mut sets: Vec<OptionSet> = args
+        .options
+        .iter()
+        .map(|text| parse_option_set(text).map_err(|e| format!("--options \"{text}\": {e}")))
+        .collect::<Result<_, _>>()?;
+    if args.double {
+        sets = sets.iter().map(|s| s.with(&["-double"])).collect();
+    }
+    let option_sets = match (args.sweep, sets.is_empty(), args.double) {
+        (Some(Sweep::Faustbench), _, false) => OptionSets::Faustbench,
+        (Some(Sweep::Faustbench), _, true) => {
+            return Err("--sweep faustbench runs single precision; drop --double".into())
+        }
+        (None, true, false) => OptionSets::Presets,
+        (None, true, true) => OptionSets::Custom(
+            crate::analyze::options::presets()
+                .iter()
+                .map(|s| s.with(&["-double"]))
+                .collect(),
+        ),
+        (None, false, _) => OptionSets::Custom(sets),
+    };
+    if !(args.duration.is_finite() && args.duration > 0.0 && args.duration <= 3600.0) {
+        return Err(format!(
+            "--duration {} must be between 0 and 3600 seconds",
+            args.duration
+        ));
+    }
+    if !(args.compile_timeout.is_finite() && args.compile_timeout > 0.0) {
+        return Err(format!(
+            "--compile-timeout {} must be a positive number of seconds",
+            args.compile_timeout
+        ));
+    }
+    if !(args.tie_threshold.is_finite() && (0.0..100.0).contains(&args.tie_threshold)) {
+        return Err(format!(
+            "--tie-threshold {} must be a percentage from 0 to 100",
+            args.tie_threshold
+        ));
+    }
+    let cores = core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(1);
+    if let Some(core) = args.core.filter(|&c| c >= cores) {
+        return Err(format!(
+            "--core {core} does not exist: this machine has cores 0 to {}",
+            cores - 1
+        ));
+    }
+    let measure = MeasureConfig {
+        frames: args.buffer_size as usize,
+        sample_rate: args.sample_rate,
+        duration_seconds: args.duration,
+        best_n: args.best_n as usize,
+        seed: args.seed,
+        random_controls: args.control,
+        flush_denormals: !args.no_ftz,
+        realtime: !args.no_realtime,
+        core: args.core.or_else(thread::default_core),
+    };
+    let worker = if args.in_process {
+        None
+    } else {
+        let exe = std::env::current_exe()
+            .map_err(|e| format!("cannot find the faustperf executable: {e}"))?;
+        Some(WorkerConfig {
+            exe,
+            compile_timeout: Duration::from_secs_f64(args.compile_timeout),
+            memory_limit_mb: args.memory_limit,
+        })
+    };
+    Ok((
+        AnalyzeRequest {
+            source,
+            name,
+            option_sets,
+            measure,
+            tie_threshold_percent: args.tie_threshold,
+        },
+        worker,
+    ))
+}
+
+fn code_source(name: &str, code: String) -> DspSource {
+    DspSource::Code {
+        name: name.to_string(),
+        code,
+    }
+}

@@ -1,0 +1,62 @@
+//! The command line: parse with clap, validate into requests, run, print, exit.
+
+mod analyze;
+mod progress;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes (also listed in `--help` and the README).
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// An unexpected failure of faustperf itself.
+    pub const INTERNAL: i32 = 1;
+    /// Bad usage: unknown flag, invalid option set, unreadable file (clap also uses 2).
+    pub const USAGE: i32 = 2;
+    /// No option set could be compiled and measured.
+    pub const DSP_FAILED: i32 = 3;
+    /// Some option sets failed (others were measured).
+    pub const SOME_SETS_FAILED: i32 = 4;
+    /// libfaust could not be loaded.
+    pub const LIBFAUST_MISSING: i32 = 5;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "faustperf",
+    version,
+    about = "Measures how fast Faust DSP code runs under each compiler option set, and says which to use.",
+    after_help = "Exit codes: 0 success; 1 internal error; 2 bad usage; 3 the DSP could not be compiled or measured \
+                  with any option set; 4 some option sets failed; 5 libfaust not found (set FAUST_LIB or install \
+                  the Debian package `faust`)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a DSP with each option set, time compute() and rank the sets.
+    Analyze(analyze::AnalyzeArgs),
+    /// Internal: the isolated worker process that compiles and measures.
+    #[command(name = "__worker", hide = true)]
+    Worker {
+        #[arg(long, default_value_t = 4096)]
+        memory_limit_mb: u64,
+    },
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Analyze(args) => analyze::run(args),
+        Command::Worker { memory_limit_mb } => match crate::worker::worker_main(memory_limit_mb) {
+            Ok(()) => exit::OK,
+            Err(e) => {
+                eprintln!("faustperf worker: {e}");
+                exit::INTERNAL
+            }
+        },
+    }
+}

@@ -1,0 +1,64 @@
+//! CSV: one row per option set with the numeric fields unrounded.
+
+use super::Exporter;
+use crate::analyze::result::{AnalyzeReport, SetStatus};
+
+pub struct Csv;
+
+const COLUMNS: &str = "dsp,compiler_options,status,rank,throughput_mbps,ci95_low_mbps,ci95_high_mbps,rel_sd_percent,cpu_percent,sample_rate,speedup_vs_baseline,memory_bytes,compile_seconds,tied_with_best,recommended,message";
+
+impl Exporter for Csv {
+    fn render(&self, report: &AnalyzeReport) -> String {
+        let sr = report.conditions.sample_rate;
+        let mut out = vec![COLUMNS.to_string()];
+        for r in &report.results {
+            out.push(
+                [
+                    field(&report.dsp),
+                    field(&r.compiler_options),
+                    "ok".into(),
+                    r.rank.to_string(),
+                    r.throughput_mbps.to_string(),
+                    r.throughput_ci95_mbps[0].to_string(),
+                    r.throughput_ci95_mbps[1].to_string(),
+                    r.throughput_rel_sd_percent.to_string(),
+                    r.cpu_percent.to_string(),
+                    sr.to_string(),
+                    r.speedup_vs_baseline
+                        .map(|s| s.to_string())
+                        .unwrap_or_default(),
+                    r.memory_bytes.map(|m| m.to_string()).unwrap_or_default(),
+                    r.compile_seconds.to_string(),
+                    r.tied_with_best.to_string(),
+                    r.is_recommended.to_string(),
+                    String::new(),
+                ]
+                .join(","),
+            );
+        }
+        for e in &report.errors {
+            let status = match e.status {
+                SetStatus::Failed => "failed",
+                SetStatus::Unsupported => "unsupported",
+            };
+            let mut cells = vec![
+                field(&report.dsp),
+                field(&e.compiler_options),
+                status.into(),
+            ];
+            cells.extend(std::iter::repeat_n(String::new(), 12));
+            cells.push(field(&e.message));
+            out.push(cells.join(","));
+        }
+        out.join("\n") + "\n"
+    }
+}
+
+/// Quotes a field when it holds a comma, quote or line break (RFC 4180).
+fn field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}

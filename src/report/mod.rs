@@ -1,0 +1,264 @@
+//! Output formats of a report, behind one trait; table, Markdown and CSV share one row builder.
+
+mod csv;
+mod json;
+mod markdown;
+mod table;
+
+use crate::analyze::advice::display;
+use crate::analyze::result::{AnalyzeReport, SetStatus};
+
+/// Renders a report as text for stdout.
+pub trait Exporter {
+    fn render(&self, report: &AnalyzeReport) -> String;
+}
+
+/// The output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable ranked table with advice.
+    Table,
+    /// Every field, machine-readable.
+    Json,
+    /// A Markdown table with advice.
+    Markdown,
+    /// One row per option set, failures included.
+    Csv,
+}
+
+impl Format {
+    pub fn exporter(self) -> Box<dyn Exporter> {
+        match self {
+            Format::Table => Box::new(table::Table),
+            Format::Json => Box::new(json::Json),
+            Format::Markdown => Box::new(markdown::Markdown),
+            Format::Csv => Box::new(csv::Csv),
+        }
+    }
+}
+
+const HEADERS: [&str; 9] = [
+    "rank",
+    "options",
+    "MB/s",
+    "95% CI MB/s",
+    "CPU %",
+    "speed-up",
+    "memory",
+    "compile s",
+    "notes",
+];
+
+/// One row per measured set, then one per failed or unsupported set.
+fn rows(report: &AnalyzeReport) -> Vec<[String; 9]> {
+    let mut rows: Vec<[String; 9]> = report
+        .results
+        .iter()
+        .map(|r| {
+            let mut notes = Vec::new();
+            if r.is_recommended {
+                notes.push("recommended");
+            }
+            if r.rank == 1 {
+                notes.push("fastest");
+            } else if r.tied_with_best {
+                notes.push("tied with fastest");
+            }
+            if r.is_baseline {
+                notes.push("baseline");
+            }
+            [
+                r.rank.to_string(),
+                display(&r.compiler_options).to_string(),
+                format!("{:.1}", r.throughput_mbps),
+                format!(
+                    "{:.1}–{:.1}",
+                    r.throughput_ci95_mbps[0], r.throughput_ci95_mbps[1]
+                ),
+                format!("{:.2}", r.cpu_percent),
+                r.speedup_vs_baseline
+                    .map(|s| format!("{s:.2}×"))
+                    .unwrap_or_else(|| "–".into()),
+                r.memory_bytes
+                    .map(human_bytes)
+                    .unwrap_or_else(|| "?".into()),
+                format!("{:.2}", r.compile_seconds),
+                notes.join(", "),
+            ]
+        })
+        .collect();
+    rows.extend(report.errors.iter().map(|e| {
+        let status = match e.status {
+            SetStatus::Failed => "failed",
+            SetStatus::Unsupported => "not supported by this backend",
+        };
+        [
+            "–".into(),
+            display(&e.compiler_options).to_string(),
+            "–".into(),
+            "–".into(),
+            "–".into(),
+            "–".into(),
+            "–".into(),
+            "–".into(),
+            status.into(),
+        ]
+    }));
+    rows
+}
+
+/// `1536` → `1.5 KiB`.
+fn human_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        0..=1023 => format!("{bytes} B"),
+        1024..=1_048_575 => format!("{:.1} KiB", b / 1024.0),
+        _ => format!("{:.1} MiB", b / 1_048_576.0),
+    }
+}
+
+/// The lines under the table: failures, advice, warnings, conclusion.
+fn notes(report: &AnalyzeReport, bullet: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut section = |title: &str, items: Vec<String>| {
+        if !items.is_empty() {
+            out.push(String::new());
+            out.push(format!("{title}:"));
+            out.extend(items.into_iter().map(|i| format!("{bullet}{i}")));
+        }
+    };
+    section(
+        "Not measured",
+        report
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", display(&e.compiler_options), e.message))
+            .collect(),
+    );
+    section("Recommendations", report.recommendations.clone());
+    let mut warnings = report.warnings.clone();
+    for r in &report.results {
+        warnings.extend(
+            r.warnings
+                .iter()
+                .map(|w| format!("{}: {w}", display(&r.compiler_options))),
+        );
+    }
+    section("Warnings", warnings);
+    out.push(String::new());
+    out.push(format!("Conclusion: {}", report.conclusion));
+    out
+}
+
+/// The line that says what was measured and under which conditions.
+fn heading(report: &AnalyzeReport) -> String {
+    let c = &report.conditions;
+    let channels = match (report.inputs, report.outputs) {
+        (Some(i), Some(o)) => format!("{i} in, {o} out, "),
+        _ => String::new(),
+    };
+    format!(
+        "{}: {channels}bs {}, {} Hz, best {} of {:.1} s per set; libfaust {}, {}, core {}, throughput in MB/s of 2^20 bytes",
+        report.dsp,
+        c.buffer_size,
+        c.sample_rate,
+        c.best_n,
+        c.duration_seconds,
+        c.libfaust_version,
+        c.machine_target,
+        c.core.map(|c| c.to_string()).unwrap_or_else(|| "not pinned".into()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::result::*;
+    use crate::analyze::{advice, rank};
+    use crate::libfaust::FaustError;
+    use crate::worker::{Phase, RunError};
+
+    /// A report built from synthetic measurements, the same on every machine.
+    pub(crate) fn sample_report() -> AnalyzeReport {
+        let results = rank::rank(
+            vec![
+                rank::tests::measured("", 20_000.0, 100.0),
+                rank::tests::measured("-vec", 10_000.0, 100.0),
+                rank::tests::measured("-vec -fun -vs 64", 10_050.0, 100.0),
+            ],
+            512,
+            44100,
+            1.0,
+        );
+        let recommended = results.iter().find(|r| r.is_recommended).unwrap();
+        AnalyzeReport {
+            dsp: "fixtures/example.dsp".into(),
+            success: true,
+            inputs: Some(1),
+            outputs: Some(2),
+            recommended_options: Some(recommended.compiler_options.clone()),
+            baseline_comparison: Some(BaselineComparison {
+                speedup: 2.0,
+                description: "-vec runs 2.00× the scalar baseline".into(),
+            }),
+            category: Some(Category::of(recommended.cpu_percent)),
+            recommendations: advice::recommendations(&results, 44100),
+            conclusion: advice::conclusion(&results, 44100),
+            results,
+            warnings: vec!["the CPU governor is `powersave`".into()],
+            errors: vec![SetError::new(
+                "-vec -omp".into(),
+                SetStatus::Unsupported,
+                RunError::Faust {
+                    phase: Phase::Compile,
+                    error: FaustError::from_compiler_text("ERROR : OpenMP not supported for LLVM"),
+                },
+            )],
+            conditions: Conditions {
+                faustperf_version: "0.1.0".into(),
+                libfaust_version: "2.54.9 (LLVM 14.0.6)".into(),
+                machine_target: "x86_64-pc-linux-gnu:znver3".into(),
+                cpu_model: Some("Example CPU".into()),
+                core: Some(1),
+                governor: Some("powersave".into()),
+                realtime_priority: true,
+                flush_denormals: true,
+                clock: Some(crate::measure::clock::ClockKind::Tsc),
+                clock_overhead_ns: Some(12.5),
+                buffer_size: 512,
+                sample_rate: 44100,
+                buffer_blocks: Some(1366),
+                buffer_bytes: Some(16_785_408),
+                duration_seconds: 1.0,
+                best_n: 10,
+                random_controls: false,
+                seed: 1,
+                tie_threshold_percent: 1.0,
+                isolation: "worker".into(),
+            },
+            wall_seconds: 3.5,
+        }
+    }
+
+    #[test]
+    fn table_snapshot() {
+        insta::assert_snapshot!(Format::Table.exporter().render(&sample_report()));
+    }
+
+    #[test]
+    fn markdown_snapshot() {
+        insta::assert_snapshot!(Format::Markdown.exporter().render(&sample_report()));
+    }
+
+    #[test]
+    fn csv_snapshot() {
+        insta::assert_snapshot!(Format::Csv.exporter().render(&sample_report()));
+    }
+
+    #[test]
+    fn json_snapshot() {
+        let json: serde_json::Value =
+            serde_json::from_str(&Format::Json.exporter().render(&sample_report())).unwrap();
+        insta::assert_json_snapshot!(json);
+    }
+}
