@@ -151,6 +151,10 @@ fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Option<WorkerConfig>),
         .map(|text| parse_option_set(text).map_err(|e| format!("--options \"{text}\": {e}")))
         .collect::<Result<_, _>>()?;
     if args.double {
+        // The baseline must be double too: add it here rather than let analyze add a single one.
+        if !sets.is_empty() && !sets.iter().any(OptionSet::is_scalar) {
+            sets.insert(0, OptionSet::scalar());
+        }
         sets = sets.iter().map(|s| s.with(&["-double"])).collect();
     }
     let option_sets = match (args.sweep, sets.is_empty(), args.double) {

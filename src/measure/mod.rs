@@ -167,7 +167,6 @@ fn timed_run(
     }
     let timed = start.elapsed();
     let ns_per_tick = clock.ns_per_tick(clock.now() - t_start, timed);
-    drop(bound);
     Ok(RawMeasurement {
         samples_ns: ticks
             .iter()

@@ -1,0 +1,384 @@
+//! End-to-end tests of `faustperf analyze` with the real libfaust and the real worker process.
+//!
+//! The tests are serialised with one lock: each run pins its measuring thread to the same core
+//! with real-time priority, and two at once would measure each other.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+fn faustperf() -> Command {
+    Command::cargo_bin("faustperf").unwrap()
+}
+
+/// Runs analyze with a short measurement and JSON output; returns (exit code, report, stderr).
+fn analyze_json(args: &[&str]) -> (i32, Value, String) {
+    let out = faustperf()
+        .arg("analyze")
+        .args(["--duration", "0.1", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (out.status.code().unwrap_or(-1), report, stderr)
+}
+
+/// Worker processes still alive (none may survive a run).
+fn live_workers() -> Vec<String> {
+    let exe = std::fs::canonicalize(assert_cmd::cargo::cargo_bin("faustperf")).unwrap();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| std::fs::read_link(e.path().join("exe")).is_ok_and(|p| p == exe))
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains("__worker"))
+        .collect()
+}
+
+#[test]
+fn missing_libfaust_is_a_clear_error() {
+    let _guard = serial();
+    faustperf()
+        .env("FAUST_LIB", "/nonexistent/libfaust.so")
+        .args(["analyze", fixture("osc.dsp").to_str().unwrap()])
+        .assert()
+        .code(5)
+        .stderr(predicates::str::contains("FAUST_LIB"))
+        .stderr(predicates::str::contains("apt-get install faust"))
+        .stderr(predicates::str::contains("/nonexistent/libfaust.so"));
+}
+
+#[test]
+fn ranks_presets_of_an_oscillator_with_consistent_numbers() {
+    let _guard = serial();
+    let (code, report, _) = analyze_json(&[fixture("osc.dsp").to_str().unwrap()]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["inputs"], 0);
+    assert_eq!(report["outputs"], 1);
+    let results = report["results"].as_array().unwrap();
+    // 8 presets; -vec -omp is not supported by LLVM and is listed as such, not as a failure.
+    assert_eq!(results.len(), 7);
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["compiler_options"], "-vec -omp");
+    assert_eq!(errors[0]["status"], "unsupported");
+    assert!(errors[0]["message"].as_str().unwrap().contains("OpenMP"));
+
+    let conditions = &report["conditions"];
+    assert!(conditions["libfaust_version"]
+        .as_str()
+        .unwrap()
+        .starts_with("2."));
+    assert_eq!(conditions["buffer_size"], 512);
+    assert_eq!(conditions["sample_rate"], 44100);
+    assert_eq!(conditions["isolation"], "worker");
+    assert!(conditions["core"].is_u64());
+
+    let mut previous = f64::INFINITY;
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r["rank"], i + 1);
+        let mbps = r["throughput_mbps"].as_f64().unwrap();
+        // Ranks follow throughput (one precision here).
+        assert!(mbps <= previous);
+        previous = mbps;
+        // CPU % and MB/s come from the same estimate: 1 output × 4 bytes per frame.
+        let cpu = r["cpu_percent"].as_f64().unwrap();
+        let expected_cpu = 100.0 * 4.0 * 44100.0 / (mbps * 1048576.0);
+        assert!(
+            (cpu - expected_cpu).abs() < 1e-6 * expected_cpu,
+            "{cpu} vs {expected_cpu}"
+        );
+        let ci = r["throughput_ci95_mbps"].as_array().unwrap();
+        assert!(ci[0].as_f64().unwrap() <= ci[1].as_f64().unwrap());
+        assert!(r["memory_bytes"].as_u64().unwrap() > 0);
+        assert!(r["compile_seconds"].as_f64().unwrap() > 0.0);
+        assert!(r["blocks_measured"].as_u64().unwrap() >= 10);
+    }
+    let baseline = results.iter().find(|r| r["is_baseline"] == true).unwrap();
+    assert_eq!(baseline["compiler_options"], "");
+    assert!((baseline["speedup_vs_baseline"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    let recommended: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["is_recommended"] == true)
+        .collect();
+    assert_eq!(recommended.len(), 1);
+    assert_eq!(recommended[0]["tied_with_best"], true);
+    assert_eq!(
+        report["recommended_options"],
+        recommended[0]["compiler_options"]
+    );
+}
+
+#[test]
+fn compile_error_names_the_line() {
+    let _guard = serial();
+    let (code, report, _) = analyze_json(&[
+        fixture("compile_error.dsp").to_str().unwrap(),
+        "--options",
+        "-vec",
+    ]);
+    assert_eq!(code, 3);
+    assert_eq!(report["success"], false);
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2);
+    for e in errors {
+        assert_eq!(e["status"], "failed");
+        assert_eq!(e["line"], 4);
+        assert!(
+            e["message"].as_str().unwrap().contains("undefined_thing"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn refuses_options_that_touch_files_or_are_unknown() {
+    let _guard = serial();
+    for (option, expected) in [
+        ("-o /tmp/out.ll", "writes the generated code"),
+        ("-O /tmp", "directory for generated files"),
+        ("-svg", "SVG"),
+        ("-json", "JSON"),
+        ("-xml", "XML"),
+        ("-mdoc", "math documentation"),
+        ("-I /etc", "read libraries"),
+        ("-A /etc", "architectures"),
+        ("-bogus", "not a code-generation option"),
+        ("-vs x", "whole number"),
+        ("-fm /etc/passwd", "def"),
+    ] {
+        faustperf()
+            .args([
+                "analyze",
+                fixture("osc.dsp").to_str().unwrap(),
+                "--options",
+                option,
+            ])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(expected));
+    }
+    assert!(!Path::new("/tmp/out.ll").exists());
+}
+
+#[test]
+fn crash_is_contained_and_named() {
+    let _guard = serial();
+    let (code, report, _) =
+        analyze_json(&["--code", "process = seq(i, 20000, _);", "--options", "-vec"]);
+    assert_eq!(code, 3);
+    for e in report["errors"].as_array().unwrap() {
+        let message = e["message"].as_str().unwrap();
+        assert!(
+            message.contains("crashed while compiling") && message.contains("SIG"),
+            "{message}"
+        );
+        assert_eq!(e["cause"]["kind"], "crashed");
+    }
+    assert_eq!(report["errors"].as_array().unwrap().len(), 2);
+    assert!(live_workers().is_empty(), "{:?}", live_workers());
+}
+
+#[test]
+fn hang_times_out_and_leaves_no_worker() {
+    let _guard = serial();
+    let (code, report, _) = analyze_json(&[
+        "--code",
+        "process = _ <: par(i, 2000, _);",
+        "--compile-timeout",
+        "2",
+    ]);
+    assert_eq!(code, 3);
+    let errors = report["errors"].as_array().unwrap();
+    let timed_out = errors
+        .iter()
+        .filter(|e| e["cause"]["kind"] == "timed_out")
+        .count();
+    // Every preset times out except -vec -omp, which may fail at once or time out too.
+    assert!(timed_out >= 7, "{errors:?}");
+    assert!(errors[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("timed out after 2 s"));
+    assert!(live_workers().is_empty(), "{:?}", live_workers());
+}
+
+#[test]
+fn a_bad_set_does_not_stop_the_others() {
+    let _guard = serial();
+    // -vec -sch produces an invalid LLVM function in libfaust 2.54.9; the other sets still run.
+    let (code, report, _) = analyze_json(&[
+        fixture("stereo_gain.dsp").to_str().unwrap(),
+        "--options",
+        "-vec -sch",
+        "--options",
+        "-vec",
+    ]);
+    assert_eq!(code, 4, "{report}");
+    let measured: Vec<&str> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["compiler_options"].as_str().unwrap())
+        .collect();
+    assert!(measured.contains(&"") && measured.contains(&"-vec"));
+    assert_eq!(report["errors"][0]["compiler_options"], "-vec -sch");
+    assert_eq!(report["errors"][0]["status"], "failed");
+}
+
+#[test]
+fn zero_outputs_is_refused_by_faust_with_its_reason() {
+    let _guard = serial();
+    let (code, report, _) =
+        analyze_json(&[fixture("meter.dsp").to_str().unwrap(), "--options", ""]);
+    assert_eq!(code, 3);
+    assert!(report["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no output signal"));
+}
+
+#[test]
+fn double_precision_counts_eight_bytes() {
+    let _guard = serial();
+    let (code, report, _) = analyze_json(&[
+        fixture("resonator_double.dsp").to_str().unwrap(),
+        "--double",
+        "--options",
+        "-vec",
+    ]);
+    assert_eq!(code, 0, "{report}");
+    for r in report["results"].as_array().unwrap() {
+        assert!(r["compiler_options"].as_str().unwrap().ends_with("-double"));
+        assert!(r["normalized_options"]
+            .as_str()
+            .unwrap()
+            .contains("-double"));
+        assert_eq!(
+            r["warnings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|w| w.as_str().unwrap().contains("NaN"))
+                .count(),
+            0
+        );
+        let (mbps, cpu) = (
+            r["throughput_mbps"].as_f64().unwrap(),
+            r["cpu_percent"].as_f64().unwrap(),
+        );
+        // 1 in + 1 out, 8 bytes per sample.
+        let expected_cpu = 100.0 * 16.0 * 44100.0 / (mbps * 1048576.0);
+        assert!((cpu - expected_cpu).abs() < 1e-6 * expected_cpu);
+    }
+}
+
+#[test]
+fn imports_resolve_next_to_the_file_from_any_directory() {
+    let _guard = serial();
+    let out = faustperf()
+        .current_dir(std::env::temp_dir())
+        .args([
+            "analyze",
+            "--duration",
+            "0.1",
+            "--format",
+            "csv",
+            "--options",
+            "-vec",
+        ])
+        .arg(fixture("imports/uses_local_lib.dsp"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.lines().skip(1).all(|l| l.contains(",ok,")));
+}
+
+#[test]
+fn fast_math_works_in_the_worker() {
+    let _guard = serial();
+    let (code, report, _) = analyze_json(&[
+        fixture("fastmath.dsp").to_str().unwrap(),
+        "--options",
+        "-fm def",
+        "--options",
+        "-vec -fm def",
+    ]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["results"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn code_on_stdin_and_table_output() {
+    let _guard = serial();
+    let out = faustperf()
+        .args([
+            "analyze",
+            "--duration",
+            "0.1",
+            "--options",
+            "-vec",
+            "--control",
+            "--no-realtime",
+        ])
+        .write_stdin(
+            "import(\"stdfaust.lib\");\nprocess = os.osc(hslider(\"freq\", 440, 20, 2000, 1));\n",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.starts_with("stdin: 0 in, 1 out, bs 512, 44100 Hz"),
+        "{table}"
+    );
+    assert!(table.contains("baseline") && table.contains("recommended"));
+    assert!(table.contains("Conclusion: Use "));
+    // Progress goes to stderr, one line per set when stderr is not a terminal.
+    let progress = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        progress.contains("(scalar): ") && progress.contains("-vec: "),
+        "{progress}"
+    );
+}
+
+#[test]
+fn a_debian_example_with_sibling_imports() {
+    let _guard = serial();
+    let example = Path::new("/usr/share/doc/faust-common/examples/filtering/multibandFilter.dsp");
+    assert!(
+        example.exists(),
+        "the faust package's examples are part of the set-up"
+    );
+    let (code, report, _) =
+        analyze_json(&[example.to_str().unwrap(), "--options", "-vec -fun -vs 64"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["results"].as_array().unwrap().len(), 2);
+}
