@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what faustperf needs on Debian/Ubuntu (when missing), then:
+#   ./setup.sh run   builds faustperf and analyzes the bundled freeverb fixture
+#   ./setup.sh test  runs the whole test suite (fmt, clippy, unit and end-to-end tests)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(faust g++ pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust (https://rustup.rs)" >&2; exit 1; }
+
+case "${1:-run}" in
+  run)
+    cargo build --release --quiet
+    ./target/release/faustperf analyze fixtures/freeverb.dsp
+    ;;
+  test)
+    cargo fmt --all -- --check
+    cargo clippy --all-targets --quiet -- -D warnings
+    cargo test
+    ;;
+  *)
+    echo "usage: ./setup.sh [run|test]" >&2
+    exit 2
+    ;;
+esac
