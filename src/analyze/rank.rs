@@ -45,16 +45,22 @@ pub const REPORTED_RATES: [u32; 3] = [44100, 48000, 96000];
 ///
 /// A set is tied with the fastest when it compiled to the same code (same SHA key), when its
 /// 95 % interval overlaps the fastest's, or when it is less than `tie_threshold_percent` slower.
-/// The threshold covers what one run's interval cannot see: identical code measured in two runs
-/// differs by a few tenths of a percent (code and buffer placement, machine state).
+/// The threshold covers what one run's interval cannot see: identical code measured twice
+/// differs by more than its bootstrap interval (code and buffer placement, machine state).
 pub fn rank(
     mut measured: Vec<Measured>,
     frames: usize,
     sample_rate: u32,
     tie_threshold_percent: f64,
 ) -> Vec<SetResult> {
+    // The baseline is the first scalar set in the order given (`""` or `-scal`), not the
+    // fastest scalar variant.
+    let baseline_set = measured
+        .iter()
+        .find(|m| m.set.is_scalar())
+        .map(|m| m.set.clone());
     measured.sort_by(|a, b| a.timing.best_mean_ns.total_cmp(&b.timing.best_mean_ns));
-    let baseline = measured.iter().position(|m| m.set.is_scalar());
+    let baseline = baseline_set.and_then(|b| measured.iter().position(|m| m.set == b));
     let baseline_mbps = baseline.map(|i| {
         let m = &measured[i];
         mbps(bytes_per_block(&m.compile, frames), m.timing.best_mean_ns)
@@ -252,6 +258,22 @@ pub(crate) mod tests {
         assert!(r[2].tied_with_best && !r[1].tied_with_best);
         // The simplest tied set (the scalar one, same code) is recommended.
         assert!(r[2].is_recommended);
+    }
+
+    #[test]
+    fn baseline_is_the_first_scalar_set_given_not_the_fastest() {
+        let r = rank(
+            vec![
+                measured("-scal", 20_000.0, 10.0),
+                measured("-scal -mcd 0", 15_000.0, 10.0),
+            ],
+            512,
+            44100,
+            1.0,
+        );
+        assert_eq!(r[0].compiler_options, "-scal -mcd 0");
+        assert!(!r[0].is_baseline && r[1].is_baseline);
+        assert!((r[0].speedup_vs_baseline.unwrap() - 20_000.0 / 15_000.0).abs() < 1e-9);
     }
 
     #[test]

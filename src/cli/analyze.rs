@@ -57,8 +57,8 @@ pub struct AnalyzeArgs {
     /// Core to pin the measuring thread to [default: the last core].
     #[arg(long)]
     core: Option<usize>,
-    /// Sets slower than the fastest by less than this are reported as tied with it, % (identical
-    /// code differs by a few tenths of a percent between runs).
+    /// Sets slower than the fastest by less than this are reported as tied with it, % (within
+    /// one run identical code differs by a few tenths of a percent; between runs more).
     #[arg(long, default_value_t = 1.0)]
     tie_threshold: f64,
     /// Seed of the input noise, random controls and bootstrap.

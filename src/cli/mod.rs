@@ -37,6 +37,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Compile a DSP with each option set, time compute() and rank the sets.
+    ///
+    /// Throughput is the mean of the N fastest blocks in MB/s, MB = 2^20 bytes, bytes = frames ×
+    /// (inputs + outputs) × sample size (4, or 8 with -double), as faustbench-llvm counts.
     Analyze(analyze::AnalyzeArgs),
     /// Internal: the isolated worker process that compiles and measures.
     #[command(name = "__worker", hide = true)]

@@ -166,7 +166,11 @@ fn heading(report: &AnalyzeReport) -> String {
         c.duration_seconds,
         c.libfaust_version,
         c.machine_target,
-        c.core.map(|c| c.to_string()).unwrap_or_else(|| "not pinned".into()),
+        match (c.core, c.clock) {
+            (Some(core), _) => core.to_string(),
+            (None, Some(_)) => "not pinned".into(),
+            (None, None) => "–".into(),
+        },
     )
 }
 
