@@ -27,7 +27,7 @@ case "${1:-run}" in
   test)
     cargo fmt --all -- --check
     cargo clippy --all-targets --quiet -- -D warnings
-    cargo test
+    cargo test --tests
     ;;
   *)
     echo "usage: ./setup.sh [run|test]" >&2
