@@ -59,11 +59,13 @@ impl FaustError {
         }
         let parts: Vec<&str> = text.splitn(4, " : ").collect();
         if let [file, line, "ERROR", message] = parts.as_slice() {
-            if let Ok(line) = line.trim().parse::<u32>() {
+            if let Ok(line) = line.trim().parse::<i64>() {
+                // Faust writes `???? : -1` when it knows no place (e.g. a missing `process`).
+                let file = file.trim();
                 return FaustError::Compile {
                     message: message.trim().to_string(),
-                    file: Some(file.trim().to_string()),
-                    line: Some(line),
+                    file: (file != "????").then(|| file.to_string()),
+                    line: u32::try_from(line).ok().filter(|l| *l > 0),
                 };
             }
         }
@@ -92,6 +94,12 @@ mod tests {
             }
         );
         assert_eq!(e.to_string(), "x:1: undefined symbol : foo");
+    }
+
+    #[test]
+    fn drops_unknown_places() {
+        let e = FaustError::from_compiler_text("???? : -1 : ERROR : undefined symbol : process");
+        assert_eq!(e.to_string(), "undefined symbol : process");
     }
 
     #[test]
