@@ -6,7 +6,7 @@ pub mod rank;
 pub mod result;
 
 use crate::libfaust::{DspSource, LibFaust};
-use crate::measure::stats::{BlockTimes, TimingSummary};
+use crate::measure::stats::{BlockTimes, StatsError, TimingSummary};
 use crate::measure::MeasureConfig;
 use crate::worker::{Job, RunError, Runner};
 use options::{faustbench, OptionSet};
@@ -62,6 +62,7 @@ pub fn analyze(
         errors: Vec::new(),
         raw_conditions: None,
         done: 0,
+        stats_pool: crate::measure::thread::pool_off_core(request.measure.core),
     };
     let bs = request.measure.frames;
     match &request.option_sets {
@@ -90,8 +91,11 @@ struct State<'a> {
     request: &'a AnalyzeRequest,
     measured: Vec<Measured>,
     errors: Vec<SetError>,
+    /// The measurement conditions of the first set measured (its samples taken out).
     raw_conditions: Option<crate::measure::RawMeasurement>,
     done: usize,
+    /// Threads for the statistics, kept off the measuring core.
+    stats_pool: Result<rayon::ThreadPool, rayon::ThreadPoolBuildError>,
 }
 
 impl State<'_> {
@@ -132,11 +136,19 @@ impl State<'_> {
             SetError::new(set.label.clone(), status, cause)
         };
         match runner.run(&job) {
-            Ok((compile, raw)) => {
+            Ok((compile, mut raw)) => {
                 let m = &self.request.measure;
-                match BlockTimes::new(raw.samples_ns.clone(), m.best_n) {
-                    Ok(times) => {
-                        let timing = TimingSummary::of(&times, raw.batch, m.best_n, m.seed);
+                let samples = std::mem::take(&mut raw.samples_ns);
+                let summary = || {
+                    let times = BlockTimes::new(samples, m.best_n)?;
+                    Ok(TimingSummary::of(&times, raw.batch, m.best_n, m.seed))
+                };
+                let summary: Result<TimingSummary, StatsError> = match &self.stats_pool {
+                    Ok(pool) => pool.install(summary),
+                    Err(_) => summary(),
+                };
+                match summary {
+                    Ok(timing) => {
                         let outcome = format!(
                             "{:.1} MB/s",
                             rank::mbps(

@@ -114,35 +114,22 @@ unsafe extern "C" fn close_box(ui: *mut c_void) {
     unsafe { collector(ui) }.groups.pop();
 }
 
-unsafe extern "C" fn add_button<T: FaustFloat>(
-    ui: *mut c_void,
-    label: *const c_char,
-    zone: *mut T,
-) {
-    // SAFETY: see `collector`.
-    let c = unsafe { collector(ui) };
-    c.push(
-        label,
-        ControlKind::Button,
-        T::zone(zone),
-        [0.0, 0.0, 1.0, 1.0],
-    );
+macro_rules! button_callback {
+    ($name:ident, $kind:expr) => {
+        unsafe extern "C" fn $name<T: FaustFloat>(
+            ui: *mut c_void,
+            label: *const c_char,
+            zone: *mut T,
+        ) {
+            // SAFETY: see `collector`.
+            let c = unsafe { collector(ui) };
+            c.push(label, $kind, T::zone(zone), [0.0, 0.0, 1.0, 1.0]);
+        }
+    };
 }
 
-unsafe extern "C" fn add_check_button<T: FaustFloat>(
-    ui: *mut c_void,
-    label: *const c_char,
-    zone: *mut T,
-) {
-    // SAFETY: see `collector`.
-    let c = unsafe { collector(ui) };
-    c.push(
-        label,
-        ControlKind::CheckButton,
-        T::zone(zone),
-        [0.0, 0.0, 1.0, 1.0],
-    );
-}
+button_callback!(add_button, ControlKind::Button);
+button_callback!(add_check_button, ControlKind::CheckButton);
 
 macro_rules! slider_callback {
     ($name:ident, $kind:expr) => {

@@ -21,6 +21,29 @@ pub fn default_core() -> Option<usize> {
     core_affinity::get_core_ids().and_then(|ids| ids.last().map(|c| c.id))
 }
 
+/// A thread pool for the statistics (rayon) that keeps off the measuring `core`, so that work on
+/// results never disturbs the measurement running meanwhile. On a machine with one core, or with
+/// no measuring core, the pool may use every core.
+pub fn pool_off_core(
+    core: Option<usize>,
+) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    let others: Vec<core_affinity::CoreId> = core_affinity::get_core_ids()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| Some(c.id) != core)
+        .collect();
+    let threads = others.len().max(1);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("faustperf-stats-{i}"))
+        .start_handler(move |i| {
+            if let Some(c) = others.get(i) {
+                core_affinity::set_for_current(*c);
+            }
+        })
+        .build()
+}
+
 /// Applies the requested conditions to the calling thread and reports what was granted.
 /// The previous floating-point mode is returned to restore after measuring.
 pub fn prepare(
