@@ -4,8 +4,8 @@
 
 use faustperf::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use faustperf::libfaust::DspSource;
-use faustperf::measure::{thread, MeasureConfig};
-use faustperf::worker::{Supervisor, WorkerConfig};
+use faustperf::measure::{thread, Budget, MeasureConfig};
+use faustperf::worker::{WorkerConfig, Workers};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -21,7 +21,7 @@ fn main() {
         measure: MeasureConfig {
             frames: 512,
             sample_rate: 44100,
-            duration_seconds: 1.0,
+            budget: Budget::Fixed { seconds: 1.0 },
             best_n: 10,
             seed: 1,
             random_controls: false,
@@ -41,7 +41,12 @@ fn main() {
     let mut walls = Vec::new();
     let mut first_recommended: Option<String> = None;
     for run in 1..=RUNS {
-        let report = analyze(&request, &mut Supervisor::new(worker.clone()), &mut Silent);
+        let mut workers = Workers::isolated(
+            worker.clone(),
+            Workers::default_jobs(),
+            request.measure.core,
+        );
+        let report = analyze(&request, &mut workers, None, &mut Silent);
         let recommended = report.recommended_options.clone().unwrap_or_default();
         println!(
             "run {run}: wall {:.2} s, recommended {:?}, fastest {:?}",

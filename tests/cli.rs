@@ -20,8 +20,13 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The binary, with a compile cache private to this test run.
 fn faustperf() -> Command {
-    Command::cargo_bin("faustperf").unwrap()
+    static CACHE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(|| tempfile::tempdir().unwrap());
+    let mut command = Command::cargo_bin("faustperf").unwrap();
+    command.env("FAUSTPERF_CACHE_DIR", cache.path());
+    command
 }
 
 /// Runs analyze with a short measurement and JSON output; returns (exit code, report, stderr).

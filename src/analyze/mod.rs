@@ -5,10 +5,11 @@ pub mod options;
 pub mod rank;
 pub mod result;
 
+use crate::cache::Cache;
 use crate::libfaust::{DspSource, LibFaust};
 use crate::measure::stats::{BlockTimes, StatsError, TimingSummary};
 use crate::measure::MeasureConfig;
-use crate::worker::{Job, RunError, Runner};
+use crate::worker::{Backend, CompileJob, Compiled, MeasureJob, RunError, Workers};
 use options::{faustbench, OptionSet};
 use rank::Measured;
 use result::{AnalyzeReport, BaselineComparison, Category, Conditions, SetError, SetStatus};
@@ -37,60 +38,81 @@ pub struct AnalyzeRequest {
     pub tie_threshold_percent: f64,
 }
 
-/// Told about each option set as it starts and ends (for progress bars and MCP notifications).
+/// Where an option set is in the pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetState {
+    Queued,
+    Compiling,
+    /// Its compiled code came from the cache.
+    Cached,
+    Measuring,
+    /// Measured; the phrase says how fast (e.g. `412.3 MB/s`).
+    Done(String),
+    /// Failed or not supported; the phrase says which.
+    Failed(String),
+}
+
+/// Told about each option set as it moves through the pipeline (for progress bars and MCP
+/// notifications). `index` is 0-based among at least `total` sets (a search adds stages).
 pub trait Progress {
-    /// Set `index` (0-based) of at least `total` starts.
-    fn started(&mut self, _set: &OptionSet, _index: usize, _total: usize) {}
-    /// It ended; `outcome` is a short phrase such as `412.3 MB/s` or `failed`.
-    fn finished(&mut self, _set: &OptionSet, _outcome: &str) {}
+    fn update(&mut self, _set: &OptionSet, _index: usize, _total: usize, _state: &SetState) {}
 }
 
 /// Progress that goes nowhere.
 pub struct Silent;
 impl Progress for Silent {}
 
-/// Runs the analysis. Never fails as a whole: failures of option sets are in `errors`.
+/// Runs the analysis: compiles option sets on `workers`' compile lanes (or takes them from
+/// `cache`) while the measuring backend measures them one after another, in the order given,
+/// so that results do not depend on which compile finishes first. Never fails as a whole:
+/// failures of option sets are in `errors`.
 pub fn analyze(
     request: &AnalyzeRequest,
-    runner: &mut dyn Runner,
+    workers: &mut Workers,
+    cache: Option<&Cache>,
     progress: &mut dyn Progress,
 ) -> AnalyzeReport {
     let started = Instant::now();
     let mut state = State {
         request,
+        cache,
         measured: Vec::new(),
         errors: Vec::new(),
+        warnings: Vec::new(),
         raw_conditions: None,
         done: 0,
         stats_pool: crate::measure::thread::pool_off_core(request.measure.core),
     };
     let bs = request.measure.frames;
     match &request.option_sets {
-        OptionSets::Presets => state.run_stage(options::presets(), runner, progress),
+        OptionSets::Presets => state.run_stage(options::presets(), workers, progress),
         OptionSets::Custom(sets) => {
             let mut sets = sets.clone();
             if !sets.iter().any(OptionSet::is_scalar) {
                 sets.insert(0, OptionSet::scalar());
             }
-            state.run_stage(sets, runner, progress)
+            state.run_stage(sets, workers, progress)
         }
         OptionSets::Faustbench => {
-            state.run_stage(faustbench::first_stage(bs), runner, progress);
+            state.run_stage(faustbench::first_stage(bs), workers, progress);
             if let Some(best) = state.fastest() {
-                state.run_stage(faustbench::mcd_stage(&best), runner, progress);
+                state.run_stage(faustbench::mcd_stage(&best), workers, progress);
             }
             if let Some(best) = state.fastest() {
-                state.run_stage(faustbench::scheduling_stage(&best), runner, progress);
+                state.run_stage(faustbench::scheduling_stage(&best), workers, progress);
             }
         }
     }
-    state.report(started, runner.isolation())
+    state.report(started, workers.measurer.isolation())
 }
 
 struct State<'a> {
     request: &'a AnalyzeRequest,
+    cache: Option<&'a Cache>,
     measured: Vec<Measured>,
     errors: Vec<SetError>,
+    /// Problems of the run as a whole (e.g. with the cache).
+    warnings: Vec<String>,
     /// The measurement conditions of the first set measured (its samples taken out).
     raw_conditions: Option<crate::measure::RawMeasurement>,
     done: usize,
@@ -98,11 +120,17 @@ struct State<'a> {
     stats_pool: Result<rayon::ThreadPool, rayon::ThreadPoolBuildError>,
 }
 
+/// What a compile lane reports to the measuring loop.
+enum LaneEvent {
+    Started(usize),
+    Finished(usize, Result<Compiled, RunError>),
+}
+
 impl State<'_> {
     fn run_stage(
         &mut self,
         sets: Vec<OptionSet>,
-        runner: &mut dyn Runner,
+        workers: &mut Workers,
         progress: &mut dyn Progress,
     ) {
         let mut seen: Vec<OptionSet> = self.measured.iter().map(|m| m.set.clone()).collect();
@@ -112,21 +140,115 @@ impl State<'_> {
                 .filter_map(|e| options::parse_option_set(&e.compiler_options).ok()),
         );
         let sets: Vec<OptionSet> = sets.into_iter().filter(|s| !seen.contains(s)).collect();
-        let total = self.done + sets.len();
-        for set in sets {
-            progress.started(&set, self.done, total);
-            let outcome = self.run_one(&set, runner);
-            progress.finished(&set, &outcome);
-            self.done += 1;
+        let (base, total) = (self.done, self.done + sets.len());
+        let compile_job = |set: &OptionSet| CompileJob {
+            source: self.request.source.clone(),
+            options: set.args.clone(),
+            sample_rate: self.request.measure.sample_rate,
+        };
+
+        // Cache hits are ready at once; the rest queue for the compile lanes.
+        let mut keys: Vec<Option<String>> = Vec::new();
+        let mut ready: Vec<Option<(Result<Compiled, RunError>, bool)>> = Vec::new();
+        let mut queue = std::collections::VecDeque::new();
+        for (i, set) in sets.iter().enumerate() {
+            progress.update(set, base + i, total, &SetState::Queued);
+            let key = self
+                .cache
+                .and_then(|_| match Cache::key(&self.request.source, &set.args) {
+                    Ok(key) => Some(key),
+                    Err(why) => {
+                        self.warn_once(format!("compiled without the cache: {why}"));
+                        None
+                    }
+                });
+            let hit = match (self.cache, &key) {
+                (Some(cache), Some(key)) => cache.load(key).unwrap_or_else(|why| {
+                    self.warn_once(why);
+                    None
+                }),
+                _ => None,
+            };
+            match hit {
+                Some(compiled) => {
+                    progress.update(set, base + i, total, &SetState::Cached);
+                    ready.push(Some((Ok(compiled), true)));
+                }
+                None => {
+                    ready.push(None);
+                    queue.push_back((i, compile_job(set)));
+                }
+            }
+            keys.push(key);
+        }
+
+        let queue = std::sync::Mutex::new(queue);
+        let Workers {
+            compilers,
+            measurer,
+        } = workers;
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            for lane in compilers.iter_mut() {
+                let (tx, queue) = (tx.clone(), &queue);
+                scope.spawn(move || loop {
+                    let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+                    let Some((i, job)) = next else { break };
+                    let _ = tx.send(LaneEvent::Started(i));
+                    let _ = tx.send(LaneEvent::Finished(i, lane.compile(&job)));
+                });
+            }
+            drop(tx);
+            for i in 0..sets.len() {
+                while ready[i].is_none() {
+                    match rx.recv() {
+                        Ok(LaneEvent::Started(j)) => {
+                            progress.update(&sets[j], base + j, total, &SetState::Compiling)
+                        }
+                        Ok(LaneEvent::Finished(j, result)) => {
+                            if let (Ok(compiled), Some(cache), Some(key)) =
+                                (&result, self.cache, &keys[j])
+                            {
+                                if let Err(e) = cache.store(key, compiled) {
+                                    self.warn_once(format!("could not write to the compile cache ({e}); the run continues without storing"));
+                                }
+                            }
+                            ready[j] = Some((result, false));
+                        }
+                        Err(_) => {
+                            ready[i] = Some((
+                                Err(RunError::Worker("the compile lanes stopped".into())),
+                                false,
+                            ))
+                        }
+                    }
+                }
+                if let Some((result, cached)) = ready[i].take() {
+                    let outcome =
+                        self.measure_one(&sets[i], result, cached, measurer.as_mut(), |state| {
+                            progress.update(&sets[i], base + i, total, state)
+                        });
+                    progress.update(&sets[i], base + i, total, &outcome);
+                }
+                self.done += 1;
+            }
+        });
+    }
+
+    fn warn_once(&mut self, warning: String) {
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
         }
     }
 
-    fn run_one(&mut self, set: &OptionSet, runner: &mut dyn Runner) -> String {
-        let job = Job {
-            source: self.request.source.clone(),
-            options: set.args.clone(),
-            measure: self.request.measure.clone(),
-        };
+    fn measure_one(
+        &mut self,
+        set: &OptionSet,
+        compiled: Result<Compiled, RunError>,
+        cached: bool,
+        measurer: &mut dyn Backend,
+        mut progress: impl FnMut(&SetState),
+    ) -> SetState {
         let failure = |cause: RunError| {
             let status = if set.backend_refuses() && matches!(cause, RunError::Faust { .. }) {
                 SetStatus::Unsupported
@@ -135,55 +257,76 @@ impl State<'_> {
             };
             SetError::new(set.label.clone(), status, cause)
         };
-        match runner.run(&job) {
-            Ok((compile, mut raw)) => {
-                let m = &self.request.measure;
-                let samples = std::mem::take(&mut raw.samples_ns);
-                let summary = || {
-                    let times = BlockTimes::new(samples, m.best_n)?;
-                    Ok(TimingSummary::of(&times, raw.batch, m.best_n, m.seed))
-                };
-                let summary: Result<TimingSummary, StatsError> = match &self.stats_pool {
-                    Ok(pool) => pool.install(summary),
-                    Err(_) => summary(),
-                };
-                match summary {
-                    Ok(timing) => {
-                        let outcome = format!(
-                            "{:.1} MB/s",
-                            rank::mbps(
-                                rank::bytes_per_block(&compile, m.frames),
-                                timing.best_mean_ns
-                            )
-                        );
-                        self.measured.push(Measured {
-                            set: set.clone(),
-                            compile,
-                            timing,
-                            measure_seconds: raw.timed_seconds,
-                            non_finite_outputs: raw.non_finite_outputs,
-                        });
-                        self.raw_conditions.get_or_insert(raw);
-                        outcome
-                    }
-                    Err(e) => {
-                        self.errors.push(failure(RunError::Worker(format!(
-                            "unusable measurement: {e}"
-                        ))));
-                        "failed".into()
-                    }
-                }
-            }
+        let measured = compiled.and_then(|compiled| {
+            progress(&SetState::Measuring);
+            let job = MeasureJob {
+                machine_code: compiled.machine_code,
+                options: set.args.clone(),
+                measure: self.request.measure.clone(),
+                leader_ns: self.leader_ns(),
+            };
+            measurer.measure(&job).map(|raw| (compiled.info, raw))
+        });
+        let (compile, mut raw) = match measured {
+            Ok(v) => v,
             Err(cause) => {
                 let error = failure(cause);
-                let outcome = match error.status {
-                    SetStatus::Unsupported => "not supported by this backend",
-                    SetStatus::Failed => "failed",
-                };
+                let state = SetState::Failed(match error.status {
+                    SetStatus::Unsupported => "not supported by this backend".into(),
+                    SetStatus::Failed => "failed".into(),
+                });
                 self.errors.push(error);
-                outcome.into()
+                return state;
+            }
+        };
+        let m = &self.request.measure;
+        let samples = std::mem::take(&mut raw.samples_ns);
+        let summary = || {
+            let times = BlockTimes::new(samples, m.best_n)?;
+            Ok(TimingSummary::of(
+                &times,
+                &raw.round_best_ns,
+                raw.batch,
+                m.best_n,
+            ))
+        };
+        let summary: Result<TimingSummary, StatsError> = match &self.stats_pool {
+            Ok(pool) => pool.install(summary),
+            Err(_) => summary(),
+        };
+        match summary {
+            Ok(timing) => {
+                let mbps = rank::mbps(
+                    rank::bytes_per_block(&compile, m.frames),
+                    timing.best_mean_ns,
+                );
+                self.measured.push(Measured {
+                    set: set.clone(),
+                    compile,
+                    timing,
+                    cached,
+                    stop: raw.stop,
+                    measure_seconds: raw.timed_seconds,
+                    non_finite_outputs: raw.non_finite_outputs,
+                });
+                self.raw_conditions.get_or_insert(raw);
+                SetState::Done(format!("{mbps:.1} MB/s"))
+            }
+            Err(e) => {
+                self.errors.push(failure(RunError::Worker(format!(
+                    "unusable measurement: {e}"
+                ))));
+                SetState::Failed("failed".into())
             }
         }
+    }
+
+    /// The slowest plausible time of the fastest set so far (upper end of its interval).
+    fn leader_ns(&self) -> Option<f64> {
+        self.measured
+            .iter()
+            .map(|m| m.timing.best_mean_ci95_ns[1])
+            .min_by(f64::total_cmp)
     }
 
     /// The fastest set measured so far.
@@ -228,7 +371,8 @@ impl State<'_> {
             }
         });
         let conditions = conditions(request, self.raw_conditions.as_ref(), isolation);
-        let warnings = warnings(&conditions, channels, m);
+        let mut warnings = warnings(&conditions, channels, m);
+        warnings.extend(self.warnings);
         AnalyzeReport {
             dsp: request.name.clone(),
             success: !results.is_empty(),
@@ -272,7 +416,7 @@ fn conditions(
         sample_rate: m.sample_rate,
         buffer_blocks: raw.map(|r| r.buffer_blocks),
         buffer_bytes: raw.map(|r| r.buffer_bytes),
-        duration_seconds: m.duration_seconds,
+        budget: m.budget,
         best_n: m.best_n,
         random_controls: m.random_controls,
         seed: m.seed,

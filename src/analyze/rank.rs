@@ -3,6 +3,7 @@
 use super::options::OptionSet;
 use super::result::{CpuAtRate, SetResult};
 use crate::measure::stats::TimingSummary;
+use crate::measure::StopReason;
 use crate::worker::CompileInfo;
 
 /// One option set's compile facts and timing summary, before ranking.
@@ -11,7 +12,10 @@ pub struct Measured {
     pub set: OptionSet,
     pub compile: CompileInfo,
     pub timing: TimingSummary,
-    /// Wall time of the timed loop, seconds.
+    /// The code came from the compile cache.
+    pub cached: bool,
+    pub stop: StopReason,
+    /// Wall time of the timed rounds, seconds.
     pub measure_seconds: f64,
     pub non_finite_outputs: usize,
 }
@@ -98,10 +102,10 @@ pub fn rank(
                     t.best_mean_ns, t.batch
                 ));
             }
-            if t.best_rel_sd_percent > 5.0 {
+            if t.round_rel_sd_percent > 5.0 {
                 warnings.push(format!(
-                    "the {} fastest blocks spread ±{:.1} %: the machine was noisy while measuring; close other programs or raise --duration",
-                    t.best_n, t.best_rel_sd_percent
+                    "its {} rounds spread ±{:.1} %: the machine was noisy, or the DSP's speed depends much on where its instance lies in memory; close other programs or measure longer",
+                    t.rounds, t.round_rel_sd_percent
                 ));
             }
             SetResult {
@@ -130,6 +134,8 @@ pub fn rank(
                 is_baseline: Some(i) == baseline,
                 is_recommended: false,
                 compile_seconds: m.compile.seconds,
+                cached: m.cached,
+                stop_reason: m.stop,
                 measure_seconds: m.measure_seconds,
                 blocks_measured: t.samples * t.batch,
                 timing: t.clone(),
@@ -175,16 +181,18 @@ pub(crate) mod tests {
                 samples: 1000,
                 batch: 1,
                 best_n: 10,
+                rounds: 10,
                 best_mean_ns: ns,
-                best_rel_sd_percent: 1.0,
                 best_mean_ci95_ns: [ns - half_ci, ns + half_ci],
+                round_rel_sd_percent: 1.0,
+                best_rel_sd_percent: 1.0,
                 mean_ns: ns * 1.1,
                 median_ns: ns * 1.05,
                 p5_ns: ns * 1.01,
                 p95_ns: ns * 1.3,
-                bootstrap_resamples: 1000,
-                bootstrap_seed: 1,
             },
+            cached: false,
+            stop: StopReason::PrecisionReached,
             measure_seconds: 1.0,
             non_finite_outputs: 0,
         }

@@ -3,6 +3,7 @@
 use crate::libfaust::FaustError;
 use crate::measure::clock::ClockKind;
 use crate::measure::stats::TimingSummary;
+use crate::measure::{Budget, StopReason};
 use crate::worker::RunError;
 use serde::Serialize;
 
@@ -74,8 +75,12 @@ pub struct SetResult {
     pub tied_with_best: bool,
     pub is_baseline: bool,
     pub is_recommended: bool,
-    /// Compile wall time, seconds.
+    /// Compile wall time, seconds (of the original compile when `cached`).
     pub compile_seconds: f64,
+    /// The compiled code came from the compile cache: no compile in this run.
+    pub cached: bool,
+    /// Why measuring this set stopped.
+    pub stop_reason: StopReason,
     /// Timed-loop wall time, seconds.
     pub measure_seconds: f64,
     /// Blocks run, warm-up excluded.
@@ -222,8 +227,9 @@ pub struct Conditions {
     /// Blocks the buffers rotate over, and the bytes they hold.
     pub buffer_blocks: Option<usize>,
     pub buffer_bytes: Option<usize>,
-    /// Timed seconds per option set (warm-up excluded).
-    pub duration_seconds: f64,
+    /// How long each option set was measured: a fixed time, or adaptive to a target precision
+    /// with a time cap (seconds, warm-up excluded).
+    pub budget: Budget,
     pub best_n: usize,
     pub random_controls: bool,
     pub seed: u64,

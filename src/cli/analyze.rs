@@ -1,14 +1,17 @@
 //! `faustperf analyze`.
 
+use super::cache::CacheArgs;
 use super::exit;
 use super::progress::StderrProgress;
 use crate::analyze::options::{parse_option_set, OptionSet};
 use crate::analyze::result::{AnalyzeReport, SetStatus};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets};
+use crate::cache::Cache;
 use crate::libfaust::{DspSource, LibFaust};
+use crate::measure::Budget;
 use crate::measure::{thread, MeasureConfig};
 use crate::report::Format;
-use crate::worker::{InProcess, Runner, Supervisor, WorkerConfig};
+use crate::worker::{WorkerConfig, Workers};
 use clap::{Args, ValueEnum};
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -39,9 +42,17 @@ pub struct AnalyzeArgs {
     /// Sample rate for CPU %, Hz (CPU % at 44100, 48000 and 96000 Hz is always in the JSON).
     #[arg(long, default_value_t = 44100, value_parser = clap::value_parser!(u32).range(1..=1_536_000))]
     sample_rate: u32,
-    /// Seconds of timed blocks per option set (after a warm-up of a tenth of it, 50–500 ms).
+    /// Measure each option set for exactly this many seconds (warm-ups excluded) instead of
+    /// adaptively.
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Adaptive measuring stops when the 95 % interval of the estimate is within ± this %.
     #[arg(long, default_value_t = 1.0)]
-    duration: f64,
+    precision: f64,
+    /// Adaptive measuring stops after this many seconds per set even if the precision is not
+    /// reached.
+    #[arg(long, default_value_t = 3.0)]
+    max_time: f64,
     /// Throughput is the mean of this many fastest blocks.
     #[arg(long = "best", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     best_n: u32,
@@ -76,6 +87,15 @@ pub struct AnalyzeArgs {
     /// Compile and measure inside this process (no crash or hang protection; for trusted code).
     #[arg(long)]
     in_process: bool,
+    /// Compile worker processes [default: cores − 1, at least 1]; they never use the measuring
+    /// core.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    jobs: Option<u32>,
+    /// Do not read or write the compile cache.
+    #[arg(long)]
+    no_cache: bool,
+    #[command(flatten)]
+    cache: CacheArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -91,19 +111,17 @@ pub fn run(args: AnalyzeArgs) -> i32 {
         return exit::LIBFAUST_MISSING;
     }
     let format = args.format;
-    let (request, worker) = match validate(args) {
+    let (request, mut workers, cache) = match validate(args) {
         Ok(v) => v,
         Err(message) => {
             eprintln!("error: {message}");
             return exit::USAGE;
         }
     };
-    let mut runner: Box<dyn Runner> = match worker {
-        Some(config) => Box::new(Supervisor::new(config)),
-        None => Box::new(InProcess),
-    };
+    // Keep this process, and the threads it starts, off the measuring core.
+    crate::measure::thread::restrict_process(&thread::cores_except(request.measure.core));
     let mut progress = StderrProgress::new();
-    let report = analyze(&request, runner.as_mut(), &mut progress);
+    let report = analyze(&request, &mut workers, cache.as_ref(), &mut progress);
     progress.finish();
     print!("{}", format.exporter().render(&report));
     exit_code(&report)
@@ -120,9 +138,9 @@ fn exit_code(report: &AnalyzeReport) -> i32 {
     }
 }
 
-/// Turns the arguments into a request and worker settings (`None`: run in process), or says
-/// what is wrong with them.
-fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Option<WorkerConfig>), String> {
+/// Turns the arguments into a request, its workers and its cache (`None` with `--no-cache` or
+/// when the cache directory is unusable, which is warned about), or says what is wrong.
+fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>), String> {
     let (source, name) = match (&args.code, &args.file) {
         (Some(code), _) => (code_source("code", code.clone()), "code".to_string()),
         (None, Some(path)) if path.as_os_str() != "-" => {
@@ -171,12 +189,32 @@ fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Option<WorkerConfig>),
         ),
         (None, false, _) => OptionSets::Custom(sets),
     };
-    if !(args.duration.is_finite() && args.duration > 0.0 && args.duration <= 3600.0) {
-        return Err(format!(
-            "--duration {} must be between 0 and 3600 seconds",
-            args.duration
-        ));
-    }
+    let budget = match args.duration {
+        Some(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0 => {
+            Budget::Fixed { seconds }
+        }
+        Some(seconds) => {
+            return Err(format!(
+                "--duration {seconds} must be between 0 and 3600 seconds"
+            ))
+        }
+        None if !(args.precision.is_finite() && args.precision > 0.0 && args.precision < 100.0) => {
+            return Err(format!(
+                "--precision {} must be a percentage above 0",
+                args.precision
+            ))
+        }
+        None if !(args.max_time.is_finite() && args.max_time > 0.0 && args.max_time <= 3600.0) => {
+            return Err(format!(
+                "--max-time {} must be between 0 and 3600 seconds",
+                args.max_time
+            ))
+        }
+        None => Budget::Adaptive {
+            precision_percent: args.precision,
+            max_seconds: args.max_time,
+        },
+    };
     if !(args.compile_timeout.is_finite() && args.compile_timeout > 0.0) {
         return Err(format!(
             "--compile-timeout {} must be a positive number of seconds",
@@ -199,7 +237,7 @@ fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Option<WorkerConfig>),
     let measure = MeasureConfig {
         frames: args.buffer_size as usize,
         sample_rate: args.sample_rate,
-        duration_seconds: args.duration,
+        budget,
         best_n: args.best_n as usize,
         seed: args.seed,
         random_controls: args.control,
@@ -207,16 +245,26 @@ fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Option<WorkerConfig>),
         realtime: !args.no_realtime,
         core: args.core.or_else(thread::default_core),
     };
-    let worker = if args.in_process {
-        None
+    let workers = if args.in_process {
+        Workers::in_process()
     } else {
         let exe = std::env::current_exe()
             .map_err(|e| format!("cannot find the faustperf executable: {e}"))?;
-        Some(WorkerConfig {
+        let config = WorkerConfig {
             exe,
             compile_timeout: Duration::from_secs_f64(args.compile_timeout),
             memory_limit_mb: args.memory_limit,
-        })
+        };
+        let jobs = args.jobs.map_or_else(Workers::default_jobs, |j| j as usize);
+        Workers::isolated(config, jobs, measure.core)
+    };
+    let cache = if args.no_cache {
+        None
+    } else {
+        args.cache
+            .open()
+            .map_err(|e| eprintln!("warning: {e}; running without the compile cache"))
+            .ok()
     };
     Ok((
         AnalyzeRequest {
@@ -226,7 +274,8 @@ fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Option<WorkerConfig>),
             measure,
             tie_threshold_percent: args.tie_threshold,
         },
-        worker,
+        workers,
+        cache,
     ))
 }
 

@@ -1,6 +1,7 @@
 //! The command line: parse with clap, validate into requests, run, print, exit.
 
 mod analyze;
+mod cache;
 mod progress;
 
 use clap::{Parser, Subcommand};
@@ -41,11 +42,16 @@ enum Command {
     /// Throughput is the mean of the N fastest blocks in MB/s, MB = 2^20 bytes, bytes = frames ×
     /// (inputs + outputs) × sample size (4, or 8 with -double), as faustbench-llvm counts.
     Analyze(analyze::AnalyzeArgs),
+    /// Show or empty the compile cache.
+    Cache(cache::CacheCommand),
     /// Internal: the isolated worker process that compiles and measures.
     #[command(name = "__worker", hide = true)]
     Worker {
         #[arg(long, default_value_t = 4096)]
         memory_limit_mb: u64,
+        /// Cores the worker may run on, comma-separated (empty: any).
+        #[arg(long, value_delimiter = ',', default_value = "")]
+        cores: Vec<String>,
     },
 }
 
@@ -54,12 +60,19 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
         Command::Analyze(args) => analyze::run(args),
-        Command::Worker { memory_limit_mb } => match crate::worker::worker_main(memory_limit_mb) {
-            Ok(()) => exit::OK,
-            Err(e) => {
-                eprintln!("faustperf worker: {e}");
-                exit::INTERNAL
+        Command::Cache(command) => cache::run(command),
+        Command::Worker {
+            memory_limit_mb,
+            cores,
+        } => {
+            let cores: Vec<usize> = cores.iter().filter_map(|c| c.parse().ok()).collect();
+            match crate::worker::worker_main(memory_limit_mb, &cores) {
+                Ok(()) => exit::OK,
+                Err(e) => {
+                    eprintln!("faustperf worker: {e}");
+                    exit::INTERNAL
+                }
             }
-        },
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Progress on stderr: a bar on a terminal, one line per option set otherwise.
 
 use crate::analyze::options::OptionSet;
-use crate::analyze::Progress;
+use crate::analyze::{Progress, SetState};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 
@@ -16,7 +16,7 @@ impl StderrProgress {
             let bar = ProgressBar::new(0);
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{bar:30} {pos}/{len} option sets, {elapsed} elapsed, ETA {eta}  {msg}",
+                    "{bar:30} {pos}/{len} option sets measured, {elapsed} elapsed, ETA {eta}  {msg}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
@@ -34,21 +34,30 @@ impl StderrProgress {
 }
 
 impl Progress for StderrProgress {
-    fn started(&mut self, set: &OptionSet, index: usize, total: usize) {
-        if let StderrProgress::Bar(bar) = self {
-            bar.set_length(total as u64);
-            bar.set_position(index as u64);
-            bar.set_message(format!("compiling and measuring {}", set.display()));
-        }
-    }
-
-    fn finished(&mut self, set: &OptionSet, outcome: &str) {
+    fn update(&mut self, set: &OptionSet, index: usize, total: usize, state: &SetState) {
+        let line = match state {
+            SetState::Done(outcome) | SetState::Failed(outcome) => Some(outcome.as_str()),
+            SetState::Cached => Some("compiled code from the cache"),
+            _ => None,
+        };
         match self {
             StderrProgress::Bar(bar) => {
-                bar.inc(1);
-                bar.println(format!("{}: {outcome}", set.display()));
+                bar.set_length(total as u64);
+                match state {
+                    SetState::Done(_) | SetState::Failed(_) => bar.inc(1),
+                    SetState::Measuring => bar.set_message(format!("measuring {}", set.display())),
+                    SetState::Compiling => bar.set_message(format!("compiling {}", set.display())),
+                    _ => {}
+                }
+                if let Some(line) = line {
+                    bar.println(format!("{}: {line}", set.display()));
+                }
             }
-            StderrProgress::Lines => eprintln!("{}: {outcome}", set.display()),
+            StderrProgress::Lines => {
+                if let Some(line) = line {
+                    eprintln!("[{}/{total}] {}: {line}", index + 1, set.display());
+                }
+            }
         }
     }
 }

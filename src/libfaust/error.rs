@@ -25,6 +25,9 @@ pub enum FaustError {
     /// Something faustperf passes to libfaust is not representable in C (e.g. a NUL byte).
     #[error("{0}")]
     InvalidInput(String),
+    /// Machine code (from the compile cache) could not be loaded.
+    #[error("libfaust could not load the compiled code: {0}")]
+    MachineCode(String),
     /// libfaust returned no instance for a factory.
     #[error("libfaust could not create an instance of the compiled DSP")]
     Instance,

@@ -144,6 +144,57 @@ impl Factory {
         })
     }
 
+    /// Loads a factory from machine code written by [`Factory::machine_code`] (same libfaust
+    /// and CPU), without compiling: about a millisecond instead of the compile time.
+    /// `options` are the compile options the code was made with (they give its precision).
+    pub fn from_machine_code(code: &str, options: &[String]) -> Result<Factory, FaustError> {
+        let lib = LibFaust::get()?;
+        if options.iter().any(|o| o == "-fm") && !fast_math_available() {
+            return Err(FaustError::FastMathUnavailable);
+        }
+        let code = c_string(code, "the machine code")?;
+        let target = CString::default();
+        let mut error = vec![0 as c_char; faust_ffi::ERROR_MSG_LEN];
+        let ptr = {
+            let _guard = compiler_lock();
+            // SAFETY: live NUL-terminated strings, a 4096-byte error buffer, arguments in the
+            // order the library implements (see faust-ffi); the compiler lock is held.
+            unsafe {
+                (lib.api.read_factory_from_machine)(
+                    code.as_ptr(),
+                    target.as_ptr(),
+                    error.as_mut_ptr(),
+                )
+            }
+        };
+        if ptr.is_null() {
+            return Err(FaustError::MachineCode(error_text(&error)));
+        }
+        Ok(Factory {
+            handle: Arc::new(FactoryHandle {
+                lib,
+                ptr,
+                precision: Precision::of_options(options),
+            }),
+        })
+    }
+
+    /// The compiled code as text, for [`Factory::from_machine_code`] (~100 KB for freeverb).
+    pub fn machine_code(&self) -> String {
+        let api = &self.handle.lib.api;
+        let target = CString::default();
+        let _guard = compiler_lock();
+        // SAFETY: the factory is live; the returned string is ours to free (llvm-dsp-c.h).
+        unsafe {
+            FaustString::take(
+                api,
+                (api.write_factory_to_machine)(self.handle.ptr, target.as_ptr()),
+            )
+        }
+        .map(|s| s.to_string())
+        .unwrap_or_default()
+    }
+
     /// The sample type of this factory's `compute()`.
     pub fn precision(&self) -> Precision {
         self.handle.precision

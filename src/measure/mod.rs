@@ -5,31 +5,63 @@
 //! each `compute(bs)` is timed alone with the clock's own cost subtracted. When one block is
 //! shorter than 100 × the clock's cost, consecutive blocks are timed together and divided
 //! (`batch` in the results), since single reads would quantise the times into a few values.
+//!
+//! The time is spent in rounds, each on a fresh instance (so at a new place in memory). The
+//! speed of one instance depends on where it lies: on freeverb, instances of one factory
+//! measured one after another differed by up to 6 % while each one's own spread was a tenth of
+//! that. Each round gives the mean of its `best_n` fastest blocks; the estimate is the mean over
+//! rounds, and its confidence interval comes from the spread between rounds, so it covers
+//! placement as well as timing noise. Without a fixed duration, rounds are added until that
+//! interval is within the target precision or the time cap is reached.
 
 pub mod clock;
 pub mod rng;
 pub mod stats;
 pub mod thread;
 
-use crate::libfaust::{FaustError, Instance};
+use crate::libfaust::{AudioBuffers, Factory, FaustError};
 use clock::{Clock, ClockKind};
 use rng::SplitMix64;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 use thread::ThreadConditions;
 
-/// How to measure one instance.
+/// Seconds per round (each round measures a fresh instance).
+const ROUND_SECONDS: f64 = 0.05;
+/// Rounds before the adaptive rule may stop.
+const MIN_ROUNDS: usize = 5;
+/// Rounds before a set may be stopped as out of the race.
+const MIN_ROUNDS_OUT_OF_RACE: usize = 3;
+/// A set is out of the race when even its fastest plausible time is this much slower than the
+/// leader's slowest plausible time.
+const OUT_OF_RACE_FACTOR: f64 = 1.25;
+
+/// How long to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Budget {
+    /// Exactly this many seconds of timed rounds.
+    Fixed { seconds: f64 },
+    /// Until the 95 % interval of the estimate is within ±`precision_percent` %, or
+    /// `max_seconds` have been spent.
+    Adaptive {
+        precision_percent: f64,
+        max_seconds: f64,
+    },
+}
+
+/// How to measure one compiled DSP.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureConfig {
     /// Frames per `compute()` call (the buffer size).
     pub frames: usize,
     /// Sample rate the instance is initialised at, Hz.
     pub sample_rate: u32,
-    /// Time spent timing blocks, after the warm-up, seconds.
-    pub duration_seconds: f64,
-    /// How many fastest samples the best-mean averages; also the fewest samples taken.
+    pub budget: Budget,
+    /// How many fastest samples of a round its best-mean averages; also the fewest samples a
+    /// round takes.
     pub best_n: usize,
-    /// Seed of the input noise, the random control values and the bootstrap.
+    /// Seed of the input noise and the random control values.
     pub seed: u64,
     /// Set every control to a random value in its range between timed samples.
     pub random_controls: bool,
@@ -41,18 +73,36 @@ pub struct MeasureConfig {
     pub core: Option<usize>,
 }
 
+/// Why measuring stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The fixed duration was spent.
+    FixedDuration,
+    /// The interval reached the target precision.
+    PrecisionReached,
+    /// The time cap was reached before the target precision.
+    TimeCap,
+    /// Clearly slower than the leader: its fastest plausible time is more than 25 % above the
+    /// leader's slowest plausible time.
+    OutOfRace,
+}
+
 /// What one measurement produced, before statistics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RawMeasurement {
     /// Compute time of each sample, ns per block (a batch's time divided by `batch`).
     pub samples_ns: Vec<f64>,
+    /// Mean of the `best_n` fastest samples of each round, ns per block.
+    pub round_best_ns: Vec<f64>,
+    pub stop: StopReason,
     /// Blocks timed together per sample.
     pub batch: usize,
     /// Blocks the buffers rotate over.
     pub buffer_blocks: usize,
     /// Bytes of audio the buffers hold (inputs and outputs).
     pub buffer_bytes: usize,
-    /// Blocks run before timing.
+    /// Blocks run before timing, all rounds together.
     pub warmup_blocks: usize,
     pub clock: ClockKind,
     /// The clock's cost, subtracted from every sample, ns.
@@ -60,14 +110,17 @@ pub struct RawMeasurement {
     pub thread: ThreadConditions,
     /// Output samples that were NaN or infinite at the end of the run.
     pub non_finite_outputs: usize,
-    /// Wall time of the timed loop, seconds.
+    /// Wall time of the timed rounds, seconds.
     pub timed_seconds: f64,
 }
 
-/// Measures `instance` on a thread prepared as `config` asks.
+/// Measures instances of `factory` on a thread prepared as `config` asks. `leader_ns` is the
+/// slowest plausible time of the fastest set measured so far (upper end of its interval), for
+/// stopping sets that are clearly out of the race.
 pub fn measure(
-    instance: &mut Instance,
+    factory: &Factory,
     config: &MeasureConfig,
+    leader_ns: Option<f64>,
 ) -> Result<RawMeasurement, FaustError> {
     if config.frames == 0 || config.frames > i32::MAX as usize {
         return Err(FaustError::InvalidInput(format!(
@@ -81,7 +134,7 @@ pub fn measure(
             .spawn_scoped(scope, || {
                 let (conditions, saved) =
                     thread::prepare(config.core, config.flush_denormals, config.realtime);
-                let result = timed_run(instance, config, conditions);
+                let result = timed_rounds(factory, config, leader_ns, conditions);
                 thread::restore_fp_mode(saved);
                 result
             })
@@ -97,41 +150,37 @@ pub fn measure(
     })
 }
 
-fn timed_run(
-    instance: &mut Instance,
+fn timed_rounds(
+    factory: &Factory,
     config: &MeasureConfig,
+    leader_ns: Option<f64>,
     thread: ThreadConditions,
 ) -> Result<RawMeasurement, FaustError> {
-    let bytes_per_block = config.frames
-        * (instance.inputs() + instance.outputs())
-        * instance.precision().sample_bytes();
-    let blocks = rotation_blocks(bytes_per_block);
+    let mut instance = factory.instance(config.sample_rate)?;
+    let (inputs, outputs) = (instance.inputs(), instance.outputs());
+    let precision = factory.precision();
+    let blocks = rotation_blocks(config.frames * (inputs + outputs) * precision.sample_bytes());
     let mut rng = SplitMix64::new(config.seed);
-    let mut buffers = crate::libfaust::AudioBuffers::new(
-        instance.precision(),
-        instance.inputs(),
-        instance.outputs(),
-        config.frames,
-        blocks,
-        || rng.noise(),
-    );
+    let mut buffers = AudioBuffers::new(precision, inputs, outputs, config.frames, blocks, || {
+        rng.noise()
+    });
     let mut controls_rng = SplitMix64::new(config.seed ^ 0xC0_47_20_15);
-    let ranges: Vec<(f64, f64)> = instance.controls().iter().map(|c| (c.min, c.max)).collect();
     let clock = Clock::best_available();
     let overhead = clock.overhead_ticks();
-    let mut bound = instance.bind(&mut buffers)?;
 
-    // Warm-up: a tenth of the budget (50 ms to 500 ms), at least 16 blocks; it also tells how
-    // long one block takes.
-    let warmup = Duration::from_secs_f64((config.duration_seconds / 10.0).clamp(0.05, 0.5));
+    // First warm-up: 50 ms and at least 16 blocks; it also tells how long one block takes.
+    let warmup = Duration::from_millis(50);
     let start = Instant::now();
     let t0 = clock.now();
     let mut block = 0usize;
-    while block < 16 || start.elapsed() < warmup {
-        bound.compute(block);
-        block += 1;
+    {
+        let mut bound = instance.bind(&mut buffers)?;
+        while block < 16 || start.elapsed() < warmup {
+            bound.compute(block);
+            block += 1;
+        }
     }
-    let warmup_blocks = block;
+    let mut warmup_blocks = block;
     let ns_per_tick = clock.ns_per_tick(clock.now() - t0, start.elapsed());
     let block_ns = start.elapsed().as_nanos() as f64 / warmup_blocks as f64;
     let overhead_ns = overhead as f64 * ns_per_tick;
@@ -142,36 +191,77 @@ fn timed_run(
         1
     };
 
-    let expected = (config.duration_seconds * 1e9 / (block_ns * batch as f64)).ceil() as usize;
-    let mut ticks: Vec<u64> = Vec::with_capacity(expected.clamp(config.best_n, 4_000_000) + 16);
-    let budget = Duration::from_secs_f64(config.duration_seconds.max(0.0));
-    let start = Instant::now();
-    let t_start = clock.now();
-    loop {
-        if config.random_controls {
-            let instance = bound.instance();
-            for (i, &(min, max)) in ranges.iter().enumerate() {
-                instance.set_control(i, min + (max - min) * controls_rng.next_f64());
+    let (round_seconds, max_rounds) = match config.budget {
+        Budget::Fixed { seconds } => {
+            let rounds = (seconds / ROUND_SECONDS).round().max(2.0) as usize;
+            (seconds / rounds as f64, rounds)
+        }
+        Budget::Adaptive { max_seconds, .. } => (
+            ROUND_SECONDS,
+            (max_seconds / ROUND_SECONDS).floor().max(2.0) as usize,
+        ),
+    };
+    let round_budget = Duration::from_secs_f64(round_seconds);
+    let expected = (round_seconds * 1e9 / (block_ns * batch as f64)).ceil() as usize;
+    let mut ticks: Vec<u64> = Vec::with_capacity(expected.clamp(config.best_n, 1_000_000) + 16);
+    let mut samples_ns: Vec<f64> = Vec::new();
+    let mut round_best_ns: Vec<f64> = Vec::new();
+    let mut timed = Duration::ZERO;
+    let stop = loop {
+        // A fresh instance for each round but the first, created before the old one is freed
+        // so that it lies elsewhere in memory.
+        if !round_best_ns.is_empty() {
+            let next = factory.instance(config.sample_rate)?;
+            instance = next;
+            let mut bound = instance.bind(&mut buffers)?;
+            let (warm_start, mut warmed) = (Instant::now(), 0);
+            while warmed < 4 || warm_start.elapsed() < round_budget / 10 {
+                bound.compute(block + warmed);
+                warmed += 1;
+            }
+            block += warmed;
+            warmup_blocks += warmed;
+        }
+        let ranges: Vec<(f64, f64)> = instance.controls().iter().map(|c| (c.min, c.max)).collect();
+        let mut bound = instance.bind(&mut buffers)?;
+        ticks.clear();
+        let start = Instant::now();
+        let t_start = clock.now();
+        loop {
+            if config.random_controls {
+                let instance = bound.instance();
+                for (i, &(min, max)) in ranges.iter().enumerate() {
+                    instance.set_control(i, min + (max - min) * controls_rng.next_f64());
+                }
+            }
+            let a = clock.now();
+            for j in 0..batch {
+                bound.compute(block + j);
+            }
+            let b = clock.now();
+            block += batch;
+            ticks.push(b.saturating_sub(a).saturating_sub(overhead));
+            if ticks.len() >= config.best_n && start.elapsed() >= round_budget {
+                break;
             }
         }
-        let a = clock.now();
-        for j in 0..batch {
-            bound.compute(block + j);
-        }
-        let b = clock.now();
-        block += batch;
-        ticks.push(b.saturating_sub(a).saturating_sub(overhead));
-        if ticks.len() >= config.best_n && start.elapsed() >= budget {
-            break;
-        }
-    }
-    let timed = start.elapsed();
-    let ns_per_tick = clock.ns_per_tick(clock.now() - t_start, timed);
-    Ok(RawMeasurement {
-        samples_ns: ticks
+        let elapsed = start.elapsed();
+        timed += elapsed;
+        let ns_per_tick = clock.ns_per_tick(clock.now() - t_start, elapsed);
+        let round: Vec<f64> = ticks
             .iter()
             .map(|&t| t as f64 * ns_per_tick / batch as f64)
-            .collect(),
+            .collect();
+        round_best_ns.push(stats::best_mean_of(&round, config.best_n));
+        samples_ns.extend(round);
+        if let Some(reason) = stop_reason(&config.budget, &round_best_ns, max_rounds, leader_ns) {
+            break reason;
+        }
+    };
+    Ok(RawMeasurement {
+        samples_ns,
+        round_best_ns,
+        stop,
         batch,
         buffer_blocks: blocks,
         buffer_bytes: buffers.bytes(),
@@ -182,6 +272,34 @@ fn timed_run(
         non_finite_outputs: buffers.non_finite_outputs(),
         timed_seconds: timed.as_secs_f64(),
     })
+}
+
+/// Whether to stop after the rounds so far, and why.
+fn stop_reason(
+    budget: &Budget,
+    rounds: &[f64],
+    max_rounds: usize,
+    leader_ns: Option<f64>,
+) -> Option<StopReason> {
+    let interval = stats::RoundInterval::of(rounds);
+    match *budget {
+        Budget::Fixed { .. } => (rounds.len() >= max_rounds).then_some(StopReason::FixedDuration),
+        Budget::Adaptive {
+            precision_percent, ..
+        } => {
+            if rounds.len() >= MIN_ROUNDS_OUT_OF_RACE
+                && leader_ns.is_some_and(|leader| interval.low() > leader * OUT_OF_RACE_FACTOR)
+            {
+                Some(StopReason::OutOfRace)
+            } else if rounds.len() >= MIN_ROUNDS
+                && interval.half_width <= interval.mean * precision_percent / 100.0
+            {
+                Some(StopReason::PrecisionReached)
+            } else {
+                (rounds.len() >= max_rounds).then_some(StopReason::TimeCap)
+            }
+        }
+    }
 }
 
 /// Blocks to rotate over so that inputs and outputs together exceed twice the last-level cache

@@ -1,6 +1,5 @@
 //! Statistics of per-block compute times.
 
-use super::rng::SplitMix64;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -44,11 +43,6 @@ impl BlockTimes {
         self.sorted_ns.is_empty()
     }
 
-    /// Mean of the `n` fastest blocks (faustbench-llvm's estimator of attainable speed).
-    pub fn best_mean(&self, n: usize) -> f64 {
-        mean(&self.sorted_ns[..n.clamp(1, self.len())])
-    }
-
     /// Sample standard deviation of the `n` fastest blocks, in % of their mean.
     pub fn best_rel_sd_percent(&self, n: usize) -> f64 {
         let best = &self.sorted_ns[..n.clamp(1, self.len())];
@@ -72,74 +66,78 @@ impl BlockTimes {
         let hi = h.ceil() as usize;
         self.sorted_ns[lo] + (h - lo as f64) * (self.sorted_ns[hi] - self.sorted_ns[lo])
     }
-
-    /// Percentile-bootstrap confidence interval of [`best_mean`](Self::best_mean) (Efron &
-    /// Tibshirani 1993, ch. 13): `resamples` resamples of all blocks with replacement, seeded by
-    /// `seed` (resample `i` uses seed `seed + i`, so the result does not depend on threads).
-    ///
-    /// A resample's `n` fastest values are drawn without materialising it: walking the sorted
-    /// times from the fastest, the number of draws landing on each is binomial given the draws
-    /// left (the sequential form of the multinomial), which stops after `n` values.
-    pub fn bootstrap_best_mean_ci(
-        &self,
-        n: usize,
-        resamples: usize,
-        seed: u64,
-        level: f64,
-    ) -> (f64, f64) {
-        let n = n.clamp(1, self.len());
-        let mut means: Vec<f64> = (0..resamples.max(1))
-            .into_par_iter()
-            .map(|i| self.resampled_best_mean(n, &mut SplitMix64::new(seed.wrapping_add(i as u64))))
-            .collect();
-        means.sort_unstable_by(f64::total_cmp);
-        let tail = (1.0 - level) / 2.0;
-        let pick = |q: f64| means[((means.len() - 1) as f64 * q).round() as usize];
-        (pick(tail), pick(1.0 - tail))
-    }
-
-    fn resampled_best_mean(&self, n: usize, rng: &mut SplitMix64) -> f64 {
-        let total = self.len();
-        let mut draws_left = total as u64;
-        let (mut taken, mut sum) = (0usize, 0.0);
-        for (k, &value) in self.sorted_ns.iter().enumerate() {
-            let p = 1.0 / (total - k) as f64;
-            let count = binomial(draws_left, p, rng);
-            draws_left -= count;
-            let use_count = (count as usize).min(n - taken);
-            sum += value * use_count as f64;
-            taken += use_count;
-            if taken == n {
-                break;
-            }
-        }
-        sum / taken as f64
-    }
 }
 
 fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len() as f64
 }
 
-/// A Binomial(`trials`, `p`) draw by inversion; fast when `trials * p` is small, as here (≈ 1).
-fn binomial(trials: u64, p: f64, rng: &mut SplitMix64) -> u64 {
-    if p >= 1.0 {
-        return trials;
+/// Mean of the `n` fastest of `samples` (any order); 0 for no samples.
+pub fn best_mean_of(samples: &[f64], n: usize) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
     }
-    let u = rng.next_f64();
-    let mut pmf = (trials as f64 * (1.0 - p).ln()).exp();
-    let mut cdf = pmf;
-    let mut k = 0;
-    let ratio = p / (1.0 - p);
-    while u >= cdf && k < trials {
-        pmf *= (trials - k) as f64 / (k + 1) as f64 * ratio;
-        k += 1;
-        cdf += pmf;
-        if pmf < 1e-300 {
-            break;
+    let mut sorted = samples.to_vec();
+    let n = n.clamp(1, sorted.len());
+    sorted.select_nth_unstable_by(n - 1, f64::total_cmp);
+    mean(&sorted[..n])
+}
+
+/// Two-sided 95 % critical values of Student's t for 1 to 30 degrees of freedom (any
+/// statistics table, e.g. NIST/SEMATECH e-Handbook, table 1.3.6.7.2).
+const T95: [f64; 30] = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+    2.052, 2.048, 2.045, 2.042,
+];
+
+fn t95(degrees_of_freedom: usize) -> f64 {
+    match degrees_of_freedom {
+        0 => f64::INFINITY,
+        1..=30 => T95[degrees_of_freedom - 1],
+        31..=60 => 2.021,
+        61..=120 => 2.000,
+        _ => 1.980,
+    }
+}
+
+/// Student's t 95 % interval of the mean of per-round estimates (rounds are independent
+/// placements of the instance, so their spread is what a repeated run would see).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RoundInterval {
+    pub mean: f64,
+    /// Half the interval's width; infinite with fewer than 2 rounds.
+    pub half_width: f64,
+    /// Sample standard deviation of the rounds, % of their mean.
+    pub rel_sd_percent: f64,
+}
+
+impl RoundInterval {
+    pub fn of(rounds: &[f64]) -> RoundInterval {
+        let n = rounds.len();
+        let m = if n == 0 { 0.0 } else { mean(rounds) };
+        if n < 2 {
+            return RoundInterval {
+                mean: m,
+                half_width: f64::INFINITY,
+                rel_sd_percent: 0.0,
+            };
+        }
+        let sd = (rounds.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+        RoundInterval {
+            mean: m,
+            half_width: t95(n - 1) * sd / (n as f64).sqrt(),
+            rel_sd_percent: if m > 0.0 { 100.0 * sd / m } else { 0.0 },
         }
     }
-    k
+
+    pub fn low(&self) -> f64 {
+        self.mean - self.half_width
+    }
+
+    pub fn high(&self) -> f64 {
+        self.mean + self.half_width
+    }
 }
 
 /// The summary of one option set's block times that every report carries.
@@ -149,42 +147,55 @@ pub struct TimingSummary {
     pub samples: usize,
     /// Blocks per sample: 1, or more when one block is too short for the timer (see README).
     pub batch: usize,
-    /// How many fastest samples the best-mean averages (`--best`).
+    /// How many fastest samples of each round its best-mean averages (`--best`).
     pub best_n: usize,
-    /// Mean time of the `best_n` fastest samples, ns per block.
+    /// Rounds measured, each on a fresh instance.
+    pub rounds: usize,
+    /// The estimate: mean over rounds of the mean of each round's `best_n` fastest samples,
+    /// ns per block.
     pub best_mean_ns: f64,
-    /// Standard deviation of those samples, % of their mean.
-    pub best_rel_sd_percent: f64,
-    /// 95 % percentile-bootstrap interval of `best_mean_ns`, ns per block.
+    /// 95 % Student-t interval of `best_mean_ns` from the spread between rounds, ns per block.
     pub best_mean_ci95_ns: [f64; 2],
+    /// Standard deviation between rounds, % of `best_mean_ns`.
+    pub round_rel_sd_percent: f64,
+    /// Standard deviation of the `best_n` fastest samples of the whole run, % of their mean
+    /// (faustbench-llvm's spread figure).
+    pub best_rel_sd_percent: f64,
     /// Mean of all samples, ns per block.
     pub mean_ns: f64,
     /// Median, 5th and 95th percentiles of all samples, ns per block.
     pub median_ns: f64,
     pub p5_ns: f64,
     pub p95_ns: f64,
-    /// Bootstrap resamples and the seed of the first.
-    pub bootstrap_resamples: usize,
-    pub bootstrap_seed: u64,
 }
 
 impl TimingSummary {
-    pub fn of(times: &BlockTimes, batch: usize, best_n: usize, seed: u64) -> TimingSummary {
-        const RESAMPLES: usize = 1000;
-        let (lo, hi) = times.bootstrap_best_mean_ci(best_n, RESAMPLES, seed, 0.95);
+    /// Summarises all samples of a run and its per-round estimates (at least one round).
+    pub fn of(
+        times: &BlockTimes,
+        round_best_ns: &[f64],
+        batch: usize,
+        best_n: usize,
+    ) -> TimingSummary {
+        let interval = RoundInterval::of(round_best_ns);
+        let half = if interval.half_width.is_finite() {
+            interval.half_width
+        } else {
+            0.0
+        };
         TimingSummary {
             samples: times.len(),
             batch,
             best_n: best_n.min(times.len()),
-            best_mean_ns: times.best_mean(best_n),
+            rounds: round_best_ns.len(),
+            best_mean_ns: interval.mean,
+            best_mean_ci95_ns: [interval.mean - half, interval.mean + half],
+            round_rel_sd_percent: interval.rel_sd_percent,
             best_rel_sd_percent: times.best_rel_sd_percent(best_n),
-            best_mean_ci95_ns: [lo, hi],
             mean_ns: times.mean(),
             median_ns: times.quantile(0.5),
             p5_ns: times.quantile(0.05),
             p95_ns: times.quantile(0.95),
-            bootstrap_resamples: RESAMPLES,
-            bootstrap_seed: seed,
         }
     }
 }
@@ -209,7 +220,7 @@ mod tests {
     #[test]
     fn order_statistics() {
         let t = BlockTimes::new((1..=100).rev().map(f64::from).collect(), 10).unwrap();
-        assert_eq!(t.best_mean(10), 5.5);
+        assert_eq!(best_mean_of(&(1..=100).map(f64::from).collect::<Vec<_>>(), 10), 5.5);
         assert_eq!(t.quantile(0.5), 50.5);
         assert_eq!(t.quantile(0.0), 1.0);
         assert_eq!(t.quantile(1.0), 100.0);
@@ -217,39 +228,28 @@ mod tests {
     }
 
     #[test]
-    fn bootstrap_is_seeded_and_brackets_the_estimate() {
-        let mut rng = SplitMix64::new(1);
-        let t = BlockTimes::new(
-            (0..5000).map(|_| 1000.0 + 100.0 * rng.next_f64()).collect(),
-            10,
-        )
-        .unwrap();
-        let a = t.bootstrap_best_mean_ci(10, 500, 42, 0.95);
-        assert_eq!(a, t.bootstrap_best_mean_ci(10, 500, 42, 0.95));
-        let best = t.best_mean(10);
-        assert!(a.0 <= best && best <= a.1, "{a:?} {best}");
-        assert!(a.1 > a.0);
-    }
-
-    #[test]
-    fn binomial_has_the_right_mean() {
-        let mut rng = SplitMix64::new(3);
-        let draws: Vec<u64> = (0..20000)
-            .map(|_| binomial(1000, 0.002, &mut rng))
-            .collect();
-        let mean = draws.iter().sum::<u64>() as f64 / draws.len() as f64;
-        assert!((mean - 2.0).abs() < 0.05, "{mean}");
+    fn round_interval_is_students_t() {
+        let i = RoundInterval::of(&[10.0, 12.0, 11.0, 13.0, 9.0]);
+        assert_eq!(i.mean, 11.0);
+        // sd = sqrt(2.5); t(4) = 2.776; half = 2.776 * sqrt(2.5) / sqrt(5).
+        assert!((i.half_width - 2.776 * (2.5f64).sqrt() / 5f64.sqrt()).abs() < 1e-12);
+        assert!((i.rel_sd_percent - 100.0 * 2.5f64.sqrt() / 11.0).abs() < 1e-9);
+        assert!(RoundInterval::of(&[5.0]).half_width.is_infinite());
+        assert_eq!(best_mean_of(&[5.0, 1.0, 3.0, 2.0], 2), 1.5);
+        assert_eq!(best_mean_of(&[], 2), 0.0);
     }
 
     proptest! {
         #[test]
-        fn summary_is_ordered(samples in prop::collection::vec(1.0f64..1e6, 10..300)) {
+        fn summary_is_ordered(samples in prop::collection::vec(1.0f64..1e6, 20..300)) {
+            let rounds = [best_mean_of(&samples[..10], 3), best_mean_of(&samples[10..], 3)];
             let t = BlockTimes::new(samples, 10).unwrap();
-            let s = TimingSummary::of(&t, 1, 10, 9);
+            let s = TimingSummary::of(&t, &rounds, 1, 3);
             prop_assert!(s.p5_ns <= s.median_ns && s.median_ns <= s.p95_ns);
-            prop_assert!(s.best_mean_ns <= s.mean_ns + 1e-9);
-            prop_assert!(s.best_mean_ci95_ns[0] <= s.best_mean_ci95_ns[1]);
+            prop_assert!(s.best_mean_ns <= s.mean_ns + 1e-6);
+            prop_assert!(s.best_mean_ci95_ns[0] <= s.best_mean_ns && s.best_mean_ns <= s.best_mean_ci95_ns[1]);
             prop_assert!(s.best_mean_ns >= t.quantile(0.0));
+            prop_assert_eq!(s.rounds, 2);
         }
     }
 }

@@ -21,25 +21,56 @@ pub fn default_core() -> Option<usize> {
     core_affinity::get_core_ids().and_then(|ids| ids.last().map(|c| c.id))
 }
 
+/// Every core but `core` (every core when that leaves none).
+pub fn cores_except(core: Option<usize>) -> Vec<usize> {
+    let all: Vec<usize> = core_affinity::get_core_ids()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let others: Vec<usize> = all.iter().copied().filter(|&c| Some(c) != core).collect();
+    if others.is_empty() {
+        all
+    } else {
+        others
+    }
+}
+
+/// Restricts the calling thread, and the threads it starts afterwards, to `cores` (no change
+/// when empty). Returns whether the system accepted it.
+pub fn restrict_process(cores: &[usize]) -> bool {
+    if cores.is_empty() {
+        return true;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: cpu_set_t is plain data, zeroed then filled with CPU_SET; sched_setaffinity
+        // with pid 0 applies to the calling thread.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            for &c in cores {
+                libc::CPU_SET(c, &mut set);
+            }
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
 /// A thread pool for the statistics (rayon) that keeps off the measuring `core`, so that work on
-/// results never disturbs the measurement running meanwhile. On a machine with one core, or with
-/// no measuring core, the pool may use every core.
+/// results never disturbs a measurement running meanwhile.
 pub fn pool_off_core(
     core: Option<usize>,
 ) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
-    let others: Vec<core_affinity::CoreId> = core_affinity::get_core_ids()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|c| Some(c.id) != core)
-        .collect();
-    let threads = others.len().max(1);
+    let others = cores_except(core);
     rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
+        .num_threads(others.len().max(1))
         .thread_name(|i| format!("faustperf-stats-{i}"))
-        .start_handler(move |i| {
-            if let Some(c) = others.get(i) {
-                core_affinity::set_for_current(*c);
-            }
+        .start_handler(move |_| {
+            restrict_process(&others);
         })
         .build()
 }

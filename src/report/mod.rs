@@ -7,6 +7,7 @@ mod table;
 
 use crate::analyze::advice::display;
 use crate::analyze::result::{AnalyzeReport, SetStatus};
+use crate::measure::Budget;
 
 /// Renders a report as text for stdout.
 pub trait Exporter {
@@ -158,12 +159,17 @@ fn heading(report: &AnalyzeReport) -> String {
         _ => String::new(),
     };
     format!(
-        "{}: {channels}bs {}, {} Hz, best {} of {:.1} s per set; libfaust {}, {}, core {}, throughput in MB/s of 2^20 bytes",
+        "{}: {channels}bs {}, {} Hz, mean over rounds of the best {} blocks, {}; libfaust {}, {}, core {}, throughput in MB/s of 2^20 bytes",
         report.dsp,
         c.buffer_size,
         c.sample_rate,
         c.best_n,
-        c.duration_seconds,
+        match c.budget {
+            Budget::Fixed { seconds } => format!("{seconds} s per set"),
+            Budget::Adaptive { precision_percent, max_seconds } => {
+                format!("to ±{precision_percent} % or {max_seconds} s per set")
+            }
+        },
         c.libfaust_version,
         c.machine_target,
         match (c.core, c.clock) {
@@ -233,7 +239,10 @@ mod tests {
                 sample_rate: 44100,
                 buffer_blocks: Some(1366),
                 buffer_bytes: Some(16_785_408),
-                duration_seconds: 1.0,
+                budget: crate::measure::Budget::Adaptive {
+                    precision_percent: 1.0,
+                    max_seconds: 3.0,
+                },
                 best_n: 10,
                 random_controls: false,
                 seed: 1,

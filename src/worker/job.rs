@@ -1,17 +1,30 @@
-//! One unit of work: compile a program with one option set, then measure it.
+//! The two units of work: compile a program with one option set; measure compiled code.
 
 use crate::libfaust::{DspSource, Factory, FaustError, Precision};
 use crate::measure::{self, MeasureConfig, RawMeasurement};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
-/// Compile `source` with `options`, then measure it as `measure` says.
+/// Compile `source` with `options`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Job {
+pub struct CompileJob {
     pub source: DspSource,
     /// Compiler options, one argument per element, already validated.
     pub options: Vec<String>,
+    /// Sample rate of the instance made to read channels, controls and memory.
+    pub sample_rate: u32,
+}
+
+/// Measure code compiled by a [`CompileJob`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasureJob {
+    /// Machine code from [`Compiled::machine_code`].
+    pub machine_code: String,
+    /// The options it was compiled with.
+    pub options: Vec<String>,
     pub measure: MeasureConfig,
+    /// Upper end of the fastest set's interval so far, ns per block (for out-of-race stops).
+    pub leader_ns: Option<f64>,
 }
 
 /// What compiling produced.
@@ -34,11 +47,19 @@ pub struct CompileInfo {
     pub controls: usize,
 }
 
-pub(crate) fn compile(job: &Job) -> Result<(Factory, CompileInfo), FaustError> {
+/// Compiled code and what is known about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Compiled {
+    pub info: CompileInfo,
+    /// libfaust's machine code for this CPU (`writeCDSPFactoryToMachine`).
+    pub machine_code: String,
+}
+
+pub(crate) fn compile(job: &CompileJob) -> Result<Compiled, FaustError> {
     let start = Instant::now();
     let factory = Factory::compile(&job.source, &job.options)?;
     let seconds = start.elapsed().as_secs_f64();
-    let instance = factory.instance(job.measure.sample_rate)?;
+    let instance = factory.instance(job.sample_rate)?;
     let info = CompileInfo {
         seconds,
         normalized_options: factory.compile_options(),
@@ -50,10 +71,13 @@ pub(crate) fn compile(job: &Job) -> Result<(Factory, CompileInfo), FaustError> {
         memory_bytes: instance.memory_bytes(),
         controls: instance.controls().len(),
     };
-    Ok((factory, info))
+    Ok(Compiled {
+        info,
+        machine_code: factory.machine_code(),
+    })
 }
 
-pub(crate) fn measure(factory: &Factory, job: &Job) -> Result<RawMeasurement, FaustError> {
-    let mut instance = factory.instance(job.measure.sample_rate)?;
-    measure::measure(&mut instance, &job.measure)
+pub(crate) fn measure(job: &MeasureJob) -> Result<RawMeasurement, FaustError> {
+    let factory = Factory::from_machine_code(&job.machine_code, &job.options)?;
+    measure::measure(&factory, &job.measure, job.leader_ns)
 }

@@ -1,18 +1,20 @@
-//! Isolation: compiling and measuring user code in a worker process that a supervisor can time
+//! Isolation: compiling and measuring user code in worker processes that a supervisor can time
 //! out, kill and restart. libfaust crashes and hangs on some programs and cannot be interrupted,
 //! so a bad program must cost one option set, never the whole run.
 //!
-//! Both runners share [`job`]; [`InProcess`] exists for hosts that trust their code.
+//! [`Workers`] holds the compile lanes (several, since libfaust compiles one program at a time
+//! per process) and the one measuring backend, kept on their own cores.
 
 mod job;
 mod process;
 mod supervisor;
 
-pub use job::{CompileInfo, Job};
+pub use job::{CompileInfo, CompileJob, Compiled, MeasureJob};
 pub use process::{worker_main, WORKER_SUBCOMMAND};
 pub use supervisor::{Supervisor, WorkerConfig};
 
 use crate::libfaust::FaustError;
+use crate::measure::thread::cores_except;
 use crate::measure::RawMeasurement;
 use serde::{Deserialize, Serialize};
 
@@ -68,9 +70,10 @@ fn stderr_suffix(tail: &str) -> String {
     }
 }
 
-/// Runs one job (compile, then measure) and returns both results or why it failed.
-pub trait Runner {
-    fn run(&mut self, job: &Job) -> Result<(CompileInfo, RawMeasurement), RunError>;
+/// Something that compiles and measures: a supervised worker process or this process.
+pub trait Backend: Send {
+    fn compile(&mut self, job: &CompileJob) -> Result<Compiled, RunError>;
+    fn measure(&mut self, job: &MeasureJob) -> Result<RawMeasurement, RunError>;
     /// How jobs are isolated: `worker` or `in_process`, recorded with the results.
     fn isolation(&self) -> &'static str;
 }
@@ -82,20 +85,56 @@ pub trait Runner {
 #[derive(Debug, Default)]
 pub struct InProcess;
 
-impl Runner for InProcess {
-    fn run(&mut self, job: &Job) -> Result<(CompileInfo, RawMeasurement), RunError> {
-        let (factory, info) = job::compile(job).map_err(|error| RunError::Faust {
+impl Backend for InProcess {
+    fn compile(&mut self, job: &CompileJob) -> Result<Compiled, RunError> {
+        job::compile(job).map_err(|error| RunError::Faust {
             phase: Phase::Compile,
             error,
-        })?;
-        let raw = job::measure(&factory, job).map_err(|error| RunError::Faust {
+        })
+    }
+
+    fn measure(&mut self, job: &MeasureJob) -> Result<RawMeasurement, RunError> {
+        job::measure(job).map_err(|error| RunError::Faust {
             phase: Phase::Measure,
             error,
-        })?;
-        Ok((info, raw))
+        })
     }
 
     fn isolation(&self) -> &'static str {
         "in_process"
+    }
+}
+
+/// The compile lanes and the measuring backend of an analysis.
+pub struct Workers {
+    pub compilers: Vec<Box<dyn Backend>>,
+    pub measurer: Box<dyn Backend>,
+}
+
+impl Workers {
+    /// `jobs` compile workers on every core but `measure_core`, and one measuring worker on it.
+    pub fn isolated(config: WorkerConfig, jobs: usize, measure_core: Option<usize>) -> Workers {
+        let others = cores_except(measure_core);
+        Workers {
+            compilers: (0..jobs.max(1))
+                .map(|_| {
+                    Box::new(Supervisor::new(config.clone(), others.clone())) as Box<dyn Backend>
+                })
+                .collect(),
+            measurer: Box::new(Supervisor::new(config, measure_core.into_iter().collect())),
+        }
+    }
+
+    /// Everything in this process, one compile at a time (see [`InProcess`]).
+    pub fn in_process() -> Workers {
+        Workers {
+            compilers: vec![Box::new(InProcess)],
+            measurer: Box::new(InProcess),
+        }
+    }
+
+    /// The default number of compile workers: cores − 1, at least 1.
+    pub fn default_jobs() -> usize {
+        core_affinity::get_core_ids().map_or(1, |c| c.len().saturating_sub(1).max(1))
     }
 }

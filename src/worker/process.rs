@@ -1,6 +1,7 @@
-//! The worker process: reads jobs on stdin, answers events on stdout, one JSON object a line.
+//! The worker process: reads requests on stdin, answers one event each on stdout, one JSON
+//! object a line.
 
-use super::job::{self, CompileInfo, Job};
+use super::job::{self, CompileJob, Compiled, MeasureJob};
 use crate::libfaust::FaustError;
 use crate::measure::RawMeasurement;
 use serde::{Deserialize, Serialize};
@@ -9,51 +10,46 @@ use std::io::{BufRead, Write};
 /// The hidden subcommand that starts a worker.
 pub const WORKER_SUBCOMMAND: &str = "__worker";
 
-/// What the worker says about a job, in order: `Compiled` then `Measured`, or `Failed`.
+/// What the supervisor asks.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "snake_case")]
+pub(crate) enum Request {
+    Compile(CompileJob),
+    Measure(MeasureJob),
+}
+
+/// What the worker answers.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub(crate) enum Event {
-    Compiled(CompileInfo),
+    Compiled(Compiled),
     Measured(RawMeasurement),
     Failed { error: FaustError },
 }
 
-/// Runs the worker until stdin closes. `memory_limit_mb` caps its address space.
-pub fn worker_main(memory_limit_mb: u64) -> std::io::Result<()> {
+/// Runs the worker until stdin closes. `memory_limit_mb` caps its address space; `cores`, when
+/// not empty, are the only cores its threads may run on.
+pub fn worker_main(memory_limit_mb: u64, cores: &[usize]) -> std::io::Result<()> {
     let mut out = protocol_stdout()?;
     cap_memory(memory_limit_mb);
+    crate::measure::thread::restrict_process(cores);
     exit_when_orphaned();
     let stdin = std::io::stdin();
     for line in stdin.lock().lines() {
-        let line = line?;
-        let job: Job = match serde_json::from_str(&line) {
-            Ok(job) => job,
-            Err(e) => {
-                let error = FaustError::InvalidInput(format!("bad job from the supervisor: {e}"));
-                send(&mut out, &Event::Failed { error })?;
-                continue;
-            }
-        };
-        match job::compile(&job) {
-            Err(error) => send(&mut out, &Event::Failed { error })?,
-            Ok((factory, info)) => {
-                send(&mut out, &Event::Compiled(info))?;
-                match job::measure(&factory, &job) {
-                    Ok(raw) => send(&mut out, &Event::Measured(raw))?,
-                    Err(error) => send(&mut out, &Event::Failed { error })?,
-                }
-            }
+        let event = match serde_json::from_str::<Request>(&line?) {
+            Ok(Request::Compile(job)) => job::compile(&job).map(Event::Compiled),
+            Ok(Request::Measure(job)) => job::measure(&job).map(Event::Measured),
+            Err(e) => Err(FaustError::InvalidInput(format!(
+                "bad request from the supervisor: {e}"
+            ))),
         }
+        .unwrap_or_else(|error| Event::Failed { error });
+        serde_json::to_writer(&mut out, &event)?;
+        out.write_all(b"\n")?;
+        out.flush()?;
     }
     Ok(())
 }
-
-fn send(out: &mut impl Write, event: &Event) -> std::io::Result<()> {
-    serde_json::to_writer(&mut *out, event)?;
-    out.write_all(b"\n")?;
-    out.flush()
-}
-
 /// Keeps the real stdout for the protocol and points fd 1 at stderr, so that nothing libfaust or
 /// LLVM prints can corrupt the protocol.
 #[cfg(unix)]

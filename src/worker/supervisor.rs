@@ -1,8 +1,10 @@
-//! The parent side: starts a worker, sends it jobs, enforces time limits, replaces it when it dies.
+//! The parent side: starts a worker, sends it requests, enforces time limits, replaces it when it
+//! dies.
 
-use super::process::{Event, WORKER_SUBCOMMAND};
-use super::{CompileInfo, Job, Phase, RunError, Runner};
-use crate::measure::RawMeasurement;
+use super::job::{CompileJob, Compiled, MeasureJob};
+use super::process::{Event, Request, WORKER_SUBCOMMAND};
+use super::{Backend, Phase, RunError};
+use crate::measure::{Budget, RawMeasurement};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -22,10 +24,11 @@ pub struct WorkerConfig {
     pub memory_limit_mb: u64,
 }
 
-/// Drives one worker process at a time; a worker that crashes or times out is killed and the
-/// next job starts a new one.
+/// Drives one worker process at a time, restricted to some cores; a worker that crashes or
+/// times out is killed and the next request starts a new one.
 pub struct Supervisor {
     config: WorkerConfig,
+    cores: Vec<usize>,
     worker: Option<Worker>,
 }
 
@@ -39,18 +42,23 @@ struct Worker {
 const STDERR_LINES_KEPT: usize = 8;
 
 impl Supervisor {
-    pub fn new(config: WorkerConfig) -> Supervisor {
+    /// A supervisor whose workers run only on `cores` (anywhere when empty).
+    pub fn new(config: WorkerConfig, cores: Vec<usize>) -> Supervisor {
         Supervisor {
             config,
+            cores,
             worker: None,
         }
     }
 
     fn spawn(&self) -> Result<Worker, RunError> {
+        let cores: Vec<String> = self.cores.iter().map(usize::to_string).collect();
         let mut child = Command::new(&self.config.exe)
             .arg(WORKER_SUBCOMMAND)
             .arg("--memory-limit-mb")
             .arg(self.config.memory_limit_mb.to_string())
+            .arg("--cores")
+            .arg(cores.join(","))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -58,11 +66,11 @@ impl Supervisor {
             .map_err(|e| {
                 RunError::Worker(format!("cannot start {}: {e}", self.config.exe.display()))
             })?;
-        let (stdin, stdout, stderr) =
-            match (child.stdin.take(), child.stdout.take(), child.stderr.take()) {
-                (Some(i), Some(o), Some(e)) => (i, o, e),
-                _ => return Err(RunError::Worker("worker pipes missing".into())),
-            };
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return Err(RunError::Worker("worker pipes missing".into()));
+        };
         let (tx, events) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -90,12 +98,27 @@ impl Supervisor {
         })
     }
 
-    /// Waits for the worker's next event; kills the worker on timeout or death.
-    fn next_event(&mut self, phase: Phase, timeout: Duration) -> Result<Event, RunError> {
+    /// Sends one request and waits for its answer; kills the worker on timeout or death.
+    fn request(
+        &mut self,
+        request: &Request,
+        phase: Phase,
+        timeout: Duration,
+    ) -> Result<Event, RunError> {
+        if self.worker.is_none() {
+            self.worker = Some(self.spawn()?);
+        }
+        let line = serde_json::to_string(request).map_err(|e| RunError::Worker(e.to_string()))?;
         let worker = self
             .worker
             .as_mut()
             .ok_or_else(|| RunError::Worker("no worker".into()))?;
+        if let Err(e) = writeln!(worker.stdin, "{line}").and_then(|_| worker.stdin.flush()) {
+            self.kill();
+            return Err(RunError::Worker(format!(
+                "cannot send the request to the worker: {e}"
+            )));
+        }
         match worker.events.recv_timeout(timeout) {
             Ok(line) => serde_json::from_str(&line).map_err(|e| {
                 self.kill();
@@ -140,43 +163,33 @@ impl Supervisor {
     }
 }
 
-impl Runner for Supervisor {
-    fn run(&mut self, job: &Job) -> Result<(CompileInfo, RawMeasurement), RunError> {
-        if self.worker.is_none() {
-            self.worker = Some(self.spawn()?);
+impl Backend for Supervisor {
+    fn compile(&mut self, job: &CompileJob) -> Result<Compiled, RunError> {
+        let timeout = self.config.compile_timeout;
+        match self.request(&Request::Compile(job.clone()), Phase::Compile, timeout)? {
+            Event::Compiled(compiled) => Ok(compiled),
+            Event::Failed { error } => Err(RunError::Faust {
+                phase: Phase::Compile,
+                error,
+            }),
+            Event::Measured(_) => Err(RunError::Worker("a measurement answered a compile".into())),
         }
-        let line = serde_json::to_string(job).map_err(|e| RunError::Worker(e.to_string()))?;
-        let sent = self
-            .worker
-            .as_mut()
-            .map(|w| writeln!(w.stdin, "{line}").and_then(|_| w.stdin.flush()));
-        if let Some(Err(e)) = sent {
-            self.kill();
-            return Err(RunError::Worker(format!(
-                "cannot send the job to the worker: {e}"
-            )));
-        }
-        let info = match self.next_event(Phase::Compile, self.config.compile_timeout)? {
-            Event::Compiled(info) => info,
-            Event::Failed { error } => {
-                return Err(RunError::Faust {
-                    phase: Phase::Compile,
-                    error,
-                })
-            }
-            Event::Measured(_) => {
-                return Err(RunError::Worker("measurement before compile".into()))
-            }
+    }
+
+    fn measure(&mut self, job: &MeasureJob) -> Result<RawMeasurement, RunError> {
+        // The measuring budget, warm-ups and buffer set-up, with a generous margin.
+        let seconds = match job.measure.budget {
+            Budget::Fixed { seconds } => seconds,
+            Budget::Adaptive { max_seconds, .. } => max_seconds,
         };
-        // The measuring budget, its warm-up and buffer set-up, with a generous margin.
-        let measure_timeout = Duration::from_secs_f64(job.measure.duration_seconds * 2.0 + 60.0);
-        match self.next_event(Phase::Measure, measure_timeout)? {
-            Event::Measured(raw) => Ok((info, raw)),
+        let timeout = Duration::from_secs_f64(seconds * 2.0 + 60.0);
+        match self.request(&Request::Measure(job.clone()), Phase::Measure, timeout)? {
+            Event::Measured(raw) => Ok(raw),
             Event::Failed { error } => Err(RunError::Faust {
                 phase: Phase::Measure,
                 error,
             }),
-            Event::Compiled(_) => Err(RunError::Worker("two compiles for one job".into())),
+            Event::Compiled(_) => Err(RunError::Worker("a compile answered a measurement".into())),
         }
     }
 
@@ -190,7 +203,6 @@ impl Drop for Supervisor {
         self.kill();
     }
 }
-
 fn describe_exit(status: std::process::ExitStatus) -> String {
     #[cfg(unix)]
     {

@@ -1,0 +1,418 @@
+//! The compile cache: machine code of compiled option sets on disk, so that a second run skips
+//! the compiler entirely.
+//!
+//! Key: SHA-256 of the cache format, libfaust's version, the machine target, the compiler
+//! options, the DSP source and every file it imports (found by following `import`, `library`
+//! and `component` in the text, next to the DSP, in the working directory and in the Faust
+//! library directories). Entries are written to a temporary file and renamed, so concurrent
+//! faustperf processes never read half an entry; each entry carries the SHA-256 of its code,
+//! so a truncated or corrupted one is detected, discarded and recompiled. The least recently
+//! used entries are removed when the cache grows past its cap.
+
+use crate::libfaust::{DspSource, LibFaust};
+use crate::worker::{CompileInfo, Compiled};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+const FORMAT: &str = "faustperf-cache/1";
+const ENTRY_EXTENSION: &str = "entry";
+/// Temporary files older than this were left by a process that died while writing.
+const STALE_TEMP: Duration = Duration::from_secs(3600);
+/// Where libfaust looks for libraries after the DSP's own directory.
+const LIBRARY_DIRS: &[&str] = &["/usr/local/share/faust", "/usr/share/faust"];
+
+/// Default size cap, bytes (1 GiB).
+pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
+
+/// An on-disk cache directory.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+    max_bytes: u64,
+}
+
+/// The first line of an entry; the machine code follows it.
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    format: String,
+    key: String,
+    code_bytes: usize,
+    code_sha256: String,
+    info: CompileInfo,
+}
+
+/// What `faustperf cache stats` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheStats {
+    pub dir: PathBuf,
+    pub entries: usize,
+    /// Bytes of all entries.
+    pub bytes: u64,
+    /// Size cap, bytes.
+    pub max_bytes: u64,
+}
+
+impl Cache {
+    /// The cache directory: `FAUSTPERF_CACHE_DIR`, else `$XDG_CACHE_HOME/faustperf`, else
+    /// `~/.cache/faustperf`.
+    pub fn default_dir() -> Option<PathBuf> {
+        if let Some(dir) = std::env::var_os("FAUSTPERF_CACHE_DIR") {
+            return Some(PathBuf::from(dir));
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+        Some(base.join("faustperf"))
+    }
+
+    /// Opens (creating) a cache in `dir` and checks that it is writable.
+    pub fn open(dir: &Path, max_bytes: u64) -> std::io::Result<Cache> {
+        fs::create_dir_all(dir)?;
+        let probe = dir.join(format!(".probe-{}", std::process::id()));
+        fs::write(&probe, b"")?;
+        fs::remove_file(&probe)?;
+        Ok(Cache {
+            dir: dir.to_path_buf(),
+            max_bytes,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The key of `source` compiled with `options`, or why it cannot be computed (an imported
+    /// file that cannot be found or read: then the set is compiled without the cache).
+    pub fn key(source: &DspSource, options: &[String]) -> Result<String, String> {
+        let lib = LibFaust::get().map_err(|e| e.to_string())?;
+        let mut hash = Sha256::new();
+        for part in [FORMAT, lib.version(), lib.machine_target()] {
+            hash.update(part.as_bytes());
+            hash.update([0]);
+        }
+        for option in options {
+            hash.update(option.as_bytes());
+            hash.update([0]);
+        }
+        let (text, dir) = match source {
+            DspSource::Code { code, .. } => (code.clone(), None),
+            DspSource::File { path } => (
+                fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?,
+                path.parent().map(Path::to_path_buf),
+            ),
+        };
+        hash.update(text.as_bytes());
+        let mut seen: Vec<PathBuf> = Vec::new();
+        let mut pending: Vec<String> = imported_names(&text);
+        while let Some(name) = pending.pop() {
+            let found = candidates(&name, dir.as_deref());
+            if found.is_empty() {
+                return Err(format!("import `{name}` not found"));
+            }
+            for path in found {
+                if seen.contains(&path) {
+                    continue;
+                }
+                let content =
+                    fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                hash.update(path.to_string_lossy().as_bytes());
+                hash.update([0]);
+                hash.update(content.as_bytes());
+                pending.extend(imported_names(&content));
+                seen.push(path);
+            }
+        }
+        Ok(hex(&hash.finalize()))
+    }
+
+    fn entry_path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.{ENTRY_EXTENSION}"))
+    }
+
+    /// The entry for `key`: `Ok(None)` when absent; `Err` (with the entry removed) when it is
+    /// truncated, corrupted or not for this key.
+    pub fn load(&self, key: &str) -> Result<Option<Compiled>, String> {
+        let path = self.entry_path(key);
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("cache entry {}: {e}", path.display())),
+        };
+        match parse_entry(&bytes, key) {
+            Ok(compiled) => {
+                // Mark it recently used for the LRU eviction.
+                if let Ok(file) = fs::File::options().append(true).open(&path) {
+                    let _ = file.set_modified(SystemTime::now());
+                }
+                Ok(Some(compiled))
+            }
+            Err(why) => {
+                let _ = fs::remove_file(&path);
+                Err(format!(
+                    "cache entry {} discarded ({why}); recompiling",
+                    path.display()
+                ))
+            }
+        }
+    }
+
+    /// Stores `compiled` under `key` (temporary file, then rename), then evicts least recently
+    /// used entries past the cap. On failure (e.g. disk full) nothing partial is left.
+    pub fn store(&self, key: &str, compiled: &Compiled) -> std::io::Result<()> {
+        let header = Header {
+            format: FORMAT.into(),
+            key: key.into(),
+            code_bytes: compiled.machine_code.len(),
+            code_sha256: hex(&Sha256::digest(compiled.machine_code.as_bytes())),
+            info: compiled.info.clone(),
+        };
+        let temp = self.dir.join(format!(".{key}.tmp-{}", std::process::id()));
+        let written = (|| {
+            let mut file = fs::File::create(&temp)?;
+            serde_json::to_writer(&mut file, &header)?;
+            file.write_all(b"\n")?;
+            file.write_all(compiled.machine_code.as_bytes())?;
+            file.sync_all()?;
+            fs::rename(&temp, self.entry_path(key))
+        })();
+        if written.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        written?;
+        self.evict();
+        Ok(())
+    }
+
+    /// Removes stale temporary files and the least recently used entries past the cap.
+    fn evict(&self) {
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        let now = SystemTime::now();
+        let mut entries: Vec<(SystemTime, u64, PathBuf)> = Vec::new();
+        for e in dir.filter_map(Result::ok) {
+            let (Ok(meta), path) = (e.metadata(), e.path()) else {
+                continue;
+            };
+            let modified = meta.modified().unwrap_or(now);
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.contains(".tmp-") {
+                if now.duration_since(modified).unwrap_or_default() > STALE_TEMP {
+                    let _ = fs::remove_file(&path);
+                }
+            } else if name.ends_with(ENTRY_EXTENSION) {
+                entries.push((modified, meta.len(), path));
+            }
+        }
+        let mut total: u64 = entries.iter().map(|e| e.1).sum();
+        entries.sort();
+        for (_, len, path) in entries {
+            if total <= self.max_bytes {
+                break;
+            }
+            if fs::remove_file(&path).is_ok() {
+                total -= len;
+            }
+        }
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        let (entries, bytes) = self
+            .entries()
+            .fold((0, 0), |(n, b), (_, len)| (n + 1, b + len));
+        CacheStats {
+            dir: self.dir.clone(),
+            entries,
+            bytes,
+            max_bytes: self.max_bytes,
+        }
+    }
+
+    /// Removes every entry; returns how many.
+    pub fn clear(&self) -> std::io::Result<usize> {
+        let mut removed = 0;
+        for (path, _) in self.entries().collect::<Vec<_>>() {
+            fs::remove_file(path)?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
+    fn entries(&self) -> impl Iterator<Item = (PathBuf, u64)> {
+        fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == ENTRY_EXTENSION))
+            .map(|e| (e.path(), e.metadata().map(|m| m.len()).unwrap_or(0)))
+    }
+}
+
+fn parse_entry(bytes: &[u8], key: &str) -> Result<Compiled, String> {
+    let newline = bytes.iter().position(|&b| b == b'\n').ok_or("no header")?;
+    let header: Header =
+        serde_json::from_slice(&bytes[..newline]).map_err(|e| format!("unreadable header: {e}"))?;
+    if header.format != FORMAT {
+        return Err(format!("format {} is not {FORMAT}", header.format));
+    }
+    if header.key != key {
+        return Err("the entry belongs to another key".into());
+    }
+    let code = &bytes[newline + 1..];
+    if code.len() != header.code_bytes {
+        return Err(format!(
+            "{} bytes of code instead of {}",
+            code.len(),
+            header.code_bytes
+        ));
+    }
+    if hex(&Sha256::digest(code)) != header.code_sha256 {
+        return Err("the code does not match its checksum".into());
+    }
+    let machine_code = String::from_utf8(code.to_vec()).map_err(|_| "the code is not text")?;
+    Ok(Compiled {
+        info: header.info,
+        machine_code,
+    })
+}
+
+/// Paths where `name` may be found, in libfaust's search order; absolute names stand alone.
+fn candidates(name: &str, dsp_dir: Option<&Path>) -> Vec<PathBuf> {
+    let path = Path::new(name);
+    if path.is_absolute() {
+        return vec![path.to_path_buf()]
+            .into_iter()
+            .filter(|p| p.is_file())
+            .collect();
+    }
+    dsp_dir
+        .into_iter()
+        .map(Path::to_path_buf)
+        .chain(std::env::current_dir().ok())
+        .chain(LIBRARY_DIRS.iter().map(PathBuf::from))
+        .map(|d| d.join(path))
+        .filter(|p| p.is_file())
+        .collect()
+}
+
+/// The file names in `import("…")`, `library("…")` and `component("…")` of Faust text.
+/// Occurrences in comments are included too: that only adds files to the key.
+fn imported_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for keyword in ["import", "library", "component"] {
+        let mut rest = text;
+        while let Some(at) = rest.find(keyword) {
+            rest = &rest[at + keyword.len()..];
+            let after = rest.trim_start();
+            let Some(after) = after.strip_prefix('(') else {
+                continue;
+            };
+            let Some(after) = after.trim_start().strip_prefix('"') else {
+                continue;
+            };
+            if let Some(end) = after.find('"') {
+                names.push(after[..end].to_string());
+            }
+        }
+    }
+    names
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::libfaust::Precision;
+
+    fn compiled(code: &str) -> Compiled {
+        Compiled {
+            info: CompileInfo {
+                seconds: 1.0,
+                normalized_options: "-vec".into(),
+                sha_key: "K".into(),
+                warnings: vec![],
+                inputs: 1,
+                outputs: 1,
+                precision: Precision::Single,
+                memory_bytes: Some(10),
+                controls: 0,
+            },
+            machine_code: code.into(),
+        }
+    }
+
+    #[test]
+    fn finds_imports() {
+        let text = "import(\"stdfaust.lib\");\nx = library ( \"maths.lib\" );\ny = component(\"a b.dsp\");\nimportant = 1;";
+        assert_eq!(
+            imported_names(text),
+            ["stdfaust.lib", "maths.lib", "a b.dsp"]
+        );
+    }
+
+    #[test]
+    fn round_trip_corruption_and_eviction() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path(), 1 << 20).unwrap();
+        assert_eq!(cache.load("k1").unwrap(), None);
+        cache.store("k1", &compiled("CODE")).unwrap();
+        assert_eq!(cache.load("k1").unwrap(), Some(compiled("CODE")));
+
+        // Truncated: detected, discarded, and then absent.
+        let path = cache.entry_path("k1");
+        let bytes = fs::read(&path).unwrap();
+        fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+        assert!(cache.load("k1").unwrap_err().contains("discarded"));
+        assert!(!path.exists());
+
+        // Corrupted code of the right length, and a foreign file under the key's name.
+        cache.store("k1", &compiled("CODE")).unwrap();
+        let mut bytes = fs::read(&path).unwrap();
+        *bytes.last_mut().unwrap() = b'X';
+        fs::write(&path, &bytes).unwrap();
+        assert!(cache.load("k1").unwrap_err().contains("checksum"));
+        fs::write(&path, b"not a cache entry").unwrap();
+        assert!(cache.load("k1").is_err());
+
+        // Eviction keeps the most recently used entries under the cap.
+        let small = Cache::open(dir.path(), 700).unwrap();
+        small.clear().unwrap();
+        for key in ["a", "b", "c"] {
+            small.store(key, &compiled(&"x".repeat(100))).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let stats = small.stats();
+        assert!(stats.bytes <= 700, "{stats:?}");
+        assert!(small.load("c").unwrap().is_some());
+        assert!(small.load("a").unwrap().is_none());
+        assert_eq!(small.clear().unwrap(), stats.entries);
+        assert_eq!(small.stats().entries, 0);
+    }
+
+    #[test]
+    fn key_follows_imported_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let dsp = dir.path().join("main.dsp");
+        fs::write(&dsp, "import(\"helper.lib\");\nprocess = helper;").unwrap();
+        fs::write(dir.path().join("helper.lib"), "helper = _;").unwrap();
+        let source = DspSource::File { path: dsp };
+        let options = vec!["-vec".to_string()];
+        let k1 = Cache::key(&source, &options).unwrap();
+        assert_eq!(k1, Cache::key(&source, &options).unwrap());
+        assert_ne!(k1, Cache::key(&source, &[]).unwrap());
+        fs::write(dir.path().join("helper.lib"), "helper = *(2);").unwrap();
+        assert_ne!(k1, Cache::key(&source, &options).unwrap());
+        fs::remove_file(dir.path().join("helper.lib")).unwrap();
+        assert!(Cache::key(&source, &options)
+            .unwrap_err()
+            .contains("helper.lib"));
+    }
+}
