@@ -148,20 +148,25 @@ impl State<'_> {
         };
 
         // Cache hits are ready at once; the rest queue for the compile lanes.
+        let lib = LibFaust::get().ok();
+        let digest = self
+            .cache
+            .and_then(|_| match Cache::source_digest(&self.request.source) {
+                Ok(digest) => Some(digest),
+                Err(why) => {
+                    self.warn_once(format!("compiled without the cache: {why}"));
+                    None
+                }
+            });
         let mut keys: Vec<Option<String>> = Vec::new();
         let mut ready: Vec<Option<(Result<Compiled, RunError>, bool)>> = Vec::new();
         let mut queue = std::collections::VecDeque::new();
         for (i, set) in sets.iter().enumerate() {
             progress.update(set, base + i, total, &SetState::Queued);
-            let key = self
-                .cache
-                .and_then(|_| match Cache::key(&self.request.source, &set.args) {
-                    Ok(key) => Some(key),
-                    Err(why) => {
-                        self.warn_once(format!("compiled without the cache: {why}"));
-                        None
-                    }
-                });
+            let key = digest
+                .as_deref()
+                .zip(lib)
+                .map(|(d, lib)| Cache::key(d, &set.args, lib));
             let hit = match (self.cache, &key) {
                 (Some(cache), Some(key)) => cache.load(key).unwrap_or_else(|why| {
                     self.warn_once(why);

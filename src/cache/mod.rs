@@ -86,19 +86,11 @@ impl Cache {
         &self.dir
     }
 
-    /// The key of `source` compiled with `options`, or why it cannot be computed (an imported
-    /// file that cannot be found or read: then the set is compiled without the cache).
-    pub fn key(source: &DspSource, options: &[String]) -> Result<String, String> {
-        let lib = LibFaust::get().map_err(|e| e.to_string())?;
+    /// A digest of `source` and every file it imports, computed once per analysis, or why it
+    /// cannot be computed (an imported file that cannot be found or read: then the sets are
+    /// compiled without the cache).
+    pub fn source_digest(source: &DspSource) -> Result<String, String> {
         let mut hash = Sha256::new();
-        for part in [FORMAT, lib.version(), lib.machine_target()] {
-            hash.update(part.as_bytes());
-            hash.update([0]);
-        }
-        for option in options {
-            hash.update(option.as_bytes());
-            hash.update([0]);
-        }
         let (text, dir) = match source {
             DspSource::Code { code, .. } => (code.clone(), None),
             DspSource::File { path } => (
@@ -128,6 +120,21 @@ impl Cache {
             }
         }
         Ok(hex(&hash.finalize()))
+    }
+
+    /// The key of a source (its [`Cache::source_digest`]) compiled with `options` by this
+    /// libfaust for this CPU.
+    pub fn key(source_digest: &str, options: &[String], lib: &LibFaust) -> String {
+        let mut hash = Sha256::new();
+        for part in [FORMAT, lib.version(), lib.machine_target(), source_digest] {
+            hash.update(part.as_bytes());
+            hash.update([0]);
+        }
+        for option in options {
+            hash.update(option.as_bytes());
+            hash.update([0]);
+        }
+        hex(&hash.finalize())
     }
 
     fn entry_path(&self, key: &str) -> PathBuf {
@@ -398,20 +405,21 @@ mod tests {
     }
 
     #[test]
-    fn key_follows_imported_files() {
+    fn key_follows_imported_files_and_options() {
+        let lib = LibFaust::get().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let dsp = dir.path().join("main.dsp");
         fs::write(&dsp, "import(\"helper.lib\");\nprocess = helper;").unwrap();
         fs::write(dir.path().join("helper.lib"), "helper = _;").unwrap();
         let source = DspSource::File { path: dsp };
         let options = vec!["-vec".to_string()];
-        let k1 = Cache::key(&source, &options).unwrap();
-        assert_eq!(k1, Cache::key(&source, &options).unwrap());
-        assert_ne!(k1, Cache::key(&source, &[]).unwrap());
+        let d1 = Cache::source_digest(&source).unwrap();
+        assert_eq!(d1, Cache::source_digest(&source).unwrap());
+        assert_ne!(Cache::key(&d1, &options, lib), Cache::key(&d1, &[], lib));
         fs::write(dir.path().join("helper.lib"), "helper = *(2);").unwrap();
-        assert_ne!(k1, Cache::key(&source, &options).unwrap());
+        assert_ne!(d1, Cache::source_digest(&source).unwrap());
         fs::remove_file(dir.path().join("helper.lib")).unwrap();
-        assert!(Cache::key(&source, &options)
+        assert!(Cache::source_digest(&source)
             .unwrap_err()
             .contains("helper.lib"));
     }

@@ -220,7 +220,10 @@ mod tests {
     #[test]
     fn order_statistics() {
         let t = BlockTimes::new((1..=100).rev().map(f64::from).collect(), 10).unwrap();
-        assert_eq!(best_mean_of(&(1..=100).map(f64::from).collect::<Vec<_>>(), 10), 5.5);
+        assert_eq!(
+            best_mean_of(&(1..=100).map(f64::from).collect::<Vec<_>>(), 10),
+            5.5
+        );
         assert_eq!(t.quantile(0.5), 50.5);
         assert_eq!(t.quantile(0.0), 1.0);
         assert_eq!(t.quantile(1.0), 100.0);
