@@ -28,8 +28,9 @@ use thread::ThreadConditions;
 
 /// Seconds per round (each round measures a fresh instance).
 const ROUND_SECONDS: f64 = 0.05;
-/// Rounds before the adaptive rule may stop.
-const MIN_ROUNDS: usize = 5;
+/// Rounds before the adaptive rule may stop: with fewer, the spread between rounds is itself too
+/// uncertain (5 rounds stopped early on a lucky low spread and missed the run-to-run spread).
+const MIN_ROUNDS: usize = 10;
 /// Rounds before a set may be stopped as out of the race.
 const MIN_ROUNDS_OUT_OF_RACE: usize = 3;
 /// A set is out of the race when even its fastest plausible time is this much slower than the
