@@ -387,3 +387,179 @@ fn a_debian_example_with_sibling_imports() {
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["results"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn compile_cache_cold_warm_corrupt_and_clear() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().to_str().unwrap();
+    let osc = fixture("osc.dsp");
+    let args = [
+        osc.to_str().unwrap(),
+        "--cache-dir",
+        cache,
+        "--options",
+        "-vec",
+    ];
+    let (code, cold, _) = analyze_json(&args);
+    assert_eq!(code, 0);
+    assert!(cold["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["cached"] == false));
+    let (code, warm, _) = analyze_json(&args);
+    assert_eq!(code, 0);
+    assert!(
+        warm["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["cached"] == true),
+        "{warm}"
+    );
+
+    let stats = faustperf()
+        .args(["cache", "stats", "--cache-dir", cache])
+        .output()
+        .unwrap();
+    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(stats["entries"], 2);
+
+    // Damage one entry: it is detected, discarded with a warning, and that set recompiled.
+    let entry = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "entry"))
+        .unwrap();
+    let bytes = std::fs::read(&entry).unwrap();
+    std::fs::write(&entry, &bytes[..bytes.len() / 2]).unwrap();
+    let (code, again, _) = analyze_json(&args);
+    assert_eq!(code, 0);
+    let cached = again["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["cached"] == true)
+        .count();
+    assert_eq!(cached, 1);
+    let warnings = again["warnings"].to_string();
+    assert!(
+        warnings.contains("discarded") && warnings.contains("recompiling"),
+        "{warnings}"
+    );
+
+    faustperf()
+        .args(["cache", "clear", "--cache-dir", cache])
+        .assert()
+        .code(0);
+    let stats = faustperf()
+        .args(["cache", "stats", "--cache-dir", cache])
+        .output()
+        .unwrap();
+    assert_eq!(
+        serde_json::from_slice::<Value>(&stats.stdout).unwrap()["entries"],
+        0
+    );
+}
+
+#[test]
+fn unusable_cache_directory_warns_and_runs() {
+    let _guard = serial();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let (code, report, stderr) = analyze_json(&[
+        fixture("osc.dsp").to_str().unwrap(),
+        "--cache-dir",
+        file.path().to_str().unwrap(),
+        "--options",
+        "-vec",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        stderr.contains("running without the compile cache"),
+        "{stderr}"
+    );
+    assert_eq!(report["results"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn adaptive_measuring_says_why_it_stopped() {
+    let _guard = serial();
+    let out = faustperf()
+        .args([
+            "analyze",
+            "--format",
+            "json",
+            "--no-cache",
+            "--jobs",
+            "2",
+            "--max-time",
+            "1",
+        ])
+        .arg(fixture("freeverb.dsp"))
+        .args(["--options", "-vec", "--options", "-vec -fun -vs 4"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["conditions"]["budget"]["kind"], "adaptive");
+    for r in report["results"].as_array().unwrap() {
+        let stop = r["stop_reason"].as_str().unwrap();
+        let rounds = r["timing"]["rounds"].as_u64().unwrap();
+        match stop {
+            "precision_reached" => {
+                assert!(rounds >= 10);
+                let ci = r["throughput_ci95_mbps"].as_array().unwrap();
+                let half = (ci[1].as_f64().unwrap() - ci[0].as_f64().unwrap()) / 2.0;
+                assert!(
+                    half <= 0.0101 * r["throughput_mbps"].as_f64().unwrap(),
+                    "{r}"
+                );
+            }
+            "time_cap" => assert!(r["measure_seconds"].as_f64().unwrap() >= 0.9),
+            "out_of_race" => assert!(rounds >= 3 && r["rank"].as_u64().unwrap() > 1),
+            other => panic!("unexpected stop reason {other}"),
+        }
+    }
+    let (_, fixed, _) = analyze_json(&[fixture("osc.dsp").to_str().unwrap(), "--options", "-vec"]);
+    for r in fixed["results"].as_array().unwrap() {
+        assert_eq!(r["stop_reason"], "fixed_duration");
+        assert_eq!(r["timing"]["rounds"], 2);
+    }
+}
+
+#[test]
+fn interrupt_leaves_no_worker_and_no_partial_entry() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("faustperf"))
+        .arg("analyze")
+        .arg(fixture("freeverb.dsp"))
+        .args(["--format", "json", "--cache-dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while live_workers().len() < 2 && start.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    // SAFETY: kill on our own child's pid with SIGINT.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    child.wait().unwrap();
+    let start = std::time::Instant::now();
+    while !live_workers().is_empty() && start.elapsed() < std::time::Duration::from_secs(2) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(live_workers().is_empty(), "{:?}", live_workers());
+    // Every entry present is whole: a warm run takes each from the cache without a warning.
+    let (code, report, _) = analyze_json(&[
+        fixture("freeverb.dsp").to_str().unwrap(),
+        "--cache-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert!(!report["warnings"].to_string().contains("discarded"));
+}

@@ -10,10 +10,10 @@ use std::path::PathBuf;
 pub struct CacheArgs {
     /// Compile cache directory [default: $FAUSTPERF_CACHE_DIR, else $XDG_CACHE_HOME/faustperf,
     /// else ~/.cache/faustperf].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", global = true)]
     pub cache_dir: Option<PathBuf>,
     /// Size cap of the compile cache, MiB; least recently used entries go first.
-    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MAX_BYTES >> 20)]
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MAX_BYTES >> 20, global = true)]
     pub cache_max_mb: u64,
 }
 
