@@ -72,7 +72,7 @@ pub struct AnalyzeArgs {
     /// one run identical code differs by a few tenths of a percent; between runs more).
     #[arg(long, default_value_t = 1.0)]
     tie_threshold: f64,
-    /// Seed of the input noise, random controls and bootstrap.
+    /// Seed of the input noise and random controls.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Output format.
