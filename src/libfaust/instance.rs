@@ -193,6 +193,9 @@ impl Channel {
     }
 }
 
+/// Bytes each channel can be shifted by: one page, the span of 4 KiB aliasing.
+pub const SHIFT_ROOM_BYTES: usize = 4096;
+
 /// Input and output channels holding `blocks` consecutive blocks of `frames` samples each, so that
 /// successive `compute()` calls can walk through more memory than the caches hold.
 pub struct AudioBuffers {
@@ -224,22 +227,15 @@ impl AudioBuffers {
         mut fill: impl FnMut() -> f64,
     ) -> AudioBuffers {
         let blocks = blocks.max(1);
-        let len = frames * blocks;
-        let mut input_data: Vec<Channel> = (0..inputs)
+        // Room to shift every channel by up to `SHIFT_ROOM_BYTES` (see `shift`).
+        let len = frames * blocks + SHIFT_ROOM_BYTES / precision.sample_bytes();
+        let input_data: Vec<Channel> = (0..inputs)
             .map(|_| Channel::new(precision, len, &mut fill))
             .collect();
-        let mut output_data: Vec<Channel> = (0..outputs)
+        let output_data: Vec<Channel> = (0..outputs)
             .map(|_| Channel::new(precision, len, &mut || 0.0))
             .collect();
-        let pointers = |data: &mut Vec<Channel>| -> Vec<*mut c_void> {
-            let channels = data.len();
-            (0..blocks * channels)
-                .map(|i| data[i % channels].block_ptr((i / channels) * frames))
-                .collect()
-        };
-        let input_ptrs = pointers(&mut input_data);
-        let output_ptrs = pointers(&mut output_data);
-        AudioBuffers {
+        let mut buffers = AudioBuffers {
             precision,
             inputs,
             outputs,
@@ -247,9 +243,28 @@ impl AudioBuffers {
             blocks,
             _input_data: input_data,
             output_data,
-            input_ptrs,
-            output_ptrs,
-        }
+            input_ptrs: Vec::new(),
+            output_ptrs: Vec::new(),
+        };
+        buffers.shift(0);
+        buffers
+    }
+
+    /// Moves every channel's start `bytes` (rounded down to a sample, below
+    /// `SHIFT_ROOM_BYTES`) into its allocation, so that successive measurement rounds see the
+    /// audio at other offsets relative to the instance's memory (cache-set and 4 KiB aliasing
+    /// effects differ with that offset).
+    pub fn shift(&mut self, bytes: usize) {
+        let offset = (bytes % SHIFT_ROOM_BYTES) / self.precision.sample_bytes();
+        let (blocks, frames) = (self.blocks, self.frames);
+        let pointers = |data: &mut Vec<Channel>| -> Vec<*mut c_void> {
+            let channels = data.len();
+            (0..blocks * channels)
+                .map(|i| data[i % channels].block_ptr(offset + (i / channels) * frames))
+                .collect()
+        };
+        self.input_ptrs = pointers(&mut self._input_data);
+        self.output_ptrs = pointers(&mut self.output_data);
     }
 
     /// Frames per block.

@@ -6,13 +6,15 @@
 //! shorter than 100 × the clock's cost, consecutive blocks are timed together and divided
 //! (`batch` in the results), since single reads would quantise the times into a few values.
 //!
-//! The time is spent in rounds, each on a fresh instance (so at a new place in memory). The
-//! speed of one instance depends on where it lies: on freeverb, instances of one factory
-//! measured one after another differed by up to 6 % while each one's own spread was a tenth of
-//! that. Each round gives the mean of its `best_n` fastest blocks; the estimate is the mean over
-//! rounds, and its confidence interval comes from the spread between rounds, so it covers
-//! placement as well as timing noise. Without a fixed duration, rounds are added until that
-//! interval is within the target precision or the time cap is reached.
+//! The time is spent in rounds, each on a fresh instance (so at a new place in memory) with the
+//! audio buffers shifted by a random number of cache lines. The speed of one instance depends on
+//! where it lies: on freeverb, instances of one factory measured one after another differed by
+//! up to 6 % while each one's own spread was a tenth of that; an instance freed and made again
+//! alternates between two addresses, so earlier instances are kept alive. Each round gives the
+//! mean of its `best_n` fastest blocks; the estimate is the median over rounds, and its
+//! confidence interval comes from the spread between rounds, so it covers placement as well as
+//! timing noise. Without a fixed duration, rounds are added until that interval is within the
+//! target precision or the time cap is reached.
 
 pub mod clock;
 pub mod rng;
@@ -31,11 +33,13 @@ const ROUND_SECONDS: f64 = 0.05;
 /// Rounds before the adaptive rule may stop: with fewer, the spread between rounds is itself too
 /// uncertain (5 rounds stopped early on a lucky low spread and missed the run-to-run spread).
 const MIN_ROUNDS: usize = 10;
-/// Rounds before a set may be stopped as out of the race.
-const MIN_ROUNDS_OUT_OF_RACE: usize = 3;
+/// Memory of earlier rounds' instances kept alive so that new instances land elsewhere.
+const KEPT_INSTANCES_BYTES: u64 = 64 << 20;
+/// Rounds before a set may be stopped as out of the race (the median's interval needs 6).
+const MIN_ROUNDS_OUT_OF_RACE: usize = 6;
 /// A set is out of the race when even its fastest plausible time is this much slower than the
 /// leader's slowest plausible time.
-const OUT_OF_RACE_FACTOR: f64 = 1.25;
+const OUT_OF_RACE_FACTOR: f64 = 1.10;
 
 /// How long to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -84,7 +88,7 @@ pub enum StopReason {
     PrecisionReached,
     /// The time cap was reached before the target precision.
     TimeCap,
-    /// Clearly slower than the leader: its fastest plausible time is more than 25 % above the
+    /// Clearly slower than the leader: its fastest plausible time is more than 10 % above the
     /// leader's slowest plausible time.
     OutOfRace,
 }
@@ -166,6 +170,8 @@ fn timed_rounds(
         rng.noise()
     });
     let mut controls_rng = SplitMix64::new(config.seed ^ 0xC0_47_20_15);
+    let mut placement_rng = SplitMix64::new(config.seed ^ 0x91AC_E000);
+    let (mut kept, mut kept_bytes) = (Vec::new(), 0u64);
     let clock = Clock::best_available();
     let overhead = clock.overhead_ticks();
 
@@ -213,7 +219,15 @@ fn timed_rounds(
         // so that it lies elsewhere in memory.
         if !round_best_ns.is_empty() {
             let next = factory.instance(config.sample_rate)?;
-            instance = next;
+            // Keep the previous instances (up to 64 MiB of them) so that each new one lands at
+            // a new address instead of alternating between two.
+            let old = std::mem::replace(&mut instance, next);
+            kept_bytes += old.memory_bytes().unwrap_or(0);
+            if kept_bytes <= KEPT_INSTANCES_BYTES {
+                kept.push(old);
+            }
+            // Cache-line steps across one page.
+            buffers.shift(64 * (placement_rng.next_u64() as usize % 64));
             let mut bound = instance.bind(&mut buffers)?;
             let (warm_start, mut warmed) = (Instant::now(), 0);
             while warmed < 4 || warm_start.elapsed() < round_budget / 10 {
@@ -289,11 +303,11 @@ fn stop_reason(
             precision_percent, ..
         } => {
             if rounds.len() >= MIN_ROUNDS_OUT_OF_RACE
-                && leader_ns.is_some_and(|leader| interval.low() > leader * OUT_OF_RACE_FACTOR)
+                && leader_ns.is_some_and(|leader| interval.low > leader * OUT_OF_RACE_FACTOR)
             {
                 Some(StopReason::OutOfRace)
             } else if rounds.len() >= MIN_ROUNDS
-                && interval.half_width <= interval.mean * precision_percent / 100.0
+                && interval.half_width() <= interval.median * precision_percent / 100.0
             {
                 Some(StopReason::PrecisionReached)
             } else {

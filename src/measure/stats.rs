@@ -83,61 +83,92 @@ pub fn best_mean_of(samples: &[f64], n: usize) -> f64 {
     mean(&sorted[..n])
 }
 
-/// Two-sided 95 % critical values of Student's t for 1 to 30 degrees of freedom (any
-/// statistics table, e.g. NIST/SEMATECH e-Handbook, table 1.3.6.7.2).
-const T95: [f64; 30] = [
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-    2.052, 2.048, 2.045, 2.042,
-];
-
-fn t95(degrees_of_freedom: usize) -> f64 {
-    match degrees_of_freedom {
-        0 => f64::INFINITY,
-        1..=30 => T95[degrees_of_freedom - 1],
-        31..=60 => 2.021,
-        61..=120 => 2.000,
-        _ => 1.980,
-    }
-}
-
-/// Student's t 95 % interval of the mean of per-round estimates (rounds are independent
-/// placements of the instance, so their spread is what a repeated run would see).
+/// The median of per-round estimates with a distribution-free 95 % confidence interval.
+///
+/// Rounds are independent placements of the instance, so their spread is what a repeated run
+/// would see. The median ignores rounds disturbed by the rest of the machine (seen here: a few
+/// consecutive rounds 35 % slower). The interval is between order statistics `k` and
+/// `n + 1 − k`, the largest `k` with P(Binomial(n, ½) < k) ≤ 2.5 % (e.g. Hollander & Wolfe,
+/// "Nonparametric Statistical Methods", ch. 3); it needs 6 rounds or more.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RoundInterval {
-    pub mean: f64,
-    /// Half the interval's width; infinite with fewer than 2 rounds.
-    pub half_width: f64,
-    /// Sample standard deviation of the rounds, % of their mean.
-    pub rel_sd_percent: f64,
+    pub median: f64,
+    /// The interval's ends; infinite with fewer than 6 rounds.
+    pub low: f64,
+    pub high: f64,
+    /// Median absolute deviation of the rounds × 1.4826 (a robust standard deviation), % of
+    /// the median.
+    pub rel_spread_percent: f64,
 }
 
 impl RoundInterval {
     pub fn of(rounds: &[f64]) -> RoundInterval {
-        let n = rounds.len();
-        let m = if n == 0 { 0.0 } else { mean(rounds) };
-        if n < 2 {
+        let mut sorted = rounds.to_vec();
+        sorted.sort_unstable_by(f64::total_cmp);
+        let n = sorted.len();
+        if n == 0 {
             return RoundInterval {
-                mean: m,
-                half_width: f64::INFINITY,
-                rel_sd_percent: 0.0,
+                median: 0.0,
+                low: f64::NEG_INFINITY,
+                high: f64::INFINITY,
+                rel_spread_percent: 0.0,
             };
         }
-        let sd = (rounds.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+        let median = median_of_sorted(&sorted);
+        let mut deviations: Vec<f64> = sorted.iter().map(|x| (x - median).abs()).collect();
+        deviations.sort_unstable_by(f64::total_cmp);
+        let spread = 1.4826 * median_of_sorted(&deviations);
+        let (low, high) = match median_rank(n) {
+            Some(k) => (sorted[k - 1], sorted[n - k]),
+            None => (f64::NEG_INFINITY, f64::INFINITY),
+        };
         RoundInterval {
-            mean: m,
-            half_width: t95(n - 1) * sd / (n as f64).sqrt(),
-            rel_sd_percent: if m > 0.0 { 100.0 * sd / m } else { 0.0 },
+            median,
+            low,
+            high,
+            rel_spread_percent: if median > 0.0 {
+                100.0 * spread / median
+            } else {
+                0.0
+            },
         }
     }
 
-    pub fn low(&self) -> f64 {
-        self.mean - self.half_width
+    /// The larger distance from the median to an end of the interval.
+    pub fn half_width(&self) -> f64 {
+        (self.median - self.low).max(self.high - self.median)
     }
+}
 
-    pub fn high(&self) -> f64 {
-        self.mean + self.half_width
+fn median_of_sorted(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
     }
+}
+
+/// The 1-based rank `k` of the lower end of the median's 95 % interval among `n` values.
+fn median_rank(n: usize) -> Option<usize> {
+    if n < 6 {
+        return None;
+    }
+    if n > 1000 {
+        // Normal approximation of the binomial.
+        let k = (n as f64 / 2.0 - 1.96 * (n as f64).sqrt() / 2.0).floor() as usize;
+        return Some(k.max(1));
+    }
+    // P(Binomial(n, 1/2) <= j), walking j up while it stays within 2.5 %.
+    let mut pmf = 0.5f64.powi(n as i32);
+    let mut cdf = pmf;
+    let mut k = 1;
+    while cdf <= 0.025 {
+        pmf *= (n - k + 1) as f64 / k as f64;
+        cdf += pmf;
+        k += 1;
+    }
+    Some((k - 1).max(1))
 }
 
 /// The summary of one option set's block times that every report carries.
@@ -151,12 +182,13 @@ pub struct TimingSummary {
     pub best_n: usize,
     /// Rounds measured, each on a fresh instance.
     pub rounds: usize,
-    /// The estimate: mean over rounds of the mean of each round's `best_n` fastest samples,
+    /// The estimate: median over rounds of the mean of each round's `best_n` fastest samples,
     /// ns per block.
     pub best_mean_ns: f64,
-    /// 95 % Student-t interval of `best_mean_ns` from the spread between rounds, ns per block.
+    /// Distribution-free 95 % interval of that median from the rounds' order statistics, ns
+    /// per block (the estimate itself at both ends with fewer than 6 rounds).
     pub best_mean_ci95_ns: [f64; 2],
-    /// Standard deviation between rounds, % of `best_mean_ns`.
+    /// Robust spread between rounds (1.4826 × median absolute deviation), % of the estimate.
     pub round_rel_sd_percent: f64,
     /// Standard deviation of the `best_n` fastest samples of the whole run, % of their mean
     /// (faustbench-llvm's spread figure).
@@ -178,19 +210,15 @@ impl TimingSummary {
         best_n: usize,
     ) -> TimingSummary {
         let interval = RoundInterval::of(round_best_ns);
-        let half = if interval.half_width.is_finite() {
-            interval.half_width
-        } else {
-            0.0
-        };
+        let finite = |x: f64| if x.is_finite() { x } else { interval.median };
         TimingSummary {
             samples: times.len(),
             batch,
             best_n: best_n.min(times.len()),
             rounds: round_best_ns.len(),
-            best_mean_ns: interval.mean,
-            best_mean_ci95_ns: [interval.mean - half, interval.mean + half],
-            round_rel_sd_percent: interval.rel_sd_percent,
+            best_mean_ns: interval.median,
+            best_mean_ci95_ns: [finite(interval.low), finite(interval.high)],
+            round_rel_sd_percent: interval.rel_spread_percent,
             best_rel_sd_percent: times.best_rel_sd_percent(best_n),
             mean_ns: times.mean(),
             median_ns: times.quantile(0.5),
@@ -231,13 +259,19 @@ mod tests {
     }
 
     #[test]
-    fn round_interval_is_students_t() {
-        let i = RoundInterval::of(&[10.0, 12.0, 11.0, 13.0, 9.0]);
-        assert_eq!(i.mean, 11.0);
-        // sd = sqrt(2.5); t(4) = 2.776; half = 2.776 * sqrt(2.5) / sqrt(5).
-        assert!((i.half_width - 2.776 * (2.5f64).sqrt() / 5f64.sqrt()).abs() < 1e-12);
-        assert!((i.rel_sd_percent - 100.0 * 2.5f64.sqrt() / 11.0).abs() < 1e-9);
-        assert!(RoundInterval::of(&[5.0]).half_width.is_infinite());
+    fn median_interval_uses_order_statistics() {
+        // n = 10: P(Bin(10, 1/2) <= 1) = 1.07 % <= 2.5 % < P(<= 2) = 5.5 %, so k = 2.
+        assert_eq!(median_rank(10), Some(2));
+        assert_eq!(median_rank(6), Some(1));
+        assert_eq!(median_rank(5), None);
+        // n = 20: P(<= 5) = 2.07 %, P(<= 6) = 5.77 %, so k = 6.
+        assert_eq!(median_rank(20), Some(6));
+        let rounds = [5.0, 1.0, 9.0, 3.0, 7.0, 2.0, 8.0, 4.0, 6.0, 100.0];
+        let i = RoundInterval::of(&rounds);
+        assert_eq!(i.median, 5.5);
+        assert_eq!((i.low, i.high), (2.0, 9.0));
+        assert_eq!(i.half_width(), 3.5);
+        assert!(RoundInterval::of(&[5.0, 6.0]).half_width().is_infinite());
         assert_eq!(best_mean_of(&[5.0, 1.0, 3.0, 2.0], 2), 1.5);
         assert_eq!(best_mean_of(&[], 2), 0.0);
     }
@@ -245,14 +279,13 @@ mod tests {
     proptest! {
         #[test]
         fn summary_is_ordered(samples in prop::collection::vec(1.0f64..1e6, 20..300)) {
-            let rounds = [best_mean_of(&samples[..10], 3), best_mean_of(&samples[10..], 3)];
+            let rounds: Vec<f64> = samples.chunks(3).map(|c| best_mean_of(c, 2)).collect();
             let t = BlockTimes::new(samples, 10).unwrap();
             let s = TimingSummary::of(&t, &rounds, 1, 3);
             prop_assert!(s.p5_ns <= s.median_ns && s.median_ns <= s.p95_ns);
-            prop_assert!(s.best_mean_ns <= s.mean_ns + 1e-6);
             prop_assert!(s.best_mean_ci95_ns[0] <= s.best_mean_ns && s.best_mean_ns <= s.best_mean_ci95_ns[1]);
             prop_assert!(s.best_mean_ns >= t.quantile(0.0));
-            prop_assert_eq!(s.rounds, 2);
+            prop_assert_eq!(s.rounds, rounds.len());
         }
     }
 }
