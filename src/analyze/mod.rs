@@ -167,14 +167,7 @@ impl State<'_> {
                 .as_deref()
                 .zip(lib)
                 .map(|(d, lib)| Cache::key(d, &set.args, lib));
-            let hit = match (self.cache, &key) {
-                (Some(cache), Some(key)) => cache.load(key).unwrap_or_else(|why| {
-                    self.warn_once(why);
-                    None
-                }),
-                _ => None,
-            };
-            match hit {
+            match self.cached(key.as_deref()) {
                 Some(compiled) => {
                     progress.update(set, base + i, total, &SetState::Cached);
                     ready.push(Some((Ok(compiled), true)));
@@ -211,12 +204,8 @@ impl State<'_> {
                             progress.update(&sets[j], base + j, total, &SetState::Compiling)
                         }
                         Ok(LaneEvent::Finished(j, result)) => {
-                            if let (Ok(compiled), Some(cache), Some(key)) =
-                                (&result, self.cache, &keys[j])
-                            {
-                                if let Err(e) = cache.store(key, compiled) {
-                                    self.warn_once(format!("could not write to the compile cache ({e}); the run continues without storing"));
-                                }
+                            if let Ok(compiled) = &result {
+                                self.store(keys[j].as_deref(), compiled);
                             }
                             ready[j] = Some((result, false));
                         }
@@ -238,6 +227,26 @@ impl State<'_> {
                 self.done += 1;
             }
         });
+    }
+
+    /// The cached code for `key`, if any; a damaged entry is a warning.
+    fn cached(&mut self, key: Option<&str>) -> Option<Compiled> {
+        let (cache, key) = self.cache.zip(key)?;
+        cache.load(key).unwrap_or_else(|why| {
+            self.warn_once(why);
+            None
+        })
+    }
+
+    /// Stores compiled code under `key`; a failure (e.g. disk full) is a warning.
+    fn store(&mut self, key: Option<&str>, compiled: &Compiled) {
+        if let Some((cache, key)) = self.cache.zip(key) {
+            if let Err(e) = cache.store(key, compiled) {
+                self.warn_once(format!(
+                    "could not write to the compile cache ({e}); the run continues without storing"
+                ));
+            }
+        }
     }
 
     fn warn_once(&mut self, warning: String) {
