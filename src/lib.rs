@@ -4,5 +4,6 @@ pub mod cache;
 pub mod cli;
 pub mod libfaust;
 pub mod measure;
+pub mod profile;
 pub mod report;
 pub mod worker;

@@ -1,29 +1,22 @@
 //! `faustperf analyze`.
 
-use super::cache::CacheArgs;
+use super::common::{RunArgs, SourceArgs};
 use super::exit;
 use super::progress::StderrProgress;
 use crate::analyze::options::{parse_option_set, OptionSet};
 use crate::analyze::result::{AnalyzeReport, SetStatus};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets};
 use crate::cache::Cache;
-use crate::libfaust::{DspSource, LibFaust};
-use crate::measure::Budget;
-use crate::measure::{thread, MeasureConfig};
+use crate::libfaust::LibFaust;
+use crate::measure::{Budget, MeasureConfig};
 use crate::report::Format;
-use crate::worker::{WorkerConfig, Workers};
+use crate::worker::Workers;
 use clap::{Args, ValueEnum};
-use std::io::{IsTerminal, Read};
-use std::path::PathBuf;
-use std::time::Duration;
 
 #[derive(Args)]
 pub struct AnalyzeArgs {
-    /// The .dsp file; `-` or nothing (with no --code) reads Faust code from stdin.
-    file: Option<PathBuf>,
-    /// Faust code given inline instead of a file.
-    #[arg(short = 'e', long = "code", conflicts_with = "file")]
-    code: Option<String>,
+    #[command(flatten)]
+    source: SourceArgs,
     /// An option set to try, as on the faust command line (e.g. "-vec -fun -vs 64"); repeatable.
     /// Replaces the presets; the scalar baseline is added when no set is scalar. Options that
     /// read or write files are refused.
@@ -59,43 +52,15 @@ pub struct AnalyzeArgs {
     /// Set every control to a random value between timed blocks (faustbench-llvm's -control).
     #[arg(long)]
     control: bool,
-    /// Do not flush denormals to zero while measuring (hosts usually flush them).
-    #[arg(long)]
-    no_ftz: bool,
-    /// Do not ask for real-time priority while measuring.
-    #[arg(long)]
-    no_realtime: bool,
-    /// Core to pin the measuring thread to [default: the last core].
-    #[arg(long)]
-    core: Option<usize>,
     /// Sets slower than the fastest by less than this are reported as tied with it, % (within
     /// one run identical code differs by a few tenths of a percent; between runs more).
     #[arg(long, default_value_t = 1.0)]
     tie_threshold: f64,
-    /// Seed of the input noise and random controls.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Seconds a compile may take before its worker is killed.
-    #[arg(long, default_value_t = 60.0)]
-    compile_timeout: f64,
-    /// Address-space cap of the worker process, MiB.
-    #[arg(long, default_value_t = 4096)]
-    memory_limit: u64,
-    /// Compile and measure inside this process (no crash or hang protection; for trusted code).
-    #[arg(long)]
-    in_process: bool,
-    /// Compile worker processes [default: cores − 1, at least 1]; they never use the measuring
-    /// core.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
-    jobs: Option<u32>,
-    /// Do not read or write the compile cache.
-    #[arg(long)]
-    no_cache: bool,
     #[command(flatten)]
-    cache: CacheArgs,
+    run: RunArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -118,8 +83,6 @@ pub fn run(args: AnalyzeArgs) -> i32 {
             return exit::USAGE;
         }
     };
-    // Keep this process, and the threads it starts, off the measuring core.
-    crate::measure::thread::restrict_process(&thread::cores_except(request.measure.core));
     let mut progress = StderrProgress::new();
     let report = analyze(&request, &mut workers, cache.as_ref(), &mut progress);
     progress.finish();
@@ -141,28 +104,7 @@ fn exit_code(report: &AnalyzeReport) -> i32 {
 /// Turns the arguments into a request, its workers and its cache (`None` with `--no-cache` or
 /// when the cache directory is unusable, which is warned about), or says what is wrong.
 fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>), String> {
-    let (source, name) = match (&args.code, &args.file) {
-        (Some(code), _) => (code_source("code", code.clone()), "code".to_string()),
-        (None, Some(path)) if path.as_os_str() != "-" => {
-            if !path.is_file() {
-                return Err(format!("{} is not a readable file", path.display()));
-            }
-            (
-                DspSource::File { path: path.clone() },
-                path.display().to_string(),
-            )
-        }
-        _ => {
-            if std::io::stdin().is_terminal() {
-                return Err("give a .dsp file, Faust code with --code, or code on stdin".into());
-            }
-            let mut code = String::new();
-            std::io::stdin()
-                .read_to_string(&mut code)
-                .map_err(|e| format!("cannot read Faust code from stdin: {e}"))?;
-            (code_source("stdin", code), "stdin".to_string())
-        }
-    };
+    let (source, name) = args.source.read()?;
     let mut sets: Vec<OptionSet> = args
         .options
         .iter()
@@ -215,57 +157,26 @@ fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>
             max_seconds: args.max_time,
         },
     };
-    if !(args.compile_timeout.is_finite() && args.compile_timeout > 0.0) {
-        return Err(format!(
-            "--compile-timeout {} must be a positive number of seconds",
-            args.compile_timeout
-        ));
-    }
     if !(args.tie_threshold.is_finite() && (0.0..100.0).contains(&args.tie_threshold)) {
         return Err(format!(
             "--tie-threshold {} must be a percentage from 0 to 100",
             args.tie_threshold
         ));
     }
-    let cores = core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(1);
-    if let Some(core) = args.core.filter(|&c| c >= cores) {
-        return Err(format!(
-            "--core {core} does not exist: this machine has cores 0 to {}",
-            cores - 1
-        ));
-    }
+    let core = args.run.core()?;
     let measure = MeasureConfig {
         frames: args.buffer_size as usize,
         sample_rate: args.sample_rate,
         budget,
         best_n: args.best_n as usize,
-        seed: args.seed,
+        seed: args.run.seed,
         random_controls: args.control,
-        flush_denormals: !args.no_ftz,
-        realtime: !args.no_realtime,
-        core: args.core.or_else(thread::default_core),
+        flush_denormals: !args.run.no_ftz,
+        realtime: !args.run.no_realtime,
+        core,
     };
-    let workers = if args.in_process {
-        Workers::in_process()
-    } else {
-        let exe = std::env::current_exe()
-            .map_err(|e| format!("cannot find the faustperf executable: {e}"))?;
-        let config = WorkerConfig {
-            exe,
-            compile_timeout: Duration::from_secs_f64(args.compile_timeout),
-            memory_limit_mb: args.memory_limit,
-        };
-        let jobs = args.jobs.map_or_else(Workers::default_jobs, |j| j as usize);
-        Workers::isolated(config, jobs, measure.core)
-    };
-    let cache = if args.no_cache {
-        None
-    } else {
-        args.cache
-            .open()
-            .map_err(|e| eprintln!("warning: {e}; running without the compile cache"))
-            .ok()
-    };
+    let workers = args.run.workers(core)?;
+    let cache = args.run.cache();
     Ok((
         AnalyzeRequest {
             source,
@@ -277,11 +188,4 @@ fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>
         workers,
         cache,
     ))
-}
-
-fn code_source(name: &str, code: String) -> DspSource {
-    DspSource::Code {
-        name: name.to_string(),
-        code,
-    }
 }

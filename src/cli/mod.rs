@@ -2,6 +2,7 @@
 
 mod analyze;
 mod cache;
+mod common;
 mod progress;
 
 use clap::{Parser, Subcommand};

@@ -171,10 +171,10 @@ enum Channel {
 }
 
 impl Channel {
-    fn new(precision: Precision, len: usize, fill: &mut impl FnMut() -> f64) -> Channel {
+    fn new(precision: Precision, len: usize, mut fill: impl FnMut(usize) -> f64) -> Channel {
         match precision {
-            Precision::Single => Channel::Single((0..len).map(|_| fill() as f32).collect()),
-            Precision::Double => Channel::Double((0..len).map(|_| fill()).collect()),
+            Precision::Single => Channel::Single((0..len).map(|i| fill(i) as f32).collect()),
+            Precision::Double => Channel::Double((0..len).map(fill).collect()),
         }
     }
 
@@ -185,10 +185,21 @@ impl Channel {
         }
     }
 
-    fn non_finite(&self) -> usize {
+    /// NaN or infinite samples among `len` from `start` (all with `len` = usize::MAX).
+    fn non_finite(&self, start: usize, len: usize) -> usize {
         match self {
-            Channel::Single(v) => v.iter().filter(|x| !x.is_finite()).count(),
-            Channel::Double(v) => v.iter().filter(|x| !x.is_finite()).count(),
+            Channel::Single(v) => v
+                .iter()
+                .skip(start)
+                .take(len)
+                .filter(|x| !x.is_finite())
+                .count(),
+            Channel::Double(v) => v
+                .iter()
+                .skip(start)
+                .take(len)
+                .filter(|x| !x.is_finite())
+                .count(),
         }
     }
 }
@@ -210,30 +221,33 @@ pub struct AudioBuffers {
     /// `blocks × inputs` pointers: block `b`'s channel pointers start at `b * inputs`.
     input_ptrs: Vec<*mut c_void>,
     output_ptrs: Vec<*mut c_void>,
+    /// Samples every channel is shifted by (see `shift`).
+    offset: usize,
 }
 
 // SAFETY: the pointers point into the Vecs this struct owns (heap data that moves with it).
 unsafe impl Send for AudioBuffers {}
 
 impl AudioBuffers {
-    /// Buffers for `inputs`/`outputs` channels of `blocks` × `frames` samples; inputs are filled
-    /// from `fill`, channel after channel; outputs start at zero.
+    /// Buffers for `inputs`/`outputs` channels of `blocks` × `frames` samples; input sample `i`
+    /// of channel `c` is `fill(c, i)` (called channel after channel, in order; `i` runs past
+    /// `blocks × frames` into the shift room); outputs start at zero.
     pub fn new(
         precision: Precision,
         inputs: usize,
         outputs: usize,
         frames: usize,
         blocks: usize,
-        mut fill: impl FnMut() -> f64,
+        mut fill: impl FnMut(usize, usize) -> f64,
     ) -> AudioBuffers {
         let blocks = blocks.max(1);
         // Room to shift every channel by up to `SHIFT_ROOM_BYTES` (see `shift`).
         let len = frames * blocks + SHIFT_ROOM_BYTES / precision.sample_bytes();
         let input_data: Vec<Channel> = (0..inputs)
-            .map(|_| Channel::new(precision, len, &mut fill))
+            .map(|c| Channel::new(precision, len, |i| fill(c, i)))
             .collect();
         let output_data: Vec<Channel> = (0..outputs)
-            .map(|_| Channel::new(precision, len, &mut || 0.0))
+            .map(|_| Channel::new(precision, len, |_| 0.0))
             .collect();
         let mut buffers = AudioBuffers {
             precision,
@@ -245,6 +259,7 @@ impl AudioBuffers {
             output_data,
             input_ptrs: Vec::new(),
             output_ptrs: Vec::new(),
+            offset: 0,
         };
         buffers.shift(0);
         buffers
@@ -265,6 +280,7 @@ impl AudioBuffers {
         };
         self.input_ptrs = pointers(&mut self._input_data);
         self.output_ptrs = pointers(&mut self.output_data);
+        self.offset = offset;
     }
 
     /// Frames per block.
@@ -284,7 +300,18 @@ impl AudioBuffers {
 
     /// Output samples that are NaN or infinite.
     pub fn non_finite_outputs(&self) -> usize {
-        self.output_data.iter().map(Channel::non_finite).sum()
+        self.output_data
+            .iter()
+            .map(|c| c.non_finite(0, usize::MAX))
+            .sum()
+    }
+
+    /// Whether block `block % blocks` of any output holds a NaN or infinite sample.
+    pub fn block_non_finite(&self, block: usize) -> bool {
+        let start = self.offset + (block % self.blocks) * self.frames;
+        self.output_data
+            .iter()
+            .any(|c| c.non_finite(start, self.frames) > 0)
     }
 }
 

@@ -166,9 +166,10 @@ fn timed_rounds(
     let precision = factory.precision();
     let blocks = rotation_blocks(config.frames * (inputs + outputs) * precision.sample_bytes());
     let mut rng = SplitMix64::new(config.seed);
-    let mut buffers = AudioBuffers::new(precision, inputs, outputs, config.frames, blocks, || {
-        rng.noise()
-    });
+    let mut buffers =
+        AudioBuffers::new(precision, inputs, outputs, config.frames, blocks, |_, _| {
+            rng.noise()
+        });
     let mut controls_rng = SplitMix64::new(config.seed ^ 0xC0_47_20_15);
     let mut placement_rng = SplitMix64::new(config.seed ^ 0x91AC_E000);
     let (mut kept, mut kept_bytes) = (Vec::new(), 0u64);

@@ -84,7 +84,7 @@ pub fn prepare(
 ) -> (ThreadConditions, u32) {
     let pinned = core.filter(|&id| core_affinity::set_for_current(core_affinity::CoreId { id }));
     let saved = fp_mode();
-    let flushed = flush_denormals && set_flush_to_zero(saved);
+    let flushed = flush_denormals && self::flush_denormals(true);
     let realtime_priority = realtime && set_realtime();
     let governor = pinned.and_then(|id| {
         std::fs::read_to_string(format!(
@@ -124,11 +124,9 @@ fn write_fp_mode(csr: u32) {
     unsafe { std::arch::asm!("ldmxcsr [{}]", in(reg) &csr, options(nostack)) };
 }
 
+/// The flush-to-zero bits of the floating-point mode: FTZ (15) and DAZ (6) of MXCSR.
 #[cfg(target_arch = "x86_64")]
-fn set_flush_to_zero(saved: u32) -> bool {
-    write_fp_mode(saved | (1 << 15) | (1 << 6));
-    fp_mode() & ((1 << 15) | (1 << 6)) == (1 << 15) | (1 << 6)
-}
+const FTZ_BITS: u32 = (1 << 15) | (1 << 6);
 
 #[cfg(target_arch = "aarch64")]
 fn fp_mode() -> u32 {
@@ -144,11 +142,9 @@ fn write_fp_mode(mode: u32) {
     unsafe { std::arch::asm!("msr fpcr, {}", in(reg) mode as u64) };
 }
 
+/// The flush-to-zero bit of the floating-point mode: FZ (24) of FPCR.
 #[cfg(target_arch = "aarch64")]
-fn set_flush_to_zero(saved: u32) -> bool {
-    write_fp_mode(saved | (1 << 24));
-    fp_mode() & (1 << 24) != 0
-}
+const FTZ_BITS: u32 = 1 << 24;
 
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 fn fp_mode() -> u32 {
@@ -159,8 +155,18 @@ fn fp_mode() -> u32 {
 fn write_fp_mode(_: u32) {}
 
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-fn set_flush_to_zero(_: u32) -> bool {
-    false
+const FTZ_BITS: u32 = 0;
+
+/// Turns flushing of denormals to zero on or off for the calling thread; returns whether the
+/// CPU now does what was asked.
+pub fn flush_denormals(on: bool) -> bool {
+    let mode = fp_mode();
+    write_fp_mode(if on {
+        mode | FTZ_BITS
+    } else {
+        mode & !FTZ_BITS
+    });
+    FTZ_BITS != 0 && (fp_mode() & FTZ_BITS == FTZ_BITS) == on
 }
 
 fn set_realtime() -> bool {

@@ -2,6 +2,7 @@
 
 use crate::libfaust::{DspSource, Factory, FaustError, Precision};
 use crate::measure::{self, MeasureConfig, RawMeasurement};
+use crate::profile::{self, ProfileConfig, RawProfile};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -25,6 +26,15 @@ pub struct MeasureJob {
     pub measure: MeasureConfig,
     /// Upper end of the fastest set's interval so far, ns per block (for out-of-race stops).
     pub leader_ns: Option<f64>,
+}
+
+/// Profile code compiled by a [`CompileJob`] in real time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileJob {
+    pub machine_code: String,
+    /// The options it was compiled with.
+    pub options: Vec<String>,
+    pub profile: ProfileConfig,
 }
 
 /// What compiling produced.
@@ -80,4 +90,9 @@ pub(crate) fn compile(job: &CompileJob) -> Result<Compiled, FaustError> {
 pub(crate) fn measure(job: &MeasureJob) -> Result<RawMeasurement, FaustError> {
     let factory = Factory::from_machine_code(&job.machine_code, &job.options)?;
     measure::measure(&factory, &job.measure, job.leader_ns)
+}
+
+pub(crate) fn profile(job: &ProfileJob) -> Result<RawProfile, FaustError> {
+    let factory = Factory::from_machine_code(&job.machine_code, &job.options)?;
+    profile::profile(&factory, &job.profile)
 }

@@ -9,13 +9,14 @@ mod job;
 mod process;
 mod supervisor;
 
-pub use job::{CompileInfo, CompileJob, Compiled, MeasureJob};
+pub use job::{CompileInfo, CompileJob, Compiled, MeasureJob, ProfileJob};
 pub use process::{worker_main, WORKER_SUBCOMMAND};
 pub use supervisor::{Supervisor, WorkerConfig};
 
 use crate::libfaust::FaustError;
 use crate::measure::thread::cores_except;
 use crate::measure::RawMeasurement;
+use crate::profile::RawProfile;
 use serde::{Deserialize, Serialize};
 
 /// The step during which an option set failed.
@@ -74,6 +75,7 @@ fn stderr_suffix(tail: &str) -> String {
 pub trait Backend: Send {
     fn compile(&mut self, job: &CompileJob) -> Result<Compiled, RunError>;
     fn measure(&mut self, job: &MeasureJob) -> Result<RawMeasurement, RunError>;
+    fn profile(&mut self, job: &ProfileJob) -> Result<RawProfile, RunError>;
     /// How jobs are isolated: `worker` or `in_process`, recorded with the results.
     fn isolation(&self) -> &'static str;
 }
@@ -95,6 +97,13 @@ impl Backend for InProcess {
 
     fn measure(&mut self, job: &MeasureJob) -> Result<RawMeasurement, RunError> {
         job::measure(job).map_err(|error| RunError::Faust {
+            phase: Phase::Measure,
+            error,
+        })
+    }
+
+    fn profile(&mut self, job: &ProfileJob) -> Result<RawProfile, RunError> {
+        job::profile(job).map_err(|error| RunError::Faust {
             phase: Phase::Measure,
             error,
         })

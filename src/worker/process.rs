@@ -1,9 +1,10 @@
 //! The worker process: reads requests on stdin, answers one event each on stdout, one JSON
 //! object a line.
 
-use super::job::{self, CompileJob, Compiled, MeasureJob};
+use super::job::{self, CompileJob, Compiled, MeasureJob, ProfileJob};
 use crate::libfaust::FaustError;
 use crate::measure::RawMeasurement;
+use crate::profile::RawProfile;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
 
@@ -16,6 +17,7 @@ pub const WORKER_SUBCOMMAND: &str = "__worker";
 pub(crate) enum Request {
     Compile(CompileJob),
     Measure(MeasureJob),
+    Profile(ProfileJob),
 }
 
 /// What the worker answers.
@@ -24,6 +26,7 @@ pub(crate) enum Request {
 pub(crate) enum Event {
     Compiled(Compiled),
     Measured(RawMeasurement),
+    Profiled(RawProfile),
     Failed { error: FaustError },
 }
 
@@ -39,6 +42,7 @@ pub fn worker_main(memory_limit_mb: u64, cores: &[usize]) -> std::io::Result<()>
         let event = match serde_json::from_str::<Request>(&line?) {
             Ok(Request::Compile(job)) => job::compile(&job).map(Event::Compiled),
             Ok(Request::Measure(job)) => job::measure(&job).map(Event::Measured),
+            Ok(Request::Profile(job)) => job::profile(&job).map(Event::Profiled),
             Err(e) => Err(FaustError::InvalidInput(format!(
                 "bad request from the supervisor: {e}"
             ))),

@@ -1,10 +1,11 @@
 //! The parent side: starts a worker, sends it requests, enforces time limits, replaces it when it
 //! dies.
 
-use super::job::{CompileJob, Compiled, MeasureJob};
+use super::job::{CompileJob, Compiled, MeasureJob, ProfileJob};
 use super::process::{Event, Request, WORKER_SUBCOMMAND};
 use super::{Backend, Phase, RunError};
 use crate::measure::{Budget, RawMeasurement};
+use crate::profile::RawProfile;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -172,7 +173,9 @@ impl Backend for Supervisor {
                 phase: Phase::Compile,
                 error,
             }),
-            Event::Measured(_) => Err(RunError::Worker("a measurement answered a compile".into())),
+            _ => Err(RunError::Worker(
+                "the worker answered a compile with something else".into(),
+            )),
         }
     }
 
@@ -189,7 +192,24 @@ impl Backend for Supervisor {
                 phase: Phase::Measure,
                 error,
             }),
-            Event::Compiled(_) => Err(RunError::Worker("a compile answered a measurement".into())),
+            _ => Err(RunError::Worker(
+                "the worker answered a measurement with something else".into(),
+            )),
+        }
+    }
+
+    fn profile(&mut self, job: &ProfileJob) -> Result<RawProfile, RunError> {
+        // The paced run may overrun its plan (see profile::run), then the probes.
+        let timeout = Duration::from_secs_f64(job.profile.duration_seconds * 3.0 + 10.0 + 120.0);
+        match self.request(&Request::Profile(job.clone()), Phase::Measure, timeout)? {
+            Event::Profiled(raw) => Ok(raw),
+            Event::Failed { error } => Err(RunError::Faust {
+                phase: Phase::Measure,
+                error,
+            }),
+            _ => Err(RunError::Worker(
+                "the worker answered a profile with something else".into(),
+            )),
         }
     }
 

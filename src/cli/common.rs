@@ -1,0 +1,138 @@
+//! Arguments shared by the commands that run DSP code: where the code comes from, and how it is
+//! run (isolation, core, cache).
+
+use super::cache::CacheArgs;
+use crate::cache::Cache;
+use crate::libfaust::DspSource;
+use crate::measure::thread;
+use crate::worker::{WorkerConfig, Workers};
+use clap::Args;
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The Faust program.
+#[derive(Args)]
+pub struct SourceArgs {
+    /// The .dsp file; `-` or nothing (with no --code) reads Faust code from stdin.
+    file: Option<PathBuf>,
+    /// Faust code given inline instead of a file.
+    #[arg(short = 'e', long = "code", conflicts_with = "file")]
+    code: Option<String>,
+}
+
+impl SourceArgs {
+    /// The source and the name reports give it.
+    pub fn read(&self) -> Result<(DspSource, String), String> {
+        let code = |name: &str, code: String| DspSource::Code {
+            name: name.to_string(),
+            code,
+        };
+        match (&self.code, &self.file) {
+            (Some(text), _) => Ok((code("code", text.clone()), "code".into())),
+            (None, Some(path)) if path.as_os_str() != "-" => {
+                if !path.is_file() {
+                    return Err(format!("{} is not a readable file", path.display()));
+                }
+                Ok((
+                    DspSource::File { path: path.clone() },
+                    path.display().to_string(),
+                ))
+            }
+            _ => {
+                if std::io::stdin().is_terminal() {
+                    return Err("give a .dsp file, Faust code with --code, or code on stdin".into());
+                }
+                let mut text = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut text)
+                    .map_err(|e| format!("cannot read Faust code from stdin: {e}"))?;
+                Ok((code("stdin", text), "stdin".into()))
+            }
+        }
+    }
+}
+
+/// How the code is run.
+#[derive(Args)]
+pub struct RunArgs {
+    /// Do not flush denormals to zero while measuring (hosts usually flush them).
+    #[arg(long)]
+    pub no_ftz: bool,
+    /// Do not ask for real-time priority while measuring.
+    #[arg(long)]
+    pub no_realtime: bool,
+    /// Core to pin the measuring thread to [default: the last core].
+    #[arg(long)]
+    core: Option<usize>,
+    /// Seed of the input noise and random controls.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Seconds a compile may take before its worker is killed.
+    #[arg(long, default_value_t = 60.0)]
+    compile_timeout: f64,
+    /// Address-space cap of each worker process, MiB.
+    #[arg(long, default_value_t = 4096)]
+    memory_limit: u64,
+    /// Compile and measure inside this process (no crash or hang protection; for trusted code).
+    #[arg(long)]
+    in_process: bool,
+    /// Compile worker processes [default: cores − 1, at least 1]; they never use the measuring
+    /// core.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    jobs: Option<u32>,
+    /// Do not read or write the compile cache.
+    #[arg(long)]
+    no_cache: bool,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+impl RunArgs {
+    /// The measuring core: `--core` if it exists, else the default.
+    pub fn core(&self) -> Result<Option<usize>, String> {
+        let cores = core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(1);
+        match self.core {
+            Some(core) if core >= cores => Err(format!(
+                "--core {core} does not exist: this machine has cores 0 to {}",
+                cores - 1
+            )),
+            Some(core) => Ok(Some(core)),
+            None => Ok(thread::default_core()),
+        }
+    }
+
+    /// The workers, measuring on `core`; this process keeps off that core.
+    pub fn workers(&self, core: Option<usize>) -> Result<Workers, String> {
+        if !(self.compile_timeout.is_finite() && self.compile_timeout > 0.0) {
+            return Err(format!(
+                "--compile-timeout {} must be a positive number of seconds",
+                self.compile_timeout
+            ));
+        }
+        thread::restrict_process(&thread::cores_except(core));
+        if self.in_process {
+            return Ok(Workers::in_process());
+        }
+        let exe = std::env::current_exe()
+            .map_err(|e| format!("cannot find the faustperf executable: {e}"))?;
+        let config = WorkerConfig {
+            exe,
+            compile_timeout: Duration::from_secs_f64(self.compile_timeout),
+            memory_limit_mb: self.memory_limit,
+        };
+        let jobs = self.jobs.map_or_else(Workers::default_jobs, |j| j as usize);
+        Ok(Workers::isolated(config, jobs, core))
+    }
+
+    /// The compile cache, or `None` with `--no-cache` or when it is unusable (warned about).
+    pub fn cache(&self) -> Option<Cache> {
+        if self.no_cache {
+            return None;
+        }
+        self.cache
+            .open()
+            .map_err(|e| eprintln!("warning: {e}; running without the compile cache"))
+            .ok()
+    }
+}

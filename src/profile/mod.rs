@@ -1,0 +1,426 @@
+//! `profile`: does a DSP keep up in real time? compute() is called once per block period at
+//! the sample rate, to absolute deadlines, and every block's load, lateness and misses are
+//! recorded; then probes show the denormal slow-down and which block sizes are safe.
+
+pub mod alloc;
+mod run;
+pub mod signal;
+
+pub use run::profile;
+
+use crate::analyze::result::Category;
+use crate::measure::thread::ThreadConditions;
+use serde::{Deserialize, Serialize};
+use signal::Signal;
+
+/// How controls move during the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlMode {
+    /// Kept at their initial values.
+    Fixed,
+    /// Set to a random value in their range before every block.
+    Random,
+    /// Moved linearly from minimum to maximum over the run.
+    Sweep,
+}
+
+/// How to profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileConfig {
+    /// Hz.
+    pub sample_rate: u32,
+    /// Frames per block.
+    pub frames: usize,
+    /// Planned length of the paced run, seconds.
+    pub duration_seconds: f64,
+    pub signal: Signal,
+    pub controls: ControlMode,
+    pub seed: u64,
+    pub flush_denormals: bool,
+    pub realtime: bool,
+    pub core: Option<usize>,
+}
+
+/// A control as it was used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ControlUse {
+    pub path: String,
+    pub min: f64,
+    pub max: f64,
+    pub init: f64,
+    /// What it was set to, in words.
+    pub values: String,
+}
+
+/// Compute time of an impulse and its decay, with denormals flushed to zero and not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DenormalProbe {
+    /// Seconds of audio run (at full speed, not paced).
+    pub audio_seconds: f64,
+    /// Mean ns per block over the whole run.
+    pub flushed_ns_per_block: f64,
+    pub unflushed_ns_per_block: f64,
+    /// Mean ns per block over the run's second half (the decayed tail).
+    pub tail_flushed_ns_per_block: f64,
+    pub tail_unflushed_ns_per_block: f64,
+}
+
+/// Load of one block size, timed back to back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockSizeProbe {
+    pub frames: usize,
+    /// 99th-percentile block time as % of the block's period.
+    pub p99_load_percent: f64,
+    /// Slowest block as % of its period.
+    pub max_load_percent: f64,
+}
+
+/// What the worker measured, before summarising.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RawProfile {
+    pub blocks_planned: usize,
+    /// Per block: compute time, ns.
+    pub compute_ns: Vec<f64>,
+    /// Per block: end of compute minus the block's deadline start, ns.
+    pub lateness_ns: Vec<f64>,
+    /// Per block: start of compute from the first deadline, ns.
+    pub start_ns: Vec<f64>,
+    pub wall_seconds: f64,
+    /// When an output first held NaN or infinity (seconds of audio), if it did.
+    pub first_non_finite_seconds: Option<f64>,
+    /// Heap allocations on the profiling thread around compute(); `None`: not counted (the
+    /// host lacks faustperf's counting allocator).
+    pub allocations: Option<u64>,
+    pub instance_bytes: Option<u64>,
+    pub buffer_bytes: usize,
+    /// Peak resident memory of the process that ran the profile, bytes.
+    pub peak_rss_bytes: Option<u64>,
+    pub thread: Option<ThreadConditions>,
+    pub controls: Vec<ControlUse>,
+    pub denormals: Option<DenormalProbe>,
+    pub block_sizes: Vec<BlockSizeProbe>,
+}
+
+/// Width of a timeline window, seconds.
+pub const TIMELINE_WINDOW_SECONDS: f64 = 0.1;
+
+/// The numbers of a profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct Metrics {
+    /// Mean over blocks of compute time ÷ block period, %.
+    pub avg_cpu_percent: f64,
+    /// The worst block's load, %.
+    pub peak_cpu_percent: f64,
+    pub p50_cpu_percent: f64,
+    pub p95_cpu_percent: f64,
+    pub p99_cpu_percent: f64,
+    /// Mean and worst time from a block's deadline start to the end of its compute, samples.
+    pub avg_latency_samples: f64,
+    pub peak_latency_samples: f64,
+    /// Peak resident memory of the process that ran the DSP (instance, buffers, libfaust), bytes.
+    pub memory_peak_bytes: Option<u64>,
+    /// Heap bytes of the instance, and bytes of the audio buffers.
+    pub instance_bytes: Option<u64>,
+    pub buffer_bytes: usize,
+    /// Blocks whose compute time exceeded their period (deadline misses).
+    pub buffer_underruns: usize,
+    pub blocks_processed: usize,
+    pub blocks_planned: usize,
+    /// Frames processed ÷ wall time, Hz.
+    pub sample_rate_achieved: f64,
+    /// How far behind schedule the last block ended, seconds (0 when on time).
+    pub behind_seconds: f64,
+    /// Heap allocations around compute() (`null`: not counted).
+    pub allocations_in_callback: Option<u64>,
+    /// When an output first became NaN or infinite, seconds of audio (`null`: never).
+    pub first_non_finite_seconds: Option<f64>,
+}
+
+/// Load over time, in windows of [`TIMELINE_WINDOW_SECONDS`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Timeline {
+    /// Window starts, seconds from the start of the run.
+    pub timestamps: Vec<f64>,
+    /// Mean load of the blocks starting in each window, %.
+    pub cpu_usage_over_time: Vec<f64>,
+    /// Worst block load in each window, %.
+    pub max_cpu_over_time: Vec<f64>,
+}
+
+/// Everything `faustperf profile` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileReport {
+    pub dsp: String,
+    pub compiler_options: String,
+    /// `paced`.
+    pub mode: String,
+    pub signal: String,
+    pub sample_rate: u32,
+    pub buffer_size: usize,
+    pub duration_seconds: f64,
+    pub metrics: Metrics,
+    pub category: Category,
+    pub timeline: Timeline,
+    pub controls: Vec<ControlUse>,
+    pub denormals: Option<DenormalProbe>,
+    /// Slow-down of the decayed tail without flush-to-zero (×).
+    pub denormal_slowdown: Option<f64>,
+    pub block_sizes: Vec<BlockSizeProbe>,
+    pub recommendations: Vec<String>,
+    pub warnings: Vec<String>,
+    pub thread: Option<ThreadConditions>,
+    pub libfaust_version: String,
+    pub machine_target: String,
+    /// `worker` or `in_process`.
+    pub isolation: String,
+}
+
+/// The order statistic at `q` of `sorted` (nearest rank).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+/// Summarises a raw profile for `config`.
+pub fn summarize(raw: &RawProfile, config: &ProfileConfig) -> (Metrics, Timeline) {
+    let period_ns = config.frames as f64 / config.sample_rate as f64 * 1e9;
+    let loads: Vec<f64> = raw
+        .compute_ns
+        .iter()
+        .map(|c| 100.0 * c / period_ns)
+        .collect();
+    let mut sorted = loads.clone();
+    sorted.sort_unstable_by(f64::total_cmp);
+    let n = loads.len();
+    let mean = |v: &[f64]| {
+        if v.is_empty() {
+            0.0
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        }
+    };
+    let to_samples = |ns: f64| ns * config.sample_rate as f64 / 1e9;
+    let last_end = raw
+        .start_ns
+        .last()
+        .zip(raw.compute_ns.last())
+        .map_or(0.0, |(s, c)| s + c);
+    let scheduled_end = n as f64 * period_ns;
+    let elapsed = last_end.max(scheduled_end);
+    let mut timeline = Timeline {
+        timestamps: Vec::new(),
+        cpu_usage_over_time: Vec::new(),
+        max_cpu_over_time: Vec::new(),
+    };
+    let window_ns = TIMELINE_WINDOW_SECONDS * 1e9;
+    let mut i = 0;
+    while i < n {
+        let w = (raw.start_ns[i] / window_ns).floor();
+        let j = (i..n)
+            .find(|&j| (raw.start_ns[j] / window_ns).floor() != w)
+            .unwrap_or(n);
+        timeline.timestamps.push(w * TIMELINE_WINDOW_SECONDS);
+        timeline.cpu_usage_over_time.push(mean(&loads[i..j]));
+        timeline
+            .max_cpu_over_time
+            .push(loads[i..j].iter().cloned().fold(0.0, f64::max));
+        i = j;
+    }
+    let metrics = Metrics {
+        avg_cpu_percent: mean(&loads),
+        peak_cpu_percent: sorted.last().copied().unwrap_or(0.0),
+        p50_cpu_percent: quantile(&sorted, 0.50),
+        p95_cpu_percent: quantile(&sorted, 0.95),
+        p99_cpu_percent: quantile(&sorted, 0.99),
+        avg_latency_samples: to_samples(mean(&raw.lateness_ns)),
+        peak_latency_samples: to_samples(raw.lateness_ns.iter().cloned().fold(0.0, f64::max)),
+        memory_peak_bytes: raw.peak_rss_bytes,
+        instance_bytes: raw.instance_bytes,
+        buffer_bytes: raw.buffer_bytes,
+        buffer_underruns: loads.iter().filter(|&&l| l > 100.0).count(),
+        blocks_processed: n,
+        blocks_planned: raw.blocks_planned,
+        sample_rate_achieved: if elapsed > 0.0 {
+            (n * config.frames) as f64 / (elapsed / 1e9)
+        } else {
+            0.0
+        },
+        behind_seconds: (last_end - scheduled_end).max(0.0) / 1e9,
+        allocations_in_callback: raw.allocations,
+        first_non_finite_seconds: raw.first_non_finite_seconds,
+    };
+    (metrics, timeline)
+}
+
+/// The tail's slow-down without flush-to-zero (×).
+pub fn denormal_slowdown(probe: &DenormalProbe) -> f64 {
+    probe.tail_unflushed_ns_per_block / probe.tail_flushed_ns_per_block.max(1e-9)
+}
+
+/// Advice, each citing its numbers.
+pub fn recommendations(metrics: &Metrics, config: &ProfileConfig, raw: &RawProfile) -> Vec<String> {
+    let mut out = Vec::new();
+    let sr = config.sample_rate;
+    let at96 = 96000.0 / sr as f64;
+    out.push(format!(
+        "At {sr} Hz with {} frames the DSP uses {:.1} % of a core on average and {:.1} % in its worst block \
+         (headroom {:.1} % on average, {:.1} % at worst). At 96000 Hz the same blocks would take about {:.1} % on average \
+         and {:.1} % at worst.",
+        config.frames,
+        metrics.avg_cpu_percent,
+        metrics.peak_cpu_percent,
+        100.0 - metrics.avg_cpu_percent,
+        100.0 - metrics.peak_cpu_percent,
+        metrics.avg_cpu_percent * at96,
+        metrics.peak_cpu_percent * at96,
+    ));
+    if metrics.buffer_underruns > 0 {
+        out.push(format!(
+            "{} of {} blocks missed their deadline (worst {:.0} % of the period); the run ended {:.2} s behind schedule. \
+             Run `faustperf analyze` to find faster compiler options, or use a lower sample rate.",
+            metrics.buffer_underruns, metrics.blocks_processed, metrics.peak_cpu_percent, metrics.behind_seconds
+        ));
+    } else if metrics.avg_cpu_percent > 50.0 {
+        out.push(format!(
+            "The average load of {:.1} % leaves little room for the rest of an audio host: run `faustperf analyze` to find faster options.",
+            metrics.avg_cpu_percent
+        ));
+    }
+    if let Some(probe) = &raw.denormals {
+        let slowdown = denormal_slowdown(probe);
+        if slowdown > 1.5 {
+            out.push(format!(
+                "Denormals: without flush-to-zero the decaying tail of an impulse ran {slowdown:.1}× slower ({:.0} vs {:.0} ns per block). \
+                 Make sure the host flushes denormals (FTZ/DAZ), or compile with -ftz 1 or -ftz 2.",
+                probe.tail_unflushed_ns_per_block, probe.tail_flushed_ns_per_block
+            ));
+        } else {
+            out.push(format!(
+                "Denormals do not slow this DSP down: the decaying tail ran at {slowdown:.2}× without flush-to-zero."
+            ));
+        }
+    }
+    let safe: Vec<&BlockSizeProbe> = raw
+        .block_sizes
+        .iter()
+        .filter(|p| p.max_load_percent <= 100.0)
+        .collect();
+    match (safe.first(), safe.last()) {
+        (Some(smallest), Some(largest)) => out.push(format!(
+            "Block sizes whose slowest block stayed within its period when run back to back: {}–{} frames. \
+             The smallest, {} frames, gives {:.2} ms of latency at {sr} Hz (99th-percentile load {:.1} %).",
+            smallest.frames,
+            largest.frames,
+            smallest.frames,
+            smallest.frames as f64 / sr as f64 * 1e3,
+            smallest.p99_load_percent
+        )),
+        _ if !raw.block_sizes.is_empty() => out.push(format!(
+            "No block size from {} to {} frames kept its slowest block within its period at {sr} Hz.",
+            raw.block_sizes[0].frames,
+            raw.block_sizes[raw.block_sizes.len() - 1].frames
+        )),
+        _ => {}
+    }
+    if let Some(t) = metrics.first_non_finite_seconds {
+        out.push(format!(
+            "An output became NaN or infinite {t:.3} s into the run: the DSP is unstable with this input or these controls."
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> ProfileConfig {
+        ProfileConfig {
+            sample_rate: 48000,
+            frames: 480,
+            duration_seconds: 0.3,
+            signal: Signal::Noise,
+            controls: ControlMode::Fixed,
+            seed: 1,
+            flush_denormals: true,
+            realtime: false,
+            core: None,
+        }
+    }
+
+    fn raw(compute_ms: &[f64]) -> RawProfile {
+        // Period 10 ms; each block starts at its deadline unless the previous one ran late.
+        let mut start = Vec::new();
+        let mut end: f64 = 0.0;
+        for (k, c) in compute_ms.iter().enumerate() {
+            let s = (k as f64 * 10.0).max(end);
+            start.push(s * 1e6);
+            end = s + c;
+        }
+        RawProfile {
+            blocks_planned: compute_ms.len(),
+            compute_ns: compute_ms.iter().map(|c| c * 1e6).collect(),
+            lateness_ns: start
+                .iter()
+                .zip(compute_ms)
+                .enumerate()
+                .map(|(k, (s, c))| s + c * 1e6 - k as f64 * 1e7)
+                .collect(),
+            start_ns: start,
+            wall_seconds: 0.0,
+            first_non_finite_seconds: None,
+            allocations: Some(0),
+            instance_bytes: Some(100),
+            buffer_bytes: 200,
+            peak_rss_bytes: Some(300),
+            thread: None,
+            controls: vec![],
+            denormals: Some(DenormalProbe {
+                audio_seconds: 60.0,
+                flushed_ns_per_block: 100.0,
+                unflushed_ns_per_block: 900.0,
+                tail_flushed_ns_per_block: 100.0,
+                tail_unflushed_ns_per_block: 1500.0,
+            }),
+            block_sizes: vec![],
+        }
+    }
+
+    #[test]
+    fn light_load_meets_every_deadline() {
+        let r = raw(&[1.0; 30]);
+        let (m, t) = summarize(&r, &config());
+        assert_eq!(m.buffer_underruns, 0);
+        assert!((m.avg_cpu_percent - 10.0).abs() < 1e-9);
+        assert!((m.sample_rate_achieved - 48000.0).abs() < 1e-6);
+        assert!((m.avg_latency_samples - 48.0).abs() < 1e-6);
+        assert_eq!(m.behind_seconds, 0.0);
+        // 0.3 s in windows of 0.1 s.
+        assert_eq!(t.timestamps.len(), 3);
+        assert!(t
+            .cpu_usage_over_time
+            .iter()
+            .all(|&l| (l - 10.0).abs() < 1e-9));
+        let advice = recommendations(&m, &config(), &r);
+        assert!(advice[0].contains("10.0 % of a core") && advice[0].contains("about 20.0 %"));
+        assert!(advice.iter().any(|a| a.contains("15.0× slower")));
+    }
+
+    #[test]
+    fn overload_counts_misses_and_lag() {
+        let r = raw(&[15.0; 10]);
+        let (m, _) = summarize(&r, &config());
+        assert_eq!(m.buffer_underruns, 10);
+        assert!((m.peak_cpu_percent - 150.0).abs() < 1e-9);
+        // 10 blocks of 15 ms end at 150 ms instead of 100 ms.
+        assert!((m.behind_seconds - 0.05).abs() < 1e-9);
+        assert!((m.sample_rate_achieved - 4800.0 / 0.15).abs() < 1e-6);
+        assert_eq!(Category::of(m.avg_cpu_percent), Category::Impossible);
+        assert!(recommendations(&m, &config(), &r)
+            .iter()
+            .any(|a| a.contains("faustperf analyze")));
+    }
+}

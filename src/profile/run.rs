@@ -1,0 +1,326 @@
+//! The worker side of profiling: compute() once per block period, sleeping to absolute
+//! deadlines, then two short probes (denormals, block sizes) at full speed.
+
+use super::alloc;
+use super::signal::generate;
+use super::{BlockSizeProbe, ControlMode, ControlUse, DenormalProbe, ProfileConfig, RawProfile};
+use crate::libfaust::{AudioBuffers, Factory, FaustError, Instance};
+use crate::measure::rng::SplitMix64;
+use crate::measure::{stats::BlockTimes, thread};
+use std::time::{Duration, Instant};
+
+/// Most seconds of input held in memory; longer runs loop it.
+const SIGNAL_SECONDS: f64 = 10.0;
+/// A run that falls behind stops after this many times its planned duration (plus 10 s).
+const OVERRUN_FACTOR: f64 = 3.0;
+/// Seconds of audio in the denormal probe: long enough for a reverb tail to decay into denormals.
+const DENORMAL_PROBE_SECONDS: f64 = 60.0;
+/// Most wall time of the flushed half of the denormal probe.
+const PROBE_WALL_CAP: Duration = Duration::from_secs(5);
+/// Block sizes tried by the block-size probe, and seconds of timed blocks for each.
+const PROBED_BLOCK_SIZES: [usize; 7] = [32, 64, 128, 256, 512, 1024, 2048];
+const PROBE_SECONDS: f64 = 0.05;
+
+/// Runs the paced profile and the probes on a thread prepared as `config` asks.
+pub fn profile(factory: &Factory, config: &ProfileConfig) -> Result<RawProfile, FaustError> {
+    if config.frames == 0 || config.frames > i32::MAX as usize || config.sample_rate == 0 {
+        return Err(FaustError::InvalidInput(
+            "buffer size and sample rate must be positive".into(),
+        ));
+    }
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("faustperf-profile".into())
+            .spawn_scoped(scope, || {
+                let (conditions, saved) =
+                    thread::prepare(config.core, config.flush_denormals, config.realtime);
+                let result = paced(factory, config).map(|mut raw| {
+                    raw.thread = Some(conditions);
+                    raw
+                });
+                thread::restore_fp_mode(saved);
+                let mut raw = result?;
+                raw.denormals = denormal_probe(factory, config)?;
+                thread::restore_fp_mode(saved);
+                raw.block_sizes = block_size_probe(factory, config)?;
+                raw.peak_rss_bytes = peak_rss_bytes();
+                Ok(raw)
+            })
+            .map_err(|e| {
+                FaustError::InvalidInput(format!("cannot start the profiling thread: {e}"))
+            })?
+            .join()
+            .unwrap_or_else(|_| {
+                Err(FaustError::InvalidInput(
+                    "the profiling thread panicked".into(),
+                ))
+            })
+    })
+}
+
+fn paced(factory: &Factory, config: &ProfileConfig) -> Result<RawProfile, FaustError> {
+    let mut instance = factory.instance(config.sample_rate)?;
+    let (frames, sr) = (config.frames, config.sample_rate as f64);
+    let period_ns = frames as f64 / sr * 1e9;
+    let planned = ((config.duration_seconds * sr / frames as f64).ceil() as usize).max(1);
+    let signal_blocks = planned.min(((SIGNAL_SECONDS * sr / frames as f64).ceil() as usize).max(1));
+    let signal = generate(
+        &config.signal,
+        instance.inputs(),
+        signal_blocks * frames,
+        config.sample_rate,
+        config.seed,
+    )
+    .map_err(FaustError::InvalidInput)?;
+    let len = signal_blocks * frames;
+    let mut buffers = AudioBuffers::new(
+        instance.precision(),
+        instance.inputs(),
+        instance.outputs(),
+        frames,
+        signal_blocks,
+        |c, i| signal[c][i % len],
+    );
+    drop(signal);
+    let controls = control_uses(&instance, config.controls);
+    let mut rng = SplitMix64::new(config.seed ^ 0xC0_47_20_15);
+    let mut compute_ns = Vec::with_capacity(planned);
+    let mut lateness_ns = Vec::with_capacity(planned);
+    let mut start_ns = Vec::with_capacity(planned);
+    let mut first_non_finite = None;
+    let counting = alloc::installed();
+    let allocations_before = alloc::armed_allocations();
+    let give_up = Duration::from_secs_f64(config.duration_seconds * OVERRUN_FACTOR + 10.0);
+
+    let origin = monotonic_ns() + 10_000_000;
+    let wall = Instant::now();
+    {
+        let mut bound = instance.bind(&mut buffers)?;
+        for k in 0..planned {
+            let deadline = origin + (k as f64 * period_ns) as u64;
+            sleep_until(deadline);
+            let armed = alloc::arm();
+            set_controls(
+                bound.instance(),
+                &controls,
+                config.controls,
+                k,
+                planned,
+                &mut rng,
+            );
+            let t0 = monotonic_ns();
+            bound.compute(k);
+            let t1 = monotonic_ns();
+            drop(armed);
+            compute_ns.push((t1 - t0) as f64);
+            lateness_ns.push(t1 as f64 - deadline as f64);
+            start_ns.push(t0.saturating_sub(origin) as f64);
+            if wall.elapsed() > give_up {
+                break;
+            }
+        }
+    }
+    // Which block first held a NaN or infinity, checked after the run (outside timing).
+    for k in 0..compute_ns.len().min(signal_blocks) {
+        if buffers.block_non_finite(k) {
+            first_non_finite = Some(k as f64 * period_ns / 1e9);
+            break;
+        }
+    }
+    let wall_seconds = wall.elapsed().as_secs_f64() - 0.01;
+    Ok(RawProfile {
+        blocks_planned: planned,
+        compute_ns,
+        lateness_ns,
+        start_ns,
+        wall_seconds: wall_seconds.max(0.0),
+        first_non_finite_seconds: first_non_finite,
+        allocations: counting.then(|| alloc::armed_allocations() - allocations_before),
+        instance_bytes: instance.memory_bytes(),
+        buffer_bytes: buffers.bytes(),
+        peak_rss_bytes: None,
+        thread: None,
+        controls,
+        denormals: None,
+        block_sizes: Vec::new(),
+    })
+}
+
+/// The controls as used: their ranges and what they were set to.
+fn control_uses(instance: &Instance, mode: ControlMode) -> Vec<ControlUse> {
+    instance
+        .controls()
+        .iter()
+        .map(|c| ControlUse {
+            path: c.path.clone(),
+            min: c.min,
+            max: c.max,
+            init: c.init,
+            values: match mode {
+                ControlMode::Fixed => format!("fixed at {}", c.init),
+                ControlMode::Random => format!("random in [{}, {}] every block", c.min, c.max),
+                ControlMode::Sweep => format!("swept from {} to {} over the run", c.min, c.max),
+            },
+        })
+        .collect()
+}
+
+fn set_controls(
+    instance: &mut Instance,
+    controls: &[ControlUse],
+    mode: ControlMode,
+    block: usize,
+    planned: usize,
+    rng: &mut SplitMix64,
+) {
+    for (i, c) in controls.iter().enumerate() {
+        match mode {
+            ControlMode::Fixed => {}
+            ControlMode::Random => {
+                instance.set_control(i, c.min + (c.max - c.min) * rng.next_f64())
+            }
+            ControlMode::Sweep => {
+                let t = block as f64 / planned.max(2).saturating_sub(1) as f64;
+                instance.set_control(i, c.min + (c.max - c.min) * t)
+            }
+        }
+    }
+}
+
+/// Compute time of an impulse followed by silence, with denormals flushed and not: decaying
+/// feedback ends in denormal numbers, which many CPUs process far slower.
+fn denormal_probe(
+    factory: &Factory,
+    config: &ProfileConfig,
+) -> Result<Option<DenormalProbe>, FaustError> {
+    let frames = config.frames;
+    let blocks = ((DENORMAL_PROBE_SECONDS * config.sample_rate as f64 / frames as f64).ceil()
+        as usize)
+        .max(2);
+    // Runs up to `blocks` blocks (stopping after `cap`) and returns the per-block times.
+    let time =
+        |flush: bool, blocks: usize, cap: Duration| -> Result<Option<Vec<f64>>, FaustError> {
+            if !thread::flush_denormals(flush) {
+                return Ok(None);
+            }
+            let mut instance = factory.instance(config.sample_rate)?;
+            let mut buffers = AudioBuffers::new(
+                instance.precision(),
+                instance.inputs(),
+                instance.outputs(),
+                frames,
+                blocks,
+                |_, i| if i == 0 { 1.0 } else { 0.0 },
+            );
+            let mut bound = instance.bind(&mut buffers)?;
+            let mut per_block = Vec::with_capacity(blocks);
+            let start = Instant::now();
+            for k in 0..blocks {
+                let t0 = monotonic_ns();
+                bound.compute(k);
+                per_block.push((monotonic_ns() - t0) as f64);
+                if start.elapsed() > cap {
+                    break;
+                }
+            }
+            Ok(Some(per_block))
+        };
+    let Some(flushed) = time(true, blocks, PROBE_WALL_CAP)? else {
+        return Ok(None);
+    };
+    // The same number of blocks without flushing, however long denormals make it.
+    let Some(unflushed) = time(false, flushed.len(), 4 * PROBE_WALL_CAP)? else {
+        return Ok(None);
+    };
+    let n = flushed.len().min(unflushed.len()).max(2);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    // The whole run, and its last half, when the tail has decayed furthest.
+    let (flushed, unflushed) = (
+        &flushed[..n.min(flushed.len())],
+        &unflushed[..n.min(unflushed.len())],
+    );
+    Ok(Some(DenormalProbe {
+        audio_seconds: n as f64 * frames as f64 / config.sample_rate as f64,
+        flushed_ns_per_block: mean(flushed),
+        unflushed_ns_per_block: mean(unflushed),
+        tail_flushed_ns_per_block: mean(&flushed[flushed.len() / 2..]),
+        tail_unflushed_ns_per_block: mean(&unflushed[unflushed.len() / 2..]),
+    }))
+}
+/// The 99th-percentile load of blocks of several sizes, timed back to back with noise input.
+fn block_size_probe(
+    factory: &Factory,
+    config: &ProfileConfig,
+) -> Result<Vec<BlockSizeProbe>, FaustError> {
+    thread::flush_denormals(config.flush_denormals);
+    let mut probes = Vec::new();
+    for &frames in &PROBED_BLOCK_SIZES {
+        let mut instance = factory.instance(config.sample_rate)?;
+        let mut rng = SplitMix64::new(config.seed);
+        let mut buffers = AudioBuffers::new(
+            instance.precision(),
+            instance.inputs(),
+            instance.outputs(),
+            frames,
+            64,
+            |_, _| rng.noise(),
+        );
+        let mut bound = instance.bind(&mut buffers)?;
+        let mut times = Vec::new();
+        let start = Instant::now();
+        let mut k = 0;
+        while times.len() < 20 || start.elapsed().as_secs_f64() < PROBE_SECONDS {
+            let t0 = monotonic_ns();
+            bound.compute(k);
+            times.push((monotonic_ns() - t0) as f64);
+            k += 1;
+        }
+        let times =
+            BlockTimes::new(times, 1).map_err(|e| FaustError::InvalidInput(e.to_string()))?;
+        let period_ns = frames as f64 / config.sample_rate as f64 * 1e9;
+        probes.push(BlockSizeProbe {
+            frames,
+            p99_load_percent: 100.0 * times.quantile(0.99) / period_ns,
+            max_load_percent: 100.0 * times.quantile(1.0) / period_ns,
+        });
+    }
+    Ok(probes)
+}
+
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec we pass.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Sleeps until the monotonic clock reads `deadline_ns` (at once if it is past).
+fn sleep_until(deadline_ns: u64) {
+    let ts = libc::timespec {
+        tv_sec: (deadline_ns / 1_000_000_000) as libc::time_t,
+        tv_nsec: (deadline_ns % 1_000_000_000) as libc::c_long,
+    };
+    // SAFETY: an absolute sleep on CLOCK_MONOTONIC with a valid timespec; interruptions (EINTR)
+    // are retried.
+    while unsafe {
+        libc::clock_nanosleep(
+            libc::CLOCK_MONOTONIC,
+            libc::TIMER_ABSTIME,
+            &ts,
+            std::ptr::null_mut(),
+        )
+    } == libc::EINTR
+    {}
+}
+
+/// The process's peak resident memory (getrusage), bytes.
+fn peak_rss_bytes() -> Option<u64> {
+    // SAFETY: rusage is plain data (zeroed is valid) and getrusage writes the struct we pass.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        (libc::getrusage(libc::RUSAGE_SELF, &mut usage) == 0).then(|| usage.ru_maxrss as u64 * 1024)
+    }
+}
