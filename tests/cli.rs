@@ -563,3 +563,183 @@ fn interrupt_leaves_no_worker_and_no_partial_entry() {
     assert_eq!(code, 0);
     assert!(!report["warnings"].to_string().contains("discarded"));
 }
+
+/// Runs `faustperf profile` with JSON output; returns (exit code, report, stderr).
+fn profile_json(args: &[&str]) -> (i32, Value, String) {
+    let out = faustperf()
+        .arg("profile")
+        .args(["--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), report, stderr)
+}
+
+#[test]
+fn paced_profile_of_a_light_dsp_keeps_time() {
+    let _guard = serial();
+    let (code, r, stderr) =
+        profile_json(&[fixture("osc.dsp").to_str().unwrap(), "--duration", "1"]);
+    assert_eq!(code, 0, "{stderr}");
+    let m = &r["metrics"];
+    assert_eq!(m["buffer_underruns"], 0);
+    assert_eq!(m["blocks_processed"], m["blocks_planned"]);
+    // 48000 Hz, 256 frames: 188 blocks for 1 s.
+    assert_eq!(m["blocks_planned"], 188);
+    let achieved = m["sample_rate_achieved"].as_f64().unwrap();
+    assert!((achieved - 48000.0).abs() < 480.0, "{achieved}");
+    assert_eq!(m["allocations_in_callback"], 0);
+    assert!(m["avg_cpu_percent"].as_f64().unwrap() <= m["peak_cpu_percent"].as_f64().unwrap());
+    assert!(m["p50_cpu_percent"].as_f64().unwrap() <= m["p99_cpu_percent"].as_f64().unwrap());
+    assert!(m["memory_peak_bytes"].as_u64().unwrap() > m["buffer_bytes"].as_u64().unwrap());
+    let t = &r["timeline"];
+    let windows = t["timestamps"].as_array().unwrap().len();
+    assert!((9..=11).contains(&windows), "{windows}");
+    assert_eq!(t["cpu_usage_over_time"].as_array().unwrap().len(), windows);
+    assert_eq!(r["category"], "excellent");
+    assert!(r["recommendations"][0]
+        .as_str()
+        .unwrap()
+        .contains("At 96000 Hz"));
+    assert_eq!(r["block_sizes"].as_array().unwrap().len(), 7);
+}
+
+#[test]
+fn a_dsp_too_heavy_for_192_khz_misses_deadlines_and_finishes() {
+    let _guard = serial();
+    let (code, r, stderr) = profile_json(&[
+        "--code",
+        "process = _ <: par(i, 120, *(i+1) : seq(j, 25, sin)) :> _;",
+        "--sample-rate",
+        "192000",
+        "--duration",
+        "0.3",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let m = &r["metrics"];
+    assert!(m["buffer_underruns"].as_u64().unwrap() > 0);
+    assert_eq!(m["blocks_processed"], m["blocks_planned"]);
+    assert!(m["behind_seconds"].as_f64().unwrap() > 0.0);
+    assert!(m["sample_rate_achieved"].as_f64().unwrap() < 192000.0);
+    assert_eq!(r["category"], "impossible");
+    assert!(r["recommendations"]
+        .to_string()
+        .contains("faustperf analyze"));
+}
+
+#[test]
+fn denormal_probe_on_a_reverb_fed_an_impulse() {
+    let _guard = serial();
+    let (code, r, _) = profile_json(&[
+        fixture("freeverb.dsp").to_str().unwrap(),
+        "--duration",
+        "0.2",
+        "--signal",
+        "impulse",
+    ]);
+    assert_eq!(code, 0);
+    let d = &r["denormals"];
+    let (on, off) = (
+        d["window_flushed_ns_per_block"].as_f64().unwrap(),
+        d["window_unflushed_ns_per_block"].as_f64().unwrap(),
+    );
+    assert!(on > 0.0 && off > 0.0);
+    assert!((r["denormal_slowdown"].as_f64().unwrap() - off / on).abs() < 1e-9);
+    assert!(d["audio_seconds"].as_f64().unwrap() > 1.0);
+    assert!(r["recommendations"].to_string().contains("enormals"));
+    assert_eq!(r["signal"], "impulse then silence");
+}
+
+#[test]
+fn every_signal_kind_and_control_mode() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("in.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(&wav, spec).unwrap();
+    for i in 0..4800 {
+        writer
+            .write_sample(((i as f64 * 0.05).sin() * 10000.0) as i16)
+            .unwrap();
+    }
+    writer.finalize().unwrap();
+    let synth = fixture("synth_controls.dsp");
+    for (signal, controls) in [
+        ("silence", "fixed"),
+        ("noise", "random"),
+        ("sine:1000", "sweep"),
+        ("impulse", "fixed"),
+        (wav.to_str().unwrap(), "random"),
+    ] {
+        let (code, r, stderr) = profile_json(&[
+            fixture("stereo_gain.dsp").to_str().unwrap(),
+            "--duration",
+            "0.2",
+            "--signal",
+            signal,
+            "--controls",
+            controls,
+        ]);
+        assert_eq!(code, 0, "{signal}: {stderr}");
+        assert_eq!(r["metrics"]["allocations_in_callback"], 0, "{signal}");
+        let (code, r, _) = profile_json(&[
+            synth.to_str().unwrap(),
+            "--duration",
+            "0.2",
+            "--controls",
+            controls,
+        ]);
+        assert_eq!(code, 0);
+        let controls_used = r["controls"].as_array().unwrap();
+        assert_eq!(controls_used.len(), 8);
+        assert!(controls_used
+            .iter()
+            .all(
+                |c| c["values"].as_str().unwrap().starts_with(match controls {
+                    "fixed" => "fixed at",
+                    "random" => "random in",
+                    _ => "swept from",
+                })
+            ));
+    }
+    // A WAV at another rate is refused before anything runs.
+    faustperf()
+        .args([
+            "profile",
+            fixture("osc.dsp").to_str().unwrap(),
+            "--sample-rate",
+            "44100",
+            "--signal",
+        ])
+        .arg(&wav)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--sample-rate 48000"));
+    faustperf()
+        .args([
+            "profile",
+            fixture("osc.dsp").to_str().unwrap(),
+            "--signal",
+            "square",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("silence, noise, sine"));
+}
+
+#[test]
+fn unstable_output_is_reported_with_its_time() {
+    let _guard = serial();
+    let (code, r, _) = profile_json(&["--code", "process = _ : + ~ *(1.5);", "--duration", "0.5"]);
+    assert_eq!(code, 0);
+    let t = r["metrics"]["first_non_finite_seconds"].as_f64().unwrap();
+    assert!((0.0..0.5).contains(&t), "{t}");
+    assert!(r["recommendations"].to_string().contains("NaN or infinite"));
+}

@@ -86,7 +86,7 @@ pub fn run(args: AnalyzeArgs) -> i32 {
     let mut progress = StderrProgress::new();
     let report = analyze(&request, &mut workers, cache.as_ref(), &mut progress);
     progress.finish();
-    print!("{}", format.exporter().render(&report));
+    print!("{}", format.render(&report));
     exit_code(&report)
 }
 

@@ -3,6 +3,7 @@
 mod analyze;
 mod cache;
 mod common;
+mod profile;
 mod progress;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +44,9 @@ enum Command {
     /// Throughput is the mean of the N fastest blocks in MB/s, MB = 2^20 bytes, bytes = frames ×
     /// (inputs + outputs) × sample size (4, or 8 with -double), as faustbench-llvm counts.
     Analyze(analyze::AnalyzeArgs),
+    /// Run a DSP in real time (one block per period, to deadlines) and report its load, its
+    /// deadline misses, the denormal slow-down and safe block sizes.
+    Profile(profile::ProfileArgs),
     /// Show or empty the compile cache.
     Cache(cache::CacheCommand),
     /// Internal: the isolated worker process that compiles and measures.
@@ -61,6 +65,7 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Profile(args) => profile::run(args),
         Command::Cache(command) => cache::run(command),
         Command::Worker {
             memory_limit_mb,

@@ -8,10 +8,123 @@ pub mod signal;
 
 pub use run::profile;
 
+use crate::analyze::options::OptionSet;
 use crate::analyze::result::Category;
+use crate::cache::Cache;
+use crate::libfaust::{DspSource, LibFaust};
 use crate::measure::thread::ThreadConditions;
+use crate::worker::{CompileJob, ProfileJob, RunError, Workers};
 use serde::{Deserialize, Serialize};
 use signal::Signal;
+
+/// What to profile.
+#[derive(Debug, Clone)]
+pub struct ProfileRequest {
+    pub source: DspSource,
+    /// How the DSP is named in the report.
+    pub name: String,
+    pub options: OptionSet,
+    pub config: ProfileConfig,
+}
+
+/// Compiles the request's code (or takes it from `cache`) on a compile lane, then profiles it on
+/// the measuring backend.
+pub fn run_profile(
+    request: &ProfileRequest,
+    workers: &mut Workers,
+    cache: Option<&Cache>,
+) -> Result<ProfileReport, RunError> {
+    let mut warnings = Vec::new();
+    let key = cache.and_then(
+        |_| match (Cache::source_digest(&request.source), LibFaust::get()) {
+            (Ok(digest), Ok(lib)) => Some(Cache::key(&digest, &request.options.args, lib)),
+            (Err(why), _) => {
+                warnings.push(format!("compiled without the cache: {why}"));
+                None
+            }
+            _ => None,
+        },
+    );
+    let cached = match cache.zip(key.as_deref()) {
+        Some((cache, key)) => cache.load(key).unwrap_or_else(|why| {
+            warnings.push(why);
+            None
+        }),
+        None => None,
+    };
+    let compiled = match cached {
+        Some(compiled) => compiled,
+        None => {
+            let lane = workers
+                .compilers
+                .first_mut()
+                .ok_or_else(|| RunError::Worker("no compile worker".into()))?;
+            let compiled = lane.compile(&CompileJob {
+                source: request.source.clone(),
+                options: request.options.args.clone(),
+                sample_rate: request.config.sample_rate,
+            })?;
+            if let Some((cache, key)) = cache.zip(key.as_deref()) {
+                if let Err(e) = cache.store(key, &compiled) {
+                    warnings.push(format!("could not write to the compile cache ({e})"));
+                }
+            }
+            compiled
+        }
+    };
+    if compiled.info.outputs == 0 {
+        warnings.push(
+            "the DSP has no outputs: the compiler may remove its work, so its load says little"
+                .into(),
+        );
+    }
+    let raw = workers.measurer.profile(&ProfileJob {
+        machine_code: compiled.machine_code,
+        options: request.options.args.clone(),
+        profile: request.config.clone(),
+    })?;
+    let config = &request.config;
+    let (metrics, timeline) = summarize(&raw, config);
+    if let Some(thread) = &raw.thread {
+        if config.realtime && !thread.realtime_priority {
+            warnings.push("real-time priority was not granted (needs root, CAP_SYS_NICE or an rtprio limit): the scheduler may delay blocks".into());
+        }
+        if thread.realtime_priority && metrics.behind_seconds > 0.0 {
+            warnings.push("the DSP could not keep up, so the real-time thread never slept: the kernel's real-time throttling (sched_rt_runtime_us, usually 50 ms per second) paused it, and the worst blocks include those pauses".into());
+        }
+    }
+    if metrics.allocations_in_callback.is_none() {
+        warnings.push(
+            "allocations were not counted: this process lacks faustperf's counting allocator"
+                .into(),
+        );
+    }
+    let lib = LibFaust::get().ok();
+    Ok(ProfileReport {
+        dsp: request.name.clone(),
+        compiler_options: request.options.label.clone(),
+        mode: "paced".into(),
+        signal: config.signal.to_string(),
+        sample_rate: config.sample_rate,
+        buffer_size: config.frames,
+        duration_seconds: config.duration_seconds,
+        category: Category::of(metrics.avg_cpu_percent),
+        recommendations: recommendations(&metrics, config, &raw),
+        denormal_slowdown: raw.denormals.as_ref().map(denormal_slowdown),
+        metrics,
+        timeline,
+        controls: raw.controls,
+        denormals: raw.denormals,
+        block_sizes: raw.block_sizes,
+        warnings,
+        thread: raw.thread,
+        libfaust_version: lib.map(|l| l.version().to_string()).unwrap_or_default(),
+        machine_target: lib
+            .map(|l| l.machine_target().to_string())
+            .unwrap_or_default(),
+        isolation: workers.measurer.isolation().into(),
+    })
+}
 
 /// How controls move during the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -61,9 +174,11 @@ pub struct DenormalProbe {
     /// Mean ns per block over the whole run.
     pub flushed_ns_per_block: f64,
     pub unflushed_ns_per_block: f64,
-    /// Mean ns per block over the run's second half (the decayed tail).
-    pub tail_flushed_ns_per_block: f64,
-    pub tail_unflushed_ns_per_block: f64,
+    /// The 1-second window (of audio) where not flushing cost the most: its start, seconds
+    /// after the impulse, and its mean ns per block both ways.
+    pub worst_window_start_seconds: f64,
+    pub window_flushed_ns_per_block: f64,
+    pub window_unflushed_ns_per_block: f64,
 }
 
 /// Load of one block size, timed back to back.
@@ -255,9 +370,9 @@ pub fn summarize(raw: &RawProfile, config: &ProfileConfig) -> (Metrics, Timeline
     (metrics, timeline)
 }
 
-/// The tail's slow-down without flush-to-zero (×).
+/// The slow-down without flush-to-zero in the worst window (×).
 pub fn denormal_slowdown(probe: &DenormalProbe) -> f64 {
-    probe.tail_unflushed_ns_per_block / probe.tail_flushed_ns_per_block.max(1e-9)
+    probe.window_unflushed_ns_per_block / probe.window_flushed_ns_per_block.max(1e-9)
 }
 
 /// Advice, each citing its numbers.
@@ -293,13 +408,15 @@ pub fn recommendations(metrics: &Metrics, config: &ProfileConfig, raw: &RawProfi
         let slowdown = denormal_slowdown(probe);
         if slowdown > 1.5 {
             out.push(format!(
-                "Denormals: without flush-to-zero the decaying tail of an impulse ran {slowdown:.1}× slower ({:.0} vs {:.0} ns per block). \
-                 Make sure the host flushes denormals (FTZ/DAZ), or compile with -ftz 1 or -ftz 2.",
-                probe.tail_unflushed_ns_per_block, probe.tail_flushed_ns_per_block
+                "Denormals: without flush-to-zero the decaying tail of an impulse ran {slowdown:.1}× slower \
+                 {:.0} s after the impulse ({:.0} vs {:.0} ns per block). Make sure the host flushes denormals \
+                 (FTZ/DAZ), or compile with -ftz 1 or -ftz 2.",
+                probe.worst_window_start_seconds, probe.window_unflushed_ns_per_block, probe.window_flushed_ns_per_block
             ));
         } else {
             out.push(format!(
-                "Denormals do not slow this DSP down: the decaying tail ran at {slowdown:.2}× without flush-to-zero."
+                "Denormals do not slow this DSP down: without flush-to-zero its decaying tail ran at {slowdown:.2}× at worst ({:.0} s of audio after an impulse).",
+                probe.audio_seconds
             ));
         }
     }
@@ -382,8 +499,9 @@ mod tests {
                 audio_seconds: 60.0,
                 flushed_ns_per_block: 100.0,
                 unflushed_ns_per_block: 900.0,
-                tail_flushed_ns_per_block: 100.0,
-                tail_unflushed_ns_per_block: 1500.0,
+                worst_window_start_seconds: 12.0,
+                window_flushed_ns_per_block: 100.0,
+                window_unflushed_ns_per_block: 1500.0,
             }),
             block_sizes: vec![],
         }

@@ -16,7 +16,7 @@ const OVERRUN_FACTOR: f64 = 3.0;
 /// Seconds of audio in the denormal probe: long enough for a reverb tail to decay into denormals.
 const DENORMAL_PROBE_SECONDS: f64 = 60.0;
 /// Most wall time of the flushed half of the denormal probe.
-const PROBE_WALL_CAP: Duration = Duration::from_secs(5);
+const PROBE_WALL_CAP: Duration = Duration::from_secs(2);
 /// Block sizes tried by the block-size probe, and seconds of timed blocks for each.
 const PROBED_BLOCK_SIZES: [usize; 7] = [32, 64, 128, 256, 512, 1024, 2048];
 const PROBE_SECONDS: f64 = 0.05;
@@ -232,21 +232,34 @@ fn denormal_probe(
     let Some(unflushed) = time(false, flushed.len(), 4 * PROBE_WALL_CAP)? else {
         return Ok(None);
     };
-    let n = flushed.len().min(unflushed.len()).max(2);
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    // The whole run, and its last half, when the tail has decayed furthest.
-    let (flushed, unflushed) = (
-        &flushed[..n.min(flushed.len())],
-        &unflushed[..n.min(unflushed.len())],
-    );
-    Ok(Some(DenormalProbe {
-        audio_seconds: n as f64 * frames as f64 / config.sample_rate as f64,
+    let n = flushed.len().min(unflushed.len());
+    let (flushed, unflushed) = (&flushed[..n], &unflushed[..n]);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    // Denormals last only while the tail decays through their range (then values reach zero),
+    // so the slow-down is taken over the 1-second window where it is largest.
+    let window = ((config.sample_rate as f64 / frames as f64).ceil() as usize).max(1);
+    let worst = (0..n)
+        .step_by(window)
+        .map(|start| {
+            let end = (start + window).min(n);
+            (
+                start,
+                mean(&flushed[start..end]),
+                mean(&unflushed[start..end]),
+            )
+        })
+        .max_by(|a, b| (a.2 / a.1.max(1e-9)).total_cmp(&(b.2 / b.1.max(1e-9))));
+    let seconds = |blocks: usize| blocks as f64 * frames as f64 / config.sample_rate as f64;
+    Ok(worst.map(|(start, on, off)| DenormalProbe {
+        audio_seconds: seconds(n),
         flushed_ns_per_block: mean(flushed),
         unflushed_ns_per_block: mean(unflushed),
-        tail_flushed_ns_per_block: mean(&flushed[flushed.len() / 2..]),
-        tail_unflushed_ns_per_block: mean(&unflushed[unflushed.len() / 2..]),
+        worst_window_start_seconds: seconds(start),
+        window_flushed_ns_per_block: on,
+        window_unflushed_ns_per_block: off,
     }))
 }
+
 /// The 99th-percentile load of blocks of several sizes, timed back to back with noise input.
 fn block_size_probe(
     factory: &Factory,

@@ -2,12 +2,13 @@
 
 use super::Exporter;
 use crate::analyze::result::{AnalyzeReport, SetStatus};
+use crate::profile::ProfileReport;
 
 pub struct Csv;
 
 const COLUMNS: &str = "dsp,compiler_options,status,rank,throughput_mbps,ci95_low_mbps,ci95_high_mbps,rel_sd_percent,cpu_percent,sample_rate,speedup_vs_baseline,memory_bytes,compile_seconds,tied_with_best,recommended,message";
 
-impl Exporter for Csv {
+impl Exporter<AnalyzeReport> for Csv {
     fn render(&self, report: &AnalyzeReport) -> String {
         let sr = report.conditions.sample_rate;
         let mut out = vec![COLUMNS.to_string()];
@@ -60,5 +61,20 @@ fn field(text: &str) -> String {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
         text.to_string()
+    }
+}
+
+/// A profile's timeline: one row per 100 ms window.
+impl Exporter<ProfileReport> for Csv {
+    fn render(&self, report: &ProfileReport) -> String {
+        let t = &report.timeline;
+        let mut out = vec!["timestamp_s,mean_cpu_percent,max_cpu_percent".to_string()];
+        for i in 0..t.timestamps.len() {
+            out.push(format!(
+                "{},{},{}",
+                t.timestamps[i], t.cpu_usage_over_time[i], t.max_cpu_over_time[i]
+            ));
+        }
+        out.join("\n") + "\n"
     }
 }

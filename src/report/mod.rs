@@ -8,10 +8,11 @@ mod table;
 use crate::analyze::advice::display;
 use crate::analyze::result::{AnalyzeReport, SetStatus};
 use crate::measure::Budget;
+use crate::profile::ProfileReport;
 
-/// Renders a report as text for stdout.
-pub trait Exporter {
-    fn render(&self, report: &AnalyzeReport) -> String;
+/// Renders a report of type `R` as text for stdout.
+pub trait Exporter<R> {
+    fn render(&self, report: &R) -> String;
 }
 
 /// The output formats.
@@ -28,12 +29,19 @@ pub enum Format {
 }
 
 impl Format {
-    pub fn exporter(self) -> Box<dyn Exporter> {
+    /// Renders `report` (an analysis or a profile) in this format.
+    pub fn render<R>(self, report: &R) -> String
+    where
+        table::Table: Exporter<R>,
+        json::Json: Exporter<R>,
+        markdown::Markdown: Exporter<R>,
+        csv::Csv: Exporter<R>,
+    {
         match self {
-            Format::Table => Box::new(table::Table),
-            Format::Json => Box::new(json::Json),
-            Format::Markdown => Box::new(markdown::Markdown),
-            Format::Csv => Box::new(csv::Csv),
+            Format::Table => table::Table.render(report),
+            Format::Json => json::Json.render(report),
+            Format::Markdown => markdown::Markdown.render(report),
+            Format::Csv => csv::Csv.render(report),
         }
     }
 }
@@ -151,6 +159,125 @@ fn notes(report: &AnalyzeReport, bullet: &str) -> Vec<String> {
     out
 }
 
+/// The profile's numbers as (name, value) rows, shared by the table and Markdown.
+fn profile_rows(p: &ProfileReport) -> Vec<(&'static str, String)> {
+    let m = &p.metrics;
+    let optional_bytes = |b: Option<u64>| b.map(human_bytes).unwrap_or_else(|| "?".into());
+    vec![
+        ("average load", format!("{:.2} %", m.avg_cpu_percent)),
+        (
+            "peak load (worst block)",
+            format!("{:.2} %", m.peak_cpu_percent),
+        ),
+        (
+            "p50 / p95 / p99 load",
+            format!(
+                "{:.2} / {:.2} / {:.2} %",
+                m.p50_cpu_percent, m.p95_cpu_percent, m.p99_cpu_percent
+            ),
+        ),
+        (
+            "latency avg / peak",
+            format!(
+                "{:.1} / {:.1} samples",
+                m.avg_latency_samples, m.peak_latency_samples
+            ),
+        ),
+        (
+            "deadline misses",
+            format!("{} of {} blocks", m.buffer_underruns, m.blocks_processed),
+        ),
+        (
+            "behind schedule at the end",
+            format!("{:.3} s", m.behind_seconds),
+        ),
+        (
+            "sample rate achieved",
+            format!("{:.1} Hz", m.sample_rate_achieved),
+        ),
+        (
+            "memory peak",
+            format!(
+                "{} (instance {}, buffers {})",
+                optional_bytes(m.memory_peak_bytes),
+                optional_bytes(m.instance_bytes),
+                human_bytes(m.buffer_bytes as u64)
+            ),
+        ),
+        (
+            "allocations around compute()",
+            m.allocations_in_callback
+                .map_or_else(|| "not counted".into(), |a| a.to_string()),
+        ),
+        (
+            "first NaN/Inf output",
+            m.first_non_finite_seconds
+                .map_or_else(|| "none".into(), |t| format!("{t:.3} s")),
+        ),
+        ("category", format!("{:?}", p.category)),
+        (
+            "denormal slow-down",
+            p.denormal_slowdown.map_or_else(
+                || "not measured".into(),
+                |d| format!("{d:.2}× (worst second of a decaying tail without flush-to-zero)"),
+            ),
+        ),
+    ]
+}
+
+/// The line that says what a profile ran.
+fn profile_heading(p: &ProfileReport) -> String {
+    let thread = p.thread.as_ref();
+    format!(
+        "{} {}: {} at {} Hz, {} frames, {} s, signal {}; libfaust {}, {}, core {}, real-time priority {}",
+        p.dsp,
+        display(&p.compiler_options),
+        p.mode,
+        p.sample_rate,
+        p.buffer_size,
+        p.duration_seconds,
+        p.signal,
+        p.libfaust_version,
+        p.machine_target,
+        thread.and_then(|t| t.core).map_or_else(|| "not pinned".into(), |c| c.to_string()),
+        if thread.is_some_and(|t| t.realtime_priority) { "granted" } else { "not granted" },
+    )
+}
+
+/// The lines under a profile's numbers: probes, controls, advice, warnings.
+fn profile_notes(p: &ProfileReport, bullet: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut section = |title: &str, items: Vec<String>| {
+        if !items.is_empty() {
+            out.push(String::new());
+            out.push(format!("{title}:"));
+            out.extend(items.into_iter().map(|i| format!("{bullet}{i}")));
+        }
+    };
+    section(
+        "Block sizes, back to back (99th-percentile / worst load)",
+        p.block_sizes
+            .iter()
+            .map(|b| {
+                format!(
+                    "{} frames: {:.1} % / {:.1} %",
+                    b.frames, b.p99_load_percent, b.max_load_percent
+                )
+            })
+            .collect(),
+    );
+    section(
+        "Controls",
+        p.controls
+            .iter()
+            .map(|c| format!("{}: {}", c.path, c.values))
+            .collect(),
+    );
+    section("Recommendations", p.recommendations.clone());
+    section("Warnings", p.warnings.clone());
+    out
+}
+
 /// The line that says what was measured and under which conditions.
 fn heading(report: &AnalyzeReport) -> String {
     let c = &report.conditions;
@@ -255,23 +382,23 @@ mod tests {
 
     #[test]
     fn table_snapshot() {
-        insta::assert_snapshot!(Format::Table.exporter().render(&sample_report()));
+        insta::assert_snapshot!(Format::Table.render(&sample_report()));
     }
 
     #[test]
     fn markdown_snapshot() {
-        insta::assert_snapshot!(Format::Markdown.exporter().render(&sample_report()));
+        insta::assert_snapshot!(Format::Markdown.render(&sample_report()));
     }
 
     #[test]
     fn csv_snapshot() {
-        insta::assert_snapshot!(Format::Csv.exporter().render(&sample_report()));
+        insta::assert_snapshot!(Format::Csv.render(&sample_report()));
     }
 
     #[test]
     fn json_snapshot() {
         let json: serde_json::Value =
-            serde_json::from_str(&Format::Json.exporter().render(&sample_report())).unwrap();
+            serde_json::from_str(&Format::Json.render(&sample_report())).unwrap();
         insta::assert_json_snapshot!(json);
     }
 }

@@ -1,0 +1,122 @@
+//! `faustperf profile`.
+
+use super::common::{RunArgs, SourceArgs};
+use super::exit;
+use crate::analyze::options::parse_option_set;
+use crate::libfaust::LibFaust;
+use crate::profile::signal::{check_wav, Signal};
+use crate::profile::{run_profile, ControlMode, ProfileConfig, ProfileRequest};
+use crate::report::Format;
+use clap::Args;
+
+#[derive(Args)]
+pub struct ProfileArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// The compiler options, as on the faust command line (e.g. "-vec -vs 64"); refused when
+    /// they read or write files.
+    #[arg(
+        long = "options",
+        value_name = "SET",
+        allow_hyphen_values = true,
+        default_value = ""
+    )]
+    options: String,
+    /// Sample rate, Hz: one block is computed every bs / sample-rate seconds.
+    #[arg(long, default_value_t = 48000, value_parser = clap::value_parser!(u32).range(1..=1_536_000))]
+    sample_rate: u32,
+    /// Frames per block.
+    #[arg(long = "bs", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    buffer_size: u32,
+    /// Seconds of audio to run in real time.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Input signal: silence, noise, sine[:FREQ] (Hz, default 440), impulse, or a file.wav at the
+    /// sample rate.
+    #[arg(long, default_value = "noise")]
+    signal: Signal,
+    /// How controls move: fixed (initial values), random (every block), sweep (min to max).
+    #[arg(long, value_enum, default_value_t = ControlMode::Fixed)]
+    controls: ControlMode,
+    /// Output format (csv: the load timeline).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// Runs `profile` and returns the exit code: 0 when the run completed (even when the DSP could
+/// not keep up), 3 when it could not be compiled or run.
+pub fn run(args: ProfileArgs) -> i32 {
+    if let Err(e) = LibFaust::get() {
+        eprintln!("error: {e}");
+        return exit::LIBFAUST_MISSING;
+    }
+    let (request, mut workers, cache) = match validate(&args) {
+        Ok(v) => v,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::USAGE;
+        }
+    };
+    eprintln!(
+        "profiling {} for {} s of audio in real time, then denormal and block-size probes…",
+        request.name, request.config.duration_seconds
+    );
+    match run_profile(&request, &mut workers, cache.as_ref()) {
+        Ok(report) => {
+            print!("{}", args.format.render(&report));
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::DSP_FAILED
+        }
+    }
+}
+
+fn validate(
+    args: &ProfileArgs,
+) -> Result<
+    (
+        ProfileRequest,
+        crate::worker::Workers,
+        Option<crate::cache::Cache>,
+    ),
+    String,
+> {
+    let (source, name) = args.source.read()?;
+    let options = parse_option_set(&args.options).map_err(|e| format!("--options: {e}"))?;
+    if !(args.duration.is_finite() && args.duration > 0.0 && args.duration <= 3600.0) {
+        return Err(format!(
+            "--duration {} must be between 0 and 3600 seconds",
+            args.duration
+        ));
+    }
+    if let Signal::Wav { path } = &args.signal {
+        check_wav(path, args.sample_rate)?;
+    }
+    let core = args.run.core()?;
+    let config = ProfileConfig {
+        sample_rate: args.sample_rate,
+        frames: args.buffer_size as usize,
+        duration_seconds: args.duration,
+        signal: args.signal.clone(),
+        controls: args.controls,
+        seed: args.run.seed,
+        flush_denormals: !args.run.no_ftz,
+        realtime: !args.run.no_realtime,
+        core,
+    };
+    let workers = args.run.workers(core)?;
+    Ok((
+        ProfileRequest {
+            source,
+            name,
+            options,
+            config,
+        },
+        workers,
+        args.run.cache(),
+    ))
+}
