@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(faust g++ pkg-config)
+# faust: libfaust, its headers and libraries; g++: Faust's fastmath.cpp; jackd2 and the JACK and
+# ALSA headers: `profile --audio` (cpal) and its tests against a dummy JACK server.
+packages=(faust g++ pkg-config jackd2 libjack-jackd2-dev libasound2-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -743,3 +743,90 @@ fn unstable_output_is_reported_with_its_time() {
     assert!((0.0..0.5).contains(&t), "{t}");
     assert!(r["recommendations"].to_string().contains("NaN or infinite"));
 }
+
+/// A JACK server with the dummy driver (real-time pacing without a sound card), under a name of
+/// its own so that it meets no other server; killed on drop.
+struct DummyJack {
+    name: String,
+    server: std::process::Child,
+}
+
+impl DummyJack {
+    fn start() -> DummyJack {
+        let name = format!("faustperf-test-{}", std::process::id());
+        let server = std::process::Command::new("jackd")
+            .args(["-n", &name, "-d", "dummy", "-r", "48000", "-p", "256"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("jackd (Debian package jackd2) is part of the set-up");
+        DummyJack { name, server }
+    }
+}
+
+impl Drop for DummyJack {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+#[test]
+fn profile_in_a_jack_callback() {
+    let _guard = serial();
+    let jack = DummyJack::start();
+    // The server needs a moment to come up: exit 6 means not yet.
+    let start = std::time::Instant::now();
+    let out = loop {
+        let out = faustperf()
+            .env("JACK_DEFAULT_SERVER", &jack.name)
+            .args([
+                "profile",
+                "--format",
+                "json",
+                "--audio",
+                "jack",
+                "--duration",
+                "1",
+                "--controls",
+                "random",
+            ])
+            .arg(fixture("freeverb.dsp"))
+            .output()
+            .unwrap();
+        if out.status.code() != Some(6) || start.elapsed() > std::time::Duration::from_secs(10) {
+            break out;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["mode"], "audio callback (JACK)");
+    let m = &r["metrics"];
+    assert_eq!(m["blocks_processed"], m["blocks_planned"]);
+    assert_eq!(m["allocations_in_callback"], 0);
+    assert!(m["host_xruns"].is_u64());
+    assert!(m["callback_jitter_p99_us"].as_f64().unwrap() >= 0.0);
+    // The dummy driver paces callbacks in real time.
+    let achieved = m["sample_rate_achieved"].as_f64().unwrap();
+    assert!((achieved - 48000.0).abs() < 2400.0, "{achieved}");
+    assert!(r["thread"].is_null());
+}
+
+#[test]
+fn jack_without_a_server_is_a_clear_error() {
+    let _guard = serial();
+    faustperf()
+        .env("JACK_DEFAULT_SERVER", "faustperf-no-such-server")
+        .args(["profile", "--audio", "jack", "--duration", "1"])
+        .arg(fixture("osc.dsp"))
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(6)
+        .stderr(predicates::str::contains("jackd -d dummy -r 48000 -p 256"));
+}

@@ -210,10 +210,8 @@ impl State<'_> {
                             ready[j] = Some((result, false));
                         }
                         Err(_) => {
-                            ready[i] = Some((
-                                Err(RunError::Worker("the compile lanes stopped".into())),
-                                false,
-                            ))
+                            ready[i] =
+                                Some((Err(RunError::worker("the compile lanes stopped")), false))
                         }
                     }
                 }
@@ -327,7 +325,7 @@ impl State<'_> {
                 SetState::Done(format!("{mbps:.1} MB/s"))
             }
             Err(e) => {
-                self.errors.push(failure(RunError::Worker(format!(
+                self.errors.push(failure(RunError::worker(format!(
                     "unusable measurement: {e}"
                 ))));
                 SetState::Failed("failed".into())

@@ -21,6 +21,8 @@ pub mod exit {
     pub const SOME_SETS_FAILED: i32 = 4;
     /// libfaust could not be loaded.
     pub const LIBFAUST_MISSING: i32 = 5;
+    /// The audio host asked for (`profile --audio`) is not available, e.g. no JACK server.
+    pub const AUDIO_UNAVAILABLE: i32 = 6;
 }
 
 #[derive(Parser)]
@@ -30,7 +32,7 @@ pub mod exit {
     about = "Measures how fast Faust DSP code runs under each compiler option set, and says which to use.",
     after_help = "Exit codes: 0 success; 1 internal error; 2 bad usage; 3 the DSP could not be compiled or measured \
                   with any option set; 4 some option sets failed; 5 libfaust not found (set FAUST_LIB or install \
-                  the Debian package `faust`)."
+                  the Debian package `faust`); 6 the audio host asked for is not available."
 )]
 struct Cli {
     #[command(subcommand)]

@@ -3,10 +3,11 @@
 use super::common::{RunArgs, SourceArgs};
 use super::exit;
 use crate::analyze::options::parse_option_set;
-use crate::libfaust::LibFaust;
+use crate::libfaust::{FaustError, LibFaust};
 use crate::profile::signal::{check_wav, Signal};
-use crate::profile::{run_profile, ControlMode, ProfileConfig, ProfileRequest};
+use crate::profile::{run_profile, AudioHost, ControlMode, ProfileConfig, ProfileRequest};
 use crate::report::Format;
+use crate::worker::RunError;
 use clap::Args;
 
 #[derive(Args)]
@@ -38,6 +39,10 @@ pub struct ProfileArgs {
     /// How controls move: fixed (initial values), random (every block), sweep (min to max).
     #[arg(long, value_enum, default_value_t = ControlMode::Fixed)]
     controls: ControlMode,
+    /// Run inside a real audio callback instead of the paced loop: `jack` (a running JACK
+    /// server, e.g. `jackd -d dummy -r 48000 -p 256`) or `default` (the default sound card).
+    #[arg(long, value_enum)]
+    audio: Option<AudioHost>,
     /// Output format (csv: the load timeline).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -46,7 +51,7 @@ pub struct ProfileArgs {
 }
 
 /// Runs `profile` and returns the exit code: 0 when the run completed (even when the DSP could
-/// not keep up), 3 when it could not be compiled or run.
+/// not keep up), 3 when it could not be compiled or run, 6 when the audio host is missing.
 pub fn run(args: ProfileArgs) -> i32 {
     if let Err(e) = LibFaust::get() {
         eprintln!("error: {e}");
@@ -70,7 +75,13 @@ pub fn run(args: ProfileArgs) -> i32 {
         }
         Err(e) => {
             eprintln!("error: {e}");
-            exit::DSP_FAILED
+            match e {
+                RunError::Faust {
+                    error: FaustError::Audio { .. },
+                    ..
+                } => exit::AUDIO_UNAVAILABLE,
+                _ => exit::DSP_FAILED,
+            }
         }
     }
 }
@@ -107,6 +118,7 @@ fn validate(
         flush_denormals: !args.run.no_ftz,
         realtime: !args.run.no_realtime,
         core,
+        audio: args.audio,
     };
     let workers = args.run.workers(core)?;
     Ok((

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 pub enum FaustError {
     /// libfaust could not be loaded.
     #[error(
-        "{0}.\nInstall libfaust (Debian/Ubuntu: `apt-get install faust`, which brings libfaust2) \
+        "{message}.\nInstall libfaust (Debian/Ubuntu: `apt-get install faust`, which brings libfaust2) \
          or set FAUST_LIB to the path of libfaust.so"
     )]
-    Missing(String),
+    Missing { message: String },
     /// The Faust compiler rejected the program or the options.
     #[error("{}", compile_message(file, line, message))]
     Compile {
@@ -23,14 +23,17 @@ pub enum FaustError {
         line: Option<u32>,
     },
     /// Something faustperf passes to libfaust is not representable in C (e.g. a NUL byte).
-    #[error("{0}")]
-    InvalidInput(String),
+    #[error("{message}")]
+    InvalidInput { message: String },
     /// Machine code (from the compile cache) could not be loaded.
-    #[error("libfaust could not load the compiled code: {0}")]
-    MachineCode(String),
+    #[error("libfaust could not load the compiled code: {message}")]
+    MachineCode { message: String },
     /// libfaust returned no instance for a factory.
     #[error("libfaust could not create an instance of the compiled DSP")]
     Instance,
+    /// The audio host could not run the DSP (no JACK server, no sound card, other settings).
+    #[error("{message}")]
+    Audio { message: String },
     /// `-fm` needs Faust's fast math functions in the process, and this one lacks them.
     #[error(
         "-fm needs Faust's fast_* math functions exported by the process that runs the code; \
@@ -48,6 +51,30 @@ fn compile_message(file: &Option<String>, line: &Option<u32>, message: &str) -> 
 }
 
 impl FaustError {
+    pub fn missing(message: impl Into<String>) -> FaustError {
+        FaustError::Missing {
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid_input(message: impl Into<String>) -> FaustError {
+        FaustError::InvalidInput {
+            message: message.into(),
+        }
+    }
+
+    pub fn machine_code(message: impl Into<String>) -> FaustError {
+        FaustError::MachineCode {
+            message: message.into(),
+        }
+    }
+
+    pub fn audio(message: impl Into<String>) -> FaustError {
+        FaustError::Audio {
+            message: message.into(),
+        }
+    }
+
     /// Builds a compile error from the text libfaust wrote in `error_msg`, e.g.
     /// `my.dsp : 3 : ERROR : undefined symbol : foo` → file `my.dsp`, line 3, message
     /// `undefined symbol : foo`. Text without that shape is kept whole.

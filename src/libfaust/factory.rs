@@ -168,7 +168,7 @@ impl Factory {
             }
         };
         if ptr.is_null() {
-            return Err(FaustError::MachineCode(error_text(&error)));
+            return Err(FaustError::machine_code(error_text(&error)));
         }
         Ok(Factory {
             handle: Arc::new(FactoryHandle {
@@ -243,7 +243,7 @@ impl Factory {
 }
 
 fn c_string(text: &str, what: &str) -> Result<CString, FaustError> {
-    CString::new(text).map_err(|_| FaustError::InvalidInput(format!("{what} contains a NUL byte")))
+    CString::new(text).map_err(|_| FaustError::invalid_input(format!("{what} contains a NUL byte")))
 }
 
 fn error_text(buffer: &[c_char]) -> String {

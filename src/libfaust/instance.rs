@@ -34,7 +34,7 @@ impl Instance {
             return Err(FaustError::Instance);
         }
         let sample_rate = i32::try_from(sample_rate).map_err(|_| {
-            FaustError::InvalidInput(format!("sample rate {sample_rate} is too large"))
+            FaustError::invalid_input(format!("sample rate {sample_rate} is too large"))
         })?;
         // SAFETY: `ptr` is a live instance.
         unsafe { (api.init_instance)(ptr, sample_rate) };
@@ -127,7 +127,7 @@ impl Instance {
             || buffers.outputs != self.outputs
             || buffers.precision != self.precision()
         {
-            return Err(FaustError::InvalidInput(format!(
+            return Err(FaustError::invalid_input(format!(
                 "buffers for {} in / {} out ({:?}) do not fit an instance with {} in / {} out ({:?})",
                 buffers.inputs,
                 buffers.outputs,
@@ -304,6 +304,25 @@ impl AudioBuffers {
             .iter()
             .map(|c| c.non_finite(0, usize::MAX))
             .sum()
+    }
+
+    /// Copies block `block % blocks` of the outputs into `out`, interleaved for
+    /// `out_channels` channels (extra outputs are dropped, missing ones are silent).
+    pub fn write_interleaved(&self, block: usize, out: &mut [f32], out_channels: usize) {
+        let start = self.offset + (block % self.blocks) * self.frames;
+        for (frame, chunk) in out
+            .chunks_mut(out_channels.max(1))
+            .take(self.frames)
+            .enumerate()
+        {
+            for (c, sample) in chunk.iter_mut().enumerate() {
+                *sample = match self.output_data.get(c) {
+                    Some(Channel::Single(v)) => v[start + frame],
+                    Some(Channel::Double(v)) => v[start + frame] as f32,
+                    None => 0.0,
+                };
+            }
+        }
     }
 
     /// Whether block `block % blocks` of any output holds a NaN or infinite sample.

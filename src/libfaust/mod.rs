@@ -60,7 +60,7 @@ impl LibFaust {
                 })
             })
             .as_ref()
-            .map_err(|reason| FaustError::Missing(reason.clone()))
+            .map_err(|reason| FaustError::missing(reason.clone()))
     }
 
     /// libfaust's version, e.g. `2.54.9`.

@@ -128,7 +128,7 @@ pub fn measure(
     leader_ns: Option<f64>,
 ) -> Result<RawMeasurement, FaustError> {
     if config.frames == 0 || config.frames > i32::MAX as usize {
-        return Err(FaustError::InvalidInput(format!(
+        return Err(FaustError::invalid_input(format!(
             "buffer size {} is out of range",
             config.frames
         )));
@@ -144,14 +144,10 @@ pub fn measure(
                 result
             })
             .map_err(|e| {
-                FaustError::InvalidInput(format!("cannot start the measuring thread: {e}"))
+                FaustError::invalid_input(format!("cannot start the measuring thread: {e}"))
             })?
             .join()
-            .unwrap_or_else(|_| {
-                Err(FaustError::InvalidInput(
-                    "the measuring thread panicked".into(),
-                ))
-            })
+            .unwrap_or_else(|_| Err(FaustError::invalid_input("the measuring thread panicked")))
     })
 }
 

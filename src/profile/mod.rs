@@ -3,6 +3,7 @@
 //! recorded; then probes show the denormal slow-down and which block sizes are safe.
 
 pub mod alloc;
+mod audio;
 mod run;
 pub mod signal;
 
@@ -58,7 +59,7 @@ pub fn run_profile(
             let lane = workers
                 .compilers
                 .first_mut()
-                .ok_or_else(|| RunError::Worker("no compile worker".into()))?;
+                .ok_or_else(|| RunError::worker("no compile worker"))?;
             let compiled = lane.compile(&CompileJob {
                 source: request.source.clone(),
                 options: request.options.args.clone(),
@@ -103,7 +104,13 @@ pub fn run_profile(
     Ok(ProfileReport {
         dsp: request.name.clone(),
         compiler_options: request.options.label.clone(),
-        mode: "paced".into(),
+        mode: match config.audio {
+            None => "paced".into(),
+            Some(_) => format!(
+                "audio callback ({})",
+                raw.host.as_ref().map_or("", |h| h.name.as_str())
+            ),
+        },
         signal: config.signal.to_string(),
         sample_rate: config.sample_rate,
         buffer_size: config.frames,
@@ -138,6 +145,26 @@ pub enum ControlMode {
     Sweep,
 }
 
+/// The audio host whose callback runs the DSP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum AudioHost {
+    /// A JACK server (e.g. `jackd -d dummy -r 48000 -p 256` without a sound card).
+    Jack,
+    /// The platform's default host and output device (ALSA on Linux).
+    Default,
+}
+
+/// What the audio host reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostStats {
+    pub name: String,
+    /// Buffer over- and underruns the host reported.
+    pub xruns: u64,
+    /// Callbacks asking for another number of frames than the block size (not run).
+    pub wrong_size_callbacks: u64,
+}
+
 /// How to profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileConfig {
@@ -153,6 +180,8 @@ pub struct ProfileConfig {
     pub flush_denormals: bool,
     pub realtime: bool,
     pub core: Option<usize>,
+    /// `None`: paced by faustperf; `Some`: inside that host's audio callback.
+    pub audio: Option<AudioHost>,
 }
 
 /// A control as it was used.
@@ -215,6 +244,10 @@ pub struct RawProfile {
     pub controls: Vec<ControlUse>,
     pub denormals: Option<DenormalProbe>,
     pub block_sizes: Vec<BlockSizeProbe>,
+    /// Audio callback mode: time between successive callbacks, ns.
+    pub callback_interval_ns: Vec<f64>,
+    /// Audio callback mode: what the host reported.
+    pub host: Option<HostStats>,
 }
 
 /// Width of a timeline window, seconds.
@@ -238,8 +271,13 @@ pub struct Metrics {
     /// Heap bytes of the instance, and bytes of the audio buffers.
     pub instance_bytes: Option<u64>,
     pub buffer_bytes: usize,
-    /// Blocks whose compute time exceeded their period (deadline misses).
+    /// Blocks whose compute time exceeded their period (deadline misses), plus the xruns the
+    /// audio host reported.
     pub buffer_underruns: usize,
+    /// Audio callback mode: xruns the host reported (`null` when paced).
+    pub host_xruns: Option<u64>,
+    /// Audio callback mode: 99th percentile of |interval between callbacks − period|, µs.
+    pub callback_jitter_p99_us: Option<f64>,
     pub blocks_processed: usize,
     pub blocks_planned: usize,
     /// Frames processed ÷ wall time, Hz.
@@ -268,7 +306,7 @@ pub struct Timeline {
 pub struct ProfileReport {
     pub dsp: String,
     pub compiler_options: String,
-    /// `paced`.
+    /// `paced`, or `audio callback (JACK)` etc.
     pub mode: String,
     pub signal: String,
     pub sample_rate: u32,
@@ -355,7 +393,18 @@ pub fn summarize(raw: &RawProfile, config: &ProfileConfig) -> (Metrics, Timeline
         memory_peak_bytes: raw.peak_rss_bytes,
         instance_bytes: raw.instance_bytes,
         buffer_bytes: raw.buffer_bytes,
-        buffer_underruns: loads.iter().filter(|&&l| l > 100.0).count(),
+        buffer_underruns: loads.iter().filter(|&&l| l > 100.0).count()
+            + raw.host.as_ref().map_or(0, |h| h.xruns as usize),
+        host_xruns: raw.host.as_ref().map(|h| h.xruns),
+        callback_jitter_p99_us: raw.host.as_ref().map(|_| {
+            let mut jitter: Vec<f64> = raw
+                .callback_interval_ns
+                .iter()
+                .map(|i| (i - period_ns).abs() / 1e3)
+                .collect();
+            jitter.sort_unstable_by(f64::total_cmp);
+            quantile(&jitter, 0.99)
+        }),
         blocks_processed: n,
         blocks_planned: raw.blocks_planned,
         sample_rate_achieved: if elapsed > 0.0 {
@@ -465,6 +514,7 @@ mod tests {
             flush_denormals: true,
             realtime: false,
             core: None,
+            audio: None,
         }
     }
 
@@ -504,6 +554,8 @@ mod tests {
                 window_unflushed_ns_per_block: 1500.0,
             }),
             block_sizes: vec![],
+            callback_interval_ns: vec![],
+            host: None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The worker side of profiling: compute() once per block period, sleeping to absolute
-//! deadlines, then two short probes (denormals, block sizes) at full speed.
+//! deadlines (or in an audio callback, see `audio`), then two short probes (denormals, block
+//! sizes) at full speed.
 
 use super::alloc;
 use super::signal::generate;
@@ -24,8 +25,8 @@ const PROBE_SECONDS: f64 = 0.05;
 /// Runs the paced profile and the probes on a thread prepared as `config` asks.
 pub fn profile(factory: &Factory, config: &ProfileConfig) -> Result<RawProfile, FaustError> {
     if config.frames == 0 || config.frames > i32::MAX as usize || config.sample_rate == 0 {
-        return Err(FaustError::InvalidInput(
-            "buffer size and sample rate must be positive".into(),
+        return Err(FaustError::invalid_input(
+            "buffer size and sample rate must be positive",
         ));
     }
     std::thread::scope(|scope| {
@@ -34,8 +35,13 @@ pub fn profile(factory: &Factory, config: &ProfileConfig) -> Result<RawProfile, 
             .spawn_scoped(scope, || {
                 let (conditions, saved) =
                     thread::prepare(config.core, config.flush_denormals, config.realtime);
-                let result = paced(factory, config).map(|mut raw| {
-                    raw.thread = Some(conditions);
+                let result = match config.audio {
+                    None => paced(factory, config),
+                    Some(host) => super::audio::audio(factory, config, host),
+                }
+                .map(|mut raw| {
+                    // In an audio callback the host's thread ran the DSP, not this one.
+                    raw.thread = config.audio.is_none().then_some(conditions);
                     raw
                 });
                 thread::restore_fp_mode(saved);
@@ -47,15 +53,40 @@ pub fn profile(factory: &Factory, config: &ProfileConfig) -> Result<RawProfile, 
                 Ok(raw)
             })
             .map_err(|e| {
-                FaustError::InvalidInput(format!("cannot start the profiling thread: {e}"))
+                FaustError::invalid_input(format!("cannot start the profiling thread: {e}"))
             })?
             .join()
-            .unwrap_or_else(|_| {
-                Err(FaustError::InvalidInput(
-                    "the profiling thread panicked".into(),
-                ))
-            })
+            .unwrap_or_else(|_| Err(FaustError::invalid_input("the profiling thread panicked")))
     })
+}
+
+/// Buffers holding the input signal for `planned` blocks (at most `SIGNAL_SECONDS`; the run
+/// loops over them).
+pub(super) fn signal_buffers(
+    instance: &Instance,
+    config: &ProfileConfig,
+    planned: usize,
+) -> Result<AudioBuffers, FaustError> {
+    let frames = config.frames;
+    let signal_blocks = planned
+        .min(((SIGNAL_SECONDS * config.sample_rate as f64 / frames as f64).ceil() as usize).max(1));
+    let len = signal_blocks * frames;
+    let signal = generate(
+        &config.signal,
+        instance.inputs(),
+        len,
+        config.sample_rate,
+        config.seed,
+    )
+    .map_err(FaustError::invalid_input)?;
+    Ok(AudioBuffers::new(
+        instance.precision(),
+        instance.inputs(),
+        instance.outputs(),
+        frames,
+        signal_blocks,
+        |c, i| signal[c][i % len],
+    ))
 }
 
 fn paced(factory: &Factory, config: &ProfileConfig) -> Result<RawProfile, FaustError> {
@@ -63,25 +94,8 @@ fn paced(factory: &Factory, config: &ProfileConfig) -> Result<RawProfile, FaustE
     let (frames, sr) = (config.frames, config.sample_rate as f64);
     let period_ns = frames as f64 / sr * 1e9;
     let planned = ((config.duration_seconds * sr / frames as f64).ceil() as usize).max(1);
-    let signal_blocks = planned.min(((SIGNAL_SECONDS * sr / frames as f64).ceil() as usize).max(1));
-    let signal = generate(
-        &config.signal,
-        instance.inputs(),
-        signal_blocks * frames,
-        config.sample_rate,
-        config.seed,
-    )
-    .map_err(FaustError::InvalidInput)?;
-    let len = signal_blocks * frames;
-    let mut buffers = AudioBuffers::new(
-        instance.precision(),
-        instance.inputs(),
-        instance.outputs(),
-        frames,
-        signal_blocks,
-        |c, i| signal[c][i % len],
-    );
-    drop(signal);
+    let mut buffers = signal_buffers(&instance, config, planned)?;
+    let signal_blocks = buffers.blocks();
     let controls = control_uses(&instance, config.controls);
     let mut rng = SplitMix64::new(config.seed ^ 0xC0_47_20_15);
     let mut compute_ns = Vec::with_capacity(planned);
@@ -143,11 +157,13 @@ fn paced(factory: &Factory, config: &ProfileConfig) -> Result<RawProfile, FaustE
         controls,
         denormals: None,
         block_sizes: Vec::new(),
+        callback_interval_ns: Vec::new(),
+        host: None,
     })
 }
 
 /// The controls as used: their ranges and what they were set to.
-fn control_uses(instance: &Instance, mode: ControlMode) -> Vec<ControlUse> {
+pub(super) fn control_uses(instance: &Instance, mode: ControlMode) -> Vec<ControlUse> {
     instance
         .controls()
         .iter()
@@ -165,7 +181,7 @@ fn control_uses(instance: &Instance, mode: ControlMode) -> Vec<ControlUse> {
         .collect()
 }
 
-fn set_controls(
+pub(super) fn set_controls(
     instance: &mut Instance,
     controls: &[ControlUse],
     mode: ControlMode,
@@ -289,7 +305,7 @@ fn block_size_probe(
             k += 1;
         }
         let times =
-            BlockTimes::new(times, 1).map_err(|e| FaustError::InvalidInput(e.to_string()))?;
+            BlockTimes::new(times, 1).map_err(|e| FaustError::invalid_input(e.to_string()))?;
         let period_ns = frames as f64 / config.sample_rate as f64 * 1e9;
         probes.push(BlockSizeProbe {
             frames,
@@ -300,7 +316,7 @@ fn block_size_probe(
     Ok(probes)
 }
 
-fn monotonic_ns() -> u64 {
+pub(super) fn monotonic_ns() -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,

@@ -188,6 +188,16 @@ fn profile_rows(p: &ProfileReport) -> Vec<(&'static str, String)> {
             format!("{} of {} blocks", m.buffer_underruns, m.blocks_processed),
         ),
         (
+            "host xruns",
+            m.host_xruns
+                .map_or_else(|| "– (paced)".into(), |x| x.to_string()),
+        ),
+        (
+            "callback jitter, 99th percentile",
+            m.callback_jitter_p99_us
+                .map_or_else(|| "– (paced)".into(), |j| format!("{j:.1} µs")),
+        ),
+        (
             "behind schedule at the end",
             format!("{:.3} s", m.behind_seconds),
         ),
@@ -229,7 +239,7 @@ fn profile_rows(p: &ProfileReport) -> Vec<(&'static str, String)> {
 fn profile_heading(p: &ProfileReport) -> String {
     let thread = p.thread.as_ref();
     format!(
-        "{} {}: {} at {} Hz, {} frames, {} s, signal {}; libfaust {}, {}, core {}, real-time priority {}",
+        "{} {}: {} at {} Hz, {} frames, {} s, signal {}; libfaust {}, {}, {}",
         p.dsp,
         display(&p.compiler_options),
         p.mode,
@@ -239,8 +249,19 @@ fn profile_heading(p: &ProfileReport) -> String {
         p.signal,
         p.libfaust_version,
         p.machine_target,
-        thread.and_then(|t| t.core).map_or_else(|| "not pinned".into(), |c| c.to_string()),
-        if thread.is_some_and(|t| t.realtime_priority) { "granted" } else { "not granted" },
+        match thread {
+            Some(t) => format!(
+                "core {}, real-time priority {}",
+                t.core
+                    .map_or_else(|| "not pinned".into(), |c| c.to_string()),
+                if t.realtime_priority {
+                    "granted"
+                } else {
+                    "not granted"
+                }
+            ),
+            None => "on the audio host's callback thread".into(),
+        },
     )
 }
 

@@ -59,8 +59,16 @@ pub enum RunError {
     #[error("{phase} timed out after {seconds} s; the worker was killed (raise --compile-timeout if the program is just large)")]
     TimedOut { phase: Phase, seconds: f64 },
     /// The worker could not be started or spoke nonsense.
-    #[error("worker failure: {0}")]
-    Worker(String),
+    #[error("worker failure: {message}")]
+    Worker { message: String },
+}
+
+impl RunError {
+    pub fn worker(message: impl Into<String>) -> RunError {
+        RunError::Worker {
+            message: message.into(),
+        }
+    }
 }
 
 fn stderr_suffix(tail: &str) -> String {

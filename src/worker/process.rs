@@ -26,7 +26,7 @@ pub(crate) enum Request {
 pub(crate) enum Event {
     Compiled(Compiled),
     Measured(RawMeasurement),
-    Profiled(RawProfile),
+    Profiled(Box<RawProfile>),
     Failed { error: FaustError },
 }
 
@@ -42,8 +42,10 @@ pub fn worker_main(memory_limit_mb: u64, cores: &[usize]) -> std::io::Result<()>
         let event = match serde_json::from_str::<Request>(&line?) {
             Ok(Request::Compile(job)) => job::compile(&job).map(Event::Compiled),
             Ok(Request::Measure(job)) => job::measure(&job).map(Event::Measured),
-            Ok(Request::Profile(job)) => job::profile(&job).map(Event::Profiled),
-            Err(e) => Err(FaustError::InvalidInput(format!(
+            Ok(Request::Profile(job)) => {
+                job::profile(&job).map(|raw| Event::Profiled(Box::new(raw)))
+            }
+            Err(e) => Err(FaustError::invalid_input(format!(
                 "bad request from the supervisor: {e}"
             ))),
         }

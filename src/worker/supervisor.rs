@@ -65,12 +65,12 @@ impl Supervisor {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| {
-                RunError::Worker(format!("cannot start {}: {e}", self.config.exe.display()))
+                RunError::worker(format!("cannot start {}: {e}", self.config.exe.display()))
             })?;
         let (Some(stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
-            return Err(RunError::Worker("worker pipes missing".into()));
+            return Err(RunError::worker("worker pipes missing"));
         };
         let (tx, events) = mpsc::channel();
         std::thread::spawn(move || {
@@ -109,21 +109,21 @@ impl Supervisor {
         if self.worker.is_none() {
             self.worker = Some(self.spawn()?);
         }
-        let line = serde_json::to_string(request).map_err(|e| RunError::Worker(e.to_string()))?;
+        let line = serde_json::to_string(request).map_err(|e| RunError::worker(e.to_string()))?;
         let worker = self
             .worker
             .as_mut()
-            .ok_or_else(|| RunError::Worker("no worker".into()))?;
+            .ok_or_else(|| RunError::worker("no worker"))?;
         if let Err(e) = writeln!(worker.stdin, "{line}").and_then(|_| worker.stdin.flush()) {
             self.kill();
-            return Err(RunError::Worker(format!(
+            return Err(RunError::worker(format!(
                 "cannot send the request to the worker: {e}"
             )));
         }
         match worker.events.recv_timeout(timeout) {
             Ok(line) => serde_json::from_str(&line).map_err(|e| {
                 self.kill();
-                RunError::Worker(format!("unreadable worker answer ({e}): {line}"))
+                RunError::worker(format!("unreadable worker answer ({e}): {line}"))
             }),
             Err(RecvTimeoutError::Timeout) => {
                 self.kill();
@@ -173,8 +173,8 @@ impl Backend for Supervisor {
                 phase: Phase::Compile,
                 error,
             }),
-            _ => Err(RunError::Worker(
-                "the worker answered a compile with something else".into(),
+            _ => Err(RunError::worker(
+                "the worker answered a compile with something else",
             )),
         }
     }
@@ -192,8 +192,8 @@ impl Backend for Supervisor {
                 phase: Phase::Measure,
                 error,
             }),
-            _ => Err(RunError::Worker(
-                "the worker answered a measurement with something else".into(),
+            _ => Err(RunError::worker(
+                "the worker answered a measurement with something else",
             )),
         }
     }
@@ -202,13 +202,13 @@ impl Backend for Supervisor {
         // The paced run may overrun its plan (see profile::run), then the probes.
         let timeout = Duration::from_secs_f64(job.profile.duration_seconds * 3.0 + 10.0 + 120.0);
         match self.request(&Request::Profile(job.clone()), Phase::Measure, timeout)? {
-            Event::Profiled(raw) => Ok(raw),
+            Event::Profiled(raw) => Ok(*raw),
             Event::Failed { error } => Err(RunError::Faust {
                 phase: Phase::Measure,
                 error,
             }),
-            _ => Err(RunError::Worker(
-                "the worker answered a profile with something else".into(),
+            _ => Err(RunError::worker(
+                "the worker answered a profile with something else",
             )),
         }
     }
