@@ -830,3 +830,21 @@ fn jack_without_a_server_is_a_clear_error() {
         .code(6)
         .stderr(predicates::str::contains("jackd -d dummy -r 48000 -p 256"));
 }
+
+#[test]
+fn profile_shows_a_live_load_line_on_a_terminal() {
+    let _guard = serial();
+    // `script` (util-linux) gives faustperf a pseudo-terminal, where the live line appears.
+    let command = format!(
+        "{} profile {} --duration 1 --format csv --no-cache",
+        assert_cmd::cargo::cargo_bin("faustperf").display(),
+        fixture("osc.dsp").display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qc", &command, "/dev/null"])
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(screen.contains("s of 1 s, load"), "{screen}");
+    assert!(screen.contains("timestamp_s,mean_cpu_percent,max_cpu_percent"));
+}

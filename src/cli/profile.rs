@@ -9,6 +9,7 @@ use crate::profile::{run_profile, AudioHost, ControlMode, ProfileConfig, Profile
 use crate::report::Format;
 use crate::worker::RunError;
 use clap::Args;
+use std::io::IsTerminal;
 
 #[derive(Args)]
 pub struct ProfileArgs {
@@ -68,7 +69,19 @@ pub fn run(args: ProfileArgs) -> i32 {
         "profiling {} for {} s of audio in real time, then denormal and block-size probes…",
         request.name, request.config.duration_seconds
     );
-    match run_profile(&request, &mut workers, cache.as_ref()) {
+    // On a terminal, a live load line on stderr.
+    let terminal = std::io::stderr().is_terminal();
+    let total = request.config.duration_seconds;
+    let mut live = |seconds: f64, load: f64| {
+        if terminal {
+            eprint!("\r  {seconds:6.1} s of {total} s, load {load:6.2} %   ");
+        }
+    };
+    let result = run_profile(&request, &mut workers, cache.as_ref(), &mut live);
+    if terminal {
+        eprintln!();
+    }
+    match result {
         Ok(report) => {
             print!("{}", args.format.render(&report));
             exit::OK

@@ -6,7 +6,7 @@
 //! the profiling thread reads after the stream stops.
 
 use super::alloc;
-use super::run::{control_uses, monotonic_ns, set_controls, signal_buffers};
+use super::run::{control_uses, monotonic_ns, set_controls, signal_buffers, Live};
 use super::{AudioHost, HostStats, ProfileConfig, RawProfile};
 use crate::libfaust::{Factory, FaustError};
 use crate::measure::rng::SplitMix64;
@@ -32,6 +32,7 @@ pub fn audio(
     factory: &Factory,
     config: &ProfileConfig,
     host: AudioHost,
+    live: &Live,
 ) -> Result<RawProfile, FaustError> {
     let (cpal_host, name) = match host {
         AudioHost::Jack => (
@@ -159,9 +160,16 @@ pub fn audio(
     let period = frames as f64 / sample_rate as f64;
     let give_up = config.duration_seconds * 3.0 + 5.0;
     let start = std::time::Instant::now();
-    while records.count.load(Ordering::Acquire) < planned && start.elapsed().as_secs_f64() < give_up
-    {
+    let (mut published, mut compute_total) = (0, 0);
+    while published < planned && start.elapsed().as_secs_f64() < give_up {
         std::thread::sleep(Duration::from_secs_f64(period.max(0.01)));
+        let count = records.count.load(Ordering::Acquire);
+        compute_total += records.compute_ns[published..count]
+            .iter()
+            .map(|x| x.load(Ordering::Relaxed))
+            .sum::<u64>();
+        published = count;
+        live.publish(published, compute_total);
     }
     drop(stream);
 

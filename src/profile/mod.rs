@@ -29,11 +29,13 @@ pub struct ProfileRequest {
 }
 
 /// Compiles the request's code (or takes it from `cache`) on a compile lane, then profiles it on
-/// the measuring backend.
+/// the measuring backend; `on_live` gets the seconds of audio done and the recent load (%) every
+/// 250 ms while the DSP runs.
 pub fn run_profile(
     request: &ProfileRequest,
     workers: &mut Workers,
     cache: Option<&Cache>,
+    on_live: &mut dyn FnMut(f64, f64),
 ) -> Result<ProfileReport, RunError> {
     let mut warnings = Vec::new();
     let key = cache.and_then(
@@ -79,11 +81,14 @@ pub fn run_profile(
                 .into(),
         );
     }
-    let raw = workers.measurer.profile(&ProfileJob {
-        machine_code: compiled.machine_code,
-        options: request.options.args.clone(),
-        profile: request.config.clone(),
-    })?;
+    let raw = workers.measurer.profile(
+        &ProfileJob {
+            machine_code: compiled.machine_code,
+            options: request.options.args.clone(),
+            profile: request.config.clone(),
+        },
+        on_live,
+    )?;
     let config = &request.config;
     let (metrics, timeline) = summarize(&raw, config);
     if let Some(thread) = &raw.thread {

@@ -8,6 +8,7 @@ use super::{BlockSizeProbe, ControlMode, ControlUse, DenormalProbe, ProfileConfi
 use crate::libfaust::{AudioBuffers, Factory, FaustError, Instance};
 use crate::measure::rng::SplitMix64;
 use crate::measure::{stats::BlockTimes, thread};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Most seconds of input held in memory; longer runs loop it.
@@ -22,28 +23,57 @@ const PROBE_WALL_CAP: Duration = Duration::from_secs(2);
 const PROBED_BLOCK_SIZES: [usize; 7] = [32, 64, 128, 256, 512, 1024, 2048];
 const PROBE_SECONDS: f64 = 0.05;
 
-/// Runs the paced profile and the probes on a thread prepared as `config` asks.
-pub fn profile(factory: &Factory, config: &ProfileConfig) -> Result<RawProfile, FaustError> {
+/// How often the live load is reported while the DSP runs.
+const LIVE_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Runs the paced profile (or the audio callback) and the probes on a thread prepared as
+/// `config` asks. While the DSP runs, `on_live` is called from another thread every 250 ms with
+/// the seconds of audio done and the mean load since the previous call (%); the real-time code
+/// itself only updates two atomics.
+pub fn profile(
+    factory: &Factory,
+    config: &ProfileConfig,
+    on_live: &(dyn Fn(f64, f64) + Sync),
+) -> Result<RawProfile, FaustError> {
     if config.frames == 0 || config.frames > i32::MAX as usize || config.sample_rate == 0 {
         return Err(FaustError::invalid_input(
             "buffer size and sample rate must be positive",
         ));
     }
+    let live = Live::default();
+    let running = AtomicBool::new(true);
     std::thread::scope(|scope| {
-        std::thread::Builder::new()
+        scope.spawn(|| {
+            let period_ns = config.frames as f64 / config.sample_rate as f64 * 1e9;
+            let (mut blocks, mut sum) = (0, 0);
+            while running.load(Ordering::Relaxed) {
+                std::thread::sleep(LIVE_INTERVAL);
+                let (b, s) = (
+                    live.blocks.load(Ordering::Relaxed),
+                    live.compute_ns.load(Ordering::Relaxed),
+                );
+                if b > blocks {
+                    let load = 100.0 * (s - sum) as f64 / (b - blocks) as f64 / period_ns;
+                    on_live(b as f64 * period_ns / 1e9, load);
+                }
+                (blocks, sum) = (b, s);
+            }
+        });
+        let result = std::thread::Builder::new()
             .name("faustperf-profile".into())
             .spawn_scoped(scope, || {
                 let (conditions, saved) =
                     thread::prepare(config.core, config.flush_denormals, config.realtime);
                 let result = match config.audio {
-                    None => paced(factory, config),
-                    Some(host) => super::audio::audio(factory, config, host),
+                    None => paced(factory, config, &live),
+                    Some(host) => super::audio::audio(factory, config, host, &live),
                 }
                 .map(|mut raw| {
                     // In an audio callback the host's thread ran the DSP, not this one.
                     raw.thread = config.audio.is_none().then_some(conditions);
                     raw
                 });
+                running.store(false, Ordering::Relaxed);
                 thread::restore_fp_mode(saved);
                 let mut raw = result?;
                 raw.denormals = denormal_probe(factory, config)?;
@@ -54,10 +84,38 @@ pub fn profile(factory: &Factory, config: &ProfileConfig) -> Result<RawProfile, 
             })
             .map_err(|e| {
                 FaustError::invalid_input(format!("cannot start the profiling thread: {e}"))
-            })?
-            .join()
-            .unwrap_or_else(|_| Err(FaustError::invalid_input("the profiling thread panicked")))
+            })
+            .and_then(|handle| {
+                handle.join().unwrap_or_else(|_| {
+                    Err(FaustError::invalid_input("the profiling thread panicked"))
+                })
+            });
+        running.store(false, Ordering::Relaxed);
+        result
     })
+}
+
+/// What the real-time code publishes for the live report: blocks done and their summed compute
+/// time.
+#[derive(Default)]
+pub(super) struct Live {
+    blocks: AtomicUsize,
+    compute_ns: AtomicU64,
+}
+
+impl Live {
+    /// Called by the real-time code after each block: two relaxed atomic stores, no more.
+    #[inline]
+    pub(super) fn record(&self, compute_ns: u64) {
+        self.compute_ns.fetch_add(compute_ns, Ordering::Relaxed);
+        self.blocks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Sets the totals at once (for code that keeps its own records, like the audio callback).
+    pub(super) fn publish(&self, blocks: usize, compute_ns: u64) {
+        self.compute_ns.store(compute_ns, Ordering::Relaxed);
+        self.blocks.store(blocks, Ordering::Relaxed);
+    }
 }
 
 /// Buffers holding the input signal for `planned` blocks (at most `SIGNAL_SECONDS`; the run
@@ -89,7 +147,7 @@ pub(super) fn signal_buffers(
     ))
 }
 
-fn paced(factory: &Factory, config: &ProfileConfig) -> Result<RawProfile, FaustError> {
+fn paced(factory: &Factory, config: &ProfileConfig, live: &Live) -> Result<RawProfile, FaustError> {
     let mut instance = factory.instance(config.sample_rate)?;
     let (frames, sr) = (config.frames, config.sample_rate as f64);
     let period_ns = frames as f64 / sr * 1e9;
@@ -126,6 +184,7 @@ fn paced(factory: &Factory, config: &ProfileConfig) -> Result<RawProfile, FaustE
             bound.compute(k);
             let t1 = monotonic_ns();
             drop(armed);
+            live.record(t1 - t0);
             compute_ns.push((t1 - t0) as f64);
             lateness_ns.push(t1 as f64 - deadline as f64);
             start_ns.push(t0.saturating_sub(origin) as f64);

@@ -92,7 +92,10 @@ pub(crate) fn measure(job: &MeasureJob) -> Result<RawMeasurement, FaustError> {
     measure::measure(&factory, &job.measure, job.leader_ns)
 }
 
-pub(crate) fn profile(job: &ProfileJob) -> Result<RawProfile, FaustError> {
+pub(crate) fn profile(
+    job: &ProfileJob,
+    on_live: &(dyn Fn(f64, f64) + Sync),
+) -> Result<RawProfile, FaustError> {
     let factory = Factory::from_machine_code(&job.machine_code, &job.options)?;
-    profile::profile(&factory, &job.profile)
+    profile::profile(&factory, &job.profile, on_live)
 }

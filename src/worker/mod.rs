@@ -83,7 +83,13 @@ fn stderr_suffix(tail: &str) -> String {
 pub trait Backend: Send {
     fn compile(&mut self, job: &CompileJob) -> Result<Compiled, RunError>;
     fn measure(&mut self, job: &MeasureJob) -> Result<RawMeasurement, RunError>;
-    fn profile(&mut self, job: &ProfileJob) -> Result<RawProfile, RunError>;
+    /// Profiles in real time; `on_live` gets the seconds of audio done and the recent load (%)
+    /// every 250 ms while the DSP runs.
+    fn profile(
+        &mut self,
+        job: &ProfileJob,
+        on_live: &mut dyn FnMut(f64, f64),
+    ) -> Result<RawProfile, RunError>;
     /// How jobs are isolated: `worker` or `in_process`, recorded with the results.
     fn isolation(&self) -> &'static str;
 }
@@ -110,8 +116,32 @@ impl Backend for InProcess {
         })
     }
 
-    fn profile(&mut self, job: &ProfileJob) -> Result<RawProfile, RunError> {
-        job::profile(job).map_err(|error| RunError::Faust {
+    fn profile(
+        &mut self,
+        job: &ProfileJob,
+        on_live: &mut dyn FnMut(f64, f64),
+    ) -> Result<RawProfile, RunError> {
+        // The live reports come from another thread: hand them over through a channel.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let tx = std::sync::Mutex::new(tx);
+        let send = |seconds: f64, load: f64| {
+            let _ = tx
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .send((seconds, load));
+        };
+        std::thread::scope(|scope| {
+            let running = scope.spawn(|| job::profile(job, &send));
+            while !running.is_finished() {
+                if let Ok((seconds, load)) = rx.recv_timeout(std::time::Duration::from_millis(50)) {
+                    on_live(seconds, load);
+                }
+            }
+            running
+                .join()
+                .unwrap_or_else(|_| Err(FaustError::invalid_input("the profiling thread panicked")))
+        })
+        .map_err(|error| RunError::Faust {
             phase: Phase::Measure,
             error,
         })

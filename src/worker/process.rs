@@ -27,35 +27,53 @@ pub(crate) enum Event {
     Compiled(Compiled),
     Measured(RawMeasurement),
     Profiled(Box<RawProfile>),
-    Failed { error: FaustError },
+    /// While profiling: seconds of audio done and the load since the last report (%).
+    Live {
+        audio_seconds: f64,
+        load_percent: f64,
+    },
+    Failed {
+        error: FaustError,
+    },
 }
 
 /// Runs the worker until stdin closes. `memory_limit_mb` caps its address space; `cores`, when
 /// not empty, are the only cores its threads may run on.
 pub fn worker_main(memory_limit_mb: u64, cores: &[usize]) -> std::io::Result<()> {
-    let mut out = protocol_stdout()?;
+    let out = std::sync::Mutex::new(protocol_stdout()?);
     cap_memory(memory_limit_mb);
     crate::measure::thread::restrict_process(cores);
     exit_when_orphaned();
+    let send = |event: &Event| -> std::io::Result<()> {
+        let mut out = out.lock().unwrap_or_else(|p| p.into_inner());
+        serde_json::to_writer(&mut *out, event)?;
+        out.write_all(b"\n")?;
+        out.flush()
+    };
+    let live = |audio_seconds: f64, load_percent: f64| {
+        let _ = send(&Event::Live {
+            audio_seconds,
+            load_percent,
+        });
+    };
     let stdin = std::io::stdin();
     for line in stdin.lock().lines() {
         let event = match serde_json::from_str::<Request>(&line?) {
             Ok(Request::Compile(job)) => job::compile(&job).map(Event::Compiled),
             Ok(Request::Measure(job)) => job::measure(&job).map(Event::Measured),
             Ok(Request::Profile(job)) => {
-                job::profile(&job).map(|raw| Event::Profiled(Box::new(raw)))
+                job::profile(&job, &live).map(|raw| Event::Profiled(Box::new(raw)))
             }
             Err(e) => Err(FaustError::invalid_input(format!(
                 "bad request from the supervisor: {e}"
             ))),
         }
         .unwrap_or_else(|error| Event::Failed { error });
-        serde_json::to_writer(&mut out, &event)?;
-        out.write_all(b"\n")?;
-        out.flush()?;
+        send(&event)?;
     }
     Ok(())
 }
+
 /// Keeps the real stdout for the protocol and points fd 1 at stderr, so that nothing libfaust or
 /// LLVM prints can corrupt the protocol.
 #[cfg(unix)]

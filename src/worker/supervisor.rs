@@ -99,7 +99,7 @@ impl Supervisor {
         })
     }
 
-    /// Sends one request and waits for its answer; kills the worker on timeout or death.
+    /// Sends one request and waits for its (first) answer; kills the worker on timeout or death.
     fn request(
         &mut self,
         request: &Request,
@@ -120,6 +120,15 @@ impl Supervisor {
                 "cannot send the request to the worker: {e}"
             )));
         }
+        self.next_event(phase, timeout)
+    }
+
+    /// Waits for the worker's next answer; kills the worker on timeout or death.
+    fn next_event(&mut self, phase: Phase, timeout: Duration) -> Result<Event, RunError> {
+        let worker = self
+            .worker
+            .as_mut()
+            .ok_or_else(|| RunError::worker("no worker"))?;
         match worker.events.recv_timeout(timeout) {
             Ok(line) => serde_json::from_str(&line).map_err(|e| {
                 self.kill();
@@ -198,18 +207,36 @@ impl Backend for Supervisor {
         }
     }
 
-    fn profile(&mut self, job: &ProfileJob) -> Result<RawProfile, RunError> {
+    fn profile(
+        &mut self,
+        job: &ProfileJob,
+        on_live: &mut dyn FnMut(f64, f64),
+    ) -> Result<RawProfile, RunError> {
         // The paced run may overrun its plan (see profile::run), then the probes.
         let timeout = Duration::from_secs_f64(job.profile.duration_seconds * 3.0 + 10.0 + 120.0);
-        match self.request(&Request::Profile(job.clone()), Phase::Measure, timeout)? {
-            Event::Profiled(raw) => Ok(*raw),
-            Event::Failed { error } => Err(RunError::Faust {
-                phase: Phase::Measure,
-                error,
-            }),
-            _ => Err(RunError::worker(
-                "the worker answered a profile with something else",
-            )),
+        let deadline = std::time::Instant::now() + timeout;
+        let mut event = self.request(&Request::Profile(job.clone()), Phase::Measure, timeout)?;
+        loop {
+            match event {
+                Event::Live {
+                    audio_seconds,
+                    load_percent,
+                } => on_live(audio_seconds, load_percent),
+                Event::Profiled(raw) => return Ok(*raw),
+                Event::Failed { error } => {
+                    return Err(RunError::Faust {
+                        phase: Phase::Measure,
+                        error,
+                    })
+                }
+                _ => {
+                    return Err(RunError::worker(
+                        "the worker answered a profile with something else",
+                    ))
+                }
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            event = self.next_event(Phase::Measure, left)?;
         }
     }
 
