@@ -218,11 +218,6 @@ impl Factory {
         unsafe { take_string_array(api, (api.get_warning_messages)(self.handle.ptr)) }
     }
 
-    /// The LLVM IR of the compiled code, as text.
-    pub fn llvm_ir(&self) -> String {
-        self.string_call(self.handle.lib.api.write_factory_to_ir)
-    }
-
     fn string_call(
         &self,
         f: unsafe extern "C" fn(*mut faust_ffi::LlvmDspFactory) -> *mut c_char,

@@ -283,11 +283,6 @@ impl AudioBuffers {
         self.offset = offset;
     }
 
-    /// Frames per block.
-    pub fn frames(&self) -> usize {
-        self.frames
-    }
-
     /// Number of blocks the buffers rotate over.
     pub fn blocks(&self) -> usize {
         self.blocks

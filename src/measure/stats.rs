@@ -35,17 +35,14 @@ impl BlockTimes {
         Ok(BlockTimes { sorted_ns: samples })
     }
 
-    pub fn len(&self) -> usize {
+    /// How many samples (never zero).
+    pub fn count(&self) -> usize {
         self.sorted_ns.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.sorted_ns.is_empty()
     }
 
     /// Sample standard deviation of the `n` fastest blocks, in % of their mean.
     pub fn best_rel_sd_percent(&self, n: usize) -> f64 {
-        let best = &self.sorted_ns[..n.clamp(1, self.len())];
+        let best = &self.sorted_ns[..n.clamp(1, self.count())];
         let m = mean(best);
         if best.len() < 2 || m == 0.0 {
             return 0.0;
@@ -61,7 +58,7 @@ impl BlockTimes {
 
     /// Quantile `q` in [0, 1], linear between order statistics (Hyndman & Fan 1996, type 7).
     pub fn quantile(&self, q: f64) -> f64 {
-        let h = (self.len() - 1) as f64 * q.clamp(0.0, 1.0);
+        let h = (self.count() - 1) as f64 * q.clamp(0.0, 1.0);
         let lo = h.floor() as usize;
         let hi = h.ceil() as usize;
         self.sorted_ns[lo] + (h - lo as f64) * (self.sorted_ns[hi] - self.sorted_ns[lo])
@@ -212,9 +209,9 @@ impl TimingSummary {
         let interval = RoundInterval::of(round_best_ns);
         let finite = |x: f64| if x.is_finite() { x } else { interval.median };
         TimingSummary {
-            samples: times.len(),
+            samples: times.count(),
             batch,
-            best_n: best_n.min(times.len()),
+            best_n: best_n.min(times.count()),
             rounds: round_best_ns.len(),
             best_mean_ns: interval.median,
             best_mean_ci95_ns: [finite(interval.low), finite(interval.high)],
