@@ -21,7 +21,7 @@ pub mod rng;
 pub mod stats;
 pub mod thread;
 
-use crate::libfaust::{AudioBuffers, Factory, FaustError};
+use crate::libfaust::{AudioBuffers, Factory, FaustError, Instance};
 use clock::{Clock, ClockKind};
 use rng::SplitMix64;
 use serde::{Deserialize, Serialize};
@@ -157,45 +157,83 @@ fn timed_rounds(
     leader_ns: Option<f64>,
     thread: ThreadConditions,
 ) -> Result<RawMeasurement, FaustError> {
-    let mut instance = factory.instance(config.sample_rate)?;
-    let (inputs, outputs) = (instance.inputs(), instance.outputs());
-    let precision = factory.precision();
-    let blocks = rotation_blocks(config.frames * (inputs + outputs) * precision.sample_bytes());
-    let mut rng = SplitMix64::new(config.seed);
-    let mut buffers =
-        AudioBuffers::new(precision, inputs, outputs, config.frames, blocks, |_, _| {
-            rng.noise()
-        });
-    let mut controls_rng = SplitMix64::new(config.seed ^ 0xC0_47_20_15);
-    let mut placement_rng = SplitMix64::new(config.seed ^ 0x91AC_E000);
-    let (mut kept, mut kept_bytes) = (Vec::new(), 0u64);
-    let clock = Clock::best_available();
-    let overhead = clock.overhead_ticks();
-
-    // First warm-up: 50 ms and at least 16 blocks; it also tells how long one block takes.
-    let warmup = Duration::from_millis(50);
-    let start = Instant::now();
-    let t0 = clock.now();
-    let mut block = 0usize;
-    {
-        let mut bound = instance.bind(&mut buffers)?;
-        while block < 16 || start.elapsed() < warmup {
-            bound.compute(block);
-            block += 1;
+    let (round_seconds, max_rounds) = round_plan(&config.budget);
+    let mut rounds = Rounds::new(factory, config, round_seconds)?;
+    let stop = loop {
+        rounds.run_round()?;
+        if let Some(reason) =
+            stop_reason(&config.budget, &rounds.round_best_ns, max_rounds, leader_ns)
+        {
+            break reason;
         }
-    }
-    let mut warmup_blocks = block;
-    let ns_per_tick = clock.ns_per_tick(clock.now() - t0, start.elapsed());
-    let block_ns = start.elapsed().as_nanos() as f64 / warmup_blocks as f64;
-    let overhead_ns = overhead as f64 * ns_per_tick;
-    let precision_ns = overhead_ns.max(ns_per_tick);
-    let batch = if block_ns < 100.0 * precision_ns {
-        (100.0 * precision_ns / block_ns.max(1.0)).ceil() as usize
-    } else {
-        1
     };
+    Ok(rounds.finish(stop, thread))
+}
 
-    let (round_seconds, max_rounds) = match config.budget {
+/// Measures several compiled DSPs in interleaved rounds (A, B, C, A, B, C, …) on one thread,
+/// so that drift in the machine's speed hits all of them alike. Stops when every estimate meets
+/// the budget's precision (after `MIN_ROUNDS` each), or when the per-DSP time cap is reached.
+pub fn measure_interleaved(
+    factories: &[Factory],
+    config: &MeasureConfig,
+) -> Result<Vec<RawMeasurement>, FaustError> {
+    if config.frames == 0 || config.frames > i32::MAX as usize {
+        return Err(FaustError::invalid_input(format!(
+            "buffer size {} is out of range",
+            config.frames
+        )));
+    }
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("faustperf-measure".into())
+            .spawn_scoped(scope, || {
+                let (conditions, saved) =
+                    thread::prepare(config.core, config.flush_denormals, config.realtime);
+                let result = interleaved_rounds(factories, config, conditions);
+                thread::restore_fp_mode(saved);
+                result
+            })
+            .map_err(|e| {
+                FaustError::invalid_input(format!("cannot start the measuring thread: {e}"))
+            })?
+            .join()
+            .unwrap_or_else(|_| Err(FaustError::invalid_input("the measuring thread panicked")))
+    })
+}
+
+fn interleaved_rounds(
+    factories: &[Factory],
+    config: &MeasureConfig,
+    thread: ThreadConditions,
+) -> Result<Vec<RawMeasurement>, FaustError> {
+    let (round_seconds, max_rounds) = round_plan(&config.budget);
+    let mut all: Vec<Rounds> = factories
+        .iter()
+        .map(|f| Rounds::new(f, config, round_seconds))
+        .collect::<Result<_, _>>()?;
+    let stops = loop {
+        for rounds in all.iter_mut() {
+            rounds.run_round()?;
+        }
+        let stops: Vec<Option<StopReason>> = all
+            .iter()
+            .map(|r| stop_reason(&config.budget, &r.round_best_ns, max_rounds, None))
+            .collect();
+        // Every set ends by `max_rounds` at the latest (fixed duration or time cap).
+        if stops.iter().all(Option::is_some) {
+            break stops;
+        }
+    };
+    Ok(all
+        .into_iter()
+        .zip(stops)
+        .map(|(rounds, stop)| rounds.finish(stop.unwrap_or(StopReason::TimeCap), thread.clone()))
+        .collect())
+}
+
+/// Seconds per round and the most rounds for a budget.
+fn round_plan(budget: &Budget) -> (f64, usize) {
+    match *budget {
         Budget::Fixed { seconds } => {
             let rounds = (seconds / ROUND_SECONDS).round().max(2.0) as usize;
             (seconds / rounds as f64, rounds)
@@ -204,86 +242,178 @@ fn timed_rounds(
             ROUND_SECONDS,
             (max_seconds / ROUND_SECONDS).floor().max(2.0) as usize,
         ),
-    };
-    let round_budget = Duration::from_secs_f64(round_seconds);
-    let expected = (round_seconds * 1e9 / (block_ns * batch as f64)).ceil() as usize;
-    let mut ticks: Vec<u64> = Vec::with_capacity(expected.clamp(config.best_n, 1_000_000) + 16);
-    let mut samples_ns: Vec<f64> = Vec::new();
-    let mut round_best_ns: Vec<f64> = Vec::new();
-    let mut timed = Duration::ZERO;
-    let stop = loop {
-        // A fresh instance for each round but the first, created before the old one is freed
-        // so that it lies elsewhere in memory.
-        if !round_best_ns.is_empty() {
-            let next = factory.instance(config.sample_rate)?;
-            // Keep the previous instances (up to 64 MiB of them) so that each new one lands at
-            // a new address instead of alternating between two.
-            let old = std::mem::replace(&mut instance, next);
-            kept_bytes += old.memory_bytes().unwrap_or(0);
-            if kept_bytes <= KEPT_INSTANCES_BYTES {
-                kept.push(old);
+    }
+}
+
+/// The state of measuring one compiled DSP round after round.
+struct Rounds<'a> {
+    factory: &'a Factory,
+    config: &'a MeasureConfig,
+    instance: Instance,
+    /// Earlier rounds' instances, kept so that new ones land elsewhere in memory.
+    kept: Vec<Instance>,
+    kept_bytes: u64,
+    buffers: AudioBuffers,
+    controls_rng: SplitMix64,
+    placement_rng: SplitMix64,
+    clock: Clock,
+    overhead: u64,
+    overhead_ns: f64,
+    batch: usize,
+    block: usize,
+    warmup_blocks: usize,
+    round_budget: Duration,
+    ticks: Vec<u64>,
+    samples_ns: Vec<f64>,
+    round_best_ns: Vec<f64>,
+    timed: Duration,
+}
+
+impl<'a> Rounds<'a> {
+    /// Makes the first instance and its buffers, warms up (50 ms, at least 16 blocks) and
+    /// decides the batch size from how long one block takes.
+    fn new(
+        factory: &'a Factory,
+        config: &'a MeasureConfig,
+        round_seconds: f64,
+    ) -> Result<Rounds<'a>, FaustError> {
+        let mut instance = factory.instance(config.sample_rate)?;
+        let (inputs, outputs) = (instance.inputs(), instance.outputs());
+        let precision = factory.precision();
+        let blocks = rotation_blocks(config.frames * (inputs + outputs) * precision.sample_bytes());
+        let mut rng = SplitMix64::new(config.seed);
+        let mut buffers =
+            AudioBuffers::new(precision, inputs, outputs, config.frames, blocks, |_, _| {
+                rng.noise()
+            });
+        let clock = Clock::best_available();
+        let overhead = clock.overhead_ticks();
+        let start = Instant::now();
+        let t0 = clock.now();
+        let mut block = 0usize;
+        {
+            let mut bound = instance.bind(&mut buffers)?;
+            while block < 16 || start.elapsed() < Duration::from_millis(50) {
+                bound.compute(block);
+                block += 1;
+            }
+        }
+        let ns_per_tick = clock.ns_per_tick(clock.now() - t0, start.elapsed());
+        let block_ns = start.elapsed().as_nanos() as f64 / block as f64;
+        let overhead_ns = overhead as f64 * ns_per_tick;
+        let precision_ns = overhead_ns.max(ns_per_tick);
+        let batch = if block_ns < 100.0 * precision_ns {
+            (100.0 * precision_ns / block_ns.max(1.0)).ceil() as usize
+        } else {
+            1
+        };
+        let expected = (round_seconds * 1e9 / (block_ns * batch as f64)).ceil() as usize;
+        Ok(Rounds {
+            factory,
+            config,
+            instance,
+            kept: Vec::new(),
+            kept_bytes: 0,
+            buffers,
+            controls_rng: SplitMix64::new(config.seed ^ 0xC0_47_20_15),
+            placement_rng: SplitMix64::new(config.seed ^ 0x91AC_E000),
+            clock,
+            overhead,
+            overhead_ns,
+            batch,
+            block,
+            warmup_blocks: block,
+            round_budget: Duration::from_secs_f64(round_seconds),
+            ticks: Vec::with_capacity(expected.clamp(config.best_n, 1_000_000) + 16),
+            samples_ns: Vec::new(),
+            round_best_ns: Vec::new(),
+            timed: Duration::ZERO,
+        })
+    }
+
+    /// Times one round: a fresh instance (but for the first round) at a new place, the buffers
+    /// shifted, a short warm-up, then blocks until the round's time and `best_n` samples.
+    fn run_round(&mut self) -> Result<(), FaustError> {
+        let config = self.config;
+        if !self.round_best_ns.is_empty() {
+            let next = self.factory.instance(config.sample_rate)?;
+            let old = std::mem::replace(&mut self.instance, next);
+            self.kept_bytes += old.memory_bytes().unwrap_or(0);
+            if self.kept_bytes <= KEPT_INSTANCES_BYTES {
+                self.kept.push(old);
             }
             // Cache-line steps across one page.
-            buffers.shift(64 * (placement_rng.next_u64() as usize % 64));
-            let mut bound = instance.bind(&mut buffers)?;
+            self.buffers
+                .shift(64 * (self.placement_rng.next_u64() as usize % 64));
+            let mut bound = self.instance.bind(&mut self.buffers)?;
             let (warm_start, mut warmed) = (Instant::now(), 0);
-            while warmed < 4 || warm_start.elapsed() < round_budget / 10 {
-                bound.compute(block + warmed);
+            while warmed < 4 || warm_start.elapsed() < self.round_budget / 10 {
+                bound.compute(self.block + warmed);
                 warmed += 1;
             }
-            block += warmed;
-            warmup_blocks += warmed;
+            self.block += warmed;
+            self.warmup_blocks += warmed;
         }
-        let ranges: Vec<(f64, f64)> = instance.controls().iter().map(|c| (c.min, c.max)).collect();
-        let mut bound = instance.bind(&mut buffers)?;
-        ticks.clear();
+        let ranges: Vec<(f64, f64)> = self
+            .instance
+            .controls()
+            .iter()
+            .map(|c| (c.min, c.max))
+            .collect();
+        let (clock, overhead, batch) = (self.clock, self.overhead, self.batch);
+        let mut bound = self.instance.bind(&mut self.buffers)?;
+        self.ticks.clear();
         let start = Instant::now();
         let t_start = clock.now();
         loop {
             if config.random_controls {
                 let instance = bound.instance();
                 for (i, &(min, max)) in ranges.iter().enumerate() {
-                    instance.set_control(i, min + (max - min) * controls_rng.next_f64());
+                    instance.set_control(i, min + (max - min) * self.controls_rng.next_f64());
                 }
             }
             let a = clock.now();
             for j in 0..batch {
-                bound.compute(block + j);
+                bound.compute(self.block + j);
             }
             let b = clock.now();
-            block += batch;
-            ticks.push(b.saturating_sub(a).saturating_sub(overhead));
-            if ticks.len() >= config.best_n && start.elapsed() >= round_budget {
+            self.block += batch;
+            self.ticks
+                .push(b.saturating_sub(a).saturating_sub(overhead));
+            if self.ticks.len() >= config.best_n && start.elapsed() >= self.round_budget {
                 break;
             }
         }
         let elapsed = start.elapsed();
-        timed += elapsed;
+        self.timed += elapsed;
         let ns_per_tick = clock.ns_per_tick(clock.now() - t_start, elapsed);
-        let round: Vec<f64> = ticks
+        let round: Vec<f64> = self
+            .ticks
             .iter()
             .map(|&t| t as f64 * ns_per_tick / batch as f64)
             .collect();
-        round_best_ns.push(stats::best_mean_of(&round, config.best_n));
-        samples_ns.extend(round);
-        if let Some(reason) = stop_reason(&config.budget, &round_best_ns, max_rounds, leader_ns) {
-            break reason;
+        self.round_best_ns
+            .push(stats::best_mean_of(&round, config.best_n));
+        self.samples_ns.extend(round);
+        Ok(())
+    }
+
+    fn finish(self, stop: StopReason, thread: ThreadConditions) -> RawMeasurement {
+        RawMeasurement {
+            buffer_blocks: self.buffers.blocks(),
+            buffer_bytes: self.buffers.bytes(),
+            non_finite_outputs: self.buffers.non_finite_outputs(),
+            samples_ns: self.samples_ns,
+            round_best_ns: self.round_best_ns,
+            stop,
+            batch: self.batch,
+            warmup_blocks: self.warmup_blocks,
+            clock: self.clock.kind(),
+            clock_overhead_ns: self.overhead_ns,
+            thread,
+            timed_seconds: self.timed.as_secs_f64(),
         }
-    };
-    Ok(RawMeasurement {
-        samples_ns,
-        round_best_ns,
-        stop,
-        batch,
-        buffer_blocks: blocks,
-        buffer_bytes: buffers.bytes(),
-        warmup_blocks,
-        clock: clock.kind(),
-        clock_overhead_ns: overhead_ns,
-        thread,
-        non_finite_outputs: buffers.non_finite_outputs(),
-        timed_seconds: timed.as_secs_f64(),
-    })
+    }
 }
 
 /// Whether to stop after the rounds so far, and why.
