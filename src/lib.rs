@@ -2,6 +2,7 @@
 pub mod analyze;
 pub mod cache;
 pub mod cli;
+pub mod compare;
 pub mod libfaust;
 pub mod measure;
 pub mod profile;

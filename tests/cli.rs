@@ -848,3 +848,111 @@ fn profile_shows_a_live_load_line_on_a_terminal() {
     assert!(screen.contains("s of 1 s, load"), "{screen}");
     assert!(screen.contains("timestamp_s,mean_cpu_percent,max_cpu_percent"));
 }
+
+fn compare_json(args: &[&str]) -> (i32, Value) {
+    let out = faustperf()
+        .args(["compare", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), report)
+}
+
+#[test]
+fn compare_identical_implementations_is_a_tie() {
+    let _guard = serial();
+    // The same filter, written two ways: different sources (not the same SHA key), the same work.
+    let (status, r) = compare_json(&[
+        "--impl",
+        r#"a=import("stdfaust.lib"); process = fi.lowpass(4, 1000);"#,
+        "--impl",
+        r#"b=import("stdfaust.lib"); process = fi.lowpass(4, 1000) : *(1.0);"#,
+    ]);
+    assert_eq!(status, 0, "{r}");
+    assert!(r["winner"].is_null(), "{r}");
+    assert_eq!(r["tied"].as_array().unwrap().len(), 2);
+    assert!(r["verdict"].as_str().unwrap().contains("tied within noise"));
+}
+
+#[test]
+fn compare_finds_a_slower_cascade_and_the_design_example() {
+    let _guard = serial();
+    let once = r#"import("stdfaust.lib"); process = fi.lowpass(4, 1000);"#;
+    let twice = r#"import("stdfaust.lib"); process = fi.lowpass(4, 1000) : fi.lowpass(4, 1100);"#;
+    let (status, r) = compare_json(&[
+        "--impl",
+        &format!("once={once}"),
+        "--impl",
+        &format!("twice={twice}"),
+    ]);
+    assert_eq!(status, 0);
+    assert_eq!(r["winner"], "once");
+    let slow = &r["comparison"][1];
+    assert_eq!(slow["name"], "twice");
+    assert!(slow["fastest_speedup_ci95"][0].as_f64().unwrap() > 1.0);
+    assert!(r["comparison"][0]["relative_performance"]
+        .as_str()
+        .unwrap()
+        .contains("faster than twice"));
+
+    // The design's example: three filters with -vec.
+    let (status, r) = compare_json(&[
+        "--options",
+        "-vec",
+        "--impl",
+        r#"resonlp=import("stdfaust.lib"); process = fi.resonlp(1000, 1, 1);"#,
+        "--impl",
+        r#"lowpass6e=import("stdfaust.lib"); process = fi.lowpass6e(1000);"#,
+        "--impl",
+        r#"butterworth=import("stdfaust.lib"); process = fi.lowpass(4, 1000);"#,
+    ]);
+    assert_eq!(status, 0, "{r}");
+    let c = r["comparison"].as_array().unwrap();
+    assert_eq!(c.len(), 3);
+    assert!(c.iter().all(|x| x["compiler_options"] == "-vec"));
+    assert_eq!(c[2]["relative_performance"], "slowest");
+    assert_eq!(r["compared_by"], "throughput");
+}
+
+#[test]
+fn compare_by_time_per_frame_when_channels_differ() {
+    let _guard = serial();
+    let (status, r) = compare_json(&[
+        fixture("stereo_gain.dsp").to_str().unwrap(),
+        fixture("osc.dsp").to_str().unwrap(),
+        "--duration",
+        "0.3",
+    ]);
+    assert_eq!(status, 0, "{r}");
+    assert_eq!(r["compared_by"], "time per frame");
+    assert!(r["warnings"]
+        .to_string()
+        .contains("differ in inputs/outputs"));
+    let names: Vec<&str> = r["comparison"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"stereo_gain") && names.contains(&"osc"));
+}
+
+#[test]
+fn compare_reports_a_broken_implementation() {
+    let _guard = serial();
+    let (status, r) = compare_json(&[
+        fixture("osc.dsp").to_str().unwrap(),
+        fixture("stereo_gain.dsp").to_str().unwrap(),
+        fixture("compile_error.dsp").to_str().unwrap(),
+        "--duration",
+        "0.2",
+    ]);
+    assert_eq!(status, 4);
+    assert_eq!(r["errors"][0]["name"], "compile_error");
+    assert_eq!(r["errors"][0]["line"], 4);
+    faustperf()
+        .args(["compare", fixture("osc.dsp").to_str().unwrap()])
+        .assert()
+        .code(2);
+}

@@ -1,6 +1,6 @@
 //! `faustperf analyze`.
 
-use super::common::{RunArgs, SourceArgs};
+use super::common::{MeasureArgs, RunArgs, SourceArgs};
 use super::exit;
 use super::progress::StderrProgress;
 use crate::analyze::options::{parse_option_set, OptionSet};
@@ -8,7 +8,6 @@ use crate::analyze::result::{AnalyzeReport, SetStatus};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets};
 use crate::cache::Cache;
 use crate::libfaust::LibFaust;
-use crate::measure::{Budget, MeasureConfig};
 use crate::report::Format;
 use crate::worker::Workers;
 use clap::{Args, ValueEnum};
@@ -29,29 +28,8 @@ pub struct AnalyzeArgs {
     /// Compile every set with -double (64-bit samples; MB/s then counts 8 bytes per sample).
     #[arg(long)]
     double: bool,
-    /// Frames per compute() call.
-    #[arg(long = "bs", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65536))]
-    buffer_size: u32,
-    /// Sample rate for CPU %, Hz (CPU % at 44100, 48000 and 96000 Hz is always in the JSON).
-    #[arg(long, default_value_t = 44100, value_parser = clap::value_parser!(u32).range(1..=1_536_000))]
-    sample_rate: u32,
-    /// Measure each option set for exactly this many seconds (warm-ups excluded) instead of
-    /// adaptively.
-    #[arg(long)]
-    duration: Option<f64>,
-    /// Adaptive measuring stops when the 95 % interval of the estimate is within ± this %.
-    #[arg(long, default_value_t = 1.0)]
-    precision: f64,
-    /// Adaptive measuring stops after this many seconds per set even if the precision is not
-    /// reached.
-    #[arg(long, default_value_t = 3.0)]
-    max_time: f64,
-    /// Throughput is the mean of this many fastest blocks.
-    #[arg(long = "best", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    best_n: u32,
-    /// Set every control to a random value between timed blocks (faustbench-llvm's -control).
-    #[arg(long)]
-    control: bool,
+    #[command(flatten)]
+    measure: MeasureArgs,
     /// Sets slower than the fastest by less than this are reported as tied with it, % (within
     /// one run identical code differs by a few tenths of a percent; between runs more).
     #[arg(long, default_value_t = 1.0)]
@@ -131,32 +109,6 @@ fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>
         ),
         (None, false, _) => OptionSets::Custom(sets),
     };
-    let budget = match args.duration {
-        Some(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0 => {
-            Budget::Fixed { seconds }
-        }
-        Some(seconds) => {
-            return Err(format!(
-                "--duration {seconds} must be between 0 and 3600 seconds"
-            ))
-        }
-        None if !(args.precision.is_finite() && args.precision > 0.0 && args.precision < 100.0) => {
-            return Err(format!(
-                "--precision {} must be a percentage above 0",
-                args.precision
-            ))
-        }
-        None if !(args.max_time.is_finite() && args.max_time > 0.0 && args.max_time <= 3600.0) => {
-            return Err(format!(
-                "--max-time {} must be between 0 and 3600 seconds",
-                args.max_time
-            ))
-        }
-        None => Budget::Adaptive {
-            precision_percent: args.precision,
-            max_seconds: args.max_time,
-        },
-    };
     if !(args.tie_threshold.is_finite() && (0.0..100.0).contains(&args.tie_threshold)) {
         return Err(format!(
             "--tie-threshold {} must be a percentage from 0 to 100",
@@ -164,17 +116,7 @@ fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>
         ));
     }
     let core = args.run.core()?;
-    let measure = MeasureConfig {
-        frames: args.buffer_size as usize,
-        sample_rate: args.sample_rate,
-        budget,
-        best_n: args.best_n as usize,
-        seed: args.run.seed,
-        random_controls: args.control,
-        flush_denormals: !args.run.no_ftz,
-        realtime: !args.run.no_realtime,
-        core,
-    };
+    let measure = args.measure.config(&args.run, core)?;
     let workers = args.run.workers(core)?;
     let cache = args.run.cache();
     Ok((

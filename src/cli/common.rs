@@ -4,7 +4,7 @@
 use super::cache::CacheArgs;
 use crate::cache::Cache;
 use crate::libfaust::DspSource;
-use crate::measure::thread;
+use crate::measure::{thread, Budget, MeasureConfig};
 use crate::worker::{WorkerConfig, Workers};
 use clap::Args;
 use std::io::{IsTerminal, Read};
@@ -134,5 +134,81 @@ impl RunArgs {
             .open()
             .map_err(|e| eprintln!("warning: {e}; running without the compile cache"))
             .ok()
+    }
+}
+
+/// How each DSP is timed.
+#[derive(Args)]
+pub struct MeasureArgs {
+    /// Frames per compute() call.
+    #[arg(long = "bs", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    buffer_size: u32,
+    /// Sample rate for CPU %, Hz (CPU % at 44100, 48000 and 96000 Hz is always in the JSON).
+    #[arg(long, default_value_t = 44100, value_parser = clap::value_parser!(u32).range(1..=1_536_000))]
+    sample_rate: u32,
+    /// Measure each for exactly this many seconds (warm-ups excluded) instead of adaptively.
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Adaptive measuring stops when the 95 % interval of the estimate is within ± this %.
+    #[arg(long, default_value_t = 1.0)]
+    precision: f64,
+    /// Adaptive measuring stops after this many seconds each even if the precision is not
+    /// reached.
+    #[arg(long, default_value_t = 3.0)]
+    max_time: f64,
+    /// Each round's estimate is the mean of this many fastest blocks.
+    #[arg(long = "best", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    best_n: u32,
+    /// Set every control to a random value between timed blocks (faustbench-llvm's -control).
+    #[arg(long)]
+    control: bool,
+}
+
+impl MeasureArgs {
+    /// The measuring configuration, or what is wrong with the arguments.
+    pub fn config(&self, run: &RunArgs, core: Option<usize>) -> Result<MeasureConfig, String> {
+        let budget = match self.duration {
+            Some(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0 => {
+                Budget::Fixed { seconds }
+            }
+            Some(seconds) => {
+                return Err(format!(
+                    "--duration {seconds} must be between 0 and 3600 seconds"
+                ))
+            }
+            None if !(self.precision.is_finite()
+                && self.precision > 0.0
+                && self.precision < 100.0) =>
+            {
+                return Err(format!(
+                    "--precision {} must be a percentage above 0",
+                    self.precision
+                ))
+            }
+            None if !(self.max_time.is_finite()
+                && self.max_time > 0.0
+                && self.max_time <= 3600.0) =>
+            {
+                return Err(format!(
+                    "--max-time {} must be between 0 and 3600 seconds",
+                    self.max_time
+                ))
+            }
+            None => Budget::Adaptive {
+                precision_percent: self.precision,
+                max_seconds: self.max_time,
+            },
+        };
+        Ok(MeasureConfig {
+            frames: self.buffer_size as usize,
+            sample_rate: self.sample_rate,
+            budget,
+            best_n: self.best_n as usize,
+            seed: run.seed,
+            random_controls: self.control,
+            flush_denormals: !run.no_ftz,
+            realtime: !run.no_realtime,
+            core,
+        })
     }
 }

@@ -3,6 +3,7 @@
 mod analyze;
 mod cache;
 mod common;
+mod compare;
 mod profile;
 mod progress;
 
@@ -46,6 +47,9 @@ enum Command {
     /// Throughput is the mean of the N fastest blocks in MB/s, MB = 2^20 bytes, bytes = frames ×
     /// (inputs + outputs) × sample size (4, or 8 with -double), as faustbench-llvm counts.
     Analyze(analyze::AnalyzeArgs),
+    /// Compare implementations (files or inline code, each with its options) in interleaved
+    /// rounds; a winner only when the difference is significant.
+    Compare(compare::CompareArgs),
     /// Run a DSP in real time (one block per period, to deadlines) and report its load, its
     /// deadline misses, the denormal slow-down and safe block sizes.
     Profile(profile::ProfileArgs),
@@ -67,6 +71,7 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Profile(args) => profile::run(args),
         Command::Cache(command) => cache::run(command),
         Command::Worker {

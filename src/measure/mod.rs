@@ -170,8 +170,9 @@ fn timed_rounds(
     Ok(rounds.finish(stop, thread))
 }
 
-/// Measures several compiled DSPs in interleaved rounds (A, B, C, A, B, C, …) on one thread,
-/// so that drift in the machine's speed hits all of them alike. Stops when every estimate meets
+/// Measures several compiled DSPs in interleaved rounds (A B C, B C A, C A B, …) on one
+/// thread, so that drift in the machine's speed, and the order within a round, hit all of them
+/// alike. Stops when every estimate meets
 /// the budget's precision (after `MIN_ROUNDS` each), or when the per-DSP time cap is reached.
 pub fn measure_interleaved(
     factories: &[Factory],
@@ -211,10 +212,15 @@ fn interleaved_rounds(
         .iter()
         .map(|f| Rounds::new(f, config, round_seconds))
         .collect::<Result<_, _>>()?;
+    let n = all.len();
+    let mut round = 0;
     let stops = loop {
-        for rounds in all.iter_mut() {
-            rounds.run_round()?;
+        // Each round starts with the next DSP, so that none always runs first (or after the
+        // same neighbour).
+        for i in 0..n {
+            all[(round + i) % n].run_round()?;
         }
+        round += 1;
         let stops: Vec<Option<StopReason>> = all
             .iter()
             .map(|r| stop_reason(&config.budget, &r.round_best_ns, max_rounds, None))

@@ -14,7 +14,7 @@ use crate::analyze::result::Category;
 use crate::cache::Cache;
 use crate::libfaust::{DspSource, LibFaust};
 use crate::measure::thread::ThreadConditions;
-use crate::worker::{CompileJob, ProfileJob, RunError, Workers};
+use crate::worker::{compile_all, CompileJob, ProfileJob, RunError, Workers};
 use serde::{Deserialize, Serialize};
 use signal::Signal;
 
@@ -37,44 +37,15 @@ pub fn run_profile(
     cache: Option<&Cache>,
     on_live: &mut dyn FnMut(f64, f64),
 ) -> Result<ProfileReport, RunError> {
-    let mut warnings = Vec::new();
-    let key = cache.and_then(
-        |_| match (Cache::source_digest(&request.source), LibFaust::get()) {
-            (Ok(digest), Ok(lib)) => Some(Cache::key(&digest, &request.options.args, lib)),
-            (Err(why), _) => {
-                warnings.push(format!("compiled without the cache: {why}"));
-                None
-            }
-            _ => None,
-        },
-    );
-    let cached = match cache.zip(key.as_deref()) {
-        Some((cache, key)) => cache.load(key).unwrap_or_else(|why| {
-            warnings.push(why);
-            None
-        }),
-        None => None,
+    let job = CompileJob {
+        source: request.source.clone(),
+        options: request.options.args.clone(),
+        sample_rate: request.config.sample_rate,
     };
-    let compiled = match cached {
-        Some(compiled) => compiled,
-        None => {
-            let lane = workers
-                .compilers
-                .first_mut()
-                .ok_or_else(|| RunError::worker("no compile worker"))?;
-            let compiled = lane.compile(&CompileJob {
-                source: request.source.clone(),
-                options: request.options.args.clone(),
-                sample_rate: request.config.sample_rate,
-            })?;
-            if let Some((cache, key)) = cache.zip(key.as_deref()) {
-                if let Err(e) = cache.store(key, &compiled) {
-                    warnings.push(format!("could not write to the compile cache ({e})"));
-                }
-            }
-            compiled
-        }
-    };
+    let (mut results, mut warnings) = compile_all(workers, cache, std::slice::from_ref(&job));
+    let (compiled, _) = results
+        .pop()
+        .unwrap_or_else(|| Err(RunError::worker("nothing compiled")))?;
     if compiled.info.outputs == 0 {
         warnings.push(
             "the DSP has no outputs: the compiler may remove its work, so its load says little"

@@ -2,6 +2,7 @@
 
 use super::Exporter;
 use crate::analyze::result::{AnalyzeReport, SetStatus};
+use crate::compare::CompareReport;
 use crate::profile::ProfileReport;
 
 pub struct Csv;
@@ -74,6 +75,41 @@ impl Exporter<ProfileReport> for Csv {
                 "{},{},{}",
                 t.timestamps[i], t.cpu_usage_over_time[i], t.max_cpu_over_time[i]
             ));
+        }
+        out.join("\n") + "\n"
+    }
+}
+
+/// One row per implementation, failures included.
+impl Exporter<CompareReport> for Csv {
+    fn render(&self, report: &CompareReport) -> String {
+        let mut out = vec!["name,compiler_options,status,rank,throughput_mbps,ns_per_frame,ns_per_frame_ci95_low,ns_per_frame_ci95_high,cpu_percent,speedup_vs_slowest,fastest_speedup_ci95_low,fastest_speedup_ci95_high,memory_bytes,message".to_string()];
+        for r in &report.comparison {
+            out.push(
+                [
+                    field(&r.name),
+                    field(&r.compiler_options),
+                    "ok".into(),
+                    r.rank.to_string(),
+                    r.throughput_mbps.to_string(),
+                    r.ns_per_frame.to_string(),
+                    r.ns_per_frame_ci95[0].to_string(),
+                    r.ns_per_frame_ci95[1].to_string(),
+                    r.cpu_percent.to_string(),
+                    r.speedup_vs_slowest.to_string(),
+                    r.fastest_speedup_ci95[0].to_string(),
+                    r.fastest_speedup_ci95[1].to_string(),
+                    r.memory_bytes.map(|m| m.to_string()).unwrap_or_default(),
+                    String::new(),
+                ]
+                .join(","),
+            );
+        }
+        for e in &report.errors {
+            let mut cells = vec![field(&e.name), String::new(), "failed".into()];
+            cells.extend(std::iter::repeat_n(String::new(), 10));
+            cells.push(field(&e.message));
+            out.push(cells.join(","));
         }
         out.join("\n") + "\n"
     }

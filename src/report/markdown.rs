@@ -1,9 +1,11 @@
 //! A Markdown table with the same notes as the text table.
 
 use super::{
-    heading, notes, profile_heading, profile_notes, profile_rows, rows, Exporter, HEADERS,
+    compare_heading, compare_notes, compare_rows, heading, notes, profile_heading, profile_notes,
+    profile_rows, rows, Exporter, COMPARE_HEADERS, HEADERS,
 };
 use crate::analyze::result::AnalyzeReport;
+use crate::compare::CompareReport;
 use crate::profile::ProfileReport;
 
 pub struct Markdown;
@@ -46,6 +48,30 @@ impl Exporter<ProfileReport> for Markdown {
                 .map(|(name, value)| format!("| {name} | {} |", value.replace('|', "\\|"))),
         );
         out.extend(profile_notes(report, "- "));
+        out.join("\n") + "\n"
+    }
+}
+
+impl Exporter<CompareReport> for Markdown {
+    fn render(&self, report: &CompareReport) -> String {
+        let row = |cells: &[String]| {
+            format!(
+                "| {} |",
+                cells
+                    .iter()
+                    .map(|c| c.replace('|', "\\|"))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            )
+        };
+        let mut out = vec![
+            format!("## {}", compare_heading(report)),
+            String::new(),
+            row(&COMPARE_HEADERS.map(String::from)),
+            format!("|{}", "---|".repeat(COMPARE_HEADERS.len())),
+        ];
+        out.extend(compare_rows(report).iter().map(|r| row(r)));
+        out.extend(compare_notes(report, "- "));
         out.join("\n") + "\n"
     }
 }

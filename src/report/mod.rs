@@ -7,6 +7,7 @@ mod table;
 
 use crate::analyze::advice::display;
 use crate::analyze::result::{AnalyzeReport, SetStatus};
+use crate::compare::CompareReport;
 use crate::measure::Budget;
 use crate::profile::ProfileReport;
 
@@ -156,6 +157,93 @@ fn notes(report: &AnalyzeReport, bullet: &str) -> Vec<String> {
     section("Warnings", warnings);
     out.push(String::new());
     out.push(format!("Conclusion: {}", report.conclusion));
+    out
+}
+
+const COMPARE_HEADERS: [&str; 8] = [
+    "rank",
+    "implementation",
+    "options",
+    "MB/s",
+    "ns/frame (95% CI)",
+    "CPU %",
+    "memory",
+    "relative performance",
+];
+
+/// One row per compared implementation, then one per failure.
+fn compare_rows(report: &CompareReport) -> Vec<[String; 8]> {
+    let mut rows: Vec<[String; 8]> = report
+        .comparison
+        .iter()
+        .map(|r| {
+            [
+                r.rank.to_string(),
+                r.name.clone(),
+                display(&r.compiler_options).to_string(),
+                format!("{:.1}", r.throughput_mbps),
+                format!(
+                    "{:.3} ({:.3}–{:.3})",
+                    r.ns_per_frame, r.ns_per_frame_ci95[0], r.ns_per_frame_ci95[1]
+                ),
+                format!("{:.3}", r.cpu_percent),
+                r.memory_bytes
+                    .map(human_bytes)
+                    .unwrap_or_else(|| "?".into()),
+                r.relative_performance.clone(),
+            ]
+        })
+        .collect();
+    rows.extend(report.errors.iter().map(|e| {
+        let mut row: [String; 8] = Default::default();
+        row[0] = "–".into();
+        row[1] = e.name.clone();
+        row[7] = "failed".into();
+        row
+    }));
+    rows
+}
+
+/// The line that says what a comparison ran.
+fn compare_heading(report: &CompareReport) -> String {
+    format!(
+        "compare {} implementations by {}, interleaved rounds: bs {}, {} Hz, {}; libfaust {}, {}, core {}",
+        report.comparison.len() + report.errors.len(),
+        report.compared_by,
+        report.buffer_size,
+        report.sample_rate,
+        match report.budget {
+            Budget::Fixed { seconds } => format!("{seconds} s each"),
+            Budget::Adaptive { precision_percent, max_seconds } => format!("to ±{precision_percent} % or {max_seconds} s each"),
+        },
+        report.libfaust_version,
+        report.machine_target,
+        report.core.map_or_else(|| "not pinned".into(), |c| c.to_string()),
+    )
+}
+
+/// The lines under a comparison's table.
+fn compare_notes(report: &CompareReport, bullet: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut section = |title: &str, items: Vec<String>| {
+        if !items.is_empty() {
+            out.push(String::new());
+            out.push(format!("{title}:"));
+            out.extend(items.into_iter().map(|i| format!("{bullet}{i}")));
+        }
+    };
+    section(
+        "Not measured",
+        report
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.name, e.message))
+            .collect(),
+    );
+    section("Recommendations", report.recommendations.clone());
+    section("Warnings", report.warnings.clone());
+    out.push(String::new());
+    out.push(format!("Verdict: {}", report.verdict));
     out
 }
 

@@ -1,44 +1,58 @@
 //! The human-readable table (the default format).
 
 use super::{
-    heading, notes, profile_heading, profile_notes, profile_rows, rows, Exporter, HEADERS,
+    compare_heading, compare_notes, compare_rows, heading, notes, profile_heading, profile_notes,
+    profile_rows, rows, Exporter, COMPARE_HEADERS, HEADERS,
 };
 use crate::analyze::result::AnalyzeReport;
+use crate::compare::CompareReport;
 use crate::profile::ProfileReport;
 
 pub struct Table;
 
+/// Lays out `rows` under `headers`, left-aligning the columns in `left` and right-aligning
+/// the others.
+fn layout<const N: usize>(headers: [&str; N], rows: &[[String; N]], left: &[usize]) -> Vec<String> {
+    let mut widths = headers.map(|h| h.chars().count());
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| -> String {
+        let text: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .enumerate()
+            .map(|(i, (cell, w))| {
+                if left.contains(&i) {
+                    format!("{cell:<w$}")
+                } else {
+                    format!("{cell:>w$}")
+                }
+            })
+            .collect();
+        text.join("  ").trim_end().to_string()
+    };
+    let mut out = vec![line(&headers.map(String::from))];
+    out.extend(rows.iter().map(|r| line(r)));
+    out
+}
+
+impl Exporter<CompareReport> for Table {
+    fn render(&self, report: &CompareReport) -> String {
+        let mut out = vec![compare_heading(report), String::new()];
+        out.extend(layout(COMPARE_HEADERS, &compare_rows(report), &[1, 2, 7]));
+        out.extend(compare_notes(report, "  - "));
+        out.join("\n") + "\n"
+    }
+}
+
 impl Exporter<AnalyzeReport> for Table {
     fn render(&self, report: &AnalyzeReport) -> String {
-        let rows = rows(report);
-        let mut widths = HEADERS.map(|h| h.chars().count());
-        for row in &rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-        let line = |cells: &[String]| -> String {
-            let text: Vec<String> = cells
-                .iter()
-                .zip(widths)
-                .enumerate()
-                .map(|(i, (cell, w))| {
-                    // Options and notes read left-aligned, numbers right-aligned.
-                    if i == 1 || i == 8 {
-                        format!("{cell:<w$}")
-                    } else {
-                        format!("{cell:>w$}")
-                    }
-                })
-                .collect();
-            text.join("  ").trim_end().to_string()
-        };
-        let mut out = vec![
-            heading(report),
-            String::new(),
-            line(&HEADERS.map(String::from)),
-        ];
-        out.extend(rows.iter().map(|r| line(r)));
+        let mut out = vec![heading(report), String::new()];
+        // Options and notes read left-aligned, numbers right-aligned.
+        out.extend(layout(HEADERS, &rows(report), &[1, 8]));
         out.extend(notes(report, "  - "));
         out.join("\n") + "\n"
     }

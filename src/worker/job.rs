@@ -28,6 +28,14 @@ pub struct MeasureJob {
     pub leader_ns: Option<f64>,
 }
 
+/// Measure several compiled DSPs in interleaved rounds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasureManyJob {
+    /// Machine code and compile options of each DSP.
+    pub codes: Vec<(String, Vec<String>)>,
+    pub measure: MeasureConfig,
+}
+
 /// Profile code compiled by a [`CompileJob`] in real time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileJob {
@@ -90,6 +98,15 @@ pub(crate) fn compile(job: &CompileJob) -> Result<Compiled, FaustError> {
 pub(crate) fn measure(job: &MeasureJob) -> Result<RawMeasurement, FaustError> {
     let factory = Factory::from_machine_code(&job.machine_code, &job.options)?;
     measure::measure(&factory, &job.measure, job.leader_ns)
+}
+
+pub(crate) fn measure_many(job: &MeasureManyJob) -> Result<Vec<RawMeasurement>, FaustError> {
+    let factories = job
+        .codes
+        .iter()
+        .map(|(code, options)| Factory::from_machine_code(code, options))
+        .collect::<Result<Vec<_>, _>>()?;
+    measure::measure_interleaved(&factories, &job.measure)
 }
 
 pub(crate) fn profile(

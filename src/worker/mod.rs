@@ -9,10 +9,11 @@ mod job;
 mod process;
 mod supervisor;
 
-pub use job::{CompileInfo, CompileJob, Compiled, MeasureJob, ProfileJob};
+pub use job::{CompileInfo, CompileJob, Compiled, MeasureJob, MeasureManyJob, ProfileJob};
 pub use process::{worker_main, WORKER_SUBCOMMAND};
 pub use supervisor::{Supervisor, WorkerConfig};
 
+use crate::cache::Cache;
 use crate::libfaust::FaustError;
 use crate::measure::thread::cores_except;
 use crate::measure::RawMeasurement;
@@ -83,6 +84,8 @@ fn stderr_suffix(tail: &str) -> String {
 pub trait Backend: Send {
     fn compile(&mut self, job: &CompileJob) -> Result<Compiled, RunError>;
     fn measure(&mut self, job: &MeasureJob) -> Result<RawMeasurement, RunError>;
+    /// Measures several compiled DSPs in interleaved rounds (see `measure::measure_interleaved`).
+    fn measure_many(&mut self, job: &MeasureManyJob) -> Result<Vec<RawMeasurement>, RunError>;
     /// Profiles in real time; `on_live` gets the seconds of audio done and the recent load (%)
     /// every 250 ms while the DSP runs.
     fn profile(
@@ -111,6 +114,13 @@ impl Backend for InProcess {
 
     fn measure(&mut self, job: &MeasureJob) -> Result<RawMeasurement, RunError> {
         job::measure(job).map_err(|error| RunError::Faust {
+            phase: Phase::Measure,
+            error,
+        })
+    }
+
+    fn measure_many(&mut self, job: &MeasureManyJob) -> Result<Vec<RawMeasurement>, RunError> {
+        job::measure_many(job).map_err(|error| RunError::Faust {
             phase: Phase::Measure,
             error,
         })
@@ -184,4 +194,82 @@ impl Workers {
     pub fn default_jobs() -> usize {
         core_affinity::get_core_ids().map_or(1, |c| c.len().saturating_sub(1).max(1))
     }
+}
+
+/// Compiled code and whether it came from the cache, or why compiling failed.
+pub type CompileOutcome = Result<(Compiled, bool), RunError>;
+
+/// Compiles `jobs` on the compile lanes in parallel, taking what it can from `cache` and storing
+/// what it compiles there. Returns, per job in order, the code and whether it came from the
+/// cache, and the cache's warnings.
+pub fn compile_all(
+    workers: &mut Workers,
+    cache: Option<&Cache>,
+    jobs: &[CompileJob],
+) -> (Vec<CompileOutcome>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let lib = crate::libfaust::LibFaust::get().ok();
+    let keys: Vec<Option<String>> = jobs
+        .iter()
+        .map(|job| {
+            cache?;
+            let lib = lib?;
+            match Cache::source_digest(&job.source) {
+                Ok(digest) => Some(Cache::key(&digest, &job.options, lib)),
+                Err(why) => {
+                    warnings.push(format!("compiled without the cache: {why}"));
+                    None
+                }
+            }
+        })
+        .collect();
+    let mut results: Vec<Option<CompileOutcome>> = keys
+        .iter()
+        .map(|key| {
+            let (cache, key) = cache.zip(key.as_deref())?;
+            match cache.load(key) {
+                Ok(hit) => hit.map(|compiled| Ok((compiled, true))),
+                Err(why) => {
+                    warnings.push(why);
+                    None
+                }
+            }
+        })
+        .collect();
+    let queue: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(
+        (0..jobs.len())
+            .rev()
+            .filter(|&i| results[i].is_none())
+            .collect(),
+    );
+    let compiled: std::sync::Mutex<Vec<(usize, Result<Compiled, RunError>)>> = Default::default();
+    std::thread::scope(|scope| {
+        for lane in workers.compilers.iter_mut() {
+            let (queue, compiled) = (&queue, &compiled);
+            scope.spawn(move || loop {
+                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                let Some(i) = next else { break };
+                let result = lane.compile(&jobs[i]);
+                compiled
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((i, result));
+            });
+        }
+    });
+    for (i, result) in compiled.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        if let (Ok(code), Some(cache), Some(key)) = (&result, cache, &keys[i]) {
+            if let Err(e) = cache.store(key, code) {
+                warnings.push(format!(
+                    "could not write to the compile cache ({e}); the run continues without storing"
+                ));
+            }
+        }
+        results[i] = Some(result.map(|code| (code, false)));
+    }
+    let results = results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(RunError::worker("the compile lanes stopped"))))
+        .collect();
+    (results, warnings)
 }

@@ -1,7 +1,7 @@
 //! The worker process: reads requests on stdin, answers one event each on stdout, one JSON
 //! object a line.
 
-use super::job::{self, CompileJob, Compiled, MeasureJob, ProfileJob};
+use super::job::{self, CompileJob, Compiled, MeasureJob, MeasureManyJob, ProfileJob};
 use crate::libfaust::FaustError;
 use crate::measure::RawMeasurement;
 use crate::profile::RawProfile;
@@ -17,6 +17,7 @@ pub const WORKER_SUBCOMMAND: &str = "__worker";
 pub(crate) enum Request {
     Compile(CompileJob),
     Measure(MeasureJob),
+    MeasureMany(MeasureManyJob),
     Profile(ProfileJob),
 }
 
@@ -26,6 +27,9 @@ pub(crate) enum Request {
 pub(crate) enum Event {
     Compiled(Compiled),
     Measured(RawMeasurement),
+    MeasuredMany {
+        measurements: Vec<RawMeasurement>,
+    },
     Profiled(Box<RawProfile>),
     /// While profiling: seconds of audio done and the load since the last report (%).
     Live {
@@ -61,6 +65,9 @@ pub fn worker_main(memory_limit_mb: u64, cores: &[usize]) -> std::io::Result<()>
         let event = match serde_json::from_str::<Request>(&line?) {
             Ok(Request::Compile(job)) => job::compile(&job).map(Event::Compiled),
             Ok(Request::Measure(job)) => job::measure(&job).map(Event::Measured),
+            Ok(Request::MeasureMany(job)) => {
+                job::measure_many(&job).map(|measurements| Event::MeasuredMany { measurements })
+            }
             Ok(Request::Profile(job)) => {
                 job::profile(&job, &live).map(|raw| Event::Profiled(Box::new(raw)))
             }

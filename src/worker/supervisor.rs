@@ -1,7 +1,7 @@
 //! The parent side: starts a worker, sends it requests, enforces time limits, replaces it when it
 //! dies.
 
-use super::job::{CompileJob, Compiled, MeasureJob, ProfileJob};
+use super::job::{CompileJob, Compiled, MeasureJob, MeasureManyJob, ProfileJob};
 use super::process::{Event, Request, WORKER_SUBCOMMAND};
 use super::{Backend, Phase, RunError};
 use crate::measure::{Budget, RawMeasurement};
@@ -197,6 +197,24 @@ impl Backend for Supervisor {
         let timeout = Duration::from_secs_f64(seconds * 2.0 + 60.0);
         match self.request(&Request::Measure(job.clone()), Phase::Measure, timeout)? {
             Event::Measured(raw) => Ok(raw),
+            Event::Failed { error } => Err(RunError::Faust {
+                phase: Phase::Measure,
+                error,
+            }),
+            _ => Err(RunError::worker(
+                "the worker answered a measurement with something else",
+            )),
+        }
+    }
+
+    fn measure_many(&mut self, job: &MeasureManyJob) -> Result<Vec<RawMeasurement>, RunError> {
+        let seconds = match job.measure.budget {
+            Budget::Fixed { seconds } => seconds,
+            Budget::Adaptive { max_seconds, .. } => max_seconds,
+        };
+        let timeout = Duration::from_secs_f64(seconds * job.codes.len() as f64 * 2.0 + 60.0);
+        match self.request(&Request::MeasureMany(job.clone()), Phase::Measure, timeout)? {
+            Event::MeasuredMany { measurements } => Ok(measurements),
             Event::Failed { error } => Err(RunError::Faust {
                 phase: Phase::Measure,
                 error,

@@ -1,0 +1,194 @@
+//! `faustperf compare`.
+
+use super::common::{MeasureArgs, RunArgs};
+use super::exit;
+use crate::analyze::options::{parse_option_set, OptionSet};
+use crate::compare::{compare, CompareRequest, Implementation};
+use crate::libfaust::{DspSource, LibFaust};
+use crate::report::Format;
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct CompareArgs {
+    /// .dsp files to compare, each named after its file name.
+    files: Vec<PathBuf>,
+    /// An implementation NAME=SOURCE[:OPTIONS]: SOURCE is a .dsp file or Faust code, OPTIONS
+    /// (after the last `:`) its compiler options, e.g. `--impl fast=lp.dsp:-vec -vs 64` or
+    /// `--impl butter='import("stdfaust.lib"); process = fi.lowpass(4, 1000);'`. Repeatable.
+    #[arg(long = "impl", value_name = "NAME=SOURCE[:OPTIONS]")]
+    implementations: Vec<String>,
+    /// Compiler options of every implementation that names none.
+    #[arg(
+        long,
+        value_name = "SET",
+        allow_hyphen_values = true,
+        default_value = ""
+    )]
+    options: String,
+    #[command(flatten)]
+    measure: MeasureArgs,
+    /// The fastest wins only when faster than every other by more than this, with 95 %
+    /// confidence, % (instances of identical code differ by up to about 1 %).
+    #[arg(long, default_value_t = 1.0)]
+    tie_threshold: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// Runs `compare`: 0 when every implementation was measured, 4 when some failed, 3 when fewer
+/// than two could be measured.
+pub fn run(args: CompareArgs) -> i32 {
+    if let Err(e) = LibFaust::get() {
+        eprintln!("error: {e}");
+        return exit::LIBFAUST_MISSING;
+    }
+    let request = match validate(&args) {
+        Ok(v) => v,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::USAGE;
+        }
+    };
+    let core = request.measure.core;
+    let mut workers = match args.run.workers(core) {
+        Ok(w) => w,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::USAGE;
+        }
+    };
+    eprintln!(
+        "compiling and measuring {} implementations in interleaved rounds…",
+        request.implementations.len()
+    );
+    let report = compare(&request, &mut workers, args.run.cache().as_ref());
+    print!("{}", args.format.render(&report));
+    if report.comparison.len() < 2 {
+        exit::DSP_FAILED
+    } else if !report.errors.is_empty() {
+        exit::SOME_SETS_FAILED
+    } else {
+        exit::OK
+    }
+}
+
+fn validate(args: &CompareArgs) -> Result<CompareRequest, String> {
+    let default_options = parse_option_set(&args.options).map_err(|e| format!("--options: {e}"))?;
+    let mut implementations = Vec::new();
+    for path in &args.files {
+        if !path.is_file() {
+            return Err(format!("{} is not a readable file", path.display()));
+        }
+        implementations.push(Implementation {
+            name: file_name(path),
+            source: DspSource::File { path: path.clone() },
+            options: default_options.clone(),
+        });
+    }
+    for spec in &args.implementations {
+        implementations.push(parse_impl(spec, &default_options)?);
+    }
+    if implementations.len() < 2 {
+        return Err(
+            "give at least two implementations to compare (files, or --impl NAME=SOURCE[:OPTIONS])"
+                .into(),
+        );
+    }
+    let mut names: Vec<&str> = implementations.iter().map(|i| i.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!(
+            "two implementations are named `{}`: name them with --impl NAME=…",
+            w[0]
+        ));
+    }
+    if !(args.tie_threshold.is_finite() && (0.0..100.0).contains(&args.tie_threshold)) {
+        return Err(format!(
+            "--tie-threshold {} must be a percentage from 0 to 100",
+            args.tie_threshold
+        ));
+    }
+    let core = args.run.core()?;
+    Ok(CompareRequest {
+        implementations,
+        measure: args.measure.config(&args.run, core)?,
+        tie_threshold_percent: args.tie_threshold,
+    })
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_stem().map_or_else(
+        || path.display().to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    )
+}
+
+/// `NAME=SOURCE[:OPTIONS]`: options are what follows the last `:` when it is empty or starts
+/// with `-`; SOURCE is a file when one exists at that path, else Faust code.
+fn parse_impl(spec: &str, default_options: &OptionSet) -> Result<Implementation, String> {
+    let (name, rest) = spec
+        .split_once('=')
+        .filter(|(name, _)| !name.trim().is_empty())
+        .ok_or_else(|| format!("--impl `{spec}`: write NAME=SOURCE[:OPTIONS]"))?;
+    let (source, options) = match rest.rsplit_once(':') {
+        Some((source, options))
+            if options.trim().is_empty() || options.trim_start().starts_with('-') =>
+        {
+            let options = parse_option_set(options).map_err(|e| format!("--impl {name}: {e}"))?;
+            (source, options)
+        }
+        _ => (rest, default_options.clone()),
+    };
+    let source = if Path::new(source).is_file() {
+        DspSource::File {
+            path: source.into(),
+        }
+    } else if source.contains("process") {
+        DspSource::Code {
+            name: name.trim().to_string(),
+            code: source.to_string(),
+        }
+    } else {
+        return Err(format!(
+            "--impl {name}: `{source}` is neither a file nor Faust code with a `process`"
+        ));
+    };
+    Ok(Implementation {
+        name: name.trim().to_string(),
+        source,
+        options,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_implementations() {
+        let scalar = OptionSet::scalar();
+        let i = parse_impl("lp=process = fi.lowpass(4, 1000);:-vec -vs 64", &scalar).unwrap();
+        assert_eq!(i.name, "lp");
+        assert_eq!(i.options.label, "-vec -vs 64");
+        assert!(
+            matches!(i.source, DspSource::Code { ref code, .. } if code == "process = fi.lowpass(4, 1000);")
+        );
+        // A `:` inside the code is not taken for options.
+        let i = parse_impl("x=process = _ : *(2);", &scalar).unwrap();
+        assert!(
+            matches!(i.source, DspSource::Code { ref code, .. } if code == "process = _ : *(2);")
+        );
+        assert!(i.options.args.is_empty());
+        assert!(parse_impl("=process = _;", &scalar).is_err());
+        assert!(parse_impl("a=nothing here", &scalar)
+            .unwrap_err()
+            .contains("neither a file"));
+        assert!(parse_impl("a=process = _;:-o x", &scalar)
+            .unwrap_err()
+            .contains("read or write files"));
+    }
+}
