@@ -956,3 +956,132 @@ fn compare_reports_a_broken_implementation() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn baseline_round_trip_and_a_regression() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let dsp = dir.path().join("filter.dsp");
+    std::fs::write(
+        &dsp,
+        "import(\"stdfaust.lib\");\nprocess = fi.lowpass(4, 1000);\n",
+    )
+    .unwrap();
+    let baselines = dir.path().join("baselines");
+    let base = |args: &[&str]| {
+        let mut c = faustperf();
+        c.arg("baseline").args(args).arg("--dir").arg(&baselines);
+        c
+    };
+    base(&["save", "main", dsp.to_str().unwrap()])
+        .assert()
+        .code(0);
+    let saved: Value =
+        serde_json::from_slice(&base(&["show", "main"]).output().unwrap().stdout).unwrap();
+    let entries = saved["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(saved["conditions"]["buffer_size"], 512);
+    assert_eq!(
+        String::from_utf8(base(&["list"]).output().unwrap().stdout).unwrap(),
+        "main\n"
+    );
+
+    // Unchanged: every entry OK (the tolerance is 10 %).
+    let out = base(&["check", "main", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "OK"),
+        "{report}"
+    );
+
+    // Three times the work: SLOWER, exit 7.
+    std::fs::write(
+        &dsp,
+        "import(\"stdfaust.lib\");\nprocess = fi.lowpass(4, 1000) : fi.lowpass(4, 1100) : fi.lowpass(4, 1200);\n",
+    )
+    .unwrap();
+    let out = base(&["check", "main", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["status"] == "SLOWER"));
+    assert!(report["rows"][0]["change_percent"].as_f64().unwrap() > 100.0);
+
+    // A missing DSP, a new one, a bad name, and delete.
+    std::fs::remove_file(&dsp).unwrap();
+    let out = base(&[
+        "check",
+        "main",
+        fixture("osc.dsp").to_str().unwrap(),
+        "--format",
+        "json",
+    ])
+    .output()
+    .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let statuses: Vec<&str> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert!(
+        statuses.contains(&"MISSING") && statuses.contains(&"NEW"),
+        "{statuses:?}"
+    );
+    base(&["show", "../etc"]).assert().code(2);
+    base(&["delete", "main"]).assert().code(0);
+    assert_eq!(base(&["list"]).output().unwrap().stdout, b"");
+}
+
+#[test]
+fn baseline_conditions_that_differ_warn_or_fail_with_strict() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let baselines = dir.path().join("baselines");
+    let base = |args: &[&str]| {
+        let mut c = faustperf();
+        c.arg("baseline")
+            .args(args)
+            .arg("--dir")
+            .arg(&baselines)
+            .args(["--duration", "0.2"]);
+        c
+    };
+    base(&[
+        "save",
+        "osc",
+        fixture("osc.dsp").to_str().unwrap(),
+        "--options",
+        "",
+    ])
+    .assert()
+    .code(0);
+    let file = baselines.join("osc.json");
+    let edited = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("\"libfaust_version\": \"2.", "\"libfaust_version\": \"1.");
+    std::fs::write(&file, edited).unwrap();
+    base(&["check", "osc"])
+        .assert()
+        .code(0)
+        .stderr(predicates::str::contains("WARNING: conditions differ"));
+    base(&["check", "osc", "--strict"]).assert().code(8);
+}

@@ -1,6 +1,7 @@
 //! The command line: parse with clap, validate into requests, run, print, exit.
 
 mod analyze;
+mod baseline;
 mod cache;
 mod common;
 mod compare;
@@ -24,6 +25,10 @@ pub mod exit {
     pub const LIBFAUST_MISSING: i32 = 5;
     /// The audio host asked for (`profile --audio`) is not available, e.g. no JACK server.
     pub const AUDIO_UNAVAILABLE: i32 = 6;
+    /// `baseline check`: an entry is significantly slower than the tolerance allows.
+    pub const REGRESSION: i32 = 7;
+    /// `baseline check --strict`: the conditions differ from the baseline's.
+    pub const CONDITIONS_DIFFER: i32 = 8;
 }
 
 #[derive(Parser)]
@@ -33,7 +38,8 @@ pub mod exit {
     about = "Measures how fast Faust DSP code runs under each compiler option set, and says which to use.",
     after_help = "Exit codes: 0 success; 1 internal error; 2 bad usage; 3 the DSP could not be compiled or measured \
                   with any option set; 4 some option sets failed; 5 libfaust not found (set FAUST_LIB or install \
-                  the Debian package `faust`); 6 the audio host asked for is not available."
+                  the Debian package `faust`); 6 the audio host asked for is not available; 7 `baseline check` \
+                  found a regression; 8 `baseline check --strict`: conditions differ."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -53,6 +59,8 @@ enum Command {
     /// Run a DSP in real time (one block per period, to deadlines) and report its load, its
     /// deadline misses, the denormal slow-down and safe block sizes.
     Profile(profile::ProfileArgs),
+    /// Save regression baselines and check new measurements against them.
+    Baseline(baseline::BaselineCommand),
     /// Show or empty the compile cache.
     Cache(cache::CacheCommand),
     /// Internal: the isolated worker process that compiles and measures.
@@ -73,6 +81,7 @@ pub fn main() -> i32 {
         Command::Analyze(args) => analyze::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Profile(args) => profile::run(args),
+        Command::Baseline(command) => baseline::run(command),
         Command::Cache(command) => cache::run(command),
         Command::Worker {
             memory_limit_mb,

@@ -2,6 +2,7 @@
 
 use super::Exporter;
 use crate::analyze::result::{AnalyzeReport, SetStatus};
+use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
 use crate::profile::ProfileReport;
 
@@ -110,6 +111,31 @@ impl Exporter<CompareReport> for Csv {
             cells.extend(std::iter::repeat_n(String::new(), 10));
             cells.push(field(&e.message));
             out.push(cells.join(","));
+        }
+        out.join("\n") + "\n"
+    }
+}
+
+/// One row per entry.
+impl Exporter<CheckReport> for Csv {
+    fn render(&self, report: &CheckReport) -> String {
+        let number = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+        let mut out = vec!["dsp,compiler_options,status,change_percent,change_ci95_low,change_ci95_high,baseline_mbps,current_mbps".to_string()];
+        for r in &report.rows {
+            let ci = r.change_ci95_percent;
+            out.push(
+                [
+                    field(&r.dsp),
+                    field(&r.compiler_options),
+                    format!("{:?}", r.status).to_uppercase(),
+                    number(r.change_percent),
+                    number(ci.map(|c| c[0])),
+                    number(ci.map(|c| c[1])),
+                    number(r.baseline_mbps),
+                    number(r.current_mbps),
+                ]
+                .join(","),
+            );
         }
         out.join("\n") + "\n"
     }

@@ -1,10 +1,12 @@
 //! A Markdown table with the same notes as the text table.
 
 use super::{
-    compare_heading, compare_notes, compare_rows, heading, notes, profile_heading, profile_notes,
-    profile_rows, rows, Exporter, COMPARE_HEADERS, HEADERS,
+    check_heading, check_notes, check_rows, compare_heading, compare_notes, compare_rows, heading,
+    notes, profile_heading, profile_notes, profile_rows, rows, Exporter, CHECK_HEADERS,
+    COMPARE_HEADERS, HEADERS,
 };
 use crate::analyze::result::AnalyzeReport;
+use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
 use crate::profile::ProfileReport;
 
@@ -72,6 +74,21 @@ impl Exporter<CompareReport> for Markdown {
         ];
         out.extend(compare_rows(report).iter().map(|r| row(r)));
         out.extend(compare_notes(report, "- "));
+        out.join("\n") + "\n"
+    }
+}
+
+impl Exporter<CheckReport> for Markdown {
+    fn render(&self, report: &CheckReport) -> String {
+        let row = |cells: &[String]| format!("| {} |", cells.join(" | "));
+        let mut out = vec![
+            format!("## {}", check_heading(report)),
+            String::new(),
+            row(&CHECK_HEADERS.map(String::from)),
+            format!("|{}", "---|".repeat(CHECK_HEADERS.len())),
+        ];
+        out.extend(check_rows(report).iter().map(|r| row(r)));
+        out.extend(check_notes(report, "- "));
         out.join("\n") + "\n"
     }
 }

@@ -7,6 +7,7 @@ mod table;
 
 use crate::analyze::advice::display;
 use crate::analyze::result::{AnalyzeReport, SetStatus};
+use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
 use crate::measure::Budget;
 use crate::profile::ProfileReport;
@@ -202,6 +203,64 @@ fn compare_rows(report: &CompareReport) -> Vec<[String; 8]> {
         row
     }));
     rows
+}
+
+const CHECK_HEADERS: [&str; 7] = [
+    "dsp",
+    "options",
+    "status",
+    "change %",
+    "95% CI %",
+    "baseline MB/s",
+    "now MB/s",
+];
+
+/// One row per baseline entry (and new entry).
+fn check_rows(report: &CheckReport) -> Vec<[String; 7]> {
+    let number =
+        |x: Option<f64>, digits: usize| x.map_or_else(|| "–".into(), |v| format!("{v:.digits$}"));
+    report
+        .rows
+        .iter()
+        .map(|r| {
+            [
+                r.dsp.clone(),
+                display(&r.compiler_options).to_string(),
+                format!("{:?}", r.status).to_uppercase(),
+                number(r.change_percent, 1),
+                r.change_ci95_percent
+                    .map_or_else(|| "–".into(), |[a, b]| format!("{a:.1}–{b:.1}")),
+                number(r.baseline_mbps, 1),
+                number(r.current_mbps, 1),
+            ]
+        })
+        .collect()
+}
+
+/// The line that says what a check compared, and the lines under its table.
+fn check_heading(report: &CheckReport) -> String {
+    format!(
+        "baseline {}: tolerance {} %; SLOWER or FASTER only when the whole 95 % interval of the change lies beyond it",
+        report.baseline, report.tolerance_percent
+    )
+}
+
+fn check_notes(report: &CheckReport, bullet: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (title, items) in [
+        (
+            "Conditions differ from the baseline's",
+            &report.condition_differences,
+        ),
+        ("Failed now", &report.errors),
+    ] {
+        if !items.is_empty() {
+            out.push(String::new());
+            out.push(format!("{title}:"));
+            out.extend(items.iter().map(|i| format!("{bullet}{i}")));
+        }
+    }
+    out
 }
 
 /// The line that says what a comparison ran.

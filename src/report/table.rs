@@ -1,10 +1,12 @@
 //! The human-readable table (the default format).
 
 use super::{
-    compare_heading, compare_notes, compare_rows, heading, notes, profile_heading, profile_notes,
-    profile_rows, rows, Exporter, COMPARE_HEADERS, HEADERS,
+    check_heading, check_notes, check_rows, compare_heading, compare_notes, compare_rows, heading,
+    notes, profile_heading, profile_notes, profile_rows, rows, Exporter, CHECK_HEADERS,
+    COMPARE_HEADERS, HEADERS,
 };
 use crate::analyze::result::AnalyzeReport;
+use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
 use crate::profile::ProfileReport;
 
@@ -84,6 +86,15 @@ impl Exporter<ProfileReport> for Table {
             }
         }
         out.extend(profile_notes(report, "  - "));
+        out.join("\n") + "\n"
+    }
+}
+
+impl Exporter<CheckReport> for Table {
+    fn render(&self, report: &CheckReport) -> String {
+        let mut out = vec![check_heading(report), String::new()];
+        out.extend(layout(CHECK_HEADERS, &check_rows(report), &[0, 1, 2]));
+        out.extend(check_notes(report, "  - "));
         out.join("\n") + "\n"
     }
 }

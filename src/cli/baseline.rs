@@ -1,0 +1,256 @@
+//! `faustperf baseline save|check|list|show|delete`.
+
+use super::common::{MeasureArgs, RunArgs};
+use super::exit;
+use crate::analyze::options::{parse_option_set, OptionSet};
+use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
+use crate::baseline::{self, Baseline, BaselineConditions, CheckReport, Entry, Status};
+use crate::libfaust::{DspSource, LibFaust};
+use crate::measure::MeasureConfig;
+use crate::report::Format;
+use crate::worker::Workers;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct BaselineCommand {
+    #[command(subcommand)]
+    action: Action,
+    /// Directory of baselines (one NAME.json each, meant to be committed).
+    #[arg(long, global = true, default_value_os_t = baseline::default_dir())]
+    dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Action {
+    /// Measure DSPs with option sets and save the results under NAME.
+    Save {
+        name: String,
+        /// The .dsp files.
+        #[arg(required = true)]
+        dsps: Vec<PathBuf>,
+        /// An option set to record (repeatable); the scalar baseline is always recorded.
+        #[arg(long = "options", value_name = "SET", allow_hyphen_values = true, default_values_t = [String::from("-vec")])]
+        options: Vec<String>,
+        #[command(flatten)]
+        measure: MeasureArgs,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Re-measure a baseline's DSPs (and any given here, as NEW) and compare; exit 7 when one
+    /// is significantly slower than the tolerance allows.
+    Check {
+        name: String,
+        /// More .dsp files to measure (reported as NEW).
+        dsps: Vec<PathBuf>,
+        /// Slow-down allowed before SLOWER, % (and speed-up before FASTER).
+        #[arg(long, default_value_t = 10.0)]
+        tolerance: f64,
+        /// Fail (exit 8) when the conditions differ from the baseline's (other CPU, libfaust,
+        /// buffer size, sample rate) instead of only warning.
+        #[arg(long)]
+        strict: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[command(flatten)]
+        measure: MeasureArgs,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// List the baselines in the directory.
+    List,
+    /// Print a baseline (JSON).
+    Show { name: String },
+    /// Delete a baseline.
+    Delete { name: String },
+}
+
+pub fn run(command: BaselineCommand) -> i32 {
+    match execute(command) {
+        Ok(code) => code,
+        Err((code, message)) => {
+            eprintln!("error: {message}");
+            code
+        }
+    }
+}
+
+fn usage(message: String) -> (i32, String) {
+    (exit::USAGE, message)
+}
+
+fn execute(command: BaselineCommand) -> Result<i32, (i32, String)> {
+    let dir = command.dir;
+    match command.action {
+        Action::List => {
+            for name in baseline::list(&dir) {
+                println!("{name}");
+            }
+            Ok(exit::OK)
+        }
+        Action::Show { name } => {
+            let path = baseline::path(&dir, &name).map_err(usage)?;
+            let b = baseline::load(&path).map_err(usage)?;
+            // Baselines serialise (they were just parsed).
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&b).expect("baselines serialise")
+            );
+            Ok(exit::OK)
+        }
+        Action::Delete { name } => {
+            let path = baseline::path(&dir, &name).map_err(usage)?;
+            std::fs::remove_file(&path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+            eprintln!("deleted {}", path.display());
+            Ok(exit::OK)
+        }
+        Action::Save {
+            name,
+            dsps,
+            options,
+            measure,
+            run,
+        } => {
+            let path = baseline::path(&dir, &name).map_err(usage)?;
+            let sets: Vec<OptionSet> = options
+                .iter()
+                .map(|o| parse_option_set(o).map_err(|e| usage(format!("--options \"{o}\": {e}"))))
+                .collect::<Result<_, _>>()?;
+            let core = run.core().map_err(usage)?;
+            let config = measure.config(&run, core).map_err(usage)?;
+            let targets: Vec<(PathBuf, Vec<OptionSet>)> =
+                dsps.into_iter().map(|d| (d, sets.clone())).collect();
+            let (entries, conditions, errors) = measure_all(&targets, &config, &run)?;
+            for e in &errors {
+                eprintln!("warning: {e}");
+            }
+            let conditions =
+                conditions.ok_or((exit::DSP_FAILED, "nothing could be measured".to_string()))?;
+            let saved_at = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let b = Baseline {
+                name,
+                saved_at,
+                conditions,
+                entries,
+            };
+            baseline::save(&path, &b).map_err(|e| (exit::INTERNAL, e))?;
+            eprintln!("saved {} entries to {}", b.entries.len(), path.display());
+            Ok(if errors.is_empty() {
+                exit::OK
+            } else {
+                exit::SOME_SETS_FAILED
+            })
+        }
+        Action::Check {
+            name,
+            dsps,
+            tolerance,
+            strict,
+            format,
+            measure,
+            run,
+        } => {
+            if !(tolerance.is_finite() && tolerance >= 0.0) {
+                return Err(usage(format!(
+                    "--tolerance {tolerance} must be a percentage of 0 or more"
+                )));
+            }
+            let path = baseline::path(&dir, &name).map_err(usage)?;
+            let b = baseline::load(&path).map_err(usage)?;
+            let core = run.core().map_err(usage)?;
+            // The baseline's buffer size and sample rate, so that the numbers compare.
+            let config = MeasureConfig {
+                frames: b.conditions.buffer_size,
+                sample_rate: b.conditions.sample_rate,
+                ..measure.config(&run, core).map_err(usage)?
+            };
+            let mut targets: Vec<(PathBuf, Vec<OptionSet>)> = Vec::new();
+            for e in &b.entries {
+                let set = parse_option_set(&e.compiler_options).map_err(|err| {
+                    usage(format!("baseline entry `{}`: {err}", e.compiler_options))
+                })?;
+                match targets
+                    .iter_mut()
+                    .find(|(d, _)| d.as_path() == std::path::Path::new(&e.dsp))
+                {
+                    Some((_, sets)) if !sets.contains(&set) => sets.push(set),
+                    Some(_) => {}
+                    None => targets.push((PathBuf::from(&e.dsp), vec![set])),
+                }
+            }
+            let default_sets: Vec<OptionSet> =
+                targets.first().map(|t| t.1.clone()).unwrap_or_default();
+            targets.extend(dsps.into_iter().map(|d| (d, default_sets.clone())));
+            let (current, conditions, errors) = measure_all(&targets, &config, &run)?;
+            let condition_differences = conditions
+                .map(|c| b.conditions.differences(&c))
+                .unwrap_or_default();
+            let report = CheckReport {
+                baseline: b.name.clone(),
+                tolerance_percent: tolerance,
+                rows: baseline::check(&b, &current, tolerance),
+                condition_differences,
+                errors,
+            };
+            for d in &report.condition_differences {
+                eprintln!("WARNING: conditions differ from the baseline's: {d}; its numbers may not compare");
+            }
+            print!("{}", format.render(&report));
+            Ok(if report.any(Status::Slower) {
+                exit::REGRESSION
+            } else if strict && !report.condition_differences.is_empty() {
+                exit::CONDITIONS_DIFFER
+            } else {
+                exit::OK
+            })
+        }
+    }
+}
+
+type Measured = (Vec<Entry>, Option<BaselineConditions>, Vec<String>);
+
+/// Analyzes each DSP with its option sets; returns the entries, the conditions of the first
+/// success, and the failures in words.
+fn measure_all(
+    targets: &[(PathBuf, Vec<OptionSet>)],
+    config: &MeasureConfig,
+    run: &RunArgs,
+) -> Result<Measured, (i32, String)> {
+    if let Err(e) = LibFaust::get() {
+        return Err((exit::LIBFAUST_MISSING, e.to_string()));
+    }
+    let mut workers: Workers = run.workers(config.core).map_err(usage)?;
+    let cache = run.cache();
+    let (mut entries, mut conditions, mut errors) = (Vec::new(), None, Vec::new());
+    for (dsp, sets) in targets {
+        if !dsp.is_file() {
+            errors.push(format!("{}: not a readable file", dsp.display()));
+            continue;
+        }
+        eprintln!("measuring {}…", dsp.display());
+        let request = AnalyzeRequest {
+            source: DspSource::File { path: dsp.clone() },
+            name: dsp.display().to_string(),
+            option_sets: OptionSets::Custom(sets.clone()),
+            measure: config.clone(),
+            tie_threshold_percent: 0.0,
+        };
+        let report = analyze(&request, &mut workers, cache.as_ref(), &mut Silent);
+        errors.extend(report.errors.iter().map(|e| {
+            format!(
+                "{} {}: {}",
+                report.dsp,
+                crate::analyze::advice::display(&e.compiler_options),
+                e.message
+            )
+        }));
+        if report.success && conditions.is_none() {
+            conditions = Some(BaselineConditions::of(&report.conditions));
+        }
+        entries.extend(Entry::of(&report));
+    }
+    Ok((entries, conditions, errors))
+}
