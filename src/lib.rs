@@ -4,6 +4,7 @@ pub mod baseline;
 pub mod cache;
 pub mod cli;
 pub mod compare;
+pub mod corpus;
 pub mod libfaust;
 pub mod measure;
 pub mod profile;

@@ -5,6 +5,7 @@ mod baseline;
 mod cache;
 mod common;
 mod compare;
+mod corpus;
 mod profile;
 mod progress;
 
@@ -56,6 +57,9 @@ enum Command {
     /// Compare implementations (files or inline code, each with its options) in interleaved
     /// rounds; a winner only when the difference is significant.
     Compare(compare::CompareArgs),
+    /// Analyze every .dsp under a directory with the same option sets, writing each result as
+    /// it comes, then summarise (wins per option set, geometric-mean speed-ups).
+    Corpus(corpus::CorpusArgs),
     /// Run a DSP in real time (one block per period, to deadlines) and report its load, its
     /// deadline misses, the denormal slow-down and safe block sizes.
     Profile(profile::ProfileArgs),
@@ -80,6 +84,7 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Analyze(args) => analyze::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Corpus(args) => corpus::run(args),
         Command::Profile(args) => profile::run(args),
         Command::Baseline(command) => baseline::run(command),
         Command::Cache(command) => cache::run(command),

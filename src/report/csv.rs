@@ -4,6 +4,7 @@ use super::Exporter;
 use crate::analyze::result::{AnalyzeReport, SetStatus};
 use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
+use crate::corpus::CorpusReport;
 use crate::profile::ProfileReport;
 
 pub struct Csv;
@@ -133,6 +134,33 @@ impl Exporter<CheckReport> for Csv {
                     number(ci.map(|c| c[1])),
                     number(r.baseline_mbps),
                     number(r.current_mbps),
+                ]
+                .join(","),
+            );
+        }
+        out.join("\n") + "\n"
+    }
+}
+
+/// One row per DSP.
+impl Exporter<CorpusReport> for Csv {
+    fn render(&self, report: &CorpusReport) -> String {
+        let number = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+        let mut out = vec![
+            "dsp,status,best_options,best_mbps,cpu_percent,speedup_vs_scalar,failed_sets,reason"
+                .to_string(),
+        ];
+        for e in &report.entries {
+            out.push(
+                [
+                    field(&e.dsp),
+                    e.status.clone(),
+                    field(e.best_options.as_deref().unwrap_or("")),
+                    number(e.best_mbps),
+                    number(e.cpu_percent),
+                    number(e.speedup_vs_scalar),
+                    e.failures.len().to_string(),
+                    field(e.reason.as_deref().unwrap_or("")),
                 ]
                 .join(","),
             );

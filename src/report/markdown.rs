@@ -1,13 +1,14 @@
 //! A Markdown table with the same notes as the text table.
 
 use super::{
-    check_heading, check_notes, check_rows, compare_heading, compare_notes, compare_rows, heading,
-    notes, profile_heading, profile_notes, profile_rows, rows, Exporter, CHECK_HEADERS,
-    COMPARE_HEADERS, HEADERS,
+    check_heading, check_notes, check_rows, compare_heading, compare_notes, compare_rows,
+    corpus_heading, corpus_notes, corpus_rows, heading, notes, profile_heading, profile_notes,
+    profile_rows, rows, Exporter, CHECK_HEADERS, COMPARE_HEADERS, CORPUS_HEADERS, HEADERS,
 };
 use crate::analyze::result::AnalyzeReport;
 use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
+use crate::corpus::CorpusReport;
 use crate::profile::ProfileReport;
 
 pub struct Markdown;
@@ -89,6 +90,30 @@ impl Exporter<CheckReport> for Markdown {
         ];
         out.extend(check_rows(report).iter().map(|r| row(r)));
         out.extend(check_notes(report, "- "));
+        out.join("\n") + "\n"
+    }
+}
+
+impl Exporter<CorpusReport> for Markdown {
+    fn render(&self, report: &CorpusReport) -> String {
+        let row = |cells: &[String]| {
+            format!(
+                "| {} |",
+                cells
+                    .iter()
+                    .map(|c| c.replace('|', "\\|"))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            )
+        };
+        let mut out = vec![
+            format!("## {}", corpus_heading(report)),
+            String::new(),
+            row(&CORPUS_HEADERS.map(String::from)),
+            format!("|{}", "---|".repeat(CORPUS_HEADERS.len())),
+        ];
+        out.extend(corpus_rows(report).iter().map(|r| row(r)));
+        out.extend(corpus_notes(report, "- "));
         out.join("\n") + "\n"
     }
 }

@@ -9,6 +9,7 @@ use crate::analyze::advice::display;
 use crate::analyze::result::{AnalyzeReport, SetStatus};
 use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
+use crate::corpus::CorpusReport;
 use crate::measure::Budget;
 use crate::profile::ProfileReport;
 
@@ -260,6 +261,87 @@ fn check_notes(report: &CheckReport, bullet: &str) -> Vec<String> {
             out.extend(items.iter().map(|i| format!("{bullet}{i}")));
         }
     }
+    out
+}
+
+const CORPUS_HEADERS: [&str; 7] = [
+    "dsp",
+    "status",
+    "best options",
+    "best MB/s",
+    "CPU %",
+    "speed-up",
+    "failures or reason",
+];
+
+/// One row per DSP of a corpus.
+fn corpus_rows(report: &CorpusReport) -> Vec<[String; 7]> {
+    let number =
+        |x: Option<f64>, digits: usize| x.map_or_else(|| "–".into(), |v| format!("{v:.digits$}"));
+    report
+        .entries
+        .iter()
+        .map(|e| {
+            [
+                e.dsp.clone(),
+                e.status.clone(),
+                e.best_options
+                    .as_deref()
+                    .map_or_else(|| "–".into(), |o| display(o).to_string()),
+                number(e.best_mbps, 1),
+                number(e.cpu_percent, 3),
+                e.speedup_vs_scalar
+                    .map_or_else(|| "–".into(), |s| format!("{s:.2}×")),
+                match (&e.reason, e.failures.len()) {
+                    (Some(reason), _) => reason.replace('\n', " "),
+                    (None, 0) => String::new(),
+                    (None, n) => format!("{n} option set(s) failed"),
+                },
+            ]
+        })
+        .collect()
+}
+
+fn corpus_heading(report: &CorpusReport) -> String {
+    let a = &report.aggregates;
+    format!(
+        "corpus {}: {} measured, {} failed, {} skipped in {:.0} s",
+        report.dir, a.measured, a.failed, a.skipped, report.wall_seconds
+    )
+}
+
+fn corpus_notes(report: &CorpusReport, bullet: &str) -> Vec<String> {
+    let a = &report.aggregates;
+    let mut out = Vec::new();
+    let mut section = |title: &str, items: Vec<String>| {
+        if !items.is_empty() {
+            out.push(String::new());
+            out.push(format!("{title}:"));
+            out.extend(items.into_iter().map(|i| format!("{bullet}{i}")));
+        }
+    };
+    let mut wins: Vec<(&String, &usize)> = a.wins.iter().collect();
+    wins.sort_by(|x, y| y.1.cmp(x.1));
+    section(
+        "Fastest option set, how often",
+        wins.iter()
+            .map(|(o, n)| format!("{}: {n}", display(o)))
+            .collect(),
+    );
+    section(
+        "Geometric-mean speed-up over scalar",
+        a.geomean_speedup_vs_scalar
+            .iter()
+            .map(|(o, g)| format!("{}: {g:.2}×", display(o)))
+            .collect(),
+    );
+    section(
+        "Failures and skips by reason",
+        a.reasons
+            .iter()
+            .map(|(r, n)| format!("{n} × {r}"))
+            .collect(),
+    );
     out
 }
 

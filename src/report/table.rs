@@ -1,13 +1,14 @@
 //! The human-readable table (the default format).
 
 use super::{
-    check_heading, check_notes, check_rows, compare_heading, compare_notes, compare_rows, heading,
-    notes, profile_heading, profile_notes, profile_rows, rows, Exporter, CHECK_HEADERS,
-    COMPARE_HEADERS, HEADERS,
+    check_heading, check_notes, check_rows, compare_heading, compare_notes, compare_rows,
+    corpus_heading, corpus_notes, corpus_rows, heading, notes, profile_heading, profile_notes,
+    profile_rows, rows, Exporter, CHECK_HEADERS, COMPARE_HEADERS, CORPUS_HEADERS, HEADERS,
 };
 use crate::analyze::result::AnalyzeReport;
 use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
+use crate::corpus::CorpusReport;
 use crate::profile::ProfileReport;
 
 pub struct Table;
@@ -95,6 +96,15 @@ impl Exporter<CheckReport> for Table {
         let mut out = vec![check_heading(report), String::new()];
         out.extend(layout(CHECK_HEADERS, &check_rows(report), &[0, 1, 2]));
         out.extend(check_notes(report, "  - "));
+        out.join("\n") + "\n"
+    }
+}
+
+impl Exporter<CorpusReport> for Table {
+    fn render(&self, report: &CorpusReport) -> String {
+        let mut out = vec![corpus_heading(report), String::new()];
+        out.extend(layout(CORPUS_HEADERS, &corpus_rows(report), &[0, 1, 2, 6]));
+        out.extend(corpus_notes(report, "  - "));
         out.join("\n") + "\n"
     }
 }

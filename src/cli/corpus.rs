@@ -1,0 +1,107 @@
+//! `faustperf corpus`.
+
+use super::common::{MeasureArgs, RunArgs};
+use super::exit;
+use crate::analyze::options::{parse_option_set, OptionSet};
+use crate::corpus::{append, run as run_corpus, CorpusRequest};
+use crate::libfaust::LibFaust;
+use crate::report::Format;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct CorpusArgs {
+    /// The directory whose .dsp files (recursively) are analyzed.
+    dir: PathBuf,
+    /// An option set for every DSP (repeatable); the scalar baseline is added when none is
+    /// scalar.
+    #[arg(long = "options", value_name = "SET", allow_hyphen_values = true, default_values_t = [String::from("-vec")])]
+    options: Vec<String>,
+    /// Where each DSP's result is appended as a JSON line the moment it is known (a crash or
+    /// Ctrl-C keeps what was measured).
+    #[arg(long, default_value = "faustperf-corpus.jsonl")]
+    out: PathBuf,
+    #[command(flatten)]
+    measure: MeasureArgs,
+    /// Output format of the summary on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// Runs `corpus`: 0 when nothing failed, 4 when some DSPs or option sets failed.
+pub fn run(args: CorpusArgs) -> i32 {
+    if let Err(e) = LibFaust::get() {
+        eprintln!("error: {e}");
+        return exit::LIBFAUST_MISSING;
+    }
+    let prepared = (|| -> Result<_, String> {
+        if !args.dir.is_dir() {
+            return Err(format!("{} is not a directory", args.dir.display()));
+        }
+        let option_sets: Vec<OptionSet> = args
+            .options
+            .iter()
+            .map(|o| parse_option_set(o).map_err(|e| format!("--options \"{o}\": {e}")))
+            .collect::<Result<_, _>>()?;
+        let core = args.run.core()?;
+        let measure = args.measure.config(&args.run, core)?;
+        let out =
+            std::fs::File::create(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+        let workers = args.run.workers(core)?;
+        Ok((
+            CorpusRequest {
+                dir: args.dir.clone(),
+                option_sets,
+                measure,
+            },
+            out,
+            workers,
+        ))
+    })();
+    let (request, mut out, mut workers) = match prepared {
+        Ok(v) => v,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::USAGE;
+        }
+    };
+    let cache = args.run.cache();
+    let mut on_entry = |entry: &crate::corpus::CorpusEntry, index: usize, total: usize| {
+        if let Err(e) = append(&mut out, entry) {
+            eprintln!("warning: cannot write {}: {e}", args.out.display());
+        }
+        let what = entry.best_mbps.map_or_else(
+            || {
+                format!(
+                    "{}{}",
+                    entry.status,
+                    entry
+                        .reason
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                )
+            },
+            |mbps| format!("{mbps:.1} MB/s"),
+        );
+        eprintln!(
+            "[{}/{total}] {}: {}",
+            index + 1,
+            entry.dsp,
+            what.lines().next().unwrap_or("")
+        );
+    };
+    let report = run_corpus(&request, &mut workers, cache.as_ref(), &mut on_entry);
+    print!("{}", args.format.render(&report));
+    let any_failure = report
+        .entries
+        .iter()
+        .any(|e| e.status == "failed" || !e.failures.is_empty());
+    if any_failure {
+        exit::SOME_SETS_FAILED
+    } else {
+        exit::OK
+    }
+}
