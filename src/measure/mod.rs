@@ -110,7 +110,8 @@ pub struct RawMeasurement {
     /// Blocks run before timing, all rounds together.
     pub warmup_blocks: usize,
     pub clock: ClockKind,
-    /// The clock's cost, subtracted from every sample, ns.
+    /// The clock's cost inside the timed loop (one read pair, fences included), subtracted
+    /// from every sample, ns.
     pub clock_overhead_ns: f64,
     pub thread: ThreadConditions,
     /// Output samples that were NaN or infinite at the end of the run.
@@ -269,6 +270,9 @@ struct Rounds<'a> {
     block: usize,
     warmup_blocks: usize,
     round_budget: Duration,
+    /// The round's length in clock ticks (from the warm-up's calibration), so that the timed
+    /// loop checks its end with the clock read it already makes.
+    round_ticks: u64,
     ticks: Vec<u64>,
     samples_ns: Vec<f64>,
     round_best_ns: Vec<f64>,
@@ -293,19 +297,38 @@ impl<'a> Rounds<'a> {
                 rng.noise()
             });
         let clock = Clock::best_available();
-        let overhead = clock.overhead_ticks();
         let start = Instant::now();
         let t0 = clock.now();
         let mut block = 0usize;
-        {
-            let mut bound = instance.bind(&mut buffers)?;
-            while block < 16 || start.elapsed() < Duration::from_millis(50) {
-                bound.compute(block);
-                block += 1;
-            }
+        let mut bound = instance.bind(&mut buffers)?;
+        while block < 16 || start.elapsed() < Duration::from_millis(50) {
+            bound.compute(block);
+            block += 1;
         }
         let ns_per_tick = clock.ns_per_tick(clock.now() - t0, start.elapsed());
         let block_ns = start.elapsed().as_nanos() as f64 / block as f64;
+        // What timing costs inside the loop, not just back to back: the fences also stop the
+        // CPU from overlapping one compute() with the next. Compare the same blocks timed as
+        // one stretch and one by one (best of 3 each).
+        let n = ((10e6 / block_ns) as usize).clamp(64, 100_000);
+        let (mut whole, mut each) = (u64::MAX, u64::MAX);
+        for _ in 0..3 {
+            let t = clock.now();
+            for j in 0..n {
+                bound.compute(block + j);
+            }
+            whole = whole.min(clock.now() - t);
+            block += n;
+            let mut sum = 0;
+            for j in 0..n {
+                let a = clock.now();
+                bound.compute(block + j);
+                sum += clock.now() - a;
+            }
+            each = each.min(sum);
+            block += n;
+        }
+        let overhead = (each.saturating_sub(whole) / n as u64).max(clock.overhead_ticks());
         let overhead_ns = overhead as f64 * ns_per_tick;
         let precision_ns = overhead_ns.max(ns_per_tick);
         let batch = if block_ns < 100.0 * precision_ns {
@@ -330,6 +353,7 @@ impl<'a> Rounds<'a> {
             block,
             warmup_blocks: block,
             round_budget: Duration::from_secs_f64(round_seconds),
+            round_ticks: (round_seconds * 1e9 / ns_per_tick) as u64,
             ticks: Vec::with_capacity(expected.clamp(config.best_n, 1_000_000) + 16),
             samples_ns: Vec::new(),
             round_best_ns: Vec::new(),
@@ -386,7 +410,7 @@ impl<'a> Rounds<'a> {
             self.block += batch;
             self.ticks
                 .push(b.saturating_sub(a).saturating_sub(overhead));
-            if self.ticks.len() >= config.best_n && start.elapsed() >= self.round_budget {
+            if self.ticks.len() >= config.best_n && b.wrapping_sub(t_start) >= self.round_ticks {
                 break;
             }
         }
