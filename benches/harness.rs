@@ -34,8 +34,11 @@ fn main() {
     let mut bare = Vec::new();
     let mut harness = Vec::new();
     let mut raw = None;
+    // Each bare run gets its own instance, kept alive so that the next lands elsewhere in
+    // memory, as faustperf's rounds do (an instance's place moves its speed by a few percent).
+    let mut kept = Vec::new();
     for _ in 0..7 {
-        bare.push(std::thread::scope(|scope| {
+        let (ns, instance) = std::thread::scope(|scope| {
             scope
                 .spawn(|| {
                     let (_, saved) = thread::prepare(config.core, true, true);
@@ -51,12 +54,15 @@ fn main() {
                     for k in 0..blocks {
                         bound.compute(k);
                     }
+                    let ns = start.elapsed().as_nanos() as f64 / blocks as f64;
                     thread::restore_fp_mode(saved);
-                    start.elapsed().as_nanos() as f64 / blocks as f64
+                    (ns, instance)
                 })
                 .join()
                 .expect("bare loop")
-        }));
+        });
+        bare.push(ns);
+        kept.push(instance);
         let r = measure(&factory, &config, None).expect("measures");
         harness.push(r.timed_seconds * 1e9 / (r.samples_ns.len() * r.batch) as f64);
         raw = Some(r);
