@@ -128,6 +128,17 @@ pub fn measure(
     config: &MeasureConfig,
     leader_ns: Option<f64>,
 ) -> Result<RawMeasurement, FaustError> {
+    on_measuring_thread(config, |conditions| {
+        timed_rounds(factory, config, leader_ns, conditions)
+    })
+}
+
+/// Runs `work` on a new thread prepared as `config` asks (pinned, flush-to-zero, priority),
+/// restoring the floating-point mode after; `work` gets what the thread was granted.
+fn on_measuring_thread<T: Send>(
+    config: &MeasureConfig,
+    work: impl FnOnce(ThreadConditions) -> Result<T, FaustError> + Send,
+) -> Result<T, FaustError> {
     if config.frames == 0 || config.frames > i32::MAX as usize {
         return Err(FaustError::invalid_input(format!(
             "buffer size {} is out of range",
@@ -140,7 +151,7 @@ pub fn measure(
             .spawn_scoped(scope, || {
                 let (conditions, saved) =
                     thread::prepare(config.core, config.flush_denormals, config.realtime);
-                let result = timed_rounds(factory, config, leader_ns, conditions);
+                let result = work(conditions);
                 thread::restore_fp_mode(saved);
                 result
             })
@@ -173,33 +184,14 @@ fn timed_rounds(
 
 /// Measures several compiled DSPs in interleaved rounds (A B C, B C A, C A B, …) on one
 /// thread, so that drift in the machine's speed, and the order within a round, hit all of them
-/// alike. Stops when every estimate meets
-/// the budget's precision (after `MIN_ROUNDS` each), or when the per-DSP time cap is reached.
+/// alike. Stops when every estimate meets the budget's precision (after `MIN_ROUNDS` each), or
+/// when the per-DSP time cap is reached.
 pub fn measure_interleaved(
     factories: &[Factory],
     config: &MeasureConfig,
 ) -> Result<Vec<RawMeasurement>, FaustError> {
-    if config.frames == 0 || config.frames > i32::MAX as usize {
-        return Err(FaustError::invalid_input(format!(
-            "buffer size {} is out of range",
-            config.frames
-        )));
-    }
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("faustperf-measure".into())
-            .spawn_scoped(scope, || {
-                let (conditions, saved) =
-                    thread::prepare(config.core, config.flush_denormals, config.realtime);
-                let result = interleaved_rounds(factories, config, conditions);
-                thread::restore_fp_mode(saved);
-                result
-            })
-            .map_err(|e| {
-                FaustError::invalid_input(format!("cannot start the measuring thread: {e}"))
-            })?
-            .join()
-            .unwrap_or_else(|_| Err(FaustError::invalid_input("the measuring thread panicked")))
+    on_measuring_thread(config, |conditions| {
+        interleaved_rounds(factories, config, conditions)
     })
 }
 

@@ -13,107 +13,78 @@ use crate::profile::ProfileReport;
 
 pub struct Markdown;
 
+/// A `## heading`, a Markdown table of `rows` under `headers` (`|` escaped), then `notes`.
+fn page<const N: usize>(
+    heading: String,
+    headers: [&str; N],
+    rows: &[[String; N]],
+    notes: Vec<String>,
+) -> String {
+    let row = |cells: &[String]| {
+        let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
+        format!("| {} |", cells.join(" | "))
+    };
+    let mut out = vec![
+        format!("## {heading}"),
+        String::new(),
+        row(&headers.map(String::from)),
+        format!("|{}", "---|".repeat(N)),
+    ];
+    out.extend(rows.iter().map(|r| row(r)));
+    out.extend(notes);
+    out.join("\n") + "\n"
+}
+
 impl Exporter<AnalyzeReport> for Markdown {
     fn render(&self, report: &AnalyzeReport) -> String {
-        let row = |cells: &[String]| {
-            format!(
-                "| {} |",
-                cells
-                    .iter()
-                    .map(|c| c.replace('|', "\\|"))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            )
-        };
-        let mut out = vec![
-            format!("## {}", heading(report)),
-            String::new(),
-            row(&HEADERS.map(String::from)),
-            format!("|{}", "---|".repeat(HEADERS.len())),
-        ];
-        out.extend(rows(report).iter().map(|r| row(r)));
-        out.extend(notes(report, "- "));
-        out.join("\n") + "\n"
+        page(heading(report), HEADERS, &rows(report), notes(report, "- "))
     }
 }
 
 impl Exporter<ProfileReport> for Markdown {
     fn render(&self, report: &ProfileReport) -> String {
-        let mut out = vec![
-            format!("## {}", profile_heading(report)),
-            String::new(),
-            "| metric | value |".into(),
-            "|---|---|".into(),
-        ];
-        out.extend(
-            profile_rows(report)
-                .iter()
-                .map(|(name, value)| format!("| {name} | {} |", value.replace('|', "\\|"))),
-        );
-        out.extend(profile_notes(report, "- "));
-        out.join("\n") + "\n"
+        let rows: Vec<[String; 2]> = profile_rows(report)
+            .into_iter()
+            .map(|(name, value)| [name.to_string(), value])
+            .collect();
+        page(
+            profile_heading(report),
+            ["metric", "value"],
+            &rows,
+            profile_notes(report, "- "),
+        )
     }
 }
 
 impl Exporter<CompareReport> for Markdown {
     fn render(&self, report: &CompareReport) -> String {
-        let row = |cells: &[String]| {
-            format!(
-                "| {} |",
-                cells
-                    .iter()
-                    .map(|c| c.replace('|', "\\|"))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            )
-        };
-        let mut out = vec![
-            format!("## {}", compare_heading(report)),
-            String::new(),
-            row(&COMPARE_HEADERS.map(String::from)),
-            format!("|{}", "---|".repeat(COMPARE_HEADERS.len())),
-        ];
-        out.extend(compare_rows(report).iter().map(|r| row(r)));
-        out.extend(compare_notes(report, "- "));
-        out.join("\n") + "\n"
+        page(
+            compare_heading(report),
+            COMPARE_HEADERS,
+            &compare_rows(report),
+            compare_notes(report, "- "),
+        )
     }
 }
 
 impl Exporter<CheckReport> for Markdown {
     fn render(&self, report: &CheckReport) -> String {
-        let row = |cells: &[String]| format!("| {} |", cells.join(" | "));
-        let mut out = vec![
-            format!("## {}", check_heading(report)),
-            String::new(),
-            row(&CHECK_HEADERS.map(String::from)),
-            format!("|{}", "---|".repeat(CHECK_HEADERS.len())),
-        ];
-        out.extend(check_rows(report).iter().map(|r| row(r)));
-        out.extend(check_notes(report, "- "));
-        out.join("\n") + "\n"
+        page(
+            check_heading(report),
+            CHECK_HEADERS,
+            &check_rows(report),
+            check_notes(report, "- "),
+        )
     }
 }
 
 impl Exporter<CorpusReport> for Markdown {
     fn render(&self, report: &CorpusReport) -> String {
-        let row = |cells: &[String]| {
-            format!(
-                "| {} |",
-                cells
-                    .iter()
-                    .map(|c| c.replace('|', "\\|"))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            )
-        };
-        let mut out = vec![
-            format!("## {}", corpus_heading(report)),
-            String::new(),
-            row(&CORPUS_HEADERS.map(String::from)),
-            format!("|{}", "---|".repeat(CORPUS_HEADERS.len())),
-        ];
-        out.extend(corpus_rows(report).iter().map(|r| row(r)));
-        out.extend(corpus_notes(report, "- "));
-        out.join("\n") + "\n"
+        page(
+            corpus_heading(report),
+            CORPUS_HEADERS,
+            &corpus_rows(report),
+            corpus_notes(report, "- "),
+        )
     }
 }

@@ -119,6 +119,11 @@ fn rows(report: &AnalyzeReport) -> Vec<[String; 9]> {
     rows
 }
 
+/// `Some(1.234)` with 1 digit → `1.2`; `None` → `–`.
+fn number(x: Option<f64>, digits: usize) -> String {
+    x.map_or_else(|| "–".into(), |v| format!("{v:.digits$}"))
+}
+
 /// `1536` → `1.5 KiB`.
 fn human_bytes(bytes: u64) -> String {
     let b = bytes as f64;
@@ -129,25 +134,34 @@ fn human_bytes(bytes: u64) -> String {
     }
 }
 
+/// Appends a titled list of `items` to `out` (nothing when empty), after a blank line.
+fn section(out: &mut Vec<String>, title: &str, items: Vec<String>, bullet: &str) {
+    if !items.is_empty() {
+        out.push(String::new());
+        out.push(format!("{title}:"));
+        out.extend(items.into_iter().map(|i| format!("{bullet}{i}")));
+    }
+}
+
 /// The lines under the table: failures, advice, warnings, conclusion.
 fn notes(report: &AnalyzeReport, bullet: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut section = |title: &str, items: Vec<String>| {
-        if !items.is_empty() {
-            out.push(String::new());
-            out.push(format!("{title}:"));
-            out.extend(items.into_iter().map(|i| format!("{bullet}{i}")));
-        }
-    };
     section(
+        &mut out,
         "Not measured",
         report
             .errors
             .iter()
             .map(|e| format!("{}: {}", display(&e.compiler_options), e.message))
             .collect(),
+        bullet,
     );
-    section("Recommendations", report.recommendations.clone());
+    section(
+        &mut out,
+        "Recommendations",
+        report.recommendations.clone(),
+        bullet,
+    );
     let mut warnings = report.warnings.clone();
     for r in &report.results {
         warnings.extend(
@@ -156,7 +170,7 @@ fn notes(report: &AnalyzeReport, bullet: &str) -> Vec<String> {
                 .map(|w| format!("{}: {w}", display(&r.compiler_options))),
         );
     }
-    section("Warnings", warnings);
+    section(&mut out, "Warnings", warnings, bullet);
     out.push(String::new());
     out.push(format!("Conclusion: {}", report.conclusion));
     out
@@ -218,8 +232,6 @@ const CHECK_HEADERS: [&str; 7] = [
 
 /// One row per baseline entry (and new entry).
 fn check_rows(report: &CheckReport) -> Vec<[String; 7]> {
-    let number =
-        |x: Option<f64>, digits: usize| x.map_or_else(|| "–".into(), |v| format!("{v:.digits$}"));
     report
         .rows
         .iter()
@@ -248,19 +260,13 @@ fn check_heading(report: &CheckReport) -> String {
 
 fn check_notes(report: &CheckReport, bullet: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for (title, items) in [
-        (
-            "Conditions differ from the baseline's",
-            &report.condition_differences,
-        ),
-        ("Failed now", &report.errors),
-    ] {
-        if !items.is_empty() {
-            out.push(String::new());
-            out.push(format!("{title}:"));
-            out.extend(items.iter().map(|i| format!("{bullet}{i}")));
-        }
-    }
+    section(
+        &mut out,
+        "Conditions differ from the baseline's",
+        report.condition_differences.clone(),
+        bullet,
+    );
+    section(&mut out, "Failed now", report.errors.clone(), bullet);
     out
 }
 
@@ -276,8 +282,6 @@ const CORPUS_HEADERS: [&str; 7] = [
 
 /// One row per DSP of a corpus.
 fn corpus_rows(report: &CorpusReport) -> Vec<[String; 7]> {
-    let number =
-        |x: Option<f64>, digits: usize| x.map_or_else(|| "–".into(), |v| format!("{v:.digits$}"));
     report
         .entries
         .iter()
@@ -313,34 +317,33 @@ fn corpus_heading(report: &CorpusReport) -> String {
 fn corpus_notes(report: &CorpusReport, bullet: &str) -> Vec<String> {
     let a = &report.aggregates;
     let mut out = Vec::new();
-    let mut section = |title: &str, items: Vec<String>| {
-        if !items.is_empty() {
-            out.push(String::new());
-            out.push(format!("{title}:"));
-            out.extend(items.into_iter().map(|i| format!("{bullet}{i}")));
-        }
-    };
     let mut wins: Vec<(&String, &usize)> = a.wins.iter().collect();
     wins.sort_by(|x, y| y.1.cmp(x.1));
     section(
+        &mut out,
         "Fastest option set, how often",
         wins.iter()
             .map(|(o, n)| format!("{}: {n}", display(o)))
             .collect(),
+        bullet,
     );
     section(
+        &mut out,
         "Geometric-mean speed-up over scalar",
         a.geomean_speedup_vs_scalar
             .iter()
             .map(|(o, g)| format!("{}: {g:.2}×", display(o)))
             .collect(),
+        bullet,
     );
     section(
+        &mut out,
         "Failures and skips by reason",
         a.reasons
             .iter()
             .map(|(r, n)| format!("{n} × {r}"))
             .collect(),
+        bullet,
     );
     out
 }
@@ -366,23 +369,23 @@ fn compare_heading(report: &CompareReport) -> String {
 /// The lines under a comparison's table.
 fn compare_notes(report: &CompareReport, bullet: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut section = |title: &str, items: Vec<String>| {
-        if !items.is_empty() {
-            out.push(String::new());
-            out.push(format!("{title}:"));
-            out.extend(items.into_iter().map(|i| format!("{bullet}{i}")));
-        }
-    };
     section(
+        &mut out,
         "Not measured",
         report
             .errors
             .iter()
             .map(|e| format!("{}: {}", e.name, e.message))
             .collect(),
+        bullet,
     );
-    section("Recommendations", report.recommendations.clone());
-    section("Warnings", report.warnings.clone());
+    section(
+        &mut out,
+        "Recommendations",
+        report.recommendations.clone(),
+        bullet,
+    );
+    section(&mut out, "Warnings", report.warnings.clone(), bullet);
     out.push(String::new());
     out.push(format!("Verdict: {}", report.verdict));
     out
@@ -497,14 +500,8 @@ fn profile_heading(p: &ProfileReport) -> String {
 /// The lines under a profile's numbers: probes, controls, advice, warnings.
 fn profile_notes(p: &ProfileReport, bullet: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut section = |title: &str, items: Vec<String>| {
-        if !items.is_empty() {
-            out.push(String::new());
-            out.push(format!("{title}:"));
-            out.extend(items.into_iter().map(|i| format!("{bullet}{i}")));
-        }
-    };
     section(
+        &mut out,
         "Block sizes, back to back (99th-percentile / worst load)",
         p.block_sizes
             .iter()
@@ -515,16 +512,24 @@ fn profile_notes(p: &ProfileReport, bullet: &str) -> Vec<String> {
                 )
             })
             .collect(),
+        bullet,
     );
     section(
+        &mut out,
         "Controls",
         p.controls
             .iter()
             .map(|c| format!("{}: {}", c.path, c.values))
             .collect(),
+        bullet,
     );
-    section("Recommendations", p.recommendations.clone());
-    section("Warnings", p.warnings.clone());
+    section(
+        &mut out,
+        "Recommendations",
+        p.recommendations.clone(),
+        bullet,
+    );
+    section(&mut out, "Warnings", p.warnings.clone(), bullet);
     out
 }
 
