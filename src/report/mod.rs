@@ -541,7 +541,7 @@ fn heading(report: &AnalyzeReport) -> String {
         _ => String::new(),
     };
     format!(
-        "{}: {channels}bs {}, {} Hz, mean over rounds of the best {} blocks, {}; libfaust {}, {}, core {}, throughput in MB/s of 2^20 bytes",
+        "{}: {channels}bs {}, {} Hz, median over rounds of the mean of the best {} blocks, {}; libfaust {}, {}, core {}, throughput in MB/s of 2^20 bytes",
         report.dsp,
         c.buffer_size,
         c.sample_rate,
