@@ -46,10 +46,11 @@ pub struct SetResult {
     pub normalized_options: String,
     /// 1 = fastest.
     pub rank: usize,
-    /// Mean of the `best_n` fastest blocks, MB/s with MB = 2^20 bytes, bytes = frames ×
+    /// Median over rounds of the mean of each round's `best_n` fastest blocks, as MB/s with
+    /// MB = 2^20 bytes, bytes = frames ×
     /// (inputs + outputs) × sample size (4, or 8 with `-double`), as faustbench-llvm counts.
     pub throughput_mbps: f64,
-    /// 95 % bootstrap interval of `throughput_mbps`, MB/s.
+    /// Distribution-free 95 % interval of `throughput_mbps` from the rounds, MB/s.
     pub throughput_ci95_mbps: [f64; 2],
     /// Relative standard deviation of the `best_n` fastest blocks, %.
     pub throughput_rel_sd_percent: f64,
