@@ -1,14 +1,20 @@
 //! `cargo bench --bench harness`: what faustperf's own measuring costs, for `os.osc(440)` at
-//! 64 frames: the clock's cost per block, and the time per block of faustperf's measuring loop
-//! against a bare loop over `compute()` (target: at most 1 % more).
+//! 64 frames (target: at most 1 % over a bare loop).
+//!
+//! - the clock's cost per block, as faustperf measures and subtracts it;
+//! - the time per block of faustperf's timed loop (`BlockTimer`, the loop every round runs)
+//!   against a bare loop over `compute()`, on the same instance and buffers, alternated 9
+//!   times (an instance's place in memory moves its speed by several percent, so comparing
+//!   different instances would measure placement, not the loop).
 
 use faustperf::libfaust::{AudioBuffers, DspSource, Factory};
 use faustperf::measure::clock::Clock;
 use faustperf::measure::rng::SplitMix64;
-use faustperf::measure::{measure, thread, Budget, MeasureConfig};
+use faustperf::measure::{measure, thread, BlockTimer, Budget, MeasureConfig};
 use std::time::Instant;
 
 const FRAMES: usize = 64;
+const BLOCKS: usize = 2_000_000;
 
 fn main() {
     let source = DspSource::Code {
@@ -19,7 +25,7 @@ fn main() {
     let config = MeasureConfig {
         frames: FRAMES,
         sample_rate: 44100,
-        budget: Budget::Fixed { seconds: 2.0 },
+        budget: Budget::Fixed { seconds: 1.0 },
         best_n: 10,
         seed: 1,
         random_controls: false,
@@ -27,75 +33,78 @@ fn main() {
         realtime: true,
         core: thread::default_core(),
     };
-
-    // The bare loop (compute() back to back, one stretch) and faustperf's measuring loop,
-    // alternated 7 times so that drift hits both; medians and ranges are printed, since at
-    // 400 ns per block the layout of a loop alone moves its speed by several percent.
-    let mut bare = Vec::new();
-    let mut harness = Vec::new();
-    let mut raw = None;
-    // Each bare run gets its own instance, kept alive so that the next lands elsewhere in
-    // memory, as faustperf's rounds do (an instance's place moves its speed by a few percent).
-    let mut kept = Vec::new();
-    for _ in 0..7 {
-        let (ns, instance) = std::thread::scope(|scope| {
-            scope
-                .spawn(|| {
-                    let (_, saved) = thread::prepare(config.core, true, true);
-                    let mut instance = factory.instance(44100).expect("instance");
-                    let mut rng = SplitMix64::new(1);
-                    let mut buffers =
-                        AudioBuffers::new(factory.precision(), 0, 1, FRAMES, 4096, |_, _| {
-                            rng.noise()
-                        });
-                    let mut bound = instance.bind(&mut buffers).expect("buffers fit");
-                    let blocks = 4_000_000;
-                    let start = Instant::now();
-                    for k in 0..blocks {
-                        bound.compute(k);
-                    }
-                    let ns = start.elapsed().as_nanos() as f64 / blocks as f64;
-                    thread::restore_fp_mode(saved);
-                    (ns, instance)
-                })
-                .join()
-                .expect("bare loop")
-        });
-        bare.push(ns);
-        kept.push(instance);
-        let r = measure(&factory, &config, None).expect("measures");
-        harness.push(r.timed_seconds * 1e9 / (r.samples_ns.len() * r.batch) as f64);
-        raw = Some(r);
-    }
-    let raw = raw.expect("measured");
-    let clock = Clock::best_available();
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+    // The batch and clock cost faustperf chooses for this DSP.
+    let raw = measure(&factory, &config, None).expect("measures");
+    let timer = BlockTimer {
+        clock: Clock::best_available(),
+        overhead: 0,
+        batch: raw.batch,
     };
-    let range = |v: &[f64]| format!("{:.1}–{:.1}", v[0], v[v.len() - 1]);
-    let (b, h) = (median(&mut bare), median(&mut harness));
+
+    let ratios: Vec<(f64, f64)> = std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let (_, saved) = thread::prepare(config.core, true, true);
+                let mut instance = factory.instance(44100).expect("instance");
+                let mut rng = SplitMix64::new(1);
+                let mut buffers =
+                    AudioBuffers::new(factory.precision(), 0, 1, FRAMES, 4096, |_, _| rng.noise());
+                let mut bound = instance.bind(&mut buffers).expect("buffers fit");
+                let mut ticks = Vec::with_capacity(BLOCKS / timer.batch + 1);
+                let mut out = Vec::new();
+                for rep in 0..9 {
+                    let mut bare = || {
+                        let start = Instant::now();
+                        for k in 0..BLOCKS {
+                            bound.compute(k);
+                        }
+                        start.elapsed().as_nanos() as f64 / BLOCKS as f64
+                    };
+                    let b1 = bare();
+                    ticks.clear();
+                    let start = Instant::now();
+                    let blocks =
+                        timer.run(&mut bound, 0, &mut ticks, BLOCKS / timer.batch, 0, |_| {});
+                    let timed = start.elapsed().as_nanos() as f64 / blocks as f64;
+                    let b2 = {
+                        let start = Instant::now();
+                        for k in 0..BLOCKS {
+                            bound.compute(k);
+                        }
+                        start.elapsed().as_nanos() as f64 / BLOCKS as f64
+                    };
+                    // The timed loop against the mean of the bare loops around it.
+                    let bare_ns = (b1 + b2) / 2.0;
+                    if rep > 0 {
+                        out.push((bare_ns, timed));
+                    }
+                }
+                thread::restore_fp_mode(saved);
+                out
+            })
+            .join()
+            .expect("loops")
+    });
+    let mut overheads: Vec<f64> = ratios.iter().map(|(b, t)| 100.0 * (t / b - 1.0)).collect();
+    overheads.sort_by(f64::total_cmp);
+    let bare_median = {
+        let mut b: Vec<f64> = ratios.iter().map(|r| r.0).collect();
+        b.sort_by(f64::total_cmp);
+        b[b.len() / 2]
+    };
     println!(
-        "clock: {:?}; its cost inside the loop {:.1} ns per read pair",
-        clock.kind(),
-        raw.clock_overhead_ns
-    );
-    println!(
-        "faustperf times {} blocks per sample, so the clock costs {:.2} ns per block ({:.2} % of a block)",
+        "clock: {:?}; its cost inside the loop {:.1} ns per read pair; {} blocks per sample, so {:.2} ns ({:.2} %) per block",
+        timer.clock.kind(),
+        raw.clock_overhead_ns,
         raw.batch,
         raw.clock_overhead_ns / raw.batch as f64,
-        100.0 * raw.clock_overhead_ns / raw.batch as f64 / b
+        100.0 * raw.clock_overhead_ns / raw.batch as f64 / bare_median
     );
+    println!("bare loop over compute(): median {bare_median:.1} ns per block");
     println!(
-        "bare loop over compute(): median {b:.1} ns per block (range {} over 7 runs of 4M blocks)",
-        range(&bare)
-    );
-    println!(
-        "faustperf's measuring loop: median {h:.1} ns per block (range {} over 7 runs of 2 s)",
-        range(&harness)
-    );
-    println!(
-        "overhead of the measuring loop: {:+.2} % (target ≤ 1 %)",
-        100.0 * (h / b - 1.0)
+        "faustperf's timed loop on the same instance: median overhead {:+.2} % (range {:+.2} to {:+.2} % over 8 paired runs of {BLOCKS} blocks; target ≤ 1 %)",
+        overheads[overheads.len() / 2],
+        overheads[0],
+        overheads[overheads.len() - 1]
     );
 }

@@ -21,7 +21,7 @@ pub mod rng;
 pub mod stats;
 pub mod thread;
 
-use crate::libfaust::{AudioBuffers, Factory, FaustError, Instance};
+use crate::libfaust::{AudioBuffers, BoundInstance, Factory, FaustError, Instance};
 use clock::{Clock, ClockKind};
 use rng::SplitMix64;
 use serde::{Deserialize, Serialize};
@@ -244,6 +244,48 @@ fn round_plan(budget: &Budget) -> (f64, usize) {
     }
 }
 
+/// The timed loop itself: `batch` blocks between two clock reads, the clock's in-loop cost
+/// subtracted. Public so that `benches/harness.rs` can set it against a bare loop on the same
+/// instance.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockTimer {
+    pub clock: Clock,
+    /// The clock's cost inside the loop, ticks.
+    pub overhead: u64,
+    pub batch: usize,
+}
+
+impl BlockTimer {
+    /// Times batches from block `block` on, pushing each batch's ticks to `ticks`, until at
+    /// least `min_samples` are taken and the clock reads `until` or later. `between` runs before
+    /// each batch, outside the timed region (e.g. to change controls). Returns the next block.
+    #[inline]
+    pub fn run(
+        &self,
+        bound: &mut BoundInstance<'_>,
+        mut block: usize,
+        ticks: &mut Vec<u64>,
+        min_samples: usize,
+        until: u64,
+        mut between: impl FnMut(&mut Instance),
+    ) -> usize {
+        loop {
+            between(bound.instance());
+            let a = self.clock.now();
+            for j in 0..self.batch {
+                bound.compute(block + j);
+            }
+            let b = self.clock.now();
+            block += self.batch;
+            ticks.push(b.saturating_sub(a).saturating_sub(self.overhead));
+            // Past `until`, read as a signed difference so that a time already past stops at once.
+            if ticks.len() >= min_samples && b.wrapping_sub(until) as i64 >= 0 {
+                return block;
+            }
+        }
+    }
+}
+
 /// The state of measuring one compiled DSP round after round.
 struct Rounds<'a> {
     factory: &'a Factory,
@@ -387,25 +429,26 @@ impl<'a> Rounds<'a> {
         self.ticks.clear();
         let start = Instant::now();
         let t_start = clock.now();
-        loop {
-            if config.random_controls {
-                let instance = bound.instance();
-                for (i, &(min, max)) in ranges.iter().enumerate() {
-                    instance.set_control(i, min + (max - min) * self.controls_rng.next_f64());
+        let timing = BlockTimer {
+            clock,
+            overhead,
+            batch,
+        };
+        let controls_rng = &mut self.controls_rng;
+        self.block = timing.run(
+            &mut bound,
+            self.block,
+            &mut self.ticks,
+            config.best_n,
+            t_start.wrapping_add(self.round_ticks),
+            |instance| {
+                if config.random_controls {
+                    for (i, &(min, max)) in ranges.iter().enumerate() {
+                        instance.set_control(i, min + (max - min) * controls_rng.next_f64());
+                    }
                 }
-            }
-            let a = clock.now();
-            for j in 0..batch {
-                bound.compute(self.block + j);
-            }
-            let b = clock.now();
-            self.block += batch;
-            self.ticks
-                .push(b.saturating_sub(a).saturating_sub(overhead));
-            if self.ticks.len() >= config.best_n && b.wrapping_sub(t_start) >= self.round_ticks {
-                break;
-            }
-        }
+            },
+        );
         let elapsed = start.elapsed();
         self.timed += elapsed;
         let ns_per_tick = clock.ns_per_tick(clock.now() - t_start, elapsed);
