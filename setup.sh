@@ -27,6 +27,9 @@ case "${1:-run}" in
     ./target/release/faustperf analyze fixtures/freeverb.dsp
     ;;
   test)
+    # A jackd killed earlier leaves its entry in JACK's shared registry, and new servers then
+    # fail with "Too many servers already active". With no jackd running, nothing uses them.
+    if ! pgrep -x jackd >/dev/null; then rm -rf /dev/shm/jack-* /dev/shm/jack_* 2>/dev/null || true; fi
     cargo fmt --all -- --check
     cargo clippy --all-targets --quiet -- -D warnings
     cargo test --tests

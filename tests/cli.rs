@@ -765,7 +765,19 @@ impl DummyJack {
 }
 
 impl Drop for DummyJack {
+    /// Stops the server with SIGTERM so that it unregisters itself: a killed jackd leaves its
+    /// entry in JACK's shared registry, and after a few, new servers fail with "Too many
+    /// servers already active".
     fn drop(&mut self) {
+        // SAFETY: kill on our own child's pid.
+        unsafe { libc::kill(self.server.id() as i32, libc::SIGTERM) };
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.server.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         let _ = self.server.kill();
         let _ = self.server.wait();
     }
