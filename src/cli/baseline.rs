@@ -1,6 +1,6 @@
 //! `faustperf baseline save|check|list|show|delete`.
 
-use super::common::{MeasureArgs, RunArgs};
+use super::common::{percent, MeasureArgs, RunArgs};
 use super::exit;
 use crate::analyze::options::{parse_option_set, OptionSet};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
@@ -44,7 +44,7 @@ enum Action {
         /// More .dsp files to measure (reported as NEW).
         dsps: Vec<PathBuf>,
         /// Slow-down allowed before SLOWER, % (and speed-up before FASTER).
-        #[arg(long, default_value_t = 10.0)]
+        #[arg(long, default_value_t = 10.0, value_parser = percent)]
         tolerance: f64,
         /// Fail (exit 8) when the conditions differ from the baseline's (other CPU, libfaust,
         /// buffer size, sample rate) instead of only warning.
@@ -153,11 +153,6 @@ fn execute(command: BaselineCommand) -> Result<i32, (i32, String)> {
             measure,
             run,
         } => {
-            if !(tolerance.is_finite() && tolerance >= 0.0) {
-                return Err(usage(format!(
-                    "--tolerance {tolerance} must be a percentage of 0 or more"
-                )));
-            }
             let path = baseline::path(&dir, &name).map_err(usage)?;
             let b = baseline::load(&path).map_err(usage)?;
             let core = run.core().map_err(usage)?;

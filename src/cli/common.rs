@@ -150,7 +150,7 @@ pub struct MeasureArgs {
     #[arg(long)]
     duration: Option<f64>,
     /// Adaptive measuring stops when the 95 % interval of the estimate is within ± this %.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = percent)]
     precision: f64,
     /// Adaptive measuring stops after this many seconds each even if the precision is not
     /// reached.
@@ -210,5 +210,16 @@ impl MeasureArgs {
             realtime: !run.no_realtime,
             core,
         })
+    }
+}
+
+/// A percentage as users write it, `10` or `10%`: finite and not negative.
+pub fn percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%').trim_end();
+    match number.parse::<f64>() {
+        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
+        _ => Err(format!(
+            "`{text}` is not a percentage: give a number of 0 or more, e.g. 10 or 10%"
+        )),
     }
 }
