@@ -2,19 +2,32 @@
 //! 64 frames (target: at most 1 % over a bare loop).
 //!
 //! - the clock's cost per block, as faustperf measures and subtracts it;
-//! - the time per block of faustperf's timed loop (`BlockTimer`, the loop every round runs)
-//!   against a bare loop over `compute()`, on the same instance and buffers, alternated 9
-//!   times (an instance's place in memory moves its speed by several percent, so comparing
-//!   different instances would measure placement, not the loop).
+//! - faustperf's timed loop (`BlockTimer`, the loop every round runs) against a bare loop over
+//!   `compute()`, on the same instance and buffers. The two alternate in short chunks (a few
+//!   ms each, the order swapped every pair) many times: this VM's speed wanders by several
+//!   percent over a second, which long runs of each would measure instead of the loop. The
+//!   figure is the median over pairs of the per-pair ratio, with its 95 % interval;
+//! - the same for the time faustperf reports (the clock's cost subtracted): how far the figure
+//!   it prints is from what a bare loop takes.
 
-use faustperf::libfaust::{AudioBuffers, DspSource, Factory};
+use faustperf::libfaust::{AudioBuffers, BoundInstance, DspSource, Factory};
 use faustperf::measure::clock::Clock;
 use faustperf::measure::rng::SplitMix64;
+use faustperf::measure::stats::RoundInterval;
 use faustperf::measure::{measure, thread, BlockTimer, Budget, MeasureConfig};
 use std::time::Instant;
 
 const FRAMES: usize = 64;
-const BLOCKS: usize = 2_000_000;
+/// Blocks per chunk: about 3 ms of `os.osc` here.
+const CHUNK: usize = 6_000;
+const PAIRS: usize = 800;
+
+/// Per pair: bare ns per block, timed loop's wall ns per block, reported ns per block.
+struct Pair {
+    bare: f64,
+    timed: f64,
+    reported: f64,
+}
 
 fn main() {
     let source = DspSource::Code {
@@ -35,13 +48,9 @@ fn main() {
     };
     // The batch and clock cost faustperf chooses for this DSP.
     let raw = measure(&factory, &config, None).expect("measures");
-    let timer = BlockTimer {
-        clock: Clock::best_available(),
-        overhead: 0,
-        batch: raw.batch,
-    };
+    let clock = Clock::best_available();
 
-    let ratios: Vec<(f64, f64)> = std::thread::scope(|scope| {
+    let (pairs, ns_per_tick) = std::thread::scope(|scope| {
         scope
             .spawn(|| {
                 let (_, saved) = thread::prepare(config.core, true, true);
@@ -50,61 +59,84 @@ fn main() {
                 let mut buffers =
                     AudioBuffers::new(factory.precision(), 0, 1, FRAMES, 4096, |_, _| rng.noise());
                 let mut bound = instance.bind(&mut buffers).expect("buffers fit");
-                let mut ticks = Vec::with_capacity(BLOCKS / timer.batch + 1);
-                let mut out = Vec::new();
-                for rep in 0..9 {
-                    let mut bare = || {
-                        let start = Instant::now();
-                        for k in 0..BLOCKS {
-                            bound.compute(k);
-                        }
-                        start.elapsed().as_nanos() as f64 / BLOCKS as f64
-                    };
-                    let b1 = bare();
+                // Ticks per ns over a first stretch, to subtract the clock's cost in ticks and
+                // to turn ticks into ns.
+                let (start, t0) = (Instant::now(), clock.now());
+                for k in 0..10 * CHUNK {
+                    bound.compute(k);
+                }
+                let ns_per_tick = clock.ns_per_tick(clock.now() - t0, start.elapsed());
+                let timer = BlockTimer {
+                    clock,
+                    overhead: (raw.clock_overhead_ns / ns_per_tick).round() as u64,
+                    batch: raw.batch,
+                };
+                let samples = CHUNK / timer.batch;
+                let blocks = samples * timer.batch;
+                let mut ticks = Vec::with_capacity(samples + 1);
+                let bare = |bound: &mut BoundInstance<'_>| {
+                    let start = Instant::now();
+                    for k in 0..blocks {
+                        bound.compute(k);
+                    }
+                    start.elapsed().as_nanos() as f64 / blocks as f64
+                };
+                let mut timed = |bound: &mut BoundInstance<'_>| {
                     ticks.clear();
                     let start = Instant::now();
-                    let blocks =
-                        timer.run(&mut bound, 0, &mut ticks, BLOCKS / timer.batch, 0, |_| {});
-                    let timed = start.elapsed().as_nanos() as f64 / blocks as f64;
-                    let b2 = {
-                        let start = Instant::now();
-                        for k in 0..BLOCKS {
-                            bound.compute(k);
-                        }
-                        start.elapsed().as_nanos() as f64 / BLOCKS as f64
+                    timer.run(bound, 0, &mut ticks, samples, 0, |_| {});
+                    let wall = start.elapsed().as_nanos() as f64 / blocks as f64;
+                    let reported = ticks.iter().sum::<u64>() as f64 * ns_per_tick / blocks as f64;
+                    (wall, reported)
+                };
+                let mut pairs = Vec::with_capacity(PAIRS);
+                for i in 0..PAIRS {
+                    let (bare_ns, (timed_ns, reported_ns)) = if i % 2 == 0 {
+                        let b = bare(&mut bound);
+                        (b, timed(&mut bound))
+                    } else {
+                        let t = timed(&mut bound);
+                        (bare(&mut bound), t)
                     };
-                    // The timed loop against the mean of the bare loops around it.
-                    let bare_ns = (b1 + b2) / 2.0;
-                    if rep > 0 {
-                        out.push((bare_ns, timed));
-                    }
+                    pairs.push(Pair {
+                        bare: bare_ns,
+                        timed: timed_ns,
+                        reported: reported_ns,
+                    });
                 }
                 thread::restore_fp_mode(saved);
-                out
+                (pairs, ns_per_tick)
             })
             .join()
             .expect("loops")
     });
-    let mut overheads: Vec<f64> = ratios.iter().map(|(b, t)| 100.0 * (t / b - 1.0)).collect();
-    overheads.sort_by(f64::total_cmp);
-    let bare_median = {
-        let mut b: Vec<f64> = ratios.iter().map(|r| r.0).collect();
-        b.sort_by(f64::total_cmp);
-        b[b.len() / 2]
+
+    let interval = |f: &dyn Fn(&Pair) -> f64| {
+        let values: Vec<f64> = pairs.iter().map(f).collect();
+        RoundInterval::of(&values)
     };
+    let bare = interval(&|p| p.bare);
+    let overhead = interval(&|p| 100.0 * (p.timed / p.bare - 1.0));
+    let bias = interval(&|p| 100.0 * (p.reported / p.bare - 1.0));
     println!(
-        "clock: {:?}; its cost inside the loop {:.1} ns per read pair; {} blocks per sample, so {:.2} ns ({:.2} %) per block",
-        timer.clock.kind(),
+        "clock: {:?} ({:.3} ns per tick); its cost inside the loop {:.1} ns per read pair; {} blocks per sample, so {:.2} ns ({:.2} %) per block",
+        clock.kind(),
+        ns_per_tick,
         raw.clock_overhead_ns,
         raw.batch,
         raw.clock_overhead_ns / raw.batch as f64,
-        100.0 * raw.clock_overhead_ns / raw.batch as f64 / bare_median
+        100.0 * raw.clock_overhead_ns / raw.batch as f64 / bare.median
     );
-    println!("bare loop over compute(): median {bare_median:.1} ns per block");
     println!(
-        "faustperf's timed loop on the same instance: median overhead {:+.2} % (range {:+.2} to {:+.2} % over 8 paired runs of {BLOCKS} blocks; target ≤ 1 %)",
-        overheads[overheads.len() / 2],
-        overheads[0],
-        overheads[overheads.len() - 1]
+        "bare loop over compute(): median {:.1} ns per block (spread between chunks {:.1} %)",
+        bare.median, bare.rel_spread_percent
+    );
+    println!(
+        "faustperf's timed loop, wall time: {:+.2} % over the bare loop (95 % interval {:+.2} to {:+.2} %; median of {PAIRS} pairs of {} blocks; target ≤ 1 %)",
+        overhead.median, overhead.low, overhead.high, raw.batch * (CHUNK / raw.batch)
+    );
+    println!(
+        "time faustperf reports (clock cost subtracted): {:+.2} % from the bare loop (95 % interval {:+.2} to {:+.2} %)",
+        bias.median, bias.low, bias.high
     );
 }

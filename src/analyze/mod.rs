@@ -384,6 +384,7 @@ impl State<'_> {
         });
         let conditions = conditions(request, self.raw_conditions.as_ref(), isolation);
         let mut warnings = warnings(&conditions, channels, m);
+        warnings.extend(batch_note(&results));
         warnings.extend(self.warnings);
         AnalyzeReport {
             dsp: request.name.clone(),
@@ -469,6 +470,23 @@ fn warnings(c: &Conditions, channels: Option<(usize, usize)>, m: &MeasureConfig)
         );
     }
     out
+}
+
+/// One line for the sets whose blocks were too short to time one by one.
+fn batch_note(results: &[result::SetResult]) -> Option<String> {
+    let batched: Vec<_> = results.iter().filter(|r| r.timing.batch > 1).collect();
+    let smallest = batched.iter().map(|r| r.timing.batch).min()?;
+    let largest = batched.iter().map(|r| r.timing.batch).max()?;
+    let batches = if smallest == largest {
+        smallest.to_string()
+    } else {
+        format!("{smallest}–{largest}")
+    };
+    Some(format!(
+        "{} of {} sets run a block too quickly to time it alone: their blocks were timed in batches of {batches} and divided (timing.batch), so their percentiles are of batch means",
+        batched.len(),
+        results.len()
+    ))
 }
 
 fn cpu_model() -> Option<String> {

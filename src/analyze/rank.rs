@@ -47,7 +47,8 @@ pub const REPORTED_RATES: [u32; 3] = [44100, 48000, 96000];
 /// scalar set, and recommends the simplest set (fewest arguments) among those tied with the
 /// fastest.
 ///
-/// A set is tied with the fastest when it compiled to the same code (same SHA key), when its
+/// A set is tied with the fastest when it compiled to the same code (same SHA key, or the same
+/// normalised options: the SHA key also hashes how the options were written), when its
 /// 95 % interval overlaps the fastest's, or when it is less than `tie_threshold_percent` slower.
 /// The threshold covers what one run's interval cannot see: identical code measured twice
 /// differs by more than its bootstrap interval (code and buffer placement, machine state).
@@ -71,11 +72,14 @@ pub fn rank(
     });
     let fastest = measured
         .first()
-        .map(|m| (m.timing.clone(), m.compile.sha_key.clone()));
+        .map(|m| (m.timing.clone(), m.compile.clone()));
+    // The same code: libfaust's SHA key hashes the options as written, so `-vec -fun` and
+    // `-vec -fun -vs 32` differ there but have the same normalised options.
     let tied = |m: &Measured| {
-        fastest.as_ref().is_some_and(|(best, key)| {
+        fastest.as_ref().is_some_and(|(best, code)| {
             let t = &m.timing;
-            *key == m.compile.sha_key
+            code.sha_key == m.compile.sha_key
+                || code.normalized_options == m.compile.normalized_options
                 || t.best_mean_ci95_ns[0] <= best.best_mean_ci95_ns[1]
                 || t.best_mean_ns <= best.best_mean_ns * (1.0 + tie_threshold_percent / 100.0)
         })
@@ -94,12 +98,6 @@ pub fn rank(
                     "{} output samples were NaN or infinite at the end of the run: the DSP is unstable with this input{}",
                     m.non_finite_outputs,
                     " (noise, and random controls if asked); its speed may not be representative"
-                ));
-            }
-            if t.batch > 1 {
-                warnings.push(format!(
-                    "one block takes about {:.0} ns, too short to time alone: blocks were timed in batches of {} and divided",
-                    t.best_mean_ns, t.batch
                 ));
             }
             if t.round_rel_sd_percent > 5.0 {
@@ -266,6 +264,11 @@ pub(crate) mod tests {
         assert!(r[2].tied_with_best && !r[1].tied_with_best);
         // The simplest tied set (the scalar one, same code) is recommended.
         assert!(r[2].is_recommended);
+        // Options written differently (other SHA key) that normalise alike: the same code.
+        let mut alike = sets();
+        alike[2].compile.normalized_options = alike[0].compile.normalized_options.clone();
+        let r = rank(alike, 512, 44100, 0.0);
+        assert!(r[2].tied_with_best && !r[1].tied_with_best);
     }
 
     #[test]
