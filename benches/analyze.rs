@@ -5,7 +5,7 @@
 use faustperf::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use faustperf::libfaust::DspSource;
 use faustperf::measure::{thread, Budget, MeasureConfig};
-use faustperf::worker::{WorkerConfig, Workers};
+use faustperf::worker::{Cancel, WorkerConfig, Workers};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -35,6 +35,8 @@ fn main() {
         exe: PathBuf::from(env!("CARGO_BIN_EXE_faustperf")),
         compile_timeout: Duration::from_secs(60),
         memory_limit_mb: 4096,
+        confine_to: None,
+        cancel: Cancel::default(),
     };
     let mut per_set: BTreeMap<String, Vec<(f64, f64, f64)>> = BTreeMap::new();
     let mut winners = Vec::new();

@@ -11,7 +11,7 @@ use faustperf::analyze::options::parse_option_set;
 use faustperf::corpus::{find_dsps, skip_reason};
 use faustperf::libfaust::{AudioBuffers, DspSource, Factory};
 use faustperf::measure::rng::SplitMix64;
-use faustperf::worker::{compile_all, CompileJob, WorkerConfig, Workers};
+use faustperf::worker::{compile_all, Cancel, CompileJob, WorkerConfig, Workers};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,8 @@ fn corpus(c: &mut Criterion) {
             exe: PathBuf::from(env!("CARGO_BIN_EXE_faustperf")),
             compile_timeout: Duration::from_secs(60),
             memory_limit_mb: 4096,
+            confine_to: None,
+            cancel: Cancel::default(),
         },
         1,
         None,

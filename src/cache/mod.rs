@@ -9,6 +9,7 @@
 //! so a truncated or corrupted one is detected, discarded and recompiled. The least recently
 //! used entries are removed when the cache grows past its cap.
 
+use crate::libfaust::imports::source_files;
 use crate::libfaust::{DspSource, LibFaust};
 use crate::worker::{CompileInfo, Compiled};
 use serde::{Deserialize, Serialize};
@@ -22,8 +23,6 @@ const FORMAT: &str = "faustperf-cache/1";
 const ENTRY_EXTENSION: &str = "entry";
 /// Temporary files older than this were left by a process that died while writing.
 const STALE_TEMP: Duration = Duration::from_secs(3600);
-/// Where libfaust looks for libraries after the DSP's own directory.
-const LIBRARY_DIRS: &[&str] = &["/usr/local/share/faust", "/usr/share/faust"];
 
 /// Default size cap, bytes (1 GiB).
 pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
@@ -90,34 +89,13 @@ impl Cache {
     /// cannot be computed (an imported file that cannot be found or read: then the sets are
     /// compiled without the cache).
     pub fn source_digest(source: &DspSource) -> Result<String, String> {
+        let (text, files) = source_files(source)?;
         let mut hash = Sha256::new();
-        let (text, dir) = match source {
-            DspSource::Code { code, .. } => (code.clone(), None),
-            DspSource::File { path } => (
-                fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?,
-                path.parent().map(Path::to_path_buf),
-            ),
-        };
         hash.update(text.as_bytes());
-        let mut seen: Vec<PathBuf> = Vec::new();
-        let mut pending: Vec<String> = imported_names(&text);
-        while let Some(name) = pending.pop() {
-            let found = candidates(&name, dir.as_deref());
-            if found.is_empty() {
-                return Err(format!("import `{name}` not found"));
-            }
-            for path in found {
-                if seen.contains(&path) {
-                    continue;
-                }
-                let content =
-                    fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                hash.update(path.to_string_lossy().as_bytes());
-                hash.update([0]);
-                hash.update(content.as_bytes());
-                pending.extend(imported_names(&content));
-                seen.push(path);
-            }
+        for file in files {
+            hash.update(file.path.to_string_lossy().as_bytes());
+            hash.update([0]);
+            hash.update(file.text.as_bytes());
         }
         Ok(hex(&hash.finalize()))
     }
@@ -288,48 +266,6 @@ fn parse_entry(bytes: &[u8], key: &str) -> Result<Compiled, String> {
     })
 }
 
-/// Paths where `name` may be found, in libfaust's search order; absolute names stand alone.
-fn candidates(name: &str, dsp_dir: Option<&Path>) -> Vec<PathBuf> {
-    let path = Path::new(name);
-    if path.is_absolute() {
-        return vec![path.to_path_buf()]
-            .into_iter()
-            .filter(|p| p.is_file())
-            .collect();
-    }
-    dsp_dir
-        .into_iter()
-        .map(Path::to_path_buf)
-        .chain(std::env::current_dir().ok())
-        .chain(LIBRARY_DIRS.iter().map(PathBuf::from))
-        .map(|d| d.join(path))
-        .filter(|p| p.is_file())
-        .collect()
-}
-
-/// The file names in `import("…")`, `library("…")` and `component("…")` of Faust text.
-/// Occurrences in comments are included too: that only adds files to the key.
-fn imported_names(text: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    for keyword in ["import", "library", "component"] {
-        let mut rest = text;
-        while let Some(at) = rest.find(keyword) {
-            rest = &rest[at + keyword.len()..];
-            let after = rest.trim_start();
-            let Some(after) = after.strip_prefix('(') else {
-                continue;
-            };
-            let Some(after) = after.trim_start().strip_prefix('"') else {
-                continue;
-            };
-            if let Some(end) = after.find('"') {
-                names.push(after[..end].to_string());
-            }
-        }
-    }
-    names
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -354,15 +290,6 @@ mod tests {
             },
             machine_code: code.into(),
         }
-    }
-
-    #[test]
-    fn finds_imports() {
-        let text = "import(\"stdfaust.lib\");\nx = library ( \"maths.lib\" );\ny = component(\"a b.dsp\");\nimportant = 1;";
-        assert_eq!(
-            imported_names(text),
-            ["stdfaust.lib", "maths.lib", "a b.dsp"]
-        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use super::cache::CacheArgs;
 use crate::cache::Cache;
 use crate::libfaust::DspSource;
 use crate::measure::{thread, Budget, MeasureConfig};
-use crate::worker::{WorkerConfig, Workers};
+use crate::worker::{Cancel, WorkerConfig, Workers};
 use clap::Args;
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -120,6 +120,8 @@ impl RunArgs {
             exe,
             compile_timeout: Duration::from_secs_f64(self.compile_timeout),
             memory_limit_mb: self.memory_limit,
+            confine_to: None,
+            cancel: Cancel::default(),
         };
         let jobs = self.jobs.map_or_else(Workers::default_jobs, |j| j as usize);
         Ok(Workers::isolated(config, jobs, core))

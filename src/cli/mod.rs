@@ -75,6 +75,10 @@ enum Command {
         /// Cores the worker may run on, comma-separated (empty: any).
         #[arg(long, value_delimiter = ',', default_value = "")]
         cores: Vec<String>,
+        /// Confine the worker with Landlock to reading these directories (and the Faust
+        /// libraries); repeatable. None: unconfined.
+        #[arg(long)]
+        confine_to: Vec<std::path::PathBuf>,
     },
 }
 
@@ -91,9 +95,10 @@ pub fn main() -> i32 {
         Command::Worker {
             memory_limit_mb,
             cores,
+            confine_to,
         } => {
             let cores: Vec<usize> = cores.iter().filter_map(|c| c.parse().ok()).collect();
-            match crate::worker::worker_main(memory_limit_mb, &cores) {
+            match crate::worker::worker_main(memory_limit_mb, &cores, &confine_to) {
                 Ok(()) => exit::OK,
                 Err(e) => {
                     eprintln!("faustperf worker: {e}");

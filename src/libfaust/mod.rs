@@ -6,6 +6,7 @@
 
 mod error;
 mod factory;
+pub mod imports;
 mod instance;
 mod strings;
 mod ui;

@@ -5,13 +5,14 @@
 //! [`Workers`] holds the compile lanes (several, since libfaust compiles one program at a time
 //! per process) and the one measuring backend, kept on their own cores.
 
+pub mod confine;
 mod job;
 mod process;
 mod supervisor;
 
 pub use job::{CompileInfo, CompileJob, Compiled, MeasureJob, MeasureManyJob, ProfileJob};
 pub use process::{worker_main, WORKER_SUBCOMMAND};
-pub use supervisor::{Supervisor, WorkerConfig};
+pub use supervisor::{Cancel, Supervisor, WorkerConfig};
 
 use crate::cache::Cache;
 use crate::libfaust::FaustError;
@@ -56,6 +57,9 @@ pub enum RunError {
         /// The last lines the worker wrote on stderr.
         stderr_tail: String,
     },
+    /// The caller cancelled the run; the worker was killed.
+    #[error("cancelled while {phase}; the worker was killed")]
+    Cancelled { phase: Phase },
     /// The worker did not finish in time and was killed.
     #[error("{phase} timed out after {seconds} s; the worker was killed (raise --compile-timeout if the program is just large)")]
     TimedOut { phase: Phase, seconds: f64 },

@@ -7,6 +7,7 @@ use crate::measure::RawMeasurement;
 use crate::profile::RawProfile;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
+use std::path::PathBuf;
 
 /// The hidden subcommand that starts a worker.
 pub const WORKER_SUBCOMMAND: &str = "__worker";
@@ -42,11 +43,26 @@ pub(crate) enum Event {
 }
 
 /// Runs the worker until stdin closes. `memory_limit_mb` caps its address space; `cores`, when
-/// not empty, are the only cores its threads may run on.
-pub fn worker_main(memory_limit_mb: u64, cores: &[usize]) -> std::io::Result<()> {
+/// not empty, are the only cores its threads may run on; `confine_to`, when not empty, confines
+/// it with Landlock to reading those roots (see [`super::confine`]).
+pub fn worker_main(
+    memory_limit_mb: u64,
+    cores: &[usize],
+    confine_to: &[PathBuf],
+) -> std::io::Result<()> {
     let out = std::sync::Mutex::new(protocol_stdout()?);
     cap_memory(memory_limit_mb);
     crate::measure::thread::restrict_process(cores);
+    if !confine_to.is_empty() {
+        // libfaust is loaded first, while its libraries can still be found; then the worker is
+        // confined before it starts any thread, so that every thread is.
+        let _ = crate::libfaust::LibFaust::get();
+        match super::confine::confine(confine_to) {
+            Ok("fully enforced") => {}
+            Ok(status) => eprintln!("faustperf worker: Landlock confinement {status}"),
+            Err(e) => eprintln!("faustperf worker: {e}; running unconfined"),
+        }
+    }
     exit_when_orphaned();
     let send = |event: &Event| -> std::io::Result<()> {
         let mut out = out.lock().unwrap_or_else(|p| p.into_inner());

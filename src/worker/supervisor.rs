@@ -10,9 +10,10 @@ use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How workers are started and limited.
 #[derive(Debug, Clone)]
@@ -23,7 +24,30 @@ pub struct WorkerConfig {
     pub compile_timeout: Duration,
     /// Address-space cap of the worker, MiB.
     pub memory_limit_mb: u64,
+    /// When set, workers are confined with Landlock to reading these directories and the Faust
+    /// libraries (see [`super::confine`]).
+    pub confine_to: Option<Vec<PathBuf>>,
+    /// Cancels the requests of every supervisor made with this configuration.
+    pub cancel: Cancel,
 }
+
+/// A flag that stops a run: a waiting supervisor kills its worker within [`CANCEL_POLL`] and
+/// answers [`RunError::Cancelled`], and no new request starts.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// How often a waiting supervisor looks at its [`Cancel`] flag.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
 
 /// Drives one worker process at a time, restricted to some cores; a worker that crashes or
 /// times out is killed and the next request starts a new one.
@@ -54,12 +78,17 @@ impl Supervisor {
 
     fn spawn(&self) -> Result<Worker, RunError> {
         let cores: Vec<String> = self.cores.iter().map(usize::to_string).collect();
-        let mut child = Command::new(&self.config.exe)
+        let mut command = Command::new(&self.config.exe);
+        command
             .arg(WORKER_SUBCOMMAND)
             .arg("--memory-limit-mb")
             .arg(self.config.memory_limit_mb.to_string())
             .arg("--cores")
-            .arg(cores.join(","))
+            .arg(cores.join(","));
+        for root in self.config.confine_to.iter().flatten() {
+            command.arg("--confine-to").arg(root);
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -106,6 +135,9 @@ impl Supervisor {
         phase: Phase,
         timeout: Duration,
     ) -> Result<Event, RunError> {
+        if self.config.cancel.is_cancelled() {
+            return Err(RunError::Cancelled { phase });
+        }
         if self.worker.is_none() {
             self.worker = Some(self.spawn()?);
         }
@@ -123,13 +155,25 @@ impl Supervisor {
         self.next_event(phase, timeout)
     }
 
-    /// Waits for the worker's next answer; kills the worker on timeout or death.
+    /// Waits for the worker's next answer; kills the worker on timeout, death or cancellation.
     fn next_event(&mut self, phase: Phase, timeout: Duration) -> Result<Event, RunError> {
+        let deadline = Instant::now() + timeout;
         let worker = self
             .worker
             .as_mut()
             .ok_or_else(|| RunError::worker("no worker"))?;
-        match worker.events.recv_timeout(timeout) {
+        let received = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match worker.events.recv_timeout(left.min(CANCEL_POLL)) {
+                Err(RecvTimeoutError::Timeout) if self.config.cancel.is_cancelled() => {
+                    self.kill();
+                    return Err(RunError::Cancelled { phase });
+                }
+                Err(RecvTimeoutError::Timeout) if !left.is_zero() => continue,
+                other => break other,
+            }
+        };
+        match received {
             Ok(line) => serde_json::from_str(&line).map_err(|e| {
                 self.kill();
                 RunError::worker(format!("unreadable worker answer ({e}): {line}"))

@@ -1,0 +1,101 @@
+//! The files a Faust program reads when it compiles: itself and, transitively, every file named
+//! in `import("…")`, `library("…")` and `component("…")`, found where libfaust looks for them.
+
+use super::DspSource;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Where libfaust looks for libraries after the DSP's own directory and the current one.
+pub const LIBRARY_DIRS: &[&str] = &["/usr/local/share/faust", "/usr/share/faust"];
+
+/// A file the program reads, with its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// The program's own text and every file it imports, transitively, each once. An import that is
+/// found nowhere is an error naming it (the compile would fail on it too).
+pub fn source_files(source: &DspSource) -> Result<(String, Vec<SourceFile>), String> {
+    let (text, dir) = match source {
+        DspSource::Code { code, .. } => (code.clone(), None),
+        DspSource::File { path } => (
+            fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?,
+            path.parent().map(Path::to_path_buf),
+        ),
+    };
+    let mut files: Vec<SourceFile> = Vec::new();
+    let mut pending: Vec<String> = imported_names(&text);
+    while let Some(name) = pending.pop() {
+        let found = candidates(&name, dir.as_deref());
+        if found.is_empty() {
+            return Err(format!("import `{name}` not found"));
+        }
+        for path in found {
+            if files.iter().any(|f| f.path == path) {
+                continue;
+            }
+            let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            pending.extend(imported_names(&text));
+            files.push(SourceFile { path, text });
+        }
+    }
+    Ok((text, files))
+}
+
+/// Paths where `name` may be found, in libfaust's search order; absolute names stand alone.
+fn candidates(name: &str, dsp_dir: Option<&Path>) -> Vec<PathBuf> {
+    let path = Path::new(name);
+    if path.is_absolute() {
+        return vec![path.to_path_buf()]
+            .into_iter()
+            .filter(|p| p.is_file())
+            .collect();
+    }
+    dsp_dir
+        .into_iter()
+        .map(Path::to_path_buf)
+        .chain(std::env::current_dir().ok())
+        .chain(LIBRARY_DIRS.iter().map(PathBuf::from))
+        .map(|d| d.join(path))
+        .filter(|p| p.is_file())
+        .collect()
+}
+
+/// The file names in `import("…")`, `library("…")` and `component("…")` of Faust text.
+/// Occurrences in comments are included too: that only adds files to the key.
+fn imported_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for keyword in ["import", "library", "component"] {
+        let mut rest = text;
+        while let Some(at) = rest.find(keyword) {
+            rest = &rest[at + keyword.len()..];
+            let after = rest.trim_start();
+            let Some(after) = after.strip_prefix('(') else {
+                continue;
+            };
+            let Some(after) = after.trim_start().strip_prefix('"') else {
+                continue;
+            };
+            if let Some(end) = after.find('"') {
+                names.push(after[..end].to_string());
+            }
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_imports() {
+        let text = "import(\"stdfaust.lib\");\nx = library ( \"maths.lib\" );\ny = component(\"a b.dsp\");\nimportant = 1;";
+        assert_eq!(
+            imported_names(text),
+            ["stdfaust.lib", "maths.lib", "a b.dsp"]
+        );
+    }
+}
