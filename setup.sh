@@ -21,6 +21,28 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust (https://rustup.rs)" >&2; exit 1; }
 
+# The real MCP clients the tests drive, in .tools/: the Python `mcp` package in a venv, and the
+# MCP Inspector's CLI, which needs Node.js 22 (installed from the npm registry, beside the
+# system's npm).
+mcp_clients() {
+  if ! command -v npm >/dev/null || ! python3 -m venv --help >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq npm python3-venv >/dev/null
+  fi
+  if ! .tools/venv/bin/python -c "import mcp" 2>/dev/null; then
+    echo "setup: installing the Python mcp client in .tools/venv" >&2
+    python3 -m venv .tools/venv
+    .tools/venv/bin/pip install -q "mcp==2.3.0"
+  fi
+  if [ ! -x .tools/node/node_modules/.bin/mcp-inspector ] || [ ! -x .tools/node/node_modules/.bin/node ]; then
+    echo "setup: installing Node.js 22 and the MCP Inspector in .tools/node" >&2
+    npm install --prefix .tools/node --no-audit --no-fund --loglevel=error \
+      node@22 @modelcontextprotocol/inspector@2.12.0
+  fi
+}
+
 case "${1:-run}" in
   run)
     cargo build --release --quiet
@@ -30,6 +52,7 @@ case "${1:-run}" in
     # A jackd killed earlier leaves its entry in JACK's shared registry, and new servers then
     # fail with "Too many servers already active". With no jackd running, nothing uses them.
     if ! pgrep -x jackd >/dev/null; then rm -rf /dev/shm/jack-* /dev/shm/jack_* 2>/dev/null || true; fi
+    mcp_clients
     cargo fmt --all -- --check
     cargo clippy --all-targets --quiet -- -D warnings
     cargo test --tests

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod compare;
 pub mod corpus;
 pub mod libfaust;
+pub mod mcp;
 pub mod measure;
 pub mod profile;
 pub mod report;

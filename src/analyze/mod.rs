@@ -489,7 +489,8 @@ fn batch_note(results: &[result::SetResult]) -> Option<String> {
     ))
 }
 
-fn cpu_model() -> Option<String> {
+/// The CPU's model name from `/proc/cpuinfo`.
+pub fn cpu_model() -> Option<String> {
     let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
     info.lines()
         .find(|l| l.starts_with("model name"))

@@ -73,15 +73,16 @@ enum Arg {
     OneOf(&'static [&'static str]),
 }
 
-/// Code-generation options of the LLVM backend (libfaust 2.54.9 `faust --help`), with long forms.
-const ALLOWED: &[(&str, &str, Arg)] = &[
-    ("-scal", "--scalar", Arg::None),
-    ("-vec", "--vectorize", Arg::None),
-    ("-vs", "--vec-size", Arg::Int { min: 1, max: 65536 }),
-    ("-lv", "--loop-variant", Arg::OneOf(&["0", "1"])),
-    ("-fun", "--fun-tasks", Arg::None),
-    ("-dfs", "--deep-first-scheduling", Arg::None),
-    ("-g", "--group-tasks", Arg::None),
+/// Code-generation options of the LLVM backend (libfaust 2.54.9 `faust --help`), with long
+/// forms, values and meanings.
+const ALLOWED: &[(&str, &str, Arg, &str)] = &[
+    ("-scal", "--scalar", Arg::None, "scalar code: one loop over the frames (the default)"),
+    ("-vec", "--vectorize", Arg::None, "vector code: the work split into loops over chunks of -vs frames that LLVM can vectorise"),
+    ("-vs", "--vec-size", Arg::Int { min: 1, max: 65536 }, "vector size: frames per chunk with -vec (default 32)"),
+    ("-lv", "--loop-variant", Arg::OneOf(&["0", "1"]), "loop variant with -vec: 0 fast (default), 1 simple"),
+    ("-fun", "--fun-tasks", Arg::None, "with -vec: each loop in its own function"),
+    ("-dfs", "--deep-first-scheduling", Arg::None, "with -vec: deep-first scheduling of the loops"),
+    ("-g", "--group-tasks", Arg::None, "with -vec: group the loops into fewer, larger ones"),
     (
         "-mcd",
         "--max-copy-delay",
@@ -89,7 +90,7 @@ const ALLOWED: &[(&str, &str, Arg)] = &[
             min: 0,
             max: 1 << 20,
         },
-    ),
+    "max copy delay: delays up to this many samples are copied, longer ones use a ring buffer (default 16)"),
     (
         "-dlt",
         "--delay-line-threshold",
@@ -97,27 +98,27 @@ const ALLOWED: &[(&str, &str, Arg)] = &[
             min: 0,
             max: i32::MAX as i64,
         },
-    ),
-    ("-omp", "--openmp", Arg::None),
-    ("-pl", "--par-loop", Arg::None),
-    ("-sch", "--scheduler", Arg::None),
-    ("-exp10", "--generate-exp10", Arg::None),
-    ("-single", "--single-precision-floats", Arg::None),
-    ("-double", "--double-precision-floats", Arg::None),
-    ("-quad", "--quad-precision-floats", Arg::None),
-    ("-es", "--enable-semantics", Arg::OneOf(&["0", "1"])),
-    ("-ftz", "--flush-to-zero", Arg::OneOf(&["0", "1", "2"])),
-    ("-ct", "--check-table", Arg::OneOf(&["0", "1"])),
-    ("-fm", "--fast-math", Arg::OneOf(&["def"])),
-    ("-mapp", "--math-approximation", Arg::None),
-    ("-inpl", "--in-place", Arg::None),
-    ("-rui", "--range-ui", Arg::None),
-    ("-cm", "--compute-mix", Arg::None),
-    ("-me", "--math-exceptions", Arg::None),
-    ("-sts", "--strict-select", Arg::None),
-    ("-lcc", "--local-causality-check", Arg::None),
-    ("-mem", "--memory-manager", Arg::None),
-    ("-os", "--one-sample", Arg::None),
+    "delay line threshold: delays longer than this use a ring buffer with a power-of-2 mask"),
+    ("-omp", "--openmp", Arg::None, "OpenMP parallel loops (the LLVM backend refuses it)"),
+    ("-pl", "--par-loop", Arg::None, "with -omp: parallel loops"),
+    ("-sch", "--scheduler", Arg::None, "work-stealing scheduler (needs a host that runs it)"),
+    ("-exp10", "--generate-exp10", Arg::None, "use exp10 instead of pow(10, x)"),
+    ("-single", "--single-precision-floats", Arg::None, "32-bit float samples (the default)"),
+    ("-double", "--double-precision-floats", Arg::None, "64-bit float samples (MB/s then counts 8 bytes per sample)"),
+    ("-quad", "--quad-precision-floats", Arg::None, "128-bit samples (the LLVM backend refuses it)"),
+    ("-es", "--enable-semantics", Arg::OneOf(&["0", "1"]), "enable semantic simplifications (default 1)"),
+    ("-ftz", "--flush-to-zero", Arg::OneOf(&["0", "1", "2"]), "flush denormals to zero in the code: 0 no (default), 1 by a test, 2 by a mask"),
+    ("-ct", "--check-table", Arg::OneOf(&["0", "1"]), "check table indices (default 1)"),
+    ("-fm", "--fast-math", Arg::OneOf(&["def"]), "fast math: call Faust's fast_* approximations (`def` only; built into faustperf)"),
+    ("-mapp", "--math-approximation", Arg::None, "simpler approximations of some math functions"),
+    ("-inpl", "--in-place", Arg::None, "compute in place (inputs and outputs may share buffers)"),
+    ("-rui", "--range-ui", Arg::None, "clamp UI values to their range"),
+    ("-cm", "--compute-mix", Arg::None, "compute-mix: add to the output buffers instead of replacing"),
+    ("-me", "--math-exceptions", Arg::None, "check math exceptions (division by zero, log of negatives...)"),
+    ("-sts", "--strict-select", Arg::None, "strict select: compute both branches of a select"),
+    ("-lcc", "--local-causality-check", Arg::None, "local causality check"),
+    ("-mem", "--memory-manager", Arg::None, "custom memory manager (the LLVM backend refuses it)"),
+    ("-os", "--one-sample", Arg::None, "one-sample code (the LLVM backend refuses it)"),
     (
         "-wi",
         "--widening-iterations",
@@ -125,7 +126,7 @@ const ALLOWED: &[(&str, &str, Arg)] = &[
             min: 0,
             max: 1 << 16,
         },
-    ),
+    "widening iterations of the interval analysis"),
     (
         "-ni",
         "--narrowing-iterations",
@@ -133,7 +134,7 @@ const ALLOWED: &[(&str, &str, Arg)] = &[
             min: 0,
             max: 1 << 16,
         },
-    ),
+    "narrowing iterations of the interval analysis"),
 ];
 
 /// Options the LLVM backend refuses when compiling (measured on libfaust 2.54.9).
@@ -170,7 +171,7 @@ const FILE_OPTIONS: &[(&str, &str)] = &[
 fn accepted_list() -> String {
     ALLOWED
         .iter()
-        .map(|(short, _, _)| *short)
+        .map(|(short, _, _, _)| *short)
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -187,7 +188,7 @@ pub fn parse_option_set(text: &str) -> Result<OptionSet, OptionError> {
                 why,
             });
         }
-        let Some((short, _, arg)) = ALLOWED.iter().find(|(s, l, _)| *s == word || *l == word)
+        let Some((short, _, arg, _)) = ALLOWED.iter().find(|(s, l, _, _)| *s == word || *l == word)
         else {
             return Err(OptionError::Unknown(word.to_string()));
         };
@@ -230,24 +231,43 @@ pub fn parse_option_set(text: &str) -> Result<OptionSet, OptionError> {
     })
 }
 
-/// The default option sets: the scalar baseline and common vector variants.
-pub const PRESETS: &[&str] = &[
-    "",
-    "-vec",
-    "-vec -fun",
-    "-vec -fun -vs 32",
-    "-vec -fun -vs 64",
-    "-vec -fun -vs 128",
-    "-vec -omp",
-    "-vec -fun -vs 64 -dfs -mcd 32",
+/// The default option sets, each with what it tries: the scalar baseline and common vector
+/// variants.
+pub const PRESETS: &[(&str, &str)] = &[
+    ("", "the scalar baseline"),
+    ("-vec", "vector code, default vector size 32"),
+    ("-vec -fun", "vector code, each loop in its own function"),
+    ("-vec -fun -vs 32", "the same, vector size written out"),
+    ("-vec -fun -vs 64", "larger vectors"),
+    ("-vec -fun -vs 128", "larger vectors still"),
+    (
+        "-vec -omp",
+        "OpenMP (refused by the LLVM backend: reported as unsupported)",
+    ),
+    (
+        "-vec -fun -vs 64 -dfs -mcd 32",
+        "deep-first scheduling, longer delays copied",
+    ),
 ];
 
 /// The presets, parsed.
 pub fn presets() -> Vec<OptionSet> {
     PRESETS
         .iter()
-        .map(|p| parse_option_set(p).expect("presets are valid"))
+        .map(|(p, _)| parse_option_set(p).expect("presets are valid"))
         .collect()
+}
+
+/// Every accepted option: short form, long form, whether it takes a value, meaning.
+pub fn accepted() -> impl Iterator<Item = (&'static str, &'static str, bool, &'static str)> {
+    ALLOWED
+        .iter()
+        .map(|(short, long, arg, meaning)| (*short, *long, !matches!(arg, Arg::None), *meaning))
+}
+
+/// Every refused option with why.
+pub fn refused() -> impl Iterator<Item = (&'static str, &'static str)> {
+    FILE_OPTIONS.iter().copied()
 }
 
 /// faustbench-llvm's search (`dsp-optimizer.h`, libfaust 2.54.9), stage by stage.

@@ -8,7 +8,7 @@ use crate::worker::RunError;
 use serde::Serialize;
 
 /// Everything `faustperf analyze` found for one DSP.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AnalyzeReport {
     /// The file analysed, or the name given to inline code.
     pub dsp: String,
@@ -38,7 +38,7 @@ pub struct AnalyzeReport {
 }
 
 /// One measured option set.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SetResult {
     /// The options as given (normalised to short names); `""` is the scalar baseline.
     pub compiler_options: String,
@@ -93,7 +93,7 @@ pub struct SetResult {
 }
 
 /// CPU load at one sample rate.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CpuAtRate {
     /// Hz.
     pub sample_rate: u32,
@@ -102,7 +102,7 @@ pub struct CpuAtRate {
 }
 
 /// The recommended set against the scalar baseline.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct BaselineComparison {
     /// Recommended throughput over the baseline's (×).
     pub speedup: f64,
@@ -110,7 +110,7 @@ pub struct BaselineComparison {
 }
 
 /// How heavy the DSP is at the chosen sample rate, by CPU % of one core.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// < 10 %.
@@ -153,7 +153,7 @@ impl Category {
 }
 
 /// Whether a set failed or is not supported by the backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SetStatus {
     Failed,
@@ -162,7 +162,7 @@ pub enum SetStatus {
 }
 
 /// An option set that produced no measurement.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SetError {
     pub compiler_options: String,
     pub status: SetStatus,
@@ -205,7 +205,7 @@ impl SetError {
 }
 
 /// Under which conditions the numbers were taken.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Conditions {
     pub faustperf_version: String,
     pub libfaust_version: String,

@@ -91,38 +91,16 @@ pub struct RunArgs {
 impl RunArgs {
     /// The measuring core: `--core` if it exists, else the default.
     pub fn core(&self) -> Result<Option<usize>, String> {
-        let cores = core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(1);
-        match self.core {
-            Some(core) if core >= cores => Err(format!(
-                "--core {core} does not exist: this machine has cores 0 to {}",
-                cores - 1
-            )),
-            Some(core) => Ok(Some(core)),
-            None => Ok(thread::default_core()),
-        }
+        measuring_core(self.core)
     }
 
     /// The workers, measuring on `core`; this process keeps off that core.
     pub fn workers(&self, core: Option<usize>) -> Result<Workers, String> {
-        if !(self.compile_timeout.is_finite() && self.compile_timeout > 0.0) {
-            return Err(format!(
-                "--compile-timeout {} must be a positive number of seconds",
-                self.compile_timeout
-            ));
-        }
+        let config = worker_config(self.compile_timeout, self.memory_limit)?;
         thread::restrict_process(&thread::cores_except(core));
         if self.in_process {
             return Ok(Workers::in_process());
         }
-        let exe = std::env::current_exe()
-            .map_err(|e| format!("cannot find the faustperf executable: {e}"))?;
-        let config = WorkerConfig {
-            exe,
-            compile_timeout: Duration::from_secs_f64(self.compile_timeout),
-            memory_limit_mb: self.memory_limit,
-            confine_to: None,
-            cancel: Cancel::default(),
-        };
         let jobs = self.jobs.map_or_else(Workers::default_jobs, |j| j as usize);
         Ok(Workers::isolated(config, jobs, core))
     }
@@ -137,6 +115,37 @@ impl RunArgs {
             .map_err(|e| eprintln!("warning: {e}; running without the compile cache"))
             .ok()
     }
+}
+
+/// The measuring core: `core` if it exists, else the default (the last core).
+pub fn measuring_core(core: Option<usize>) -> Result<Option<usize>, String> {
+    let cores = core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(1);
+    match core {
+        Some(core) if core >= cores => Err(format!(
+            "--core {core} does not exist: this machine has cores 0 to {}",
+            cores - 1
+        )),
+        Some(core) => Ok(Some(core)),
+        None => Ok(thread::default_core()),
+    }
+}
+
+/// Workers running this executable, unconfined, with a compile timeout and a memory cap.
+pub fn worker_config(compile_timeout: f64, memory_limit_mb: u64) -> Result<WorkerConfig, String> {
+    if !(compile_timeout.is_finite() && compile_timeout > 0.0) {
+        return Err(format!(
+            "--compile-timeout {compile_timeout} must be a positive number of seconds"
+        ));
+    }
+    let exe = std::env::current_exe()
+        .map_err(|e| format!("cannot find the faustperf executable: {e}"))?;
+    Ok(WorkerConfig {
+        exe,
+        compile_timeout: Duration::from_secs_f64(compile_timeout),
+        memory_limit_mb,
+        confine_to: None,
+        cancel: Cancel::default(),
+    })
 }
 
 /// How each DSP is timed.

@@ -6,6 +6,7 @@ mod cache;
 mod common;
 mod compare;
 mod corpus;
+mod mcp;
 mod profile;
 mod progress;
 
@@ -67,6 +68,9 @@ enum Command {
     Baseline(baseline::BaselineCommand),
     /// Show or empty the compile cache.
     Cache(cache::CacheCommand),
+    /// Serve the Model Context Protocol on stdio, for AI assistants (Claude Desktop, Claude
+    /// Code, the MCP Inspector): tools to analyze, compare and profile Faust code.
+    Mcp(mcp::McpArgs),
     /// Internal: the isolated worker process that compiles and measures.
     #[command(name = "__worker", hide = true)]
     Worker {
@@ -92,6 +96,7 @@ pub fn main() -> i32 {
         Command::Profile(args) => profile::run(args),
         Command::Baseline(command) => baseline::run(command),
         Command::Cache(command) => cache::run(command),
+        Command::Mcp(args) => mcp::run(args),
         Command::Worker {
             memory_limit_mb,
             cores,

@@ -34,7 +34,7 @@ pub struct CompareRequest {
 }
 
 /// One implementation's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ImplResult {
     pub name: String,
     pub compiler_options: String,
@@ -70,7 +70,7 @@ pub struct ImplResult {
 }
 
 /// An implementation that could not be measured.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ImplError {
     pub name: String,
     pub message: String,
@@ -79,7 +79,7 @@ pub struct ImplError {
 }
 
 /// Everything `faustperf compare` found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CompareReport {
     /// Ranked, fastest first.
     pub comparison: Vec<ImplResult>,

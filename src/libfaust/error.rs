@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 /// A failure of libfaust or of faustperf's use of it.
-#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FaustError {
     /// libfaust could not be loaded.

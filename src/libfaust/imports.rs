@@ -15,28 +15,46 @@ pub struct SourceFile {
     pub text: String,
 }
 
-/// The program's own text and every file it imports, transitively, each once. An import that is
-/// found nowhere is an error naming it (the compile would fail on it too).
-pub fn source_files(source: &DspSource) -> Result<(String, Vec<SourceFile>), String> {
+/// Why the files of a program could not be listed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ImportError {
+    /// `allow` refused a file.
+    #[error("{0}")]
+    Refused(String),
+    /// A file is missing or unreadable (the compile would fail on it too).
+    #[error("{0}")]
+    Unreadable(String),
+}
+
+/// The program's own text and every file it imports, transitively, each once. Each file is shown
+/// to `allow` before it is read.
+pub fn source_files(
+    source: &DspSource,
+    allow: &dyn Fn(&Path) -> Result<(), String>,
+) -> Result<(String, Vec<SourceFile>), ImportError> {
+    let read = |path: &Path| {
+        allow(path).map_err(ImportError::Refused)?;
+        fs::read_to_string(path)
+            .map_err(|e| ImportError::Unreadable(format!("{}: {e}", path.display())))
+    };
     let (text, dir) = match source {
         DspSource::Code { code, .. } => (code.clone(), None),
-        DspSource::File { path } => (
-            fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?,
-            path.parent().map(Path::to_path_buf),
-        ),
+        DspSource::File { path } => (read(path)?, path.parent().map(Path::to_path_buf)),
     };
     let mut files: Vec<SourceFile> = Vec::new();
     let mut pending: Vec<String> = imported_names(&text);
     while let Some(name) = pending.pop() {
         let found = candidates(&name, dir.as_deref());
         if found.is_empty() {
-            return Err(format!("import `{name}` not found"));
+            return Err(ImportError::Unreadable(format!(
+                "import `{name}` not found"
+            )));
         }
         for path in found {
             if files.iter().any(|f| f.path == path) {
                 continue;
             }
-            let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text = read(&path)?;
             pending.extend(imported_names(&text));
             files.push(SourceFile { path, text });
         }

@@ -48,7 +48,7 @@ const MIN_ROUNDS_OUT_OF_RACE: usize = 6;
 const OUT_OF_RACE_FACTOR: f64 = 1.10;
 
 /// How long to measure.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Budget {
     /// Exactly this many seconds of timed rounds.
@@ -85,7 +85,7 @@ pub struct MeasureConfig {
 }
 
 /// Why measuring stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// The fixed duration was spent.

@@ -169,7 +169,7 @@ fn median_rank(n: usize) -> Option<usize> {
 }
 
 /// The summary of one option set's block times that every report carries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TimingSummary {
     /// Samples timed (a sample is one block, or the mean of `batch` consecutive blocks).
     pub samples: usize,

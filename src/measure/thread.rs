@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What the measuring thread got when it asked for its conditions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ThreadConditions {
     /// The core the thread was pinned to, or `None` when pinning failed or was not asked for.
     pub core: Option<usize>,

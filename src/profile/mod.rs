@@ -161,7 +161,7 @@ pub struct ProfileConfig {
 }
 
 /// A control as it was used.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ControlUse {
     pub path: String,
     pub min: f64,
@@ -172,7 +172,7 @@ pub struct ControlUse {
 }
 
 /// Compute time of an impulse and its decay, with denormals flushed to zero and not.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DenormalProbe {
     /// Seconds of audio run (at full speed, not paced).
     pub audio_seconds: f64,
@@ -187,7 +187,7 @@ pub struct DenormalProbe {
 }
 
 /// Load of one block size, timed back to back.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BlockSizeProbe {
     pub frames: usize,
     /// 99th-percentile block time as % of the block's period.
@@ -230,7 +230,7 @@ pub struct RawProfile {
 pub const TIMELINE_WINDOW_SECONDS: f64 = 0.1;
 
 /// The numbers of a profile.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Metrics {
     /// Mean over blocks of compute time ÷ block period, %.
     pub avg_cpu_percent: f64,
@@ -267,7 +267,7 @@ pub struct Metrics {
 }
 
 /// Load over time, in windows of [`TIMELINE_WINDOW_SECONDS`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Timeline {
     /// Window starts, seconds from the start of the run.
     pub timestamps: Vec<f64>,
@@ -278,7 +278,7 @@ pub struct Timeline {
 }
 
 /// Everything `faustperf profile` found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ProfileReport {
     pub dsp: String,
     pub compiler_options: String,

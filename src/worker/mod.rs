@@ -11,7 +11,7 @@ mod process;
 mod supervisor;
 
 pub use job::{CompileInfo, CompileJob, Compiled, MeasureJob, MeasureManyJob, ProfileJob};
-pub use process::{worker_main, WORKER_SUBCOMMAND};
+pub use process::{protocol_stdout, worker_main, WORKER_SUBCOMMAND};
 pub use supervisor::{Cancel, Supervisor, WorkerConfig};
 
 use crate::cache::Cache;
@@ -22,7 +22,7 @@ use crate::profile::RawProfile;
 use serde::{Deserialize, Serialize};
 
 /// The step during which an option set failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     Compile,
@@ -39,7 +39,9 @@ impl std::fmt::Display for Phase {
 }
 
 /// Why one option set produced no measurement.
-#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RunError {
     /// libfaust refused the program or the options, or could not run it.

@@ -100,7 +100,7 @@ pub fn worker_main(
 /// Keeps the real stdout for the protocol and points fd 1 at stderr, so that nothing libfaust or
 /// LLVM prints can corrupt the protocol.
 #[cfg(unix)]
-fn protocol_stdout() -> std::io::Result<std::fs::File> {
+pub fn protocol_stdout() -> std::io::Result<std::fs::File> {
     use std::os::fd::FromRawFd;
     // SAFETY: dup and dup2 on the process's own standard descriptors; the duplicate is owned by
     // the File we return and nothing else closes it.
@@ -114,7 +114,7 @@ fn protocol_stdout() -> std::io::Result<std::fs::File> {
 }
 
 #[cfg(not(unix))]
-fn protocol_stdout() -> std::io::Result<std::io::Stdout> {
+pub fn protocol_stdout() -> std::io::Result<std::io::Stdout> {
     Ok(std::io::stdout())
 }
 

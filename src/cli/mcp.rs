@@ -1,0 +1,88 @@
+//! `faustperf mcp`: the MCP server on stdio.
+
+use super::cache::CacheArgs;
+use super::common::{measuring_core, worker_config};
+use super::exit;
+use crate::mcp::{confinement, serve, Roots, ServerSettings};
+use crate::measure::thread;
+use crate::worker::{confine, Workers};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct McpArgs {
+    /// A directory whose .dsp files (and what they import) clients may read; repeatable
+    /// [default: the current directory]. The Faust libraries are always readable.
+    #[arg(long, value_name = "DIR")]
+    allow_dir: Vec<PathBuf>,
+    /// Core to pin the measuring thread to [default: the last core].
+    #[arg(long)]
+    core: Option<usize>,
+    /// Compile worker processes per call [default: cores − 1, at least 1].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    jobs: Option<u32>,
+    /// Seconds a compile may take before its worker is killed.
+    #[arg(long, default_value_t = 60.0)]
+    compile_timeout: f64,
+    /// Address-space cap of each worker process, MiB.
+    #[arg(long, default_value_t = 4096)]
+    memory_limit: u64,
+    /// Do not read or write the compile cache.
+    #[arg(long)]
+    no_cache: bool,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+/// Serves until the client disconnects; 0 then, 2 on bad arguments, 1 if the server fails.
+pub fn run(args: McpArgs) -> i32 {
+    let settings = match settings(args) {
+        Ok(s) => s,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::USAGE;
+        }
+    };
+    eprintln!(
+        "faustperf mcp: serving on stdio; readable: {}; {}",
+        settings.roots.describe(),
+        confinement(confine::kernel_abi())
+    );
+    match serve(settings) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::INTERNAL
+        }
+    }
+}
+
+fn settings(args: McpArgs) -> Result<ServerSettings, String> {
+    let dirs = if args.allow_dir.is_empty() {
+        vec![std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?]
+    } else {
+        args.allow_dir
+    };
+    let roots = Roots::new(&dirs)?;
+    let core = measuring_core(args.core)?;
+    let mut worker = worker_config(args.compile_timeout, args.memory_limit)?;
+    if confine::kernel_abi().is_some() {
+        worker.confine_to = Some(roots.dirs().to_vec());
+    }
+    thread::restrict_process(&thread::cores_except(core));
+    let cache = if args.no_cache {
+        None
+    } else {
+        args.cache
+            .open()
+            .map_err(|e| eprintln!("warning: {e}; running without the compile cache"))
+            .ok()
+    };
+    Ok(ServerSettings {
+        roots,
+        worker,
+        jobs: args.jobs.map_or_else(Workers::default_jobs, |j| j as usize),
+        core,
+        cache,
+    })
+}

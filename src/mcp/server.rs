@@ -1,0 +1,539 @@
+//! The MCP tools. Each benchmark runs on the blocking pool with its own worker processes, one at
+//! a time on the measuring core; the async side relays progress and cancellation.
+
+use super::roots::Roots;
+use super::wire::{
+    AnalyzeOutput, AnalyzeParams, Backend, CompareOutput, CompareParams, EnvironmentOutput,
+    OptionInfo, OptionsOutput, PresetInfo, ProfileOutput, ProfileParams,
+};
+use crate::analyze::options::{self, parse_option_set, OptionSet};
+use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Progress, SetState};
+use crate::cache::Cache;
+use crate::compare::{compare, CompareRequest, Implementation};
+use crate::libfaust::LibFaust;
+use crate::measure::{Budget, MeasureConfig};
+use crate::profile::signal::{check_wav, Signal};
+use crate::profile::{run_profile, ControlMode, ProfileConfig, ProfileRequest};
+use crate::report::Format;
+use crate::worker::{Cancel, WorkerConfig, Workers};
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::{schema_for_input, schema_for_output};
+use rmcp::model::{
+    CallToolResult, ContentBlock, Implementation as ServerImplementation, JsonObject,
+    ProgressNotificationParam, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{tool, tool_handler, tool_router, ErrorData, RoleServer, ServerHandler};
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::sync::Arc;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+
+/// The default adaptive budget, as `analyze` has it.
+const ADAPTIVE: Budget = Budget::Adaptive {
+    precision_percent: 1.0,
+    max_seconds: 3.0,
+};
+/// Longest fixed measuring time or profile a client may ask for, seconds.
+const MAX_SECONDS: f64 = 600.0;
+
+/// How the server runs benchmarks.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub roots: Roots,
+    /// Workers' configuration (its `cancel` is replaced per call).
+    pub worker: WorkerConfig,
+    /// Compile workers per call.
+    pub jobs: usize,
+    /// The measuring core.
+    pub core: Option<usize>,
+    pub cache: Option<Cache>,
+}
+
+/// The faustperf MCP server.
+#[derive(Clone)]
+pub struct FaustPerfServer {
+    settings: Arc<ServerSettings>,
+    /// Held while a call benchmarks: calls take turns on the measuring core.
+    bench: Arc<tokio::sync::Mutex<()>>,
+    tool_router: ToolRouter<Self>,
+}
+
+/// What a benchmark running on the blocking pool tells the client: progress so far, total,
+/// message.
+type Report = (f64, Option<f64>, String);
+
+/// `analyze`'s progress, as MCP progress notifications (per option set).
+struct SetProgress(UnboundedSender<Report>);
+
+impl Progress for SetProgress {
+    fn update(&mut self, set: &OptionSet, index: usize, total: usize, state: &SetState) {
+        let (done, what) = match state {
+            SetState::Queued => return,
+            SetState::Compiling => (index, "compiling".to_string()),
+            SetState::Cached => (index, "compiled code from the cache".to_string()),
+            SetState::Measuring => (index, "measuring".to_string()),
+            SetState::Done(result) => (index + 1, result.clone()),
+            SetState::Failed(why) => (index + 1, why.clone()),
+        };
+        let message = format!("[{}/{total}] {}: {what}", index + 1, set.display());
+        let _ = self.0.send((done as f64, Some(total as f64), message));
+    }
+}
+
+/// A tool's answer: the readable text and the structured result.
+fn answer<T: Serialize>(
+    value: &T,
+    text: String,
+    is_error: bool,
+) -> Result<CallToolResult, ErrorData> {
+    let structured = serde_json::to_value(value)
+        .map_err(|e| ErrorData::internal_error(format!("cannot encode the result: {e}"), None))?;
+    let content = vec![ContentBlock::text(text)];
+    let mut result = if is_error {
+        CallToolResult::error(content)
+    } else {
+        CallToolResult::success(content)
+    };
+    result.structured_content = Some(structured);
+    Ok(result)
+}
+
+/// A tool's arguments, or a JSON-RPC "invalid params" error saying what is wrong with them.
+/// (rmcp would answer a tool error instead, as the 2025-11-25 revision suggests; faustperf's
+/// design asks for a protocol error, so that a client's bug is not taken for a Faust problem.)
+fn parameters<T: DeserializeOwned>(arguments: JsonObject) -> Result<T, ErrorData> {
+    serde_json::from_value(serde_json::Value::Object(arguments))
+        .map_err(|e| ErrorData::invalid_params(format!("invalid arguments: {e}"), None))
+}
+
+/// The JSON Schema of a tool's arguments.
+fn input_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
+    schema_for_input::<T>().unwrap_or_else(|e| panic!("the arguments' schema is an object: {e}"))
+}
+
+/// Bad input, said as a tool error (`isError: true`) so that the assistant can fix its call.
+fn refuse(message: impl Into<String>) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message.into())])
+}
+
+/// A duration a client gave: `None` stays `None`; otherwise within (0, [`MAX_SECONDS`]].
+fn seconds(name: &str, value: Option<f64>) -> Result<Option<f64>, String> {
+    match value {
+        Some(s) if !(s.is_finite() && s > 0.0 && s <= MAX_SECONDS) => Err(format!(
+            "{name} {s} must be more than 0 and at most {MAX_SECONDS} seconds"
+        )),
+        other => Ok(other),
+    }
+}
+
+#[tool_router]
+impl FaustPerfServer {
+    pub fn new(settings: ServerSettings) -> FaustPerfServer {
+        FaustPerfServer {
+            settings: Arc::new(settings),
+            bench: Arc::new(tokio::sync::Mutex::new(())),
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    fn measure_config(&self, sample_rate: u32, budget: Budget) -> MeasureConfig {
+        MeasureConfig {
+            frames: 512,
+            sample_rate,
+            budget,
+            best_n: 10,
+            seed: 1,
+            random_controls: false,
+            flush_denormals: true,
+            realtime: true,
+            core: self.settings.core,
+        }
+    }
+
+    /// Runs `job` on the blocking pool with fresh workers once the measuring core is free,
+    /// relaying its reports as progress notifications; a cancelled call kills its workers.
+    /// `Err` is the text of a cancelled or broken run.
+    async fn run<T: Send + 'static>(
+        &self,
+        context: &RequestContext<RoleServer>,
+        job: impl FnOnce(&mut Workers, Option<&Cache>, UnboundedSender<Report>) -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let token = context.meta.get_progress_token();
+        let notify = |(progress, total, message): Report| {
+            let peer = context.peer.clone();
+            let token = token.clone();
+            async move {
+                if let Some(token) = token {
+                    let mut param =
+                        ProgressNotificationParam::new(token, progress).with_message(message);
+                    if let Some(total) = total {
+                        param = param.with_total(total);
+                    }
+                    let _ = peer.notify_progress(param).await;
+                }
+            }
+        };
+        let _turn = match self.bench.clone().try_lock_owned() {
+            Ok(turn) => turn,
+            Err(_) => {
+                notify((
+                    0.0,
+                    None,
+                    "queued: another call is benchmarking on the measuring core; this one waits its turn so that neither disturbs the other".into(),
+                ))
+                .await;
+                tokio::select! {
+                    turn = self.bench.clone().lock_owned() => turn,
+                    _ = context.ct.cancelled() => return Err("cancelled while queued".into()),
+                }
+            }
+        };
+        let cancel = Cancel::default();
+        let settings = self.settings.clone();
+        let worker = WorkerConfig {
+            cancel: cancel.clone(),
+            ..settings.worker.clone()
+        };
+        let (tx, mut rx) = unbounded_channel();
+        let mut running = tokio::task::spawn_blocking(move || {
+            let mut workers = Workers::isolated(worker, settings.jobs, settings.core);
+            job(&mut workers, settings.cache.as_ref(), tx)
+        });
+        let outcome = loop {
+            tokio::select! {
+                done = &mut running => break done,
+                Some(report) = rx.recv() => notify(report).await,
+                _ = context.ct.cancelled(), if !cancel.is_cancelled() => cancel.cancel(),
+            }
+        };
+        if cancel.is_cancelled() {
+            return Err("cancelled; its worker processes were killed".into());
+        }
+        outcome.map_err(|e| format!("the benchmark stopped unexpectedly: {e}"))
+    }
+
+    #[tool(
+        description = "Measure how fast Faust code runs under each compiler option set and recommend one. Compiles with libfaust's LLVM JIT in an isolated worker, times compute() (512 frames per block) on a pinned core. Per set: throughput_mbps (mean of the 10 fastest blocks, median over rounds; MB = 2^20 bytes of input+output samples per second) with its 95 % interval, cpu_percent (% of one core at sample_rate), memory_bytes (one instance's heap), rank (1 = fastest), speedup_vs_baseline (× scalar), tied_with_best. Sets within noise of the fastest are tied; the simplest tied set is recommended. Compile errors come back in errors[] with their line.",
+        input_schema = input_schema::<AnalyzeParams>(),
+        output_schema = schema_for_output::<AnalyzeOutput>()
+    )]
+    async fn analyze_faust_performance(
+        &self,
+        arguments: JsonObject,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let params: AnalyzeParams = parameters(arguments)?;
+        // LLVM is the only backend: the parameter admits nothing else.
+        let AnalyzeParams {
+            source,
+            backend: Backend::Llvm,
+            options_to_test,
+            duration_seconds,
+            sample_rate,
+        } = params;
+        let (source, name) = match self.settings.roots.source(&source, "code") {
+            Ok(v) => v,
+            Err(why) => return Ok(refuse(why)),
+        };
+        let option_sets = match options_to_test {
+            None => OptionSets::Presets,
+            Some(sets) => match sets
+                .iter()
+                .map(|s| parse_option_set(s).map_err(|e| format!("options_to_test \"{s}\": {e}")))
+                .collect::<Result<Vec<_>, _>>()
+            {
+                Ok(sets) if !sets.is_empty() => OptionSets::Custom(sets),
+                Ok(_) => return Ok(refuse("options_to_test is empty: give at least one set, or leave it out for the presets")),
+                Err(why) => return Ok(refuse(why)),
+            },
+        };
+        let budget = match seconds("duration_seconds", duration_seconds) {
+            Ok(Some(seconds)) => Budget::Fixed { seconds },
+            Ok(None) => ADAPTIVE,
+            Err(why) => return Ok(refuse(why)),
+        };
+        let sample_rate = sample_rate.unwrap_or(44100);
+        if !(1..=1_536_000).contains(&sample_rate) {
+            return Ok(refuse(format!(
+                "sample_rate {sample_rate} must be between 1 and 1536000 Hz"
+            )));
+        }
+        let request = AnalyzeRequest {
+            source,
+            name,
+            option_sets,
+            measure: self.measure_config(sample_rate, budget),
+            tie_threshold_percent: 1.0,
+        };
+        let report = self
+            .run(&context, move |workers, cache, tx| {
+                analyze(&request, workers, cache, &mut SetProgress(tx))
+            })
+            .await;
+        match report {
+            Ok(report) => {
+                let text = Format::Table.render(&report);
+                let failed = !report.success;
+                answer(&AnalyzeOutput::from(report), text, failed)
+            }
+            Err(why) => Ok(refuse(why)),
+        }
+    }
+
+    #[tool(
+        description = "Compare Faust implementations (each its own code and compiler options), measured in interleaved rounds on the same pinned core so that machine drift hits all alike. Per implementation: throughput_mbps, cpu_percent (at 44100 Hz), memory_bytes, rank, relative_performance (e.g. \"1.52x faster than butterworth (95 % CI 1.49–1.55)\", from a seeded paired bootstrap). winner is null when the fastest are tied within noise; then verdict says so. When inputs/outputs differ, time per frame is compared instead of MB/s.",
+        input_schema = input_schema::<CompareParams>(),
+        output_schema = schema_for_output::<CompareOutput>()
+    )]
+    async fn compare_faust_implementations(
+        &self,
+        arguments: JsonObject,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let params: CompareParams = parameters(arguments)?;
+        if params.implementations.len() < 2 {
+            return Ok(refuse("give at least two implementations to compare"));
+        }
+        let mut implementations = Vec::new();
+        for i in &params.implementations {
+            if params
+                .implementations
+                .iter()
+                .filter(|j| j.name == i.name)
+                .count()
+                > 1
+            {
+                return Ok(refuse(format!(
+                    "two implementations are named `{}`",
+                    i.name
+                )));
+            }
+            let (source, _) = match self.settings.roots.source(&i.source, &i.name) {
+                Ok(v) => v,
+                Err(why) => return Ok(refuse(format!("{}: {why}", i.name))),
+            };
+            let options = match parse_option_set(&i.compiler_options) {
+                Ok(o) => o,
+                Err(e) => return Ok(refuse(format!("{}: compiler_options: {e}", i.name))),
+            };
+            implementations.push(Implementation {
+                name: i.name.clone(),
+                source,
+                options,
+            });
+        }
+        let budget = match seconds("test_duration_seconds", params.test_duration_seconds) {
+            Ok(Some(seconds)) => Budget::Fixed { seconds },
+            Ok(None) => ADAPTIVE,
+            Err(why) => return Ok(refuse(why)),
+        };
+        let request = CompareRequest {
+            implementations,
+            measure: self.measure_config(44100, budget),
+            tie_threshold_percent: 1.0,
+        };
+        let count = request.implementations.len() as f64;
+        let report = self
+            .run(&context, move |workers, cache, tx| {
+                let _ = tx.send((
+                    0.0,
+                    Some(count),
+                    "compiling, then measuring in interleaved rounds".into(),
+                ));
+                compare(&request, workers, cache)
+            })
+            .await;
+        match report {
+            Ok(report) => {
+                let text = Format::Table.render(&report);
+                let failed = report.comparison.is_empty();
+                answer(&report, text, failed)
+            }
+            Err(why) => Ok(refuse(why)),
+        }
+    }
+
+    #[tool(
+        description = "Run Faust code in real time (one 256-frame block per period at 48000 Hz, to absolute deadlines, on a pinned core) and report whether it keeps up. metrics: avg_cpu_percent and peak_cpu_percent (block compute time ÷ block period, %), avg_latency_samples and peak_latency_samples (deadline start to end of compute), memory_peak_bytes, buffer_underruns (deadline misses), sample_rate_achieved (Hz). timeline: cpu_usage_over_time every 100 ms with timestamps (s). Also a denormal probe and safe block sizes, and recommendations.",
+        input_schema = input_schema::<ProfileParams>(),
+        output_schema = schema_for_output::<ProfileOutput>()
+    )]
+    async fn profile_faust_execution(
+        &self,
+        arguments: JsonObject,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let params: ProfileParams = parameters(arguments)?;
+        const SAMPLE_RATE: u32 = 48000;
+        let (source, name) = match self.settings.roots.source(&params.source, "code") {
+            Ok(v) => v,
+            Err(why) => return Ok(refuse(why)),
+        };
+        let options = match parse_option_set(&params.compiler_options) {
+            Ok(o) => o,
+            Err(e) => return Ok(refuse(format!("compiler_options: {e}"))),
+        };
+        let signal: Signal = match params.input_signal.as_deref().unwrap_or("noise").parse() {
+            Ok(s) => s,
+            Err(why) => return Ok(refuse(format!("input_signal: {why}"))),
+        };
+        if let Signal::Wav { path } = &signal {
+            if let Err(why) = self
+                .settings
+                .roots
+                .file(path)
+                .and_then(|_| check_wav(path, SAMPLE_RATE))
+            {
+                return Ok(refuse(format!("input_signal: {why}")));
+            }
+        }
+        let duration = match seconds("duration_seconds", params.duration_seconds) {
+            Ok(d) => d.unwrap_or(10.0),
+            Err(why) => return Ok(refuse(why)),
+        };
+        let request = ProfileRequest {
+            source,
+            name,
+            options,
+            config: ProfileConfig {
+                sample_rate: SAMPLE_RATE,
+                frames: 256,
+                duration_seconds: duration,
+                signal,
+                controls: ControlMode::Fixed,
+                seed: 1,
+                flush_denormals: true,
+                realtime: true,
+                core: self.settings.core,
+                audio: None,
+            },
+        };
+        let report = self
+            .run(&context, move |workers, cache, tx| {
+                let mut live = |seconds: f64, load: f64| {
+                    let _ = tx.send((
+                        seconds,
+                        Some(duration),
+                        format!("{seconds:.1} s of {duration} s, load {load:.2} %"),
+                    ));
+                };
+                run_profile(&request, workers, cache, &mut live)
+            })
+            .await;
+        match report {
+            Ok(Ok(report)) => answer(&report, Format::Table.render(&report), false),
+            Ok(Err(e)) => Ok(refuse(e.to_string())),
+            Err(why) => Ok(refuse(why)),
+        }
+    }
+
+    #[tool(
+        description = "List the option sets analyze_faust_performance tries by default, every compiler option it accepts with its meaning, and the options it refuses (those that read or write files).",
+        output_schema = schema_for_output::<OptionsOutput>()
+    )]
+    async fn list_faust_options(&self) -> Result<CallToolResult, ErrorData> {
+        let output = OptionsOutput {
+            presets: options::PRESETS
+                .iter()
+                .map(|(set, purpose)| PresetInfo {
+                    compiler_options: set.to_string(),
+                    purpose: purpose.to_string(),
+                })
+                .collect(),
+            options: options::accepted()
+                .map(|(short, long, takes_value, meaning)| OptionInfo {
+                    option: format!("{short} ({long})"),
+                    takes_value,
+                    meaning: meaning.into(),
+                })
+                .collect(),
+            refused: options::refused()
+                .map(|(option, why)| format!("{option}: {why}"))
+                .collect(),
+        };
+        let mut text = String::from("Presets:\n");
+        for p in &output.presets {
+            let set = if p.compiler_options.is_empty() {
+                "(scalar)"
+            } else {
+                &p.compiler_options
+            };
+            text.push_str(&format!("  {set}: {}\n", p.purpose));
+        }
+        text.push_str("Options:\n");
+        for o in &output.options {
+            text.push_str(&format!("  {}: {}\n", o.option, o.meaning));
+        }
+        text.push_str("Refused:\n");
+        for r in &output.refused {
+            text.push_str(&format!("  {r}\n"));
+        }
+        answer(&output, text, false)
+    }
+
+    #[tool(
+        description = "Report the environment benchmarks run in: libfaust version and LLVM target, CPU model and cores, the measuring core, the compile cache, the directories sources may be read from, and whether worker processes are confined with Landlock.",
+        output_schema = schema_for_output::<EnvironmentOutput>()
+    )]
+    async fn faustperf_environment(&self) -> Result<CallToolResult, ErrorData> {
+        let lib = LibFaust::get();
+        let s = &self.settings;
+        let stats = s.cache.as_ref().map(Cache::stats);
+        let landlock_abi = crate::worker::confine::kernel_abi();
+        let output = EnvironmentOutput {
+            faustperf_version: env!("CARGO_PKG_VERSION").into(),
+            libfaust_version: lib.as_ref().ok().map(|l| l.version().to_string()),
+            libfaust_error: lib.as_ref().err().map(|e| e.to_string()),
+            machine_target: lib.as_ref().ok().map(|l| l.machine_target().to_string()),
+            cpu_model: crate::analyze::cpu_model(),
+            // The machine's cores: this process's own affinity leaves out the measuring core.
+            // SAFETY: sysconf has no preconditions.
+            cores: unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize,
+            measuring_core: s.core,
+            cache_dir: s.cache.as_ref().map(|c| c.dir().display().to_string()),
+            cache_entries: stats.as_ref().map(|st| st.entries),
+            cache_bytes: stats.as_ref().map(|st| st.bytes),
+            allowed_dirs: s
+                .roots
+                .dirs()
+                .iter()
+                .map(|d| d.display().to_string())
+                .chain(
+                    crate::libfaust::imports::LIBRARY_DIRS
+                        .iter()
+                        .map(|d| d.to_string()),
+                )
+                .collect(),
+            landlock_abi,
+            confinement: confinement(landlock_abi),
+        };
+        let text = serde_json::to_string_pretty(&output).unwrap_or_default();
+        answer(&output, text, false)
+    }
+}
+
+/// Whether workers run confined, in words.
+pub fn confinement(landlock_abi: Option<i32>) -> String {
+    match landlock_abi {
+        Some(abi) => format!(
+            "worker processes are confined with Landlock (kernel ABI {abi}): they read only the allowed directories, the Faust libraries and system files, and write nowhere"
+        ),
+        None => "Landlock is not available on this kernel: worker processes are NOT confined; only the server's own checks of paths and imports apply".into(),
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for FaustPerfServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(ServerImplementation::new(
+                "faustperf",
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .with_instructions(
+                "faustperf measures how fast Faust DSP code runs. Use analyze_faust_performance to rank compiler option sets for one program, compare_faust_implementations to pick between implementations, profile_faust_execution to check real-time behaviour, list_faust_options for what the options mean, faustperf_environment for the machine. Benchmarks take seconds; calls queue on one measuring core.",
+            )
+    }
+}

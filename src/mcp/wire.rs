@@ -1,0 +1,152 @@
+//! The MCP tools' parameters and results, as clients see them (JSON Schemas from schemars).
+//! Results embed the engines' reports and add what the design names for MCP.
+
+use crate::analyze::result::AnalyzeReport;
+use crate::compare::CompareReport;
+use crate::profile::ProfileReport;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Code-generation backends that work here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// libfaust's LLVM JIT (the only backend faustperf runs).
+    #[default]
+    Llvm,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyzeParams {
+    /// Faust code (e.g. `import("stdfaust.lib"); process = os.osc(440);`), or the path of a
+    /// `.dsp` file beneath the directories the server may read.
+    pub source: String,
+    /// Code generator; only `llvm`.
+    #[serde(default)]
+    pub backend: Backend,
+    /// Option sets to try, each as on the faust command line (e.g. "-vec -vs 32"); default:
+    /// faustperf's presets. The scalar baseline is added when none is scalar. Options that read
+    /// or write files are refused.
+    pub options_to_test: Option<Vec<String>>,
+    /// Seconds to measure each option set. Default: adaptive, until the 95 % interval is within
+    /// ±1 % or 3 s per set.
+    pub duration_seconds: Option<f64>,
+    /// Sample rate for CPU %, Hz (default 44100).
+    pub sample_rate: Option<u32>,
+}
+
+/// `analyze`'s report, plus its advice gathered as suggestions.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AnalyzeOutput {
+    #[serde(flatten)]
+    pub report: AnalyzeReport,
+    /// The recommendations and the conclusion, in that order.
+    pub suggestions: Vec<String>,
+}
+
+impl From<AnalyzeReport> for AnalyzeOutput {
+    fn from(report: AnalyzeReport) -> AnalyzeOutput {
+        let mut suggestions = report.recommendations.clone();
+        suggestions.push(report.conclusion.clone());
+        AnalyzeOutput {
+            report,
+            suggestions,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImplementationParam {
+    /// Name used in the results (e.g. `butterworth`).
+    pub name: String,
+    /// Faust code, or the path of a `.dsp` file beneath the directories the server may read.
+    pub source: String,
+    /// Options as on the faust command line (default: none, scalar).
+    #[serde(default)]
+    pub compiler_options: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompareParams {
+    /// Two or more implementations, measured in interleaved rounds on the same core.
+    pub implementations: Vec<ImplementationParam>,
+    /// Seconds of measuring per implementation. Default: adaptive, until every 95 % interval is
+    /// within ±1 % or 3 s each.
+    pub test_duration_seconds: Option<f64>,
+}
+
+/// `compare`'s report as is: `comparison[]`, `winner` (`null` when tied), `tied`, `verdict`,
+/// `recommendations`.
+pub type CompareOutput = CompareReport;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileParams {
+    /// Faust code, or the path of a `.dsp` file beneath the directories the server may read.
+    pub source: String,
+    /// Options as on the faust command line (default: none, scalar).
+    #[serde(default)]
+    pub compiler_options: String,
+    /// What the inputs receive: `silence`, `noise`, `sine` (440 Hz), `sine:FREQ`, `impulse`, or
+    /// the path of a WAV file at 48000 Hz beneath the readable directories (default `noise`).
+    pub input_signal: Option<String>,
+    /// Seconds of audio, run in real time (default 10, at most 600).
+    pub duration_seconds: Option<f64>,
+}
+
+/// `profile`'s report as is: `metrics`, `timeline` (every 100 ms), `recommendations`, probes.
+pub type ProfileOutput = ProfileReport;
+
+/// One preset option set.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PresetInfo {
+    pub compiler_options: String,
+    /// What it tries.
+    pub purpose: String,
+}
+
+/// One compiler option faustperf accepts.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OptionInfo {
+    pub option: String,
+    /// Whether it takes a value (e.g. `-vs 32`).
+    pub takes_value: bool,
+    pub meaning: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OptionsOutput {
+    /// The sets `analyze_faust_performance` tries when `options_to_test` is not given.
+    pub presets: Vec<PresetInfo>,
+    /// Every option accepted in an option set.
+    pub options: Vec<OptionInfo>,
+    /// Options refused because they read or write files or do not apply to the JIT.
+    pub refused: Vec<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EnvironmentOutput {
+    pub faustperf_version: String,
+    /// `null` when libfaust cannot be loaded (then `libfaust_error` says why).
+    pub libfaust_version: Option<String>,
+    pub libfaust_error: Option<String>,
+    /// LLVM target libfaust compiles for.
+    pub machine_target: Option<String>,
+    pub cpu_model: Option<String>,
+    pub cores: usize,
+    /// Core benchmarks measure on; tool calls take turns on it.
+    pub measuring_core: Option<usize>,
+    /// Compile cache directory, `null` when disabled or unusable.
+    pub cache_dir: Option<String>,
+    pub cache_entries: Option<usize>,
+    pub cache_bytes: Option<u64>,
+    /// Directories `source` paths and imports may come from (the Faust libraries too).
+    pub allowed_dirs: Vec<String>,
+    /// Landlock ABI of the kernel; `null`: no Landlock, workers are not confined.
+    pub landlock_abi: Option<i32>,
+    /// In words: whether workers run confined.
+    pub confinement: String,
+}

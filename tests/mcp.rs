@@ -1,0 +1,445 @@
+//! `faustperf mcp` driven by real MCP clients: the Python `mcp` package (tests/mcp/client.py)
+//! and the MCP Inspector's CLI, both installed in `.tools/` by `./setup.sh test`. The tests
+//! measure, so they take turns (one measuring core).
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn exe() -> String {
+    env!("CARGO_BIN_EXE_faustperf").into()
+}
+
+fn tool(path: &str) -> PathBuf {
+    let p = root().join(".tools").join(path);
+    assert!(
+        p.exists(),
+        "{} is missing: run ./setup.sh test, which installs the MCP clients",
+        p.display()
+    );
+    p
+}
+
+/// The server's arguments: a private cache, the fixtures readable, and `extra`.
+fn server_args(cache: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "mcp".into(),
+        "--cache-dir".into(),
+        cache.display().to_string(),
+        "--allow-dir".into(),
+        root().join("fixtures").display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// Runs the Python client with `mode` and `steps` against a fresh server; returns its report.
+fn python(mode: &str, steps: Value, extra: &[&str]) -> Value {
+    let cache = tempfile::tempdir().unwrap();
+    let spec = json!({
+        "command": exe(),
+        "args": server_args(cache.path(), extra),
+        "cwd": root().join("fixtures"),
+        "mode": mode,
+        "steps": steps,
+    });
+    let out = Command::new(tool("venv/bin/python"))
+        .arg(root().join("tests/mcp/client.py"))
+        .arg(spec.to_string())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "client failed: {stderr}");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "client output is not JSON ({e}): {}\n{stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// Runs the MCP Inspector's CLI (on the Node.js 22 of `.tools/node`) with `method_args`.
+fn inspector(method_args: &[&str]) -> Value {
+    let cache = tempfile::tempdir().unwrap();
+    let bin = tool("node/node_modules/.bin");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(bin.join("mcp-inspector"))
+        .env("PATH", path)
+        .current_dir(root().join("fixtures"))
+        .arg("--cli")
+        .arg(exe())
+        .args(server_args(cache.path(), &[]))
+        .args(method_args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "inspector failed: {stderr}");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "inspector output is not JSON ({e}): {}\n{stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// Worker processes of this binary still alive.
+fn live_workers() -> Vec<String> {
+    let exe = std::fs::canonicalize(exe()).unwrap();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| std::fs::read_link(e.path().join("exe")).is_ok_and(|p| p == exe))
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains("__worker"))
+        .collect()
+}
+
+fn step(tool: &str, arguments: Value) -> Value {
+    json!({ "tool": tool, "arguments": arguments })
+}
+
+/// A result that is neither an exception nor a tool error; its structured content.
+fn ok(result: &Value) -> &Value {
+    assert!(result.get("exception").is_none(), "{result}");
+    assert_eq!(result["is_error"], false, "{result}");
+    &result["structured"]
+}
+
+/// A tool error (`isError: true`); its text.
+fn tool_error(result: &Value) -> String {
+    assert!(result.get("exception").is_none(), "{result}");
+    assert_eq!(result["is_error"], true, "{result}");
+    result["text"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn python_client_lists_and_calls_every_tool() {
+    let _guard = serial();
+    let report = python(
+        "sequence",
+        json!([
+            step("faustperf_environment", json!({})),
+            step("list_faust_options", json!({})),
+            step(
+                "analyze_faust_performance",
+                json!({"source": "osc.dsp", "options_to_test": ["", "-vec"], "duration_seconds": 0.3})
+            ),
+            step(
+                "compare_faust_implementations",
+                json!({"implementations": [
+                    {"name": "resonlp", "source": "import(\"stdfaust.lib\"); process = fi.resonlp(1000, 1, 1);", "compiler_options": "-vec"},
+                    {"name": "lowpass6e", "source": "import(\"stdfaust.lib\"); process = fi.lowpass6e(1000);", "compiler_options": "-vec"},
+                    {"name": "butterworth", "source": "import(\"stdfaust.lib\"); process = fi.lowpass(4, 1000);", "compiler_options": "-vec"}
+                ], "test_duration_seconds": 0.3})
+            ),
+            step(
+                "profile_faust_execution",
+                json!({"source": "import(\"stdfaust.lib\"); process = fi.lowpass(4, 1000);", "input_signal": "sine", "duration_seconds": 1})
+            ),
+        ]),
+        &[],
+    );
+    assert_eq!(report["protocol_version"], "2025-11-25");
+    let tools: Vec<&str> = report["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            assert_eq!(t["has_output_schema"], true, "{t}");
+            t["name"].as_str().unwrap()
+        })
+        .collect();
+    for name in [
+        "analyze_faust_performance",
+        "compare_faust_implementations",
+        "profile_faust_execution",
+        "list_faust_options",
+        "faustperf_environment",
+    ] {
+        assert!(tools.contains(&name), "{tools:?}");
+    }
+    // Every structured result was validated against its output schema by the client.
+    let r = &report["results"];
+
+    let env = ok(&r[0]);
+    assert!(env["libfaust_version"].as_str().unwrap().starts_with("2."));
+    assert!(env["allowed_dirs"].to_string().contains("fixtures"));
+
+    let options = ok(&r[1]);
+    assert_eq!(options["presets"].as_array().unwrap().len(), 8);
+    assert!(options["options"].to_string().contains("-vec"));
+    assert!(options["refused"].to_string().contains("-o: writes"));
+
+    let analysis = ok(&r[2]);
+    assert_eq!(analysis["success"], true);
+    let results = analysis["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for (i, set) in results.iter().enumerate() {
+        assert_eq!(set["rank"], i + 1);
+        assert!(set["throughput_mbps"].as_f64().unwrap() > 0.0);
+        assert!(set["cpu_percent"].as_f64().unwrap() > 0.0);
+        assert!(set["memory_bytes"].as_u64().unwrap() > 0);
+    }
+    assert!(analysis["recommended_options"].is_string());
+    assert!(analysis["baseline_comparison"]["speedup"].as_f64().unwrap() > 0.0);
+    assert!(!analysis["suggestions"].as_array().unwrap().is_empty());
+    assert!(r[2]["text"].as_str().unwrap().contains("rank  options"));
+    // Progress per option set.
+    let progress = r[2]["progress"].to_string();
+    assert!(
+        progress.contains("[1/2] (scalar)") && progress.contains("[2/2] -vec"),
+        "{progress}"
+    );
+
+    let comparison = ok(&r[3]);
+    let rows = comparison["comparison"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[2]["relative_performance"], "slowest");
+    assert!(rows[0]["relative_performance"]
+        .as_str()
+        .unwrap()
+        .contains("faster than"));
+    assert!(comparison["winner"].is_string() || comparison["tied"].as_array().unwrap().len() > 1);
+
+    let profile = ok(&r[4]);
+    let metrics = &profile["metrics"];
+    for field in [
+        "avg_cpu_percent",
+        "peak_cpu_percent",
+        "avg_latency_samples",
+        "peak_latency_samples",
+        "memory_peak_bytes",
+        "buffer_underruns",
+        "sample_rate_achieved",
+    ] {
+        assert!(metrics[field].is_number(), "{field}: {metrics}");
+    }
+    let timeline = &profile["timeline"];
+    assert_eq!(
+        timeline["timestamps"].as_array().unwrap().len(),
+        timeline["cpu_usage_over_time"].as_array().unwrap().len()
+    );
+    assert!(timeline["timestamps"].as_array().unwrap().len() >= 5);
+    assert!(r[4]["progress"].to_string().contains("s of 1 s"));
+}
+
+#[test]
+fn bad_input_is_a_tool_error_and_the_server_goes_on() {
+    let _guard = serial();
+    let outside = tempfile::tempdir().unwrap();
+    let far = outside.path().join("far.dsp");
+    std::fs::write(&far, "process = _;\n").unwrap();
+    let analyze = |source: &str, options: &[&str]| {
+        step(
+            "analyze_faust_performance",
+            json!({"source": source, "options_to_test": options, "duration_seconds": 0.2}),
+        )
+    };
+    let report = python(
+        "sequence",
+        json!([
+            analyze("process = foo;", &[""]),
+            analyze("process = seq(i, 20000, _);", &["-vec"]),
+            analyze("process = _ <: par(i, 2000, _);", &[""]),
+            analyze("process = _;", &["-vec -o /tmp/x.ll"]),
+            analyze(far.to_str().unwrap(), &[""]),
+            analyze("import(\"/etc/passwd\"); process = _;", &[""]),
+            step("analyze_faust_performance", json!({"source": 42})),
+            step("no_such_tool", json!({})),
+            analyze("osc.dsp", &[""]),
+        ]),
+        &["--compile-timeout", "3"],
+    );
+    let r = &report["results"];
+
+    let text = tool_error(&r[0]);
+    assert!(text.contains("undefined symbol"), "{text}");
+    assert_eq!(r[0]["structured"]["errors"][0]["line"], 1);
+
+    assert!(tool_error(&r[1]).contains("SIGSEGV"));
+    assert!(tool_error(&r[2]).contains("timed out after 3 s"));
+    assert!(tool_error(&r[3]).contains("write"));
+    assert!(tool_error(&r[4]).contains("outside the directories this server may read"));
+    let text = tool_error(&r[5]);
+    assert!(
+        text.contains("/etc/passwd") && text.contains("outside"),
+        "{text}"
+    );
+
+    // Wrong types and unknown tools are JSON-RPC errors, which the client raises.
+    let exception = |i: usize| r[i]["exception"].as_str().unwrap_or_default().to_string();
+    assert!(exception(6).contains("invalid arguments"), "{}", r[6]);
+    assert!(exception(7).contains("tool not found"), "{}", r[7]);
+
+    // And the server still works.
+    assert_eq!(ok(&r[8])["success"], true);
+    assert!(live_workers().is_empty(), "{:?}", live_workers());
+}
+
+#[test]
+fn cancellation_kills_the_workers_and_the_next_call_works() {
+    let _guard = serial();
+    let report = python(
+        "cancel",
+        json!([
+            step(
+                "analyze_faust_performance",
+                json!({"source": "freeverb.dsp", "duration_seconds": 5})
+            ),
+            step("faustperf_environment", json!({})),
+        ]),
+        &[],
+    );
+    let r = &report["results"];
+    assert_eq!(r[0]["cancelled"], true, "{}", r[0]);
+    assert_eq!(r[0]["workers_after_cancel"], json!([]), "{}", r[0]);
+    ok(&r[1]);
+}
+
+#[test]
+fn concurrent_calls_take_turns_on_the_measuring_core() {
+    let _guard = serial();
+    let call = |options: &str| {
+        step(
+            "analyze_faust_performance",
+            json!({"source": "osc.dsp", "options_to_test": [options], "duration_seconds": 0.5}),
+        )
+    };
+    let report = python("concurrent", json!([call(""), call("-vec")]), &[]);
+    let r = report["results"].as_array().unwrap();
+    for result in r {
+        assert_eq!(ok(result)["success"], true);
+    }
+    let queued = r
+        .iter()
+        .filter(|x| x["progress"].to_string().contains("queued"))
+        .count();
+    assert_eq!(queued, 1, "{r:?}");
+}
+
+#[test]
+fn inspector_cli_lists_and_calls_tools() {
+    let _guard = serial();
+    let list = inspector(&["--method", "tools/list"]);
+    let tools = list["tools"].as_array().unwrap();
+    assert_eq!(tools.len(), 5);
+    assert!(tools
+        .iter()
+        .all(|t| t["inputSchema"].is_object() && t["outputSchema"].is_object()));
+
+    let call = inspector(&[
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "analyze_faust_performance",
+        "--tool-arg",
+        "source=import(\"stdfaust.lib\"); process = os.osc(440);",
+        "--tool-arg",
+        "options_to_test=[\"-vec\"]",
+        "--tool-arg",
+        "duration_seconds=0.2",
+    ]);
+    assert_ne!(call["isError"], true, "{call}");
+    let s = &call["structuredContent"];
+    assert_eq!(s["success"], true);
+    assert_eq!(s["results"].as_array().unwrap().len(), 2);
+    assert!(call["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("Conclusion"));
+}
+
+/// Sends `initialize` with `version` on raw stdio; returns the version the server answers.
+fn negotiate(version: &str) -> String {
+    let cache = tempfile::tempdir().unwrap();
+    let mut server = Command::new(exe())
+        .args(server_args(cache.path(), &[]))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let request = json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": version, "capabilities": {},
+                   "clientInfo": {"name": "test", "version": "1"}}
+    });
+    let mut stdin = server.stdin.take().unwrap();
+    writeln!(stdin, "{request}").unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    drop(stdin);
+    let _ = server.wait();
+    let answer: Value = serde_json::from_str(&line).unwrap();
+    answer["result"]["protocolVersion"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .to_string()
+}
+
+#[test]
+fn negotiates_2025_06_18_and_2025_11_25() {
+    assert_eq!(negotiate("2025-06-18"), "2025-06-18");
+    assert_eq!(negotiate("2025-11-25"), "2025-11-25");
+}
+
+#[test]
+fn landlock_keeps_a_worker_from_reading_outside_its_roots() {
+    let _guard = serial();
+    if faustperf::worker::confine::kernel_abi().is_none() {
+        eprintln!("this kernel has no Landlock: the environment tool says so; nothing to test");
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let mut worker = Command::new(exe())
+        .args(["__worker", "--confine-to"])
+        .arg(root.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = worker.stdin.take().unwrap();
+    let mut stdout = BufReader::new(worker.stdout.take().unwrap());
+    let mut compile = |code: &str| {
+        let request = json!({"request": "compile",
+            "source": {"kind": "code", "name": "t", "code": code},
+            "options": [], "sample_rate": 44100});
+        writeln!(stdin, "{request}").unwrap();
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        serde_json::from_str::<Value>(&line).unwrap()
+    };
+    // The server's own check is bypassed here: the kernel refuses the read (unconfined, Faust
+    // reads the file and fails on its syntax instead).
+    let denied = compile("import(\"/etc/passwd\"); process = _;");
+    assert_eq!(denied["event"], "failed", "{denied}");
+    assert_eq!(
+        denied["error"]["message"], "unable to open file /etc/passwd",
+        "{denied}"
+    );
+    // The Faust libraries stay readable.
+    let fine = compile("import(\"stdfaust.lib\"); process = os.osc(440);");
+    assert_eq!(fine["event"], "compiled", "{fine}");
+    drop(stdin);
+    let _ = worker.wait();
+}
