@@ -3,7 +3,10 @@
 //! The tests are serialised with one lock: each run pins its measuring thread to the same core
 //! with real-time priority, and two at once would measure each other.
 
+mod common;
+
 use assert_cmd::Command;
+use common::{live_workers, stdout_json};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -37,27 +40,9 @@ fn analyze_json(args: &[&str]) -> (i32, Value, String) {
         .args(args)
         .output()
         .unwrap();
+    let report = stdout_json(&out);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {stderr}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    });
     (out.status.code().unwrap_or(-1), report, stderr)
-}
-
-/// Worker processes still alive (none may survive a run).
-fn live_workers() -> Vec<String> {
-    let exe = std::fs::canonicalize(assert_cmd::cargo::cargo_bin("faustperf")).unwrap();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| std::fs::read_link(e.path().join("exe")).is_ok_and(|p| p == exe))
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| c.contains("__worker"))
-        .collect()
 }
 
 #[test]

@@ -2,6 +2,9 @@
 //! and the MCP Inspector's CLI, both installed in `.tools/` by `./setup.sh test`. The tests
 //! measure, so they take turns (one measuring core).
 
+mod common;
+
+use common::{live_workers, stdout_json};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -60,14 +63,12 @@ fn python(mode: &str, steps: Value, extra: &[&str]) -> Value {
         .arg(spec.to_string())
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "client failed: {stderr}");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "client output is not JSON ({e}): {}\n{stderr}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
+    assert!(
+        out.status.success(),
+        "client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout_json(&out)
 }
 
 /// Runs the MCP Inspector's CLI (on the Node.js 22 of `.tools/node`) with `method_args`.
@@ -88,27 +89,12 @@ fn inspector(method_args: &[&str]) -> Value {
         .args(method_args)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "inspector failed: {stderr}");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "inspector output is not JSON ({e}): {}\n{stderr}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
-
-/// Worker processes of this binary still alive.
-fn live_workers() -> Vec<String> {
-    let exe = std::fs::canonicalize(exe()).unwrap();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| std::fs::read_link(e.path().join("exe")).is_ok_and(|p| p == exe))
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| c.contains("__worker"))
-        .collect()
+    assert!(
+        out.status.success(),
+        "inspector failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout_json(&out)
 }
 
 fn step(tool: &str, arguments: Value) -> Value {

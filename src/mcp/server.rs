@@ -128,6 +128,14 @@ fn seconds(name: &str, value: Option<f64>) -> Result<Option<f64>, String> {
     }
 }
 
+/// A fixed measuring time when the client gave one, else the adaptive budget.
+fn budget(name: &str, value: Option<f64>) -> Result<Budget, String> {
+    Ok(match seconds(name, value)? {
+        Some(seconds) => Budget::Fixed { seconds },
+        None => ADAPTIVE,
+    })
+}
+
 #[tool_router]
 impl FaustPerfServer {
     pub fn new(settings: ServerSettings) -> FaustPerfServer {
@@ -249,9 +257,8 @@ impl FaustPerfServer {
                 Err(why) => return Ok(refuse(why)),
             },
         };
-        let budget = match seconds("duration_seconds", duration_seconds) {
-            Ok(Some(seconds)) => Budget::Fixed { seconds },
-            Ok(None) => ADAPTIVE,
+        let budget = match budget("duration_seconds", duration_seconds) {
+            Ok(b) => b,
             Err(why) => return Ok(refuse(why)),
         };
         let sample_rate = sample_rate.unwrap_or(44100);
@@ -324,9 +331,8 @@ impl FaustPerfServer {
                 options,
             });
         }
-        let budget = match seconds("test_duration_seconds", params.test_duration_seconds) {
-            Ok(Some(seconds)) => Budget::Fixed { seconds },
-            Ok(None) => ADAPTIVE,
+        let budget = match budget("test_duration_seconds", params.test_duration_seconds) {
+            Ok(b) => b,
             Err(why) => return Ok(refuse(why)),
         };
         let request = CompareRequest {
