@@ -5,6 +5,7 @@ pub mod cache;
 pub mod cli;
 pub mod compare;
 pub mod corpus;
+pub mod inspect;
 pub mod libfaust;
 pub mod mcp;
 pub mod measure;

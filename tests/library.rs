@@ -5,6 +5,7 @@
 use faustperf::analyze::options::parse_option_set;
 use faustperf::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use faustperf::cache::Cache;
+use faustperf::inspect::{inspect, InspectRequest};
 use faustperf::libfaust::{DspSource, FaustError, LibFaust};
 use faustperf::measure::{Budget, MeasureConfig};
 use faustperf::worker::{Phase, RunError, Workers};
@@ -121,4 +122,28 @@ fn fast_math_is_refused_in_a_process_that_lacks_it() {
     );
     // The other set still ran.
     assert_eq!(report.results.len(), 1);
+}
+
+/// inkwell (the IR reader) and libfaust in one process: both must use the one dynamic
+/// libLLVM-14.so. A static LLVM beside libfaust's aborts at load ("Option ... registered more
+/// than once"), so this test would not even start.
+#[test]
+fn inkwell_and_libfaust_share_one_llvm_in_one_process() {
+    let _guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let request = InspectRequest {
+        source: DspSource::Code {
+            name: "osc".into(),
+            code: "import(\"stdfaust.lib\"); process = os.osc(440);".into(),
+        },
+        name: "osc".into(),
+        option_sets: vec![parse_option_set("-vec").unwrap()],
+        sample_rate: 48000,
+    };
+    let report = inspect(&request, &mut Workers::in_process());
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let set = &report.sets[0];
+    assert_eq!(set.compiler_options, "-vec");
+    assert!(set.normalized_options.contains("-vec"));
+    assert_eq!(set.table_reads.len(), 1);
+    assert_eq!(set.work.frames_per_iteration, Some(32.0));
 }

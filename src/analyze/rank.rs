@@ -138,6 +138,7 @@ pub fn rank(
                 blocks_measured: t.samples * t.batch,
                 timing: t.clone(),
                 warnings,
+                inspection: None,
             }
         })
         .collect();

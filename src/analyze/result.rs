@@ -90,6 +90,9 @@ pub struct SetResult {
     pub timing: TimingSummary,
     /// Problems with this set's numbers or output.
     pub warnings: Vec<String>,
+    /// What the generated code shows (`analyze --inspect`); absent without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inspection: Option<crate::inspect::SetInspection>,
 }
 
 /// CPU load at one sample rate.

@@ -34,6 +34,10 @@ pub struct AnalyzeArgs {
     /// one run identical code differs by a few tenths of a percent; between runs more).
     #[arg(long, default_value_t = 1.0)]
     tie_threshold: f64,
+    /// Also read each measured set's generated code and add its key facts (as `inspect`
+    /// does); compiles each set once more, since the cache keeps machine code only.
+    #[arg(long)]
+    inspect: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -54,6 +58,7 @@ pub fn run(args: AnalyzeArgs) -> i32 {
         return exit::LIBFAUST_MISSING;
     }
     let format = args.format;
+    let with_inspection = args.inspect;
     let (request, mut workers, cache) = match validate(args) {
         Ok(v) => v,
         Err(message) => {
@@ -62,8 +67,20 @@ pub fn run(args: AnalyzeArgs) -> i32 {
         }
     };
     let mut progress = StderrProgress::new();
-    let report = analyze(&request, &mut workers, cache.as_ref(), &mut progress);
+    let mut report = analyze(&request, &mut workers, cache.as_ref(), &mut progress);
     progress.finish();
+    if with_inspection && report.success {
+        eprintln!(
+            "inspecting the generated code of {} option set(s)…",
+            report.results.len()
+        );
+        crate::inspect::add_to_analysis(
+            &mut report,
+            &request.source,
+            request.measure.sample_rate,
+            &mut workers,
+        );
+    }
     print!("{}", format.render(&report));
     exit_code(&report)
 }

@@ -6,6 +6,7 @@ mod cache;
 mod common;
 mod compare;
 mod corpus;
+mod inspect;
 mod mcp;
 mod profile;
 mod progress;
@@ -61,6 +62,10 @@ enum Command {
     /// Analyze every .dsp under a directory with the same option sets, writing each result as
     /// it comes, then summarise (wins per option set, geometric-mean speed-ups).
     Corpus(corpus::CorpusArgs),
+    /// Read the LLVM code libfaust generates for each option set and say why it is fast or
+    /// slow: memory and delay lines, instructions per frame by kind, math calls, vectorisation,
+    /// feedback loops, with advice.
+    Inspect(inspect::InspectArgs),
     /// Run a DSP in real time (one block per period, to deadlines) and report its load, its
     /// deadline misses, the denormal slow-down and safe block sizes.
     Profile(profile::ProfileArgs),
@@ -93,6 +98,7 @@ pub fn main() -> i32 {
         Command::Analyze(args) => analyze::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Corpus(args) => corpus::run(args),
+        Command::Inspect(args) => inspect::run(args),
         Command::Profile(args) => profile::run(args),
         Command::Baseline(command) => baseline::run(command),
         Command::Cache(command) => cache::run(command),

@@ -42,6 +42,24 @@ pub enum FaustError {
          this process lacks them (run it isolated: the faustperf worker exports them)"
     )]
     FastMathUnavailable,
+    /// faustperf's LLVM could not parse the LLVM IR libfaust generated (e.g. a libfaust built
+    /// with a newer LLVM).
+    #[error(
+        "faustperf reads LLVM IR with LLVM {reader_llvm} (inkwell), but this libfaust generated it with \
+         LLVM {generator_llvm}, and it could not be read: {message}. Build faustperf with inkwell's \
+         feature for that LLVM version (llvmNN-0-force-dynamic in Cargo.toml)"
+    )]
+    IrUnreadable {
+        /// The LLVM version named in libfaust's IR, e.g. `14.0.6`.
+        generator_llvm: String,
+        /// The LLVM major version faustperf was built with, e.g. `14`.
+        reader_llvm: String,
+        /// LLVM's parse error.
+        message: String,
+    },
+    /// The IR parsed, but lacks what faustperf looks for (the compute function, the DSP struct).
+    #[error("the LLVM IR libfaust generated does not have the expected shape: {message}")]
+    IrUnexpected { message: String },
 }
 
 fn compile_message(file: &Option<String>, line: &Option<u32>, message: &str) -> String {

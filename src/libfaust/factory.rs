@@ -195,6 +195,12 @@ impl Factory {
         .unwrap_or_default()
     }
 
+    /// The LLVM IR of the compiled code as text (`writeCDSPFactoryToIR`), after libfaust's
+    /// optimisations.
+    pub fn llvm_ir(&self) -> String {
+        self.string_call(self.handle.lib.api.write_factory_to_ir)
+    }
+
     /// The sample type of this factory's `compute()`.
     pub fn precision(&self) -> Precision {
         self.handle.precision

@@ -10,6 +10,7 @@ use crate::analyze::result::{AnalyzeReport, SetStatus};
 use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
 use crate::corpus::CorpusReport;
+use crate::inspect::InspectReport;
 use crate::measure::Budget;
 use crate::profile::ProfileReport;
 
@@ -45,6 +46,24 @@ impl Format {
             Format::Json => json::Json.render(report),
             Format::Markdown => markdown::Markdown.render(report),
             Format::Csv => csv::Csv.render(report),
+        }
+    }
+}
+
+/// The formats of `inspect`: a page for people, or every field as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InspectFormat {
+    /// Each option set's facts and advice, for people.
+    Table,
+    /// Every field, machine-readable.
+    Json,
+}
+
+impl InspectFormat {
+    pub fn render(self, report: &InspectReport) -> String {
+        match self {
+            InspectFormat::Table => table::Table.render(report),
+            InspectFormat::Json => json::Json.render(report),
         }
     }
 }
@@ -171,6 +190,23 @@ fn notes(report: &AnalyzeReport, bullet: &str) -> Vec<String> {
         );
     }
     section(&mut out, "Warnings", warnings, bullet);
+    section(
+        &mut out,
+        "Generated code (per frame)",
+        report
+            .results
+            .iter()
+            .filter_map(|r| {
+                let i = r.inspection.as_ref()?;
+                Some(format!(
+                    "{}: {}",
+                    display(&r.compiler_options),
+                    crate::inspect::key_facts(i)
+                ))
+            })
+            .collect(),
+        bullet,
+    );
     out.push(String::new());
     out.push(format!("Conclusion: {}", report.conclusion));
     out
@@ -648,6 +684,20 @@ mod tests {
     #[test]
     fn csv_snapshot() {
         insta::assert_snapshot!(Format::Csv.render(&sample_report()));
+    }
+
+    #[test]
+    fn inspect_table_snapshot() {
+        let report = crate::inspect::tests::sample_report();
+        insta::assert_snapshot!(InspectFormat::Table.render(&report));
+    }
+
+    #[test]
+    fn inspect_json_snapshot() {
+        let report = crate::inspect::tests::sample_report();
+        let json: serde_json::Value =
+            serde_json::from_str(&InspectFormat::Json.render(&report)).unwrap();
+        insta::assert_json_snapshot!(json);
     }
 
     #[test]

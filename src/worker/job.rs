@@ -1,5 +1,6 @@
 //! The two units of work: compile a program with one option set; measure compiled code.
 
+use crate::inspect::SetInspection;
 use crate::libfaust::{DspSource, Factory, FaustError, Precision};
 use crate::measure::{self, MeasureConfig, RawMeasurement};
 use crate::profile::{self, ProfileConfig, RawProfile};
@@ -93,6 +94,18 @@ pub(crate) fn compile(job: &CompileJob) -> Result<Compiled, FaustError> {
         info,
         machine_code: factory.machine_code(),
     })
+}
+
+/// Compiles like [`compile`], then reads the generated LLVM IR (see [`crate::inspect`]).
+pub(crate) fn inspect(job: &CompileJob) -> Result<SetInspection, FaustError> {
+    let factory = Factory::compile(&job.source, &job.options)?;
+    let instance = factory.instance(job.sample_rate)?;
+    crate::inspect::inspect_ir(
+        &job.options,
+        &factory.compile_options(),
+        &factory.llvm_ir(),
+        instance.memory_bytes(),
+    )
 }
 
 pub(crate) fn measure(job: &MeasureJob) -> Result<RawMeasurement, FaustError> {

@@ -15,6 +15,7 @@ pub use process::{protocol_stdout, worker_main, WORKER_SUBCOMMAND};
 pub use supervisor::{Cancel, Supervisor, WorkerConfig};
 
 use crate::cache::Cache;
+use crate::inspect::SetInspection;
 use crate::libfaust::FaustError;
 use crate::measure::thread::cores_except;
 use crate::measure::RawMeasurement;
@@ -89,6 +90,8 @@ fn stderr_suffix(tail: &str) -> String {
 /// Something that compiles and measures: a supervised worker process or this process.
 pub trait Backend: Send {
     fn compile(&mut self, job: &CompileJob) -> Result<Compiled, RunError>;
+    /// Compiles, then reads the generated LLVM IR (see [`crate::inspect`]).
+    fn inspect(&mut self, job: &CompileJob) -> Result<SetInspection, RunError>;
     fn measure(&mut self, job: &MeasureJob) -> Result<RawMeasurement, RunError>;
     /// Measures several compiled DSPs in interleaved rounds (see `measure::measure_interleaved`).
     fn measure_many(&mut self, job: &MeasureManyJob) -> Result<Vec<RawMeasurement>, RunError>;
@@ -113,6 +116,13 @@ pub struct InProcess;
 impl Backend for InProcess {
     fn compile(&mut self, job: &CompileJob) -> Result<Compiled, RunError> {
         job::compile(job).map_err(|error| RunError::Faust {
+            phase: Phase::Compile,
+            error,
+        })
+    }
+
+    fn inspect(&mut self, job: &CompileJob) -> Result<SetInspection, RunError> {
+        job::inspect(job).map_err(|error| RunError::Faust {
             phase: Phase::Compile,
             error,
         })

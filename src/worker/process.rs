@@ -2,6 +2,7 @@
 //! object a line.
 
 use super::job::{self, CompileJob, Compiled, MeasureJob, MeasureManyJob, ProfileJob};
+use crate::inspect::SetInspection;
 use crate::libfaust::FaustError;
 use crate::measure::RawMeasurement;
 use crate::profile::RawProfile;
@@ -17,6 +18,8 @@ pub const WORKER_SUBCOMMAND: &str = "__worker";
 #[serde(tag = "request", rename_all = "snake_case")]
 pub(crate) enum Request {
     Compile(CompileJob),
+    /// Compile, then read the generated LLVM IR.
+    Inspect(CompileJob),
     Measure(MeasureJob),
     MeasureMany(MeasureManyJob),
     Profile(ProfileJob),
@@ -27,6 +30,7 @@ pub(crate) enum Request {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub(crate) enum Event {
     Compiled(Compiled),
+    Inspected(Box<SetInspection>),
     Measured(RawMeasurement),
     MeasuredMany {
         measurements: Vec<RawMeasurement>,
@@ -80,6 +84,9 @@ pub fn worker_main(
     for line in stdin.lock().lines() {
         let event = match serde_json::from_str::<Request>(&line?) {
             Ok(Request::Compile(job)) => job::compile(&job).map(Event::Compiled),
+            Ok(Request::Inspect(job)) => {
+                job::inspect(&job).map(|inspection| Event::Inspected(Box::new(inspection)))
+            }
             Ok(Request::Measure(job)) => job::measure(&job).map(Event::Measured),
             Ok(Request::MeasureMany(job)) => {
                 job::measure_many(&job).map(|measurements| Event::MeasuredMany { measurements })

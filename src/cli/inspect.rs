@@ -1,0 +1,96 @@
+//! `faustperf inspect`.
+
+use super::common::{worker_config, SourceArgs};
+use super::exit;
+use crate::analyze::options::{parse_option_set, OptionSet};
+use crate::analyze::result::SetStatus;
+use crate::inspect::{default_option_sets, inspect, InspectRequest};
+use crate::libfaust::LibFaust;
+use crate::report::InspectFormat;
+use crate::worker::Workers;
+use clap::Args;
+
+#[derive(Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// An option set to inspect, as on the faust command line (e.g. "-vec -vs 32"); repeatable
+    /// [default: scalar and -vec]. Options that read or write files are refused.
+    #[arg(long = "options", value_name = "SET", allow_hyphen_values = true)]
+    options: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = InspectFormat::Table)]
+    format: InspectFormat,
+    /// Seconds a compile may take before its worker is killed.
+    #[arg(long, default_value_t = 60.0)]
+    compile_timeout: f64,
+    /// Address-space cap of each worker process, MiB.
+    #[arg(long, default_value_t = 4096)]
+    memory_limit: u64,
+    /// Compile and read the IR inside this process (no crash or hang protection; for trusted
+    /// code).
+    #[arg(long)]
+    in_process: bool,
+    /// Compile worker processes [default: cores − 1, at least 1].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    jobs: Option<u32>,
+}
+
+/// Runs `inspect` and returns the exit code: 0 when every set was inspected, 4 when some
+/// failed, 3 when none could be.
+pub fn run(args: InspectArgs) -> i32 {
+    if let Err(e) = LibFaust::get() {
+        eprintln!("error: {e}");
+        return exit::LIBFAUST_MISSING;
+    }
+    let format = args.format;
+    let (request, mut workers) = match validate(args) {
+        Ok(v) => v,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::USAGE;
+        }
+    };
+    eprintln!(
+        "inspecting {} option set(s) of {}…",
+        request.option_sets.len(),
+        request.name
+    );
+    let report = inspect(&request, &mut workers);
+    print!("{}", format.render(&report));
+    if report.sets.is_empty() {
+        exit::DSP_FAILED
+    } else if report.errors.iter().any(|e| e.status == SetStatus::Failed) {
+        exit::SOME_SETS_FAILED
+    } else {
+        exit::OK
+    }
+}
+
+fn validate(args: InspectArgs) -> Result<(InspectRequest, Workers), String> {
+    let (source, name) = args.source.read()?;
+    let option_sets: Vec<OptionSet> = if args.options.is_empty() {
+        default_option_sets()
+    } else {
+        args.options
+            .iter()
+            .map(|text| parse_option_set(text).map_err(|e| format!("--options \"{text}\": {e}")))
+            .collect::<Result<_, _>>()?
+    };
+    let config = worker_config(args.compile_timeout, args.memory_limit)?;
+    let workers = if args.in_process {
+        Workers::in_process()
+    } else {
+        let jobs = args.jobs.map_or_else(Workers::default_jobs, |j| j as usize);
+        Workers::isolated(config, jobs, None)
+    };
+    Ok((
+        InspectRequest {
+            source,
+            name,
+            option_sets,
+            sample_rate: 48000,
+        },
+        workers,
+    ))
+}

@@ -1,0 +1,292 @@
+//! `inspect`: why a DSP is as fast as it is, read from the LLVM IR libfaust generates for each
+//! option set (`writeCDSPFactoryToIR`): the instance's memory and its largest delay lines, the
+//! instructions `compute` runs per frame, math library calls, vectorisation, feedback loops,
+//! and advice that cites these numbers.
+//!
+//! Compiling untrusted code and reading its IR happen where compiles happen: in the worker
+//! process with the isolated backend, so a DSP that crashes or hangs libfaust costs only its
+//! option set. inkwell and libfaust share one `libLLVM-14.so` in that process: a second,
+//! static LLVM would abort at load.
+
+mod advice;
+mod cfg;
+mod ir;
+pub mod result;
+
+pub use result::{
+    InspectReport, InstructionCounts, MathCall, Member, MemberKind, Memory, Recursion,
+    SetInspection, SharedTable, TableRead, VectorWidth, Vectorization, Work,
+};
+
+use crate::analyze::advice::display;
+use crate::analyze::options::{parse_option_set, OptionSet};
+use crate::analyze::result::{AnalyzeReport, SetError, SetStatus};
+use crate::libfaust::{compiler_lock, DspSource, FaustError, LibFaust};
+use crate::worker::{CompileJob, RunError, Workers};
+use std::time::Instant;
+
+/// What to inspect.
+#[derive(Debug, Clone)]
+pub struct InspectRequest {
+    pub source: DspSource,
+    /// How the DSP is named in reports.
+    pub name: String,
+    /// The option sets to compile and inspect, in the order reported.
+    pub option_sets: Vec<OptionSet>,
+    /// Sample rate of the instance made to measure `instance_heap_bytes`, Hz.
+    pub sample_rate: u32,
+}
+
+/// The option sets `inspect` uses when none are given: scalar and `-vec`.
+pub fn default_option_sets() -> Vec<OptionSet> {
+    vec![
+        OptionSet::scalar(),
+        parse_option_set("-vec").expect("-vec is an accepted option"),
+    ]
+}
+
+/// Compiles every option set on `workers`' compile lanes (in parallel, one per lane) and reads
+/// its IR. Never fails as a whole: sets that fail are in `errors`.
+pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport {
+    let started = Instant::now();
+    let sets = &request.option_sets;
+    let queue = std::sync::Mutex::new((0..sets.len()).rev().collect::<Vec<usize>>());
+    let done = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for lane in workers.compilers.iter_mut() {
+            let (queue, done) = (&queue, &done);
+            scope.spawn(move || loop {
+                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                let Some(i) = next else { break };
+                let job = CompileJob {
+                    source: request.source.clone(),
+                    options: sets[i].args.clone(),
+                    sample_rate: request.sample_rate,
+                };
+                let result = lane.inspect(&job).map(|mut inspection| {
+                    inspection.compiler_options = sets[i].label.clone();
+                    inspection
+                });
+                done.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((i, result));
+            });
+        }
+    });
+    let mut results = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    results.sort_by_key(|(i, _)| *i);
+    let mut report_sets = Vec::new();
+    let mut errors = Vec::new();
+    for (i, result) in results {
+        match result {
+            Ok(inspection) => report_sets.push(inspection),
+            Err(cause) => {
+                let status = if sets[i].backend_refuses() && matches!(cause, RunError::Faust { .. })
+                {
+                    SetStatus::Unsupported
+                } else {
+                    SetStatus::Failed
+                };
+                errors.push(SetError::new(sets[i].label.clone(), status, cause));
+            }
+        }
+    }
+    let lib = LibFaust::get().ok();
+    InspectReport {
+        dsp: request.name.clone(),
+        libfaust_version: lib.map(|l| l.version().to_string()).unwrap_or_default(),
+        machine_target: lib
+            .map(|l| l.machine_target().to_string())
+            .unwrap_or_default(),
+        ir_reader_llvm: format!("LLVM {} (inkwell, libLLVM-{0}.so)", ir::READER_LLVM),
+        sets: report_sets,
+        errors,
+        wall_seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+/// `analyze --inspect`: inspects every measured option set of `report` and puts each
+/// inspection beside its measurement; sets that cannot be inspected become warnings.
+pub fn add_to_analysis(
+    report: &mut AnalyzeReport,
+    source: &DspSource,
+    sample_rate: u32,
+    workers: &mut Workers,
+) {
+    let request = InspectRequest {
+        source: source.clone(),
+        name: report.dsp.clone(),
+        option_sets: report
+            .results
+            .iter()
+            .filter_map(|r| parse_option_set(&r.compiler_options).ok())
+            .collect(),
+        sample_rate,
+    };
+    let inspected = inspect(&request, workers);
+    for inspection in inspected.sets {
+        if let Some(r) = report
+            .results
+            .iter_mut()
+            .find(|r| r.compiler_options == inspection.compiler_options)
+        {
+            r.inspection = Some(inspection);
+        }
+    }
+    report.warnings.extend(inspected.errors.iter().map(|e| {
+        format!(
+            "{} could not be inspected: {}",
+            display(&e.compiler_options),
+            e.message
+        )
+    }));
+}
+
+/// Reads one option set's IR into its facts and advice. `heap_bytes` is the instance's heap
+/// growth (`memory_bytes` of analyze), to cross-check the struct size with.
+pub(crate) fn inspect_ir(
+    options: &[String],
+    normalized_options: &str,
+    ir: &str,
+    heap_bytes: Option<u64>,
+) -> Result<SetInspection, FaustError> {
+    let facts = {
+        // inkwell uses the LLVM that libfaust uses: keep it away from concurrent compiles.
+        let _guard = compiler_lock();
+        std::panic::catch_unwind(|| ir::analyse(ir)).unwrap_or_else(|_| {
+            Err(FaustError::IrUnexpected {
+                message:
+                    "faustperf's IR reader failed on it (a bug: please report it with the DSP)"
+                        .into(),
+            })
+        })?
+    };
+    let target = LibFaust::get()
+        .map(|l| l.machine_target().to_string())
+        .unwrap_or_default();
+    Ok(advice::build(
+        options,
+        normalized_options,
+        facts,
+        heap_bytes,
+        &target,
+    ))
+}
+
+/// One line of the key facts of an inspection, for `analyze --inspect`'s table.
+pub fn key_facts(i: &SetInspection) -> String {
+    let m = &i.memory;
+    let mut parts = vec![format!("state {}", human_bytes(m.struct_bytes))];
+    if m.delay_lines > 0 {
+        parts.push(format!(
+            "{} delay line(s) {:.0} %",
+            m.delay_lines,
+            percent_of(m.delay_line_bytes, m.struct_bytes)
+        ));
+    }
+    match &i.work.per_frame {
+        Some(c) => parts.push(format!(
+            "{} instructions/frame{}",
+            round(c.total),
+            if i.work.estimate { " (estimate)" } else { "" }
+        )),
+        None => parts.push("per-frame counts unknown".into()),
+    }
+    let calls: Vec<String> = i
+        .math_calls
+        .iter()
+        .take(3)
+        .map(|c| format!("{} {}", c.function, round(c.per_frame)))
+        .collect();
+    if !calls.is_empty() {
+        parts.push(format!("calls/frame: {}", calls.join(", ")));
+    }
+    parts.push(format!(
+        "vector {:.0} %",
+        i.vectorization.vector_share_percent
+    ));
+    if i.recursion.recurrent_loops > 0 {
+        parts.push(format!("{} feedback loop(s)", i.recursion.recurrent_loops));
+    }
+    parts.join("; ")
+}
+
+/// `1536` → `1.5 KiB`.
+pub(crate) fn human_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        0..=1023 => format!("{bytes} B"),
+        1024..=1_048_575 => format!("{:.1} KiB", b / 1024.0),
+        _ => format!("{:.1} MiB", b / 1_048_576.0),
+    }
+}
+
+/// A count per frame as people read it: whole numbers plain, fractions with 2 digits.
+pub(crate) fn round(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+pub(crate) fn percent_of(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A report built from a hand-written IR, the same on every machine.
+    pub(crate) fn sample_report() -> InspectReport {
+        let facts = ir::analyse(ir::tests::SCALAR).unwrap();
+        let set = advice::build(
+            &[],
+            "-lang llvm 14.0.6 -es 1 -mcd 16 -single -ftz 0",
+            facts,
+            Some(13_000),
+            "x86_64-pc-linux-gnu:generic",
+        );
+        InspectReport {
+            dsp: "fixtures/example.dsp".into(),
+            libfaust_version: "2.54.9".into(),
+            machine_target: "x86_64-pc-linux-gnu:generic".into(),
+            ir_reader_llvm: "LLVM 14 (inkwell, libLLVM-14.so)".into(),
+            sets: vec![set],
+            errors: vec![SetError::new(
+                "-vec -omp".into(),
+                SetStatus::Unsupported,
+                RunError::Faust {
+                    phase: crate::worker::Phase::Compile,
+                    error: FaustError::from_compiler_text("ERROR : OpenMP not supported for LLVM"),
+                },
+            )],
+            wall_seconds: 0.5,
+        }
+    }
+
+    #[test]
+    fn advice_cites_the_numbers() {
+        let set = &sample_report().sets[0];
+        assert_eq!(set.memory.struct_bytes, 4104);
+        assert!(set.memory.cross_check.contains("plus 8896 B"));
+        assert!(set
+            .advice
+            .iter()
+            .any(|a| a.starts_with("1 call(s) to sinf per frame")));
+        assert!(set
+            .advice
+            .iter()
+            .any(|a| a.starts_with("1 division(s) per frame (of 18")));
+        assert_eq!(set.vectorization.vector_share_percent, 0.0);
+        assert_eq!(set.recursion.recurrent_loops, 1);
+        assert_eq!(key_facts(set), "state 4.0 KiB; 1 delay line(s) 100 %; 18 instructions/frame; calls/frame: sinf 1; vector 0 %; 1 feedback loop(s)");
+    }
+}
