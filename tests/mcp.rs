@@ -125,7 +125,7 @@ fn python_client_lists_and_calls_every_tool() {
             step("list_faust_options", json!({})),
             step(
                 "analyze_faust_performance",
-                json!({"source": "osc.dsp", "options_to_test": ["", "-vec"], "duration_seconds": 0.3})
+                json!({"source": "osc.dsp", "options_to_test": ["", "-vec"], "duration_seconds": 0.3, "inspect": true})
             ),
             step(
                 "compare_faust_implementations",
@@ -138,6 +138,10 @@ fn python_client_lists_and_calls_every_tool() {
             step(
                 "profile_faust_execution",
                 json!({"source": "import(\"stdfaust.lib\"); process = fi.lowpass(4, 1000);", "input_signal": "sine", "duration_seconds": 1})
+            ),
+            step(
+                "inspect_faust_code",
+                json!({"source": "freeverb.dsp", "options_to_test": ["-scal"]})
             ),
         ]),
         &[],
@@ -158,6 +162,7 @@ fn python_client_lists_and_calls_every_tool() {
         "profile_faust_execution",
         "list_faust_options",
         "faustperf_environment",
+        "inspect_faust_code",
     ] {
         assert!(tools.contains(&name), "{tools:?}");
     }
@@ -185,7 +190,15 @@ fn python_client_lists_and_calls_every_tool() {
     }
     assert!(analysis["recommended_options"].is_string());
     assert!(analysis["baseline_comparison"]["speedup"].as_f64().unwrap() > 0.0);
-    assert!(!analysis["suggestions"].as_array().unwrap().is_empty());
+    // With `inspect`, each set's generated code is read too, and its facts are suggestions.
+    assert!(results.iter().all(|set| set["inspection"].is_object()));
+    assert!(
+        analysis["suggestions"]
+            .to_string()
+            .contains("instructions/frame"),
+        "{}",
+        analysis["suggestions"]
+    );
     assert!(r[2]["text"].as_str().unwrap().contains("rank  options"));
     // Progress per option set.
     let progress = r[2]["progress"].to_string();
@@ -224,6 +237,13 @@ fn python_client_lists_and_calls_every_tool() {
     );
     assert!(timeline["timestamps"].as_array().unwrap().len() >= 5);
     assert!(r[4]["progress"].to_string().contains("s of 1 s"));
+
+    let inspection = ok(&r[5]);
+    let set = &inspection["sets"][0];
+    assert_eq!(set["compiler_options"], "-scal");
+    assert!(set["memory"]["delay_lines"].as_u64().unwrap() >= 8, "{set}");
+    assert!(!set["advice"].as_array().unwrap().is_empty());
+    assert!(r[5]["text"].as_str().unwrap().contains("delay line"));
 }
 
 #[test]
@@ -325,7 +345,7 @@ fn inspector_cli_lists_and_calls_tools() {
     let _guard = serial();
     let list = inspector(&["--method", "tools/list"]);
     let tools = list["tools"].as_array().unwrap();
-    assert_eq!(tools.len(), 5);
+    assert_eq!(tools.len(), 6);
     assert!(tools
         .iter()
         .all(|t| t["inputSchema"].is_object() && t["outputSchema"].is_object()));

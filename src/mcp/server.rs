@@ -4,17 +4,19 @@
 use super::roots::Roots;
 use super::wire::{
     AnalyzeOutput, AnalyzeParams, Backend, CompareOutput, CompareParams, EnvironmentOutput,
-    OptionInfo, OptionsOutput, PresetInfo, ProfileOutput, ProfileParams,
+    InspectOutput, InspectParams, OptionInfo, OptionsOutput, PresetInfo, ProfileOutput,
+    ProfileParams,
 };
 use crate::analyze::options::{self, parse_option_set, OptionSet};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Progress, SetState};
 use crate::cache::Cache;
 use crate::compare::{compare, CompareRequest, Implementation};
+use crate::inspect::{default_option_sets, inspect, InspectRequest};
 use crate::libfaust::LibFaust;
 use crate::measure::{Budget, MeasureConfig};
 use crate::profile::signal::{check_wav, Signal};
 use crate::profile::{run_profile, ControlMode, ProfileConfig, ProfileRequest};
-use crate::report::Format;
+use crate::report::{Format, InspectFormat};
 use crate::worker::{Cancel, WorkerConfig, Workers};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::{schema_for_input, schema_for_output};
@@ -126,6 +128,20 @@ fn seconds(name: &str, value: Option<f64>) -> Result<Option<f64>, String> {
         )),
         other => Ok(other),
     }
+}
+
+/// The option sets a client gave in `options_to_test`: at least one, each valid.
+fn option_sets(texts: &[String]) -> Result<Vec<OptionSet>, String> {
+    if texts.is_empty() {
+        return Err(
+            "options_to_test is empty: give at least one set, or leave it out for the defaults"
+                .into(),
+        );
+    }
+    texts
+        .iter()
+        .map(|s| parse_option_set(s).map_err(|e| format!("options_to_test \"{s}\": {e}")))
+        .collect()
 }
 
 /// A fixed measuring time when the client gave one, else the adaptive budget.
@@ -240,6 +256,7 @@ impl FaustPerfServer {
             options_to_test,
             duration_seconds,
             sample_rate,
+            inspect,
         } = params;
         let (source, name) = match self.settings.roots.source(&source, "code") {
             Ok(v) => v,
@@ -247,13 +264,8 @@ impl FaustPerfServer {
         };
         let option_sets = match options_to_test {
             None => OptionSets::Presets,
-            Some(sets) => match sets
-                .iter()
-                .map(|s| parse_option_set(s).map_err(|e| format!("options_to_test \"{s}\": {e}")))
-                .collect::<Result<Vec<_>, _>>()
-            {
-                Ok(sets) if !sets.is_empty() => OptionSets::Custom(sets),
-                Ok(_) => return Ok(refuse("options_to_test is empty: give at least one set, or leave it out for the presets")),
+            Some(sets) => match option_sets(&sets) {
+                Ok(sets) => OptionSets::Custom(sets),
                 Err(why) => return Ok(refuse(why)),
             },
         };
@@ -276,7 +288,21 @@ impl FaustPerfServer {
         };
         let report = self
             .run(&context, move |workers, cache, tx| {
-                analyze(&request, workers, cache, &mut SetProgress(tx))
+                let mut report = analyze(&request, workers, cache, &mut SetProgress(tx.clone()));
+                if inspect && report.success {
+                    let _ = tx.send((
+                        report.results.len() as f64,
+                        None,
+                        "reading the generated code of each set".into(),
+                    ));
+                    crate::inspect::add_to_analysis(
+                        &mut report,
+                        &request.source,
+                        request.measure.sample_rate,
+                        workers,
+                    );
+                }
+                report
             })
             .await;
         match report {
@@ -436,6 +462,54 @@ impl FaustPerfServer {
     }
 
     #[tool(
+        description = "Explain why Faust code is as fast as it is, from the LLVM code libfaust generates for each option set (read with inkwell): memory (DSP struct bytes, largest delay lines and tables, % of the total), work per frame (instructions by kind: float arithmetic, loads/stores, divisions, compares/selects, integer, calls; from loop trip counts, flagged when estimated), math library calls per frame (sinf, powf, expf…), vectorisation (share of vector instructions, widths; says plainly when -vec produced no vector code), feedback loops that prevent vectorisation, and advice citing these numbers. Default option sets: scalar and -vec.",
+        input_schema = input_schema::<InspectParams>(),
+        output_schema = schema_for_output::<InspectOutput>()
+    )]
+    async fn inspect_faust_code(
+        &self,
+        arguments: JsonObject,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let params: InspectParams = parameters(arguments)?;
+        let (source, name) = match self.settings.roots.source(&params.source, "code") {
+            Ok(v) => v,
+            Err(why) => return Ok(refuse(why)),
+        };
+        let option_sets = match params.options_to_test {
+            None => default_option_sets(),
+            Some(sets) => match option_sets(&sets) {
+                Ok(sets) => sets,
+                Err(why) => return Ok(refuse(why)),
+            },
+        };
+        let request = InspectRequest {
+            source,
+            name,
+            option_sets,
+            sample_rate: 48000,
+        };
+        let report = self
+            .run(&context, move |workers, _, tx| {
+                let _ = tx.send((
+                    0.0,
+                    Some(request.option_sets.len() as f64),
+                    "compiling and reading the generated code".into(),
+                ));
+                inspect(&request, workers)
+            })
+            .await;
+        match report {
+            Ok(report) => {
+                let text = InspectFormat::Table.render(&report);
+                let failed = report.sets.is_empty();
+                answer(&report, text, failed)
+            }
+            Err(why) => Ok(refuse(why)),
+        }
+    }
+
+    #[tool(
         description = "List the option sets analyze_faust_performance tries by default, every compiler option it accepts with its meaning, and the options it refuses (those that read or write files).",
         output_schema = schema_for_output::<OptionsOutput>()
     )]
@@ -539,7 +613,7 @@ impl ServerHandler for FaustPerfServer {
                 env!("CARGO_PKG_VERSION"),
             ))
             .with_instructions(
-                "faustperf measures how fast Faust DSP code runs. Use analyze_faust_performance to rank compiler option sets for one program, compare_faust_implementations to pick between implementations, profile_faust_execution to check real-time behaviour, list_faust_options for what the options mean, faustperf_environment for the machine. Benchmarks take seconds; calls queue on one measuring core.",
+                "faustperf measures how fast Faust DSP code runs. Use analyze_faust_performance to rank compiler option sets for one program, compare_faust_implementations to pick between implementations, profile_faust_execution to check real-time behaviour, inspect_faust_code for why code is slow (memory, work per frame, math calls, vectorisation), list_faust_options for what the options mean, faustperf_environment for the machine. Benchmarks take seconds; calls queue on one measuring core.",
             )
     }
 }

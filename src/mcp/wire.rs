@@ -3,6 +3,7 @@
 
 use crate::analyze::result::AnalyzeReport;
 use crate::compare::CompareReport;
+use crate::inspect::InspectReport;
 use crate::profile::ProfileReport;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,11 @@ pub struct AnalyzeParams {
     pub duration_seconds: Option<f64>,
     /// Sample rate for CPU %, Hz (default 44100).
     pub sample_rate: Option<u32>,
+    /// Also read each measured set's generated LLVM code (as `inspect_faust_code` does): its
+    /// facts go into `results[].inspection` and its advice into `suggestions` (default false;
+    /// compiles each set once more).
+    #[serde(default)]
+    pub inspect: bool,
 }
 
 /// `analyze`'s report, plus its advice gathered as suggestions.
@@ -49,6 +55,13 @@ impl From<AnalyzeReport> for AnalyzeOutput {
     fn from(report: AnalyzeReport) -> AnalyzeOutput {
         let mut suggestions = report.recommendations.clone();
         suggestions.push(report.conclusion.clone());
+        for r in &report.results {
+            if let Some(inspection) = &r.inspection {
+                let set = crate::analyze::advice::display(&r.compiler_options);
+                suggestions.push(format!("{set}: {}", crate::inspect::key_facts(inspection)));
+                suggestions.extend(inspection.advice.iter().map(|a| format!("{set}: {a}")));
+            }
+        }
         AnalyzeOutput {
             report,
             suggestions,
@@ -77,6 +90,19 @@ pub struct CompareParams {
     /// within ±1 % or 3 s each.
     pub test_duration_seconds: Option<f64>,
 }
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InspectParams {
+    /// Faust code, or the path of a `.dsp` file beneath the directories the server may read.
+    pub source: String,
+    /// Option sets to inspect, each as on the faust command line (default: scalar and `-vec`).
+    pub options_to_test: Option<Vec<String>>,
+}
+
+/// `inspect`'s report as is: per option set, `memory` (struct size, largest delay lines),
+/// `work` (instructions per frame by kind), `math_calls`, `vectorization`, `recursion`, `advice`.
+pub type InspectOutput = InspectReport;
 
 /// `compare`'s report as is: `comparison[]`, `winner` (`null` when tied), `tied`, `verdict`,
 /// `recommendations`.
