@@ -68,19 +68,11 @@ pub struct RunArgs {
     /// Seed of the input noise and random controls.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Seconds a compile may take before its worker is killed.
-    #[arg(long, default_value_t = 60.0)]
-    compile_timeout: f64,
-    /// Address-space cap of each worker process, MiB.
-    #[arg(long, default_value_t = 4096)]
-    memory_limit: u64,
     /// Compile and measure inside this process (no crash or hang protection; for trusted code).
     #[arg(long)]
     in_process: bool,
-    /// Compile worker processes [default: cores − 1, at least 1]; they never use the measuring
-    /// core.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
-    jobs: Option<u32>,
+    #[command(flatten)]
+    workers: WorkerArgs,
     /// Do not read or write the compile cache.
     #[arg(long)]
     no_cache: bool,
@@ -96,12 +88,13 @@ impl RunArgs {
 
     /// The workers, measuring on `core`; this process keeps off that core.
     pub fn workers(&self, core: Option<usize>) -> Result<Workers, String> {
-        let config = worker_config(self.compile_timeout, self.memory_limit)?;
+        let config = self.workers.config()?;
+        // Counted before this process leaves the measuring core, which would hide one core.
+        let jobs = self.workers.jobs();
         thread::restrict_process(&thread::cores_except(core));
         if self.in_process {
             return Ok(Workers::in_process());
         }
-        let jobs = self.jobs.map_or_else(Workers::default_jobs, |j| j as usize);
         Ok(Workers::isolated(config, jobs, core))
     }
 
@@ -130,22 +123,45 @@ pub fn measuring_core(core: Option<usize>) -> Result<Option<usize>, String> {
     }
 }
 
-/// Workers running this executable, unconfined, with a compile timeout and a memory cap.
-pub fn worker_config(compile_timeout: f64, memory_limit_mb: u64) -> Result<WorkerConfig, String> {
-    if !(compile_timeout.is_finite() && compile_timeout > 0.0) {
-        return Err(format!(
-            "--compile-timeout {compile_timeout} must be a positive number of seconds"
-        ));
+/// How worker processes are limited.
+#[derive(Args)]
+pub struct WorkerArgs {
+    /// Seconds a compile may take before its worker is killed.
+    #[arg(long, default_value_t = 60.0)]
+    compile_timeout: f64,
+    /// Address-space cap of each worker process, MiB.
+    #[arg(long, default_value_t = 4096)]
+    memory_limit: u64,
+    /// Compile worker processes [default: cores − 1, at least 1]; they never use the measuring
+    /// core.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    jobs: Option<u32>,
+}
+
+impl WorkerArgs {
+    /// Workers running this executable, unconfined, with these limits.
+    pub fn config(&self) -> Result<WorkerConfig, String> {
+        if !(self.compile_timeout.is_finite() && self.compile_timeout > 0.0) {
+            return Err(format!(
+                "--compile-timeout {} must be a positive number of seconds",
+                self.compile_timeout
+            ));
+        }
+        let exe = std::env::current_exe()
+            .map_err(|e| format!("cannot find the faustperf executable: {e}"))?;
+        Ok(WorkerConfig {
+            exe,
+            compile_timeout: Duration::from_secs_f64(self.compile_timeout),
+            memory_limit_mb: self.memory_limit,
+            confine_to: None,
+            cancel: Cancel::default(),
+        })
     }
-    let exe = std::env::current_exe()
-        .map_err(|e| format!("cannot find the faustperf executable: {e}"))?;
-    Ok(WorkerConfig {
-        exe,
-        compile_timeout: Duration::from_secs_f64(compile_timeout),
-        memory_limit_mb,
-        confine_to: None,
-        cancel: Cancel::default(),
-    })
+
+    /// Compile workers: `--jobs`, or cores − 1 (at least 1).
+    pub fn jobs(&self) -> usize {
+        self.jobs.map_or_else(Workers::default_jobs, |j| j as usize)
+    }
 }
 
 /// How each DSP is timed.

@@ -1,6 +1,6 @@
 //! `faustperf inspect`.
 
-use super::common::{worker_config, SourceArgs};
+use super::common::{SourceArgs, WorkerArgs};
 use super::exit;
 use crate::analyze::options::{parse_option_set, OptionSet};
 use crate::analyze::result::SetStatus;
@@ -21,19 +21,12 @@ pub struct InspectArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = InspectFormat::Table)]
     format: InspectFormat,
-    /// Seconds a compile may take before its worker is killed.
-    #[arg(long, default_value_t = 60.0)]
-    compile_timeout: f64,
-    /// Address-space cap of each worker process, MiB.
-    #[arg(long, default_value_t = 4096)]
-    memory_limit: u64,
     /// Compile and read the IR inside this process (no crash or hang protection; for trusted
     /// code).
     #[arg(long)]
     in_process: bool,
-    /// Compile worker processes [default: cores − 1, at least 1].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
-    jobs: Option<u32>,
+    #[command(flatten)]
+    workers: WorkerArgs,
 }
 
 /// Runs `inspect` and returns the exit code: 0 when every set was inspected, 4 when some
@@ -77,12 +70,11 @@ fn validate(args: InspectArgs) -> Result<(InspectRequest, Workers), String> {
             .map(|text| parse_option_set(text).map_err(|e| format!("--options \"{text}\": {e}")))
             .collect::<Result<_, _>>()?
     };
-    let config = worker_config(args.compile_timeout, args.memory_limit)?;
+    let config = args.workers.config()?;
     let workers = if args.in_process {
         Workers::in_process()
     } else {
-        let jobs = args.jobs.map_or_else(Workers::default_jobs, |j| j as usize);
-        Workers::isolated(config, jobs, None)
+        Workers::isolated(config, args.workers.jobs(), None)
     };
     Ok((
         InspectRequest {

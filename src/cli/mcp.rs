@@ -1,11 +1,11 @@
 //! `faustperf mcp`: the MCP server on stdio.
 
 use super::cache::CacheArgs;
-use super::common::{measuring_core, worker_config};
+use super::common::{measuring_core, WorkerArgs};
 use super::exit;
 use crate::mcp::{confinement, serve, Roots, ServerSettings};
 use crate::measure::thread;
-use crate::worker::{confine, Workers};
+use crate::worker::confine;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -18,15 +18,8 @@ pub struct McpArgs {
     /// Core to pin the measuring thread to [default: the last core].
     #[arg(long)]
     core: Option<usize>,
-    /// Compile worker processes per call [default: cores − 1, at least 1].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
-    jobs: Option<u32>,
-    /// Seconds a compile may take before its worker is killed.
-    #[arg(long, default_value_t = 60.0)]
-    compile_timeout: f64,
-    /// Address-space cap of each worker process, MiB.
-    #[arg(long, default_value_t = 4096)]
-    memory_limit: u64,
+    #[command(flatten)]
+    workers: WorkerArgs,
     /// Do not read or write the compile cache.
     #[arg(long)]
     no_cache: bool,
@@ -65,10 +58,12 @@ fn settings(args: McpArgs) -> Result<ServerSettings, String> {
     };
     let roots = Roots::new(&dirs)?;
     let core = measuring_core(args.core)?;
-    let mut worker = worker_config(args.compile_timeout, args.memory_limit)?;
+    let mut worker = args.workers.config()?;
     if confine::kernel_abi().is_some() {
         worker.confine_to = Some(roots.dirs().to_vec());
     }
+    // Counted before this process leaves the measuring core, which would hide one core.
+    let jobs = args.workers.jobs();
     thread::restrict_process(&thread::cores_except(core));
     let cache = if args.no_cache {
         None
@@ -81,7 +76,7 @@ fn settings(args: McpArgs) -> Result<ServerSettings, String> {
     Ok(ServerSettings {
         roots,
         worker,
-        jobs: args.jobs.map_or_else(Workers::default_jobs, |j| j as usize),
+        jobs,
         core,
         cache,
     })

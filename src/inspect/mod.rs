@@ -22,7 +22,7 @@ use crate::analyze::advice::display;
 use crate::analyze::options::{parse_option_set, OptionSet};
 use crate::analyze::result::{AnalyzeReport, SetError, SetStatus};
 use crate::libfaust::{compiler_lock, DspSource, FaustError, LibFaust};
-use crate::worker::{CompileJob, RunError, Workers};
+use crate::worker::{on_lanes, CompileJob, RunError, Workers};
 use std::time::Instant;
 
 /// What to inspect.
@@ -50,31 +50,18 @@ pub fn default_option_sets() -> Vec<OptionSet> {
 pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport {
     let started = Instant::now();
     let sets = &request.option_sets;
-    let queue = std::sync::Mutex::new((0..sets.len()).rev().collect::<Vec<usize>>());
-    let done = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for lane in workers.compilers.iter_mut() {
-            let (queue, done) = (&queue, &done);
-            scope.spawn(move || loop {
-                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop();
-                let Some(i) = next else { break };
-                let job = CompileJob {
-                    source: request.source.clone(),
-                    options: sets[i].args.clone(),
-                    sample_rate: request.sample_rate,
-                };
-                let result = lane.inspect(&job).map(|mut inspection| {
-                    inspection.compiler_options = sets[i].label.clone();
-                    inspection
-                });
-                done.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push((i, result));
-            });
-        }
+    let indices: Vec<usize> = (0..sets.len()).collect();
+    let results = on_lanes(&mut workers.compilers, &indices, |lane, i| {
+        let job = CompileJob {
+            source: request.source.clone(),
+            options: sets[i].args.clone(),
+            sample_rate: request.sample_rate,
+        };
+        lane.inspect(&job).map(|mut inspection| {
+            inspection.compiler_options = sets[i].label.clone();
+            inspection
+        })
     });
-    let mut results = done.into_inner().unwrap_or_else(|p| p.into_inner());
-    results.sort_by_key(|(i, _)| *i);
     let mut report_sets = Vec::new();
     let mut errors = Vec::new();
     for (i, result) in results {

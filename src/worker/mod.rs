@@ -212,6 +212,33 @@ impl Workers {
     }
 }
 
+/// Runs `job(lane, i)` for each of `indices` on the lanes in parallel, each lane taking the next
+/// index when it is free, in the order given; returns `(i, result)` in the order of `indices`.
+pub fn on_lanes<T: Send>(
+    lanes: &mut [Box<dyn Backend>],
+    indices: &[usize],
+    job: impl Fn(&mut dyn Backend, usize) -> T + Sync,
+) -> Vec<(usize, T)> {
+    let queue = std::sync::Mutex::new(indices.iter().rev().copied().collect::<Vec<usize>>());
+    let done = std::sync::Mutex::new(Vec::with_capacity(indices.len()));
+    std::thread::scope(|scope| {
+        for lane in lanes.iter_mut() {
+            let (queue, done, job) = (&queue, &done, &job);
+            scope.spawn(move || loop {
+                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                let Some(i) = next else { break };
+                let result = job(lane.as_mut(), i);
+                done.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((i, result));
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    done.sort_by_key(|(i, _)| indices.iter().position(|j| j == i));
+    done
+}
+
 /// Compiled code and whether it came from the cache, or why compiling failed.
 pub type CompileOutcome = Result<(Compiled, bool), RunError>;
 
@@ -252,28 +279,11 @@ pub fn compile_all(
             }
         })
         .collect();
-    let queue: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(
-        (0..jobs.len())
-            .rev()
-            .filter(|&i| results[i].is_none())
-            .collect(),
-    );
-    let compiled: std::sync::Mutex<Vec<(usize, Result<Compiled, RunError>)>> = Default::default();
-    std::thread::scope(|scope| {
-        for lane in workers.compilers.iter_mut() {
-            let (queue, compiled) = (&queue, &compiled);
-            scope.spawn(move || loop {
-                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop();
-                let Some(i) = next else { break };
-                let result = lane.compile(&jobs[i]);
-                compiled
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push((i, result));
-            });
-        }
+    let missing: Vec<usize> = (0..jobs.len()).filter(|&i| results[i].is_none()).collect();
+    let compiled = on_lanes(&mut workers.compilers, &missing, |lane, i| {
+        lane.compile(&jobs[i])
     });
-    for (i, result) in compiled.into_inner().unwrap_or_else(|p| p.into_inner()) {
+    for (i, result) in compiled {
         if let (Ok(code), Some(cache), Some(key)) = (&result, cache, &keys[i]) {
             if let Err(e) = cache.store(key, code) {
                 warnings.push(format!(
