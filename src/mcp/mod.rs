@@ -19,7 +19,7 @@ pub fn serve(settings: ServerSettings) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         let transport = (tokio::io::stdin(), tokio::fs::File::from_std(output));
         let service = FaustPerfServer::new(settings)
             .serve(transport)
@@ -30,5 +30,8 @@ pub fn serve(settings: ServerSettings) -> Result<(), String> {
             .await
             .map_err(|e| format!("the MCP service stopped: {e}"))?;
         Ok(())
-    })
+    });
+    // A job still running was cancelled with its call; give it a moment to end.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    served
 }

@@ -66,6 +66,15 @@ pub struct FaustPerfServer {
 /// message.
 type Report = (f64, Option<f64>, String);
 
+/// Cancels a job when its call ends, however it ends.
+struct CancelOnDrop(Cancel);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
 /// `analyze`'s progress, as MCP progress notifications (per option set).
 struct SetProgress(UnboundedSender<Report>);
 
@@ -215,6 +224,8 @@ impl FaustPerfServer {
             }
         };
         let cancel = Cancel::default();
+        // Also when this future is dropped (the client went away): the job's workers die.
+        let _stop = CancelOnDrop(cancel.clone());
         let settings = self.settings.clone();
         let worker = WorkerConfig {
             cancel: cancel.clone(),
