@@ -206,6 +206,14 @@ fn python_client_lists_and_calls_every_tool() {
         progress.contains("[1/2] (scalar)") && progress.contains("[2/2] -vec"),
         "{progress}"
     );
+    // Each notification's progress is above the last, as MCP requires.
+    let values: Vec<f64> = r[2]["progress_values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(values.windows(2).all(|w| w[1] > w[0]), "{values:?}");
 
     let comparison = ok(&r[3]);
     let rows = comparison["comparison"].as_array().unwrap();

@@ -236,15 +236,29 @@ impl FaustPerfServer {
             let mut workers = Workers::isolated(worker, settings.jobs, settings.core);
             job(&mut workers, settings.cache.as_ref(), tx)
         });
+        // MCP wants each notification's progress above the last; compiles finishing out of
+        // order would otherwise step back.
+        let mut last = 0.0_f64;
+        let mut relay = |(progress, total, message): Report| {
+            last = if progress > last {
+                progress
+            } else {
+                last + 1e-3
+            };
+            notify((last, total, message))
+        };
         let outcome = loop {
             tokio::select! {
                 done = &mut running => break done,
-                Some(report) = rx.recv() => notify(report).await,
+                Some(report) = rx.recv() => relay(report).await,
                 _ = context.ct.cancelled(), if !cancel.is_cancelled() => cancel.cancel(),
             }
         };
         if cancel.is_cancelled() {
             return Err("cancelled; its worker processes were killed".into());
+        }
+        while let Ok(report) = rx.try_recv() {
+            relay(report).await;
         }
         outcome.map_err(|e| format!("the benchmark stopped unexpectedly: {e}"))
     }

@@ -11,7 +11,7 @@ Usage: client.py SPEC_JSON, where SPEC is
 
 Prints one JSON object: the negotiated protocol version, the tools listed (name, whether they
 have an output schema), the time tools/list took, and per step: is_error, structured content,
-text, progress messages, seconds, or the exception the client raised (a JSON-RPC error, or a
+text, progress messages and values, seconds, or the exception the client raised (a JSON-RPC error, or a
 structured result that does not match the tool's output schema).
 """
 
@@ -46,14 +46,16 @@ def live_workers(exe):
 async def call(session, step, progress_seen=None):
     """Runs one step; never raises."""
     messages = []
+    values = []
 
     async def on_progress(progress, total, message):
         messages.append(message)
+        values.append(progress)
         if progress_seen is not None:
             progress_seen.set()
 
     started = time.monotonic()
-    out = {"tool": step["tool"], "progress": messages}
+    out = {"tool": step["tool"], "progress": messages, "progress_values": values}
     try:
         result = await session.call_tool(
             step["tool"], step.get("arguments", {}), progress_callback=on_progress
