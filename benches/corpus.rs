@@ -55,7 +55,7 @@ fn corpus(c: &mut Criterion) {
                 sample_rate: SAMPLE_RATE,
             })
             .collect();
-        let (compiled, _) = compile_all(&mut workers, None, &jobs);
+        let (compiled, _) = compile_all(&mut workers, None, &jobs, &mut |_, _| {});
         let mut group = c.benchmark_group(name.clone());
         group
             .sample_size(20)

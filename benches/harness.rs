@@ -13,8 +13,8 @@
 use faustperf::libfaust::{AudioBuffers, BoundInstance, DspSource, Factory};
 use faustperf::measure::clock::Clock;
 use faustperf::measure::rng::SplitMix64;
-use faustperf::measure::stats::RoundInterval;
-use faustperf::measure::{measure, thread, BlockTimer, Budget, MeasureConfig};
+use faustperf::measure::stats::MedianInterval;
+use faustperf::measure::{measure_interleaved, thread, BlockTimer, Budget, MeasureConfig};
 use std::time::Instant;
 
 const FRAMES: usize = 64;
@@ -47,7 +47,11 @@ fn main() {
         core: thread::default_core(),
     };
     // The batch and clock cost faustperf chooses for this DSP.
-    let raw = measure(&factory, &config, None).expect("measures");
+    let raw = measure_interleaved(std::slice::from_ref(&factory), &config, &mut |_| {})
+        .expect("measures")
+        .remove(0)
+        .expect("measures");
+    let batch = raw.timing.batch;
     let clock = Clock::best_available();
 
     let (pairs, ns_per_tick) = std::thread::scope(|scope| {
@@ -59,17 +63,15 @@ fn main() {
                 let mut buffers =
                     AudioBuffers::new(factory.precision(), 0, 1, FRAMES, 4096, |_, _| rng.noise());
                 let mut bound = instance.bind(&mut buffers).expect("buffers fit");
-                // Ticks per ns over a first stretch, to subtract the clock's cost in ticks and
-                // to turn ticks into ns.
-                let (start, t0) = (Instant::now(), clock.now());
                 for k in 0..10 * CHUNK {
                     bound.compute(k);
                 }
-                let ns_per_tick = clock.ns_per_tick(clock.now() - t0, start.elapsed());
+                // Ticks per ns, to subtract the clock's cost in ticks and to turn ticks into ns.
+                let ns_per_tick = clock.quick_ns_per_tick(std::time::Duration::from_millis(100));
                 let timer = BlockTimer {
                     clock,
                     overhead: (raw.clock_overhead_ns / ns_per_tick).round() as u64,
-                    batch: raw.batch,
+                    batch,
                 };
                 let samples = CHUNK / timer.batch;
                 let blocks = samples * timer.batch;
@@ -84,7 +86,8 @@ fn main() {
                 let mut timed = |bound: &mut BoundInstance<'_>| {
                     ticks.clear();
                     let start = Instant::now();
-                    timer.run(bound, 0, &mut ticks, samples, 0, |_| {});
+                    let never = timer.clock.now().wrapping_add(u64::MAX / 4);
+                    timer.run(bound, 0, &mut ticks, samples, 0, never, |_| {});
                     let wall = start.elapsed().as_nanos() as f64 / blocks as f64;
                     let reported = ticks.iter().sum::<u64>() as f64 * ns_per_tick / blocks as f64;
                     (wall, reported)
@@ -113,7 +116,7 @@ fn main() {
 
     let interval = |f: &dyn Fn(&Pair) -> f64| {
         let values: Vec<f64> = pairs.iter().map(f).collect();
-        RoundInterval::of(&values)
+        MedianInterval::of(&values)
     };
     let bare = interval(&|p| p.bare);
     let overhead = interval(&|p| 100.0 * (p.timed / p.bare - 1.0));
@@ -123,9 +126,9 @@ fn main() {
         clock.kind(),
         ns_per_tick,
         raw.clock_overhead_ns,
-        raw.batch,
-        raw.clock_overhead_ns / raw.batch as f64,
-        100.0 * raw.clock_overhead_ns / raw.batch as f64 / bare.median
+        batch,
+        raw.clock_overhead_ns / batch as f64,
+        100.0 * raw.clock_overhead_ns / batch as f64 / bare.median
     );
     println!(
         "bare loop over compute(): median {:.1} ns per block (spread between chunks {:.1} %)",
@@ -133,7 +136,7 @@ fn main() {
     );
     println!(
         "faustperf's timed loop, wall time: {:+.2} % over the bare loop (95 % interval {:+.2} to {:+.2} %; median of {PAIRS} pairs of {} blocks; target ≤ 1 %)",
-        overhead.median, overhead.low, overhead.high, raw.batch * (CHUNK / raw.batch)
+        overhead.median, overhead.low, overhead.high, batch * (CHUNK / batch)
     );
     println!(
         "time faustperf reports (clock cost subtracted): {:+.2} % from the bare loop (95 % interval {:+.2} to {:+.2} %)",

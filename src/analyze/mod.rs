@@ -1,4 +1,5 @@
-//! `analyze`: every option set compiled, measured and ranked, with a verdict and advice.
+//! `analyze`: every option set compiled, then measured interleaved and ranked, with a verdict
+//! and advice.
 
 pub mod advice;
 pub mod options;
@@ -7,9 +8,11 @@ pub mod result;
 
 use crate::cache::Cache;
 use crate::libfaust::{DspSource, LibFaust};
-use crate::measure::stats::{BlockTimes, StatsError, TimingSummary};
-use crate::measure::MeasureConfig;
-use crate::worker::{Backend, CompileJob, Compiled, MeasureJob, RunError, Workers};
+use crate::measure::units::{bytes_per_block, mbps};
+use crate::measure::{max_passes, MeasureConfig, RawMeasurement, Stretch};
+use crate::worker::{
+    compile_all, measure_sets, CompileEvent, CompileJob, Compiled, RunError, Workers,
+};
 use options::{faustbench, OptionSet};
 use rank::Measured;
 use result::{AnalyzeReport, BaselineComparison, Category, Conditions, SetError, SetStatus};
@@ -45,27 +48,35 @@ pub enum SetState {
     Compiling,
     /// Its compiled code came from the cache.
     Cached,
-    Measuring,
     /// Measured; the phrase says how fast (e.g. `412.3 MB/s`).
     Done(String),
     /// Failed or not supported; the phrase says which.
     Failed(String),
 }
 
-/// Told about each option set as it moves through the pipeline (for progress bars and MCP
-/// notifications). `index` is 0-based among at least `total` sets (a search adds stages).
+/// Told about each option set as it moves through the pipeline, and about each pass over the
+/// sets while they are measured (for progress bars and MCP notifications). `index` is 0-based
+/// among at least `total` sets (a search adds stages).
 pub trait Progress {
     fn update(&mut self, _set: &OptionSet, _index: usize, _total: usize, _state: &SetState) {}
+    /// Pass `pass` (1-based) over `sets` sets has begun; there are at most `max_passes`.
+    fn pass(&mut self, _pass: usize, _max_passes: usize, _sets: usize) {}
+}
+
+/// What a pass over the sets says in progress reports.
+pub fn pass_message(pass: usize, max_passes: usize, sets: usize) -> String {
+    format!("measuring {sets} sets interleaved: pass {pass} (at most {max_passes})")
 }
 
 /// Progress that goes nowhere.
 pub struct Silent;
 impl Progress for Silent {}
 
-/// Runs the analysis: compiles option sets on `workers`' compile lanes (or takes them from
-/// `cache`) while the measuring backend measures them one after another, in the order given,
-/// so that results do not depend on which compile finishes first. Never fails as a whole:
-/// failures of option sets are in `errors`.
+/// Runs the analysis: compiles every option set on `workers`' compile lanes (or takes it from
+/// `cache`), then, with nothing compiling, measures them interleaved on the measuring worker.
+/// faustbench-llvm's search does this per stage, each later stage measuring its sets beside
+/// the best so far and the baseline. Never fails as a whole: failures of option sets are in
+/// `errors`.
 pub fn analyze(
     request: &AnalyzeRequest,
     workers: &mut Workers,
@@ -77,11 +88,12 @@ pub fn analyze(
         request,
         cache,
         measured: Vec::new(),
+        codes: Vec::new(),
         errors: Vec::new(),
         warnings: Vec::new(),
         raw_conditions: None,
         done: 0,
-        stats_pool: crate::measure::thread::pool_off_core(request.measure.core),
+        measurements: 0,
     };
     let bs = request.measure.frames;
     match &request.option_sets {
@@ -110,235 +122,185 @@ struct State<'a> {
     request: &'a AnalyzeRequest,
     cache: Option<&'a Cache>,
     measured: Vec<Measured>,
+    /// The compiled code of every measured set, to measure it again beside a later stage.
+    codes: Vec<(OptionSet, Compiled)>,
     errors: Vec<SetError>,
     /// Problems of the run as a whole (e.g. with the cache).
     warnings: Vec<String>,
-    /// The measurement conditions of the first set measured (its samples taken out).
-    raw_conditions: Option<crate::measure::RawMeasurement>,
+    /// The measurement conditions of the first set measured.
+    raw_conditions: Option<RawMeasurement>,
     done: usize,
-    /// Threads for the statistics, kept off the measuring core.
-    stats_pool: Result<rayon::ThreadPool, rayon::ThreadPoolBuildError>,
-}
-
-/// What a compile lane reports to the measuring loop.
-enum LaneEvent {
-    Started(usize),
-    Finished(usize, Result<Compiled, RunError>),
+    /// Interleaved measurements run so far.
+    measurements: usize,
 }
 
 impl State<'_> {
+    /// Compiles the sets not tried yet, then measures them interleaved, beside the fastest set
+    /// so far and the baseline when earlier stages measured them (their earlier results are
+    /// replaced, so that the stage's comparisons with them are paired).
     fn run_stage(
         &mut self,
         sets: Vec<OptionSet>,
         workers: &mut Workers,
         progress: &mut dyn Progress,
     ) {
-        let mut seen: Vec<OptionSet> = self.measured.iter().map(|m| m.set.clone()).collect();
-        seen.extend(
-            self.errors
-                .iter()
-                .filter_map(|e| options::parse_option_set(&e.compiler_options).ok()),
-        );
-        let sets: Vec<OptionSet> = sets.into_iter().filter(|s| !seen.contains(s)).collect();
-        let (base, total) = (self.done, self.done + sets.len());
-        let compile_job = |set: &OptionSet| CompileJob {
-            source: self.request.source.clone(),
-            options: set.args.clone(),
-            sample_rate: self.request.measure.sample_rate,
-        };
-
-        // Cache hits are ready at once; the rest queue for the compile lanes.
-        let lib = LibFaust::get().ok();
-        let digest = self
-            .cache
-            .and_then(|_| match Cache::source_digest(&self.request.source) {
-                Ok(digest) => Some(digest),
-                Err(why) => {
-                    self.warn_once(format!("compiled without the cache: {why}"));
-                    None
-                }
-            });
-        let mut keys: Vec<Option<String>> = Vec::new();
-        let mut ready: Vec<Option<(Result<Compiled, RunError>, bool)>> = Vec::new();
-        let mut queue = std::collections::VecDeque::new();
-        for (i, set) in sets.iter().enumerate() {
-            progress.update(set, base + i, total, &SetState::Queued);
-            let key = digest
-                .as_deref()
-                .zip(lib)
-                .map(|(d, lib)| Cache::key(d, &set.args, lib));
-            match self.cached(key.as_deref()) {
-                Some(compiled) => {
-                    progress.update(set, base + i, total, &SetState::Cached);
-                    ready.push(Some((Ok(compiled), true)));
-                }
-                None => {
-                    ready.push(None);
-                    queue.push_back((i, compile_job(set)));
-                }
+        let mut new: Vec<OptionSet> = Vec::new();
+        for set in sets {
+            let seen = self.codes.iter().any(|(s, _)| *s == set)
+                || self.errors.iter().any(|e| {
+                    options::parse_option_set(&e.compiler_options).ok() == Some(set.clone())
+                });
+            if !seen && !new.contains(&set) {
+                new.push(set);
             }
-            keys.push(key);
+        }
+        if new.is_empty() {
+            return;
+        }
+        let (base, total) = (self.done, self.done + new.len());
+        for (i, set) in new.iter().enumerate() {
+            progress.update(set, base + i, total, &SetState::Queued);
+        }
+        let jobs: Vec<CompileJob> = new
+            .iter()
+            .map(|set| CompileJob {
+                source: self.request.source.clone(),
+                options: set.args.clone(),
+                sample_rate: self.request.measure.sample_rate,
+            })
+            .collect();
+        let (compiled, warnings) = compile_all(workers, self.cache, &jobs, &mut |i, event| {
+            let state = match event {
+                CompileEvent::Cached => SetState::Cached,
+                CompileEvent::Started => SetState::Compiling,
+            };
+            progress.update(&new[i], base + i, total, &state);
+        });
+        for warning in warnings {
+            self.warn_once(warning);
         }
 
-        let queue = std::sync::Mutex::new(queue);
-        let Workers {
-            compilers,
-            measurer,
-        } = workers;
-        std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::channel();
-            for lane in compilers.iter_mut() {
-                let (tx, queue) = (tx.clone(), &queue);
-                scope.spawn(move || loop {
-                    let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-                    let Some((i, job)) = next else { break };
-                    let _ = tx.send(LaneEvent::Started(i));
-                    let _ = tx.send(LaneEvent::Finished(i, lane.compile(&job)));
-                });
+        // What is measured: the fastest and the baseline of earlier stages, then the new sets.
+        let mut to_measure: Vec<(OptionSet, Option<usize>, Compiled, bool)> = self
+            .anchors()
+            .into_iter()
+            .filter_map(|set| {
+                let (_, code) = self.codes.iter().find(|(s, _)| *s == set)?;
+                let cached = self.measured.iter().any(|m| m.set == set && m.cached);
+                Some((set, None, code.clone(), cached))
+            })
+            .collect();
+        for (i, (set, outcome)) in new.iter().zip(compiled).enumerate() {
+            match outcome {
+                Ok((code, cached)) => to_measure.push((set.clone(), Some(i), code, cached)),
+                Err(cause) => {
+                    let state = self.fail(set, cause);
+                    progress.update(set, base + i, total, &state);
+                }
             }
-            drop(tx);
-            for i in 0..sets.len() {
-                while ready[i].is_none() {
-                    match rx.recv() {
-                        Ok(LaneEvent::Started(j)) => {
-                            progress.update(&sets[j], base + j, total, &SetState::Compiling)
-                        }
-                        Ok(LaneEvent::Finished(j, result)) => {
-                            if let Ok(compiled) = &result {
-                                self.store(keys[j].as_deref(), compiled);
-                            }
-                            ready[j] = Some((result, false));
-                        }
-                        Err(_) => {
-                            ready[i] =
-                                Some((Err(RunError::worker("the compile lanes stopped")), false))
-                        }
-                    }
-                }
-                if let Some((result, cached)) = ready[i].take() {
-                    let outcome =
-                        self.measure_one(&sets[i], result, cached, measurer.as_mut(), |state| {
-                            progress.update(&sets[i], base + i, total, state)
-                        });
-                    progress.update(&sets[i], base + i, total, &outcome);
-                }
-                self.done += 1;
+        }
+        if to_measure.iter().all(|(_, i, _, _)| i.is_none()) {
+            self.done = total;
+            return;
+        }
+
+        let m = &self.request.measure;
+        let codes: Vec<(String, Vec<String>)> = to_measure
+            .iter()
+            .map(|(set, _, code, _)| (code.machine_code.clone(), set.args.clone()))
+            .collect();
+        let (max, sets) = (max_passes(&m.budget), codes.len());
+        let mut last_pass = 0;
+        let raws = measure_sets(workers.measurer.as_mut(), &codes, m, &mut |s: Stretch| {
+            if s.pass > last_pass {
+                last_pass = s.pass;
+                progress.pass(s.pass, max, sets);
             }
         });
-    }
-
-    /// The cached code for `key`, if any; a damaged entry is a warning.
-    fn cached(&mut self, key: Option<&str>) -> Option<Compiled> {
-        let (cache, key) = self.cache.zip(key)?;
-        cache.load(key).unwrap_or_else(|why| {
-            self.warn_once(why);
-            None
-        })
-    }
-
-    /// Stores compiled code under `key`; a failure (e.g. disk full) is a warning.
-    fn store(&mut self, key: Option<&str>, compiled: &Compiled) {
-        if let Some((cache, key)) = self.cache.zip(key) {
-            if let Err(e) = cache.store(key, compiled) {
-                self.warn_once(format!(
-                    "could not write to the compile cache ({e}); the run continues without storing"
-                ));
+        let measurement = self.measurements;
+        self.measurements += 1;
+        for ((set, index, code, cached), raw) in to_measure.into_iter().zip(raws) {
+            let state = match raw {
+                Ok(raw) => self.add(set.clone(), code, cached, measurement, raw),
+                Err(cause) => self.fail(&set, cause),
+            };
+            if let Some(i) = index {
+                progress.update(&set, base + i, total, &state);
             }
         }
+        self.done = total;
+    }
+
+    /// The sets earlier stages found fastest and took as the baseline.
+    fn anchors(&self) -> Vec<OptionSet> {
+        let fastest = self.fastest();
+        let baseline = self
+            .measured
+            .iter()
+            .find(|m| m.set.is_scalar())
+            .map(|m| m.set.clone());
+        let mut anchors: Vec<OptionSet> = fastest.into_iter().chain(baseline).collect();
+        anchors.dedup();
+        anchors
+    }
+
+    /// Records a measured set (replacing an earlier measurement of it).
+    fn add(
+        &mut self,
+        set: OptionSet,
+        code: Compiled,
+        cached: bool,
+        measurement: usize,
+        mut raw: RawMeasurement,
+    ) -> SetState {
+        let frames = self.request.measure.frames;
+        let c = &code.info;
+        let throughput = mbps(
+            bytes_per_block(frames, c.inputs + c.outputs, c.precision.sample_bytes()),
+            raw.timing.best_mean_ns,
+        );
+        let measured = Measured {
+            set: set.clone(),
+            compile: code.info.clone(),
+            timing: raw.timing.clone(),
+            measurement,
+            round_best_ns: std::mem::take(&mut raw.round_best_ns),
+            cached,
+            stop: raw.stop,
+            measure_seconds: raw.timed_seconds,
+            non_finite_outputs: raw.non_finite_outputs,
+        };
+        match self.measured.iter().position(|m| m.set == set) {
+            Some(i) => self.measured[i] = measured,
+            None => {
+                self.measured.push(measured);
+                self.codes.push((set, code));
+            }
+        }
+        self.raw_conditions.get_or_insert(raw);
+        SetState::Done(format!("{throughput:.1} MB/s"))
+    }
+
+    /// Records a set that could not be compiled or measured.
+    fn fail(&mut self, set: &OptionSet, cause: RunError) -> SetState {
+        let status = if set.backend_refuses() && matches!(cause, RunError::Faust { .. }) {
+            SetStatus::Unsupported
+        } else {
+            SetStatus::Failed
+        };
+        self.errors
+            .push(SetError::new(set.label.clone(), status, cause));
+        self.measured.retain(|m| m.set != *set);
+        SetState::Failed(match status {
+            SetStatus::Unsupported => "not supported by this backend".into(),
+            SetStatus::Failed => "failed".into(),
+        })
     }
 
     fn warn_once(&mut self, warning: String) {
         if !self.warnings.contains(&warning) {
             self.warnings.push(warning);
         }
-    }
-
-    fn measure_one(
-        &mut self,
-        set: &OptionSet,
-        compiled: Result<Compiled, RunError>,
-        cached: bool,
-        measurer: &mut dyn Backend,
-        mut progress: impl FnMut(&SetState),
-    ) -> SetState {
-        let failure = |cause: RunError| {
-            let status = if set.backend_refuses() && matches!(cause, RunError::Faust { .. }) {
-                SetStatus::Unsupported
-            } else {
-                SetStatus::Failed
-            };
-            SetError::new(set.label.clone(), status, cause)
-        };
-        let measured = compiled.and_then(|compiled| {
-            progress(&SetState::Measuring);
-            let job = MeasureJob {
-                machine_code: compiled.machine_code,
-                options: set.args.clone(),
-                measure: self.request.measure.clone(),
-                leader_ns: self.leader_ns(),
-            };
-            measurer.measure(&job).map(|raw| (compiled.info, raw))
-        });
-        let (compile, mut raw) = match measured {
-            Ok(v) => v,
-            Err(cause) => {
-                let error = failure(cause);
-                let state = SetState::Failed(match error.status {
-                    SetStatus::Unsupported => "not supported by this backend".into(),
-                    SetStatus::Failed => "failed".into(),
-                });
-                self.errors.push(error);
-                return state;
-            }
-        };
-        let m = &self.request.measure;
-        let samples = std::mem::take(&mut raw.samples_ns);
-        let summary = || {
-            let times = BlockTimes::new(samples, m.best_n)?;
-            Ok(TimingSummary::of(
-                &times,
-                &raw.round_best_ns,
-                raw.batch,
-                m.best_n,
-            ))
-        };
-        let summary: Result<TimingSummary, StatsError> = match &self.stats_pool {
-            Ok(pool) => pool.install(summary),
-            Err(_) => summary(),
-        };
-        match summary {
-            Ok(timing) => {
-                let mbps = rank::mbps(
-                    rank::bytes_per_block(&compile, m.frames),
-                    timing.best_mean_ns,
-                );
-                self.measured.push(Measured {
-                    set: set.clone(),
-                    compile,
-                    timing,
-                    cached,
-                    stop: raw.stop,
-                    measure_seconds: raw.timed_seconds,
-                    non_finite_outputs: raw.non_finite_outputs,
-                });
-                self.raw_conditions.get_or_insert(raw);
-                SetState::Done(format!("{mbps:.1} MB/s"))
-            }
-            Err(e) => {
-                self.errors.push(failure(RunError::worker(format!(
-                    "unusable measurement: {e}"
-                ))));
-                SetState::Failed("failed".into())
-            }
-        }
-    }
-
-    /// The slowest plausible time of the fastest set so far (upper end of its interval).
-    fn leader_ns(&self) -> Option<f64> {
-        self.measured
-            .iter()
-            .map(|m| m.timing.best_mean_ci95_ns[1])
-            .min_by(f64::total_cmp)
     }
 
     /// The fastest set measured so far.
@@ -364,9 +326,9 @@ impl State<'_> {
         );
         let recommended = results.iter().find(|r| r.is_recommended);
         let baseline = results.iter().find(|r| r.is_baseline);
-        let baseline_comparison = recommended.zip(baseline).map(|(r, b)| {
-            let speedup = r.throughput_mbps / b.throughput_mbps;
-            BaselineComparison {
+        let baseline_comparison = recommended.zip(baseline).and_then(|(r, b)| {
+            let speedup = r.speedup_vs_baseline?;
+            Some(BaselineComparison {
                 speedup,
                 description: if r.is_baseline {
                     "the scalar baseline is the recommended set: no option set beat it beyond noise"
@@ -380,7 +342,7 @@ impl State<'_> {
                         b.throughput_mbps
                     )
                 },
-            }
+            })
         });
         let conditions = conditions(request, self.raw_conditions.as_ref(), isolation);
         let mut warnings = warnings(&conditions, channels, m);
@@ -393,7 +355,7 @@ impl State<'_> {
             outputs: channels.map(|c| c.1),
             recommended_options: recommended.map(|r| r.compiler_options.clone()),
             baseline_comparison,
-            category: recommended.map(|r| Category::of(r.cpu_percent)),
+            category: recommended.map(|r| Category::of(r.cpu_percent_mean_block)),
             recommendations: advice::recommendations(&results, m.sample_rate),
             conclusion: advice::conclusion(&results, m.sample_rate),
             results,

@@ -2,7 +2,7 @@
 
 use crate::libfaust::FaustError;
 use crate::measure::clock::ClockKind;
-use crate::measure::stats::TimingSummary;
+use crate::measure::stats::{MedianInterval, TimingSummary};
 use crate::measure::{Budget, StopReason};
 use crate::worker::RunError;
 use serde::Serialize;
@@ -22,7 +22,8 @@ pub struct AnalyzeReport {
     /// The option set to use: the simplest among those tied with the fastest.
     pub recommended_options: Option<String>,
     pub baseline_comparison: Option<BaselineComparison>,
-    /// Load category of the recommended set at `conditions.sample_rate`.
+    /// Load category of the recommended set at `conditions.sample_rate`, judged on its mean
+    /// block (`cpu_percent_mean_block`), not on its best blocks.
     pub category: Option<Category>,
     /// Advice, each citing the numbers it rests on.
     pub recommendations: Vec<String>,
@@ -46,33 +47,49 @@ pub struct SetResult {
     pub normalized_options: String,
     /// 1 = fastest.
     pub rank: usize,
-    /// Median over rounds of the mean of each round's `best_n` fastest blocks, as MB/s with
-    /// MB = 2^20 bytes, bytes = frames ×
-    /// (inputs + outputs) × sample size (4, or 8 with `-double`), as faustbench-llvm counts.
+    /// The headline: the mean of the `best_n` (default 10) fastest blocks of the set's whole
+    /// measurement, as MB/s with MB = 2^20 bytes, bytes = frames × (inputs + outputs) × sample
+    /// size (4, or 8 with `-double`), as faustbench-llvm counts. faustbench-llvm 2.54.9's code
+    /// averages its 50 fastest blocks (its README says 10).
     pub throughput_mbps: f64,
-    /// Distribution-free 95 % interval of `throughput_mbps` from the rounds, MB/s.
+    /// 95 % interval of `throughput_mbps` from a bootstrap over rounds, MB/s (see README).
     pub throughput_ci95_mbps: [f64; 2],
     /// Relative standard deviation of the `best_n` fastest blocks, %.
     pub throughput_rel_sd_percent: f64,
-    /// Median throughput over all blocks, MB/s.
+    /// Throughput of the median block, MB/s.
     pub throughput_median_mbps: f64,
+    /// Throughput of the mean block (what a host sees on average), MB/s.
+    pub throughput_mean_block_mbps: f64,
     /// 5th and 95th percentiles of the per-block throughput, MB/s.
     pub throughput_p5_mbps: f64,
     pub throughput_p95_mbps: f64,
-    /// Time of the best blocks as % of the audio time a block stands for, at `conditions.sample_rate`.
+    /// Time of the best blocks (the headline) as % of the audio time a block stands for, at
+    /// `conditions.sample_rate`.
     pub cpu_percent: f64,
     /// The same at 44100, 48000 and 96000 Hz.
     pub cpu_percent_at: Vec<CpuAtRate>,
-    /// CPU % of the mean block (what a host sees on average), at `conditions.sample_rate`.
+    /// CPU % of the mean block (what a host sees on average), at `conditions.sample_rate`:
+    /// the load that the category and real-time advice are judged on.
     pub cpu_percent_mean_block: f64,
-    /// 100 − `cpu_percent`: what is left of one core, %.
+    /// CPU % of the median block, at `conditions.sample_rate`.
+    pub cpu_percent_median_block: f64,
+    /// 100 − `cpu_percent_mean_block`: what is left of one core, %.
     pub headroom_percent: f64,
     /// Heap bytes of one instance (created and initialised); `null` where not measurable.
     pub memory_bytes: Option<u64>,
-    /// `throughput_mbps` over the scalar baseline's (×); `null` when the baseline failed.
+    /// How many times faster than the scalar baseline (× in time per block): the median over
+    /// passes of the baseline's round time over this set's in the same pass; `null` when the
+    /// baseline failed.
     pub speedup_vs_baseline: Option<f64>,
-    /// Not distinguishable from the fastest: same code, overlapping 95 % intervals, or slower by
-    /// less than `conditions.tie_threshold_percent`.
+    /// Sign-test 95 % interval of that speed-up; `null` with fewer than 6 common passes or
+    /// when the baseline ran in another measurement (then the speed-up is the estimates' ratio).
+    pub speedup_vs_baseline_ci95: Option<[f64; 2]>,
+    /// This set's time per block over the fastest set's (× > 1: slower), paired by pass as
+    /// the speed-up; `null` for the fastest itself.
+    pub time_vs_fastest: Option<Ratio>,
+    /// Not distinguishable from the fastest: the same machine code, or the paired comparison
+    /// does not exclude that it is less than `conditions.tie_threshold_percent` slower (see
+    /// README).
     pub tied_with_best: bool,
     pub is_baseline: bool,
     pub is_recommended: bool,
@@ -93,6 +110,27 @@ pub struct SetResult {
     /// What the generated code shows (`analyze --inspect`); absent without it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inspection: Option<crate::inspect::SetInspection>,
+}
+
+/// A ratio of two sets' times per block with its 95 % interval.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Ratio {
+    /// Median over the passes both sets ran in (or the ratio of their estimates when they
+    /// ran in different measurements), ×.
+    pub median: f64,
+    /// Sign-test 95 % interval of the median, ×; both ends equal the median when there is no
+    /// interval (different measurements, or fewer than 6 common passes).
+    pub ci95: [f64; 2],
+}
+
+impl From<MedianInterval> for Ratio {
+    fn from(m: MedianInterval) -> Ratio {
+        let finite = |x: f64| if x.is_finite() { x } else { m.median };
+        Ratio {
+            median: m.median,
+            ci95: [finite(m.low), finite(m.high)],
+        }
+    }
 }
 
 /// CPU load at one sample rate.
@@ -222,7 +260,8 @@ pub struct Conditions {
     pub realtime_priority: bool,
     pub flush_denormals: bool,
     pub clock: Option<ClockKind>,
-    /// Cost of one clock read pair, subtracted from every sample, ns.
+    /// Cost of one clock read pair measured from the clock alone (5th percentile of 20 000
+    /// back-to-back pairs), subtracted from every sample, ns.
     pub clock_overhead_ns: Option<f64>,
     /// Frames per compute() call.
     pub buffer_size: usize,

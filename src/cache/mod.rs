@@ -19,7 +19,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-const FORMAT: &str = "faustperf-cache/1";
+const FORMAT: &str = "faustperf-cache/2";
 const ENTRY_EXTENSION: &str = "entry";
 /// Temporary files older than this were left by a process that died while writing.
 const STALE_TEMP: Duration = Duration::from_secs(3600);
@@ -281,6 +281,7 @@ mod tests {
                 seconds: 1.0,
                 normalized_options: "-vec".into(),
                 sha_key: "K".into(),
+                code_digest: "D".into(),
                 warnings: vec![],
                 inputs: 1,
                 outputs: 1,

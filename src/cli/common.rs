@@ -91,7 +91,9 @@ impl RunArgs {
         let config = self.workers.config()?;
         // Counted before this process leaves the measuring core, which would hide one core.
         let jobs = self.workers.jobs();
-        thread::restrict_process(&thread::cores_except(core));
+        if let Err(e) = thread::restrict_process(&thread::cores_except(core)) {
+            eprintln!("warning: {e}; faustperf may share the measuring core with its own threads");
+        }
         if self.in_process {
             return Ok(Workers::in_process());
         }
@@ -132,8 +134,8 @@ pub struct WorkerArgs {
     /// Address-space cap of each worker process, MiB.
     #[arg(long, default_value_t = 4096)]
     memory_limit: u64,
-    /// Compile worker processes [default: cores − 1, at least 1]; they never use the measuring
-    /// core.
+    /// Compile worker processes [default: one per core]; they run on every core, since nothing
+    /// is measured while anything compiles.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
     jobs: Option<u32>,
 }
@@ -158,7 +160,7 @@ impl WorkerArgs {
         })
     }
 
-    /// Compile workers: `--jobs`, or cores − 1 (at least 1).
+    /// Compile workers: `--jobs`, or one per core.
     pub fn jobs(&self) -> usize {
         self.jobs.map_or_else(Workers::default_jobs, |j| j as usize)
     }

@@ -64,7 +64,9 @@ fn settings(args: McpArgs) -> Result<ServerSettings, String> {
     }
     // Counted before this process leaves the measuring core, which would hide one core.
     let jobs = args.workers.jobs();
-    thread::restrict_process(&thread::cores_except(core));
+    if let Err(e) = thread::restrict_process(&thread::cores_except(core)) {
+        eprintln!("warning: {e}; faustperf may share the measuring core with its own threads");
+    }
     let cache = if args.no_cache {
         None
     } else {

@@ -1,7 +1,7 @@
 //! Progress on stderr: a bar on a terminal, one line per option set otherwise.
 
 use crate::analyze::options::OptionSet;
-use crate::analyze::{Progress, SetState};
+use crate::analyze::{pass_message, Progress, SetState};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 
@@ -45,7 +45,6 @@ impl Progress for StderrProgress {
                 bar.set_length(total as u64);
                 match state {
                     SetState::Done(_) | SetState::Failed(_) => bar.inc(1),
-                    SetState::Measuring => bar.set_message(format!("measuring {}", set.display())),
                     SetState::Compiling => bar.set_message(format!("compiling {}", set.display())),
                     _ => {}
                 }
@@ -58,6 +57,15 @@ impl Progress for StderrProgress {
                     eprintln!("[{}/{total}] {}: {line}", index + 1, set.display());
                 }
             }
+        }
+    }
+
+    fn pass(&mut self, pass: usize, max_passes: usize, sets: usize) {
+        let line = pass_message(pass, max_passes, sets);
+        match self {
+            StderrProgress::Bar(bar) => bar.set_message(line),
+            StderrProgress::Lines if pass == 1 => eprintln!("{line}"),
+            StderrProgress::Lines => {}
         }
     }
 }

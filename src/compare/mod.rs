@@ -3,17 +3,13 @@
 
 use crate::analyze::advice::display;
 use crate::analyze::options::OptionSet;
-use crate::analyze::rank::cpu_percent;
 use crate::cache::Cache;
 use crate::libfaust::{DspSource, FaustError, LibFaust};
-use crate::measure::rng::SplitMix64;
-use crate::measure::stats::RoundInterval;
-use crate::measure::{Budget, MeasureConfig};
-use crate::worker::{compile_all, CompileJob, Compiled, MeasureManyJob, RunError, Workers};
+use crate::measure::stats::{paired_ratio, MedianInterval};
+use crate::measure::units::{bytes_per_block, cpu_percent, mbps};
+use crate::measure::{Budget, MeasureConfig, RawMeasurement};
+use crate::worker::{compile_all, measure_sets, CompileJob, Compiled, RunError, Workers};
 use serde::Serialize;
-
-/// Bootstrap resamples for the intervals of speed ratios.
-const RESAMPLES: usize = 2000;
 
 /// One implementation to compare.
 #[derive(Debug, Clone)]
@@ -44,26 +40,27 @@ pub struct ImplResult {
     pub rank: usize,
     /// MB/s as `analyze` counts it (MB = 2^20 bytes; bytes = frames × channels × sample size).
     pub throughput_mbps: f64,
-    /// Median over rounds of the best blocks' time, per frame, ns.
+    /// Mean of the fastest blocks of the whole measurement (as `analyze`), per frame, ns.
     pub ns_per_frame: f64,
-    /// Its distribution-free 95 % interval, ns per frame.
+    /// Its 95 % interval (a bootstrap over rounds, as `analyze`), ns per frame.
     pub ns_per_frame_ci95: [f64; 2],
     /// At the request's sample rate, %.
     pub cpu_percent: f64,
     /// Heap bytes of one instance.
     pub memory_bytes: Option<u64>,
-    /// Time per frame of the slowest implementation over this one's (×).
+    /// Time per frame of the slowest implementation over this one's (×): the median over
+    /// passes of the ratio of their rounds in the same pass.
     pub speedup_vs_slowest: f64,
-    /// 95 % paired-bootstrap interval of that ratio.
+    /// Sign-test 95 % interval of that median (both ends the median with fewer than 6 passes).
     pub speedup_ci95: [f64; 2],
     /// e.g. `1.52x faster than butterworth (95 % CI 1.49–1.55)`.
     pub relative_performance: String,
-    /// How much faster the fastest implementation is than this one (×), with its 95 %
-    /// paired-bootstrap interval; 1 for the fastest itself. Tied with the fastest when the
-    /// interval reaches 1.
+    /// How much faster the fastest implementation is than this one (×, paired by pass as
+    /// `speedup_vs_slowest`), with its sign-test 95 % interval; 1 for the fastest itself. Tied
+    /// with the fastest when the interval reaches 1 + the tie threshold.
     pub fastest_speedup: f64,
     pub fastest_speedup_ci95: [f64; 2],
-    /// Compiled to the same code as the fastest (same libfaust SHA key): tied by definition.
+    /// Compiled to the same machine code as the fastest: tied by definition.
     pub same_code_as_fastest: bool,
     pub rounds: usize,
     pub cached: bool,
@@ -97,8 +94,8 @@ pub struct CompareReport {
     pub buffer_size: usize,
     pub sample_rate: u32,
     pub budget: Budget,
-    pub bootstrap_resamples: usize,
-    pub bootstrap_seed: u64,
+    /// Seed of the input noise, placements and the bootstrap of `ns_per_frame_ci95`.
+    pub seed: u64,
     pub libfaust_version: String,
     pub machine_target: String,
     /// Core of the measuring thread.
@@ -122,7 +119,7 @@ pub fn compare(
             sample_rate: m.sample_rate,
         })
         .collect();
-    let (compiled, mut warnings) = compile_all(workers, cache, &jobs);
+    let (compiled, mut warnings) = compile_all(workers, cache, &jobs, &mut |_, _| {});
     let mut errors = Vec::new();
     let mut ready: Vec<(&Implementation, Compiled, bool)> = Vec::new();
     for (implementation, result) in request.implementations.iter().zip(compiled) {
@@ -131,37 +128,20 @@ pub fn compare(
             Err(e) => errors.push(impl_error(&implementation.name, &e)),
         }
     }
-    let mut comparison = Vec::new();
-    let mut thread_core = None;
-    if !ready.is_empty() {
-        let job = MeasureManyJob {
-            codes: ready
-                .iter()
-                .map(|(i, code, _)| (code.machine_code.clone(), i.options.args.clone()))
-                .collect(),
-            measure: m.clone(),
-        };
-        match workers.measurer.measure_many(&job) {
-            Ok(raws) => {
-                thread_core = raws.first().and_then(|r| r.thread.core);
-                let rounds: Vec<Vec<f64>> = raws
-                    .iter()
-                    .map(|r| {
-                        r.round_best_ns
-                            .iter()
-                            .map(|ns| ns / m.frames as f64)
-                            .collect()
-                    })
-                    .collect();
-                comparison = rank(&ready, &rounds, m);
-            }
-            Err(e) => {
-                for (i, _, _) in &ready {
-                    errors.push(impl_error(&i.name, &e));
-                }
-            }
+    let codes: Vec<(String, Vec<String>)> = ready
+        .iter()
+        .map(|(i, code, _)| (code.machine_code.clone(), i.options.args.clone()))
+        .collect();
+    let raws = measure_sets(workers.measurer.as_mut(), &codes, m, &mut |_| {});
+    let mut measured = Vec::new();
+    for ((implementation, code, cached), raw) in ready.into_iter().zip(raws) {
+        match raw {
+            Ok(raw) => measured.push((implementation, code, cached, raw)),
+            Err(e) => errors.push(impl_error(&implementation.name, &e)),
         }
     }
+    let thread_core = measured.first().and_then(|(_, _, _, r)| r.thread.core);
+    let comparison = rank(&measured, m);
     let same_io = comparison
         .windows(2)
         .all(|w| (w[0].inputs, w[0].outputs) == (w[1].inputs, w[1].outputs));
@@ -189,8 +169,7 @@ pub fn compare(
         buffer_size: m.frames,
         sample_rate: m.sample_rate,
         budget: m.budget,
-        bootstrap_resamples: RESAMPLES,
-        bootstrap_seed: m.seed,
+        seed: m.seed,
         libfaust_version: lib.map(|l| l.version().to_string()).unwrap_or_default(),
         machine_target: lib
             .map(|l| l.machine_target().to_string())
@@ -214,103 +193,75 @@ fn impl_error(name: &str, e: &RunError) -> ImplError {
     }
 }
 
-/// Ranks by median time per frame; intervals of each implementation's speed-up over the slowest
-/// come from a paired bootstrap over rounds (round `r` of every implementation ran back to back).
+/// Ranks by the estimate of time per frame; speed-ups and their intervals come from the
+/// passes (round `r` of every implementation ran in pass `r`).
 fn rank(
-    ready: &[(&Implementation, Compiled, bool)],
-    rounds: &[Vec<f64>],
+    measured: &[(&Implementation, Compiled, bool, RawMeasurement)],
     m: &MeasureConfig,
 ) -> Vec<ImplResult> {
-    let medians: Vec<RoundInterval> = rounds.iter().map(|r| RoundInterval::of(r)).collect();
-    let mut order: Vec<usize> = (0..ready.len()).collect();
-    order.sort_by(|&a, &b| medians[a].median.total_cmp(&medians[b].median));
-    let slowest = *order.last().unwrap_or(&0);
-    let fastest = *order.first().unwrap_or(&0);
+    let per_frame = |ns: f64| ns / m.frames as f64;
+    let mut order: Vec<usize> = (0..measured.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (ta, tb) = (&measured[a].3.timing, &measured[b].3.timing);
+        per_frame(ta.best_mean_ns).total_cmp(&per_frame(tb.best_mean_ns))
+    });
+    let (Some(&fastest), Some(&slowest)) = (order.first(), order.last()) else {
+        return Vec::new();
+    };
+    // Time of `a` over time of `b`, paired by pass.
+    let ratio = |a: usize, b: usize| {
+        paired_ratio(&measured[a].3.round_best_ns, &measured[b].3.round_best_ns)
+            .unwrap_or(MedianInterval::of(&[1.0]))
+    };
+    let ends =
+        |r: MedianInterval| [r.low, r.high].map(|x| if x.is_finite() { x } else { r.median });
     order
         .iter()
         .enumerate()
         .map(|(rank, &i)| {
-            let (implementation, code, cached) = &ready[i];
+            let (implementation, code, cached, raw) = &measured[i];
             let info = &code.info;
-            let ns = medians[i].median;
-            let bytes_per_frame =
-                ((info.inputs + info.outputs) * info.precision.sample_bytes()) as f64;
-            let speedup = medians[slowest].median / ns;
-            let ci = ratio_interval(&rounds[slowest], &rounds[i], m.seed);
+            let t = &raw.timing;
+            let ns = per_frame(t.best_mean_ns);
+            let speedup = ratio(slowest, i);
+            let behind = ratio(i, fastest);
+            let ci = ends(speedup);
             ImplResult {
                 name: implementation.name.clone(),
                 compiler_options: implementation.options.label.clone(),
                 inputs: info.inputs,
                 outputs: info.outputs,
                 rank: rank + 1,
-                throughput_mbps: bytes_per_frame / (ns * 1e-9) / (1u64 << 20) as f64,
+                throughput_mbps: mbps(
+                    bytes_per_block(1, info.inputs + info.outputs, info.precision.sample_bytes()),
+                    ns,
+                ),
                 ns_per_frame: ns,
-                ns_per_frame_ci95: [medians[i].low, medians[i].high].map(|x| {
-                    if x.is_finite() {
-                        x
-                    } else {
-                        ns
-                    }
-                }),
-                cpu_percent: cpu_percent(ns * m.frames as f64, m.frames, m.sample_rate),
+                ns_per_frame_ci95: t.best_mean_ci95_ns.map(per_frame),
+                cpu_percent: cpu_percent(t.best_mean_ns, m.frames, m.sample_rate),
                 memory_bytes: info.memory_bytes,
-                speedup_vs_slowest: speedup,
+                speedup_vs_slowest: speedup.median,
                 speedup_ci95: ci,
                 relative_performance: if i == slowest {
                     "slowest".into()
                 } else {
                     format!(
-                        "{speedup:.2}x faster than {} (95 % CI {:.2}–{:.2})",
-                        ready[slowest].0.name, ci[0], ci[1]
+                        "{:.2}x faster than {} (95 % CI {:.2}–{:.2})",
+                        speedup.median, measured[slowest].0.name, ci[0], ci[1]
                     )
                 },
-                fastest_speedup: ns / medians[fastest].median,
+                fastest_speedup: behind.median,
                 fastest_speedup_ci95: if i == fastest {
                     [1.0, 1.0]
                 } else {
-                    ratio_interval(&rounds[i], &rounds[fastest], m.seed)
+                    ends(behind)
                 },
-                same_code_as_fastest: info.sha_key == ready[fastest].1.info.sha_key,
-                rounds: rounds[i].len(),
+                same_code_as_fastest: info.code_digest == measured[fastest].1.info.code_digest,
+                rounds: t.rounds,
                 cached: *cached,
             }
         })
         .collect()
-}
-
-/// 95 % percentile interval of median(`slow`) / median(`fast`) from a paired bootstrap over
-/// round indices (Efron & Tibshirani 1993, ch. 13), seeded by `seed`.
-fn ratio_interval(slow: &[f64], fast: &[f64], seed: u64) -> [f64; 2] {
-    let n = slow.len().min(fast.len());
-    if n == 0 {
-        return [f64::NAN; 2];
-    }
-    let mut rng = SplitMix64::new(seed ^ 0xB007_57A9);
-    let median = |v: &mut Vec<f64>| {
-        v.sort_unstable_by(f64::total_cmp);
-        let k = v.len();
-        if k % 2 == 1 {
-            v[k / 2]
-        } else {
-            (v[k / 2 - 1] + v[k / 2]) / 2.0
-        }
-    };
-    let (mut a, mut b) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    let mut ratios: Vec<f64> = (0..RESAMPLES)
-        .map(|_| {
-            a.clear();
-            b.clear();
-            for _ in 0..n {
-                let r = (rng.next_u64() % n as u64) as usize;
-                a.push(slow[r]);
-                b.push(fast[r]);
-            }
-            median(&mut a) / median(&mut b)
-        })
-        .collect();
-    ratios.sort_unstable_by(f64::total_cmp);
-    let pick = |q: f64| ratios[((ratios.len() - 1) as f64 * q).round() as usize];
-    [pick(0.025), pick(0.975)]
 }
 
 /// The winner, when the fastest is faster than every other by more than `threshold_percent`
@@ -457,15 +408,5 @@ mod tests {
         let mut same = c.clone();
         same[1].same_code_as_fastest = true;
         assert_eq!(verdict(&same, 0.0).0, None);
-    }
-
-    #[test]
-    fn paired_bootstrap_is_seeded_and_brackets_the_ratio() {
-        let slow: Vec<f64> = (0..20).map(|i| 200.0 + (i % 5) as f64).collect();
-        let fast: Vec<f64> = (0..20).map(|i| 100.0 + (i % 3) as f64).collect();
-        let ci = ratio_interval(&slow, &fast, 3);
-        assert_eq!(ci, ratio_interval(&slow, &fast, 3));
-        assert!(ci[0] <= 202.0 / 101.0 && 202.0 / 101.0 <= ci[1], "{ci:?}");
-        assert!(ci[0] > 1.9 && ci[1] < 2.1);
     }
 }

@@ -51,17 +51,22 @@ pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport
     let started = Instant::now();
     let sets = &request.option_sets;
     let indices: Vec<usize> = (0..sets.len()).collect();
-    let results = on_lanes(&mut workers.compilers, &indices, |lane, i| {
-        let job = CompileJob {
-            source: request.source.clone(),
-            options: sets[i].args.clone(),
-            sample_rate: request.sample_rate,
-        };
-        lane.inspect(&job).map(|mut inspection| {
-            inspection.compiler_options = sets[i].label.clone();
-            inspection
-        })
-    });
+    let results = on_lanes(
+        &mut workers.compilers,
+        &indices,
+        |lane, i| {
+            let job = CompileJob {
+                source: request.source.clone(),
+                options: sets[i].args.clone(),
+                sample_rate: request.sample_rate,
+            };
+            lane.inspect(&job).map(|mut inspection| {
+                inspection.compiler_options = sets[i].label.clone();
+                inspection
+            })
+        },
+        &mut |_| {},
+    );
     let mut report_sets = Vec::new();
     let mut errors = Vec::new();
     for (i, result) in results {

@@ -4,6 +4,7 @@
 //! libfaust 2.54.9 corrupts memory when two threads compile at once. `compute()` on distinct
 //! instances needs no lock.
 
+mod digest;
 mod error;
 mod factory;
 pub mod imports;
@@ -11,6 +12,7 @@ mod instance;
 mod strings;
 mod ui;
 
+pub use digest::code_digest;
 pub use error::FaustError;
 pub use factory::{DspSource, Factory, Precision};
 pub use instance::{AudioBuffers, BoundInstance, Instance};

@@ -84,12 +84,17 @@ impl Progress for SetProgress {
             SetState::Queued => return,
             SetState::Compiling => (index, "compiling".to_string()),
             SetState::Cached => (index, "compiled code from the cache".to_string()),
-            SetState::Measuring => (index, "measuring".to_string()),
             SetState::Done(result) => (index + 1, result.clone()),
             SetState::Failed(why) => (index + 1, why.clone()),
         };
         let message = format!("[{}/{total}] {}: {what}", index + 1, set.display());
         let _ = self.0.send((done as f64, Some(total as f64), message));
+    }
+
+    fn pass(&mut self, pass: usize, max_passes: usize, sets: usize) {
+        // Progress only rises: the relay steps a notification without a new value up a little.
+        let message = crate::analyze::pass_message(pass, max_passes, sets);
+        let _ = self.0.send((0.0, None, message));
     }
 }
 

@@ -2,7 +2,10 @@
 //! rate, calibrated against the monotonic clock; the monotonic clock elsewhere.
 
 use serde::{Deserialize, Serialize};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// Back-to-back read pairs that [`Clock::read_cost_ticks`] times.
+const COST_PAIRS: usize = 20_000;
 
 /// Which clock timed the blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -14,11 +17,19 @@ pub enum ClockKind {
     Monotonic,
 }
 
-/// A clock that reads raw ticks; [`Clock::calibrate`] turns ticks into nanoseconds.
+/// A clock that reads raw ticks; [`Stamp`]s taken on it and on the monotonic clock turn ticks
+/// into nanoseconds.
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     kind: ClockKind,
     origin: Instant,
+}
+
+/// One instant read on both the clock and the monotonic clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp {
+    ticks: u64,
+    at: Instant,
 }
 
 impl Clock {
@@ -60,28 +71,69 @@ impl Clock {
         }
     }
 
-    /// The median cost in ticks of reading the clock twice back to back: what an empty timed
-    /// region measures, subtracted from every sample.
-    pub fn overhead_ticks(&self) -> u64 {
-        let mut costs: Vec<u64> = (0..2001)
+    /// What reading the clock costs, from the clock alone: the 5th percentile, in ticks, of
+    /// the difference between two back-to-back reads over [`COST_PAIRS`] pairs. That is what
+    /// an empty timed region measures, so it is subtracted from every timed sample. A low
+    /// percentile, because interrupts and preemption only ever add time.
+    pub fn read_cost_ticks(&self) -> u64 {
+        let mut costs: Vec<u64> = (0..COST_PAIRS)
             .map(|_| {
                 let a = self.now();
                 let b = self.now();
                 b.saturating_sub(a)
             })
             .collect();
-        costs.sort_unstable();
-        costs[costs.len() / 2]
+        let k = COST_PAIRS / 20;
+        *costs.select_nth_unstable(k).1
     }
 
-    /// Nanoseconds per tick, from a stretch of time measured on both this clock and the
-    /// monotonic clock (`ticks` elapsed during `wall`).
-    pub fn ns_per_tick(&self, ticks: u64, wall: std::time::Duration) -> f64 {
-        match self.kind {
-            ClockKind::Monotonic => 1.0,
-            ClockKind::Tsc if ticks > 0 => wall.as_nanos() as f64 / ticks as f64,
-            ClockKind::Tsc => 1.0,
+    /// Now on this clock and on the monotonic clock. The monotonic read is bracketed by two
+    /// reads of this clock, retried (up to 10 times) while the bracket is wider than the
+    /// narrowest seen, so that a preemption between the reads does not skew the pair.
+    pub fn stamp(&self) -> Stamp {
+        let mut best: Option<(u64, Stamp)> = None;
+        for _ in 0..10 {
+            let a = self.now();
+            let at = Instant::now();
+            let b = self.now();
+            let width = b.saturating_sub(a);
+            if best.is_none_or(|(w, _)| width < w) {
+                best = Some((
+                    width,
+                    Stamp {
+                        ticks: a + width / 2,
+                        at,
+                    },
+                ));
+            }
         }
+        best.map_or_else(
+            || Stamp {
+                ticks: self.now(),
+                at: Instant::now(),
+            },
+            |(_, stamp)| stamp,
+        )
+    }
+
+    /// A first calibration: nanoseconds per tick over `stretch` of busy waiting.
+    pub fn quick_ns_per_tick(&self, stretch: Duration) -> f64 {
+        let start = self.stamp();
+        while start.at.elapsed() < stretch {
+            std::hint::spin_loop();
+        }
+        start.ns_per_tick_until(&self.stamp())
+    }
+}
+
+impl Stamp {
+    /// Nanoseconds per tick between this stamp and a later one (1 when no tick passed).
+    pub fn ns_per_tick_until(&self, later: &Stamp) -> f64 {
+        let ticks = later.ticks.saturating_sub(self.ticks);
+        if ticks == 0 {
+            return 1.0;
+        }
+        later.at.duration_since(self.at).as_nanos() as f64 / ticks as f64
     }
 }
 
@@ -109,21 +161,34 @@ mod tests {
     #[test]
     fn calibration_on_one_stretch_times_another() {
         let clock = Clock::best_available();
-        let ticks_during = |ms| {
-            let start = Instant::now();
-            let t0 = clock.now();
-            std::thread::sleep(std::time::Duration::from_millis(ms));
-            (clock.now() - t0, start.elapsed())
-        };
-        let (ticks, wall) = ticks_during(60);
-        let ns_per_tick = clock.ns_per_tick(ticks, wall);
-        let (ticks2, wall2) = ticks_during(30);
-        let ns = ticks2 as f64 * ns_per_tick;
-        let expected = wall2.as_nanos() as f64;
+        let ns_per_tick = clock.quick_ns_per_tick(Duration::from_millis(30));
+        let start = clock.stamp();
+        std::thread::sleep(Duration::from_millis(30));
+        let end = clock.stamp();
+        let ns = (end.ticks - start.ticks) as f64 * ns_per_tick;
+        let expected = end.at.duration_since(start.at).as_nanos() as f64;
         assert!(
             (ns - expected).abs() < 0.02 * expected,
             "{ns} vs {expected}"
         );
-        assert!(clock.overhead_ticks() < ticks2);
+    }
+
+    #[test]
+    fn the_read_cost_is_what_an_empty_region_measures() {
+        let clock = Clock::best_available();
+        let cost = clock.read_cost_ticks();
+        // A thousand empty regions: the cost is at or below most of them and far below a
+        // region that does work.
+        let mut empty: Vec<u64> = (0..1000)
+            .map(|_| {
+                let a = clock.now();
+                clock.now() - a
+            })
+            .collect();
+        empty.sort_unstable();
+        assert!(cost <= empty[900], "{cost} vs {:?}", &empty[890..910]);
+        let a = clock.now();
+        std::thread::sleep(Duration::from_millis(1));
+        assert!(clock.now() - a > 10 * cost.max(1));
     }
 }

@@ -1,67 +1,90 @@
-//! The measurement engine: times `compute()` block after block on a pinned thread.
+//! The measurement engine: times `compute()` of several compiled option sets, interleaved, on
+//! one pinned thread.
 //!
 //! Method (compare faustbench-llvm's `dsp-bench.h`): inputs hold seeded noise; input and output
 //! buffers rotate over enough blocks to exceed the last-level cache; a warm-up runs first; then
-//! each `compute(bs)` is timed alone with the clock's own cost subtracted. When one block is
-//! shorter than [`SAMPLE_OVER_CLOCK`] × the clock's cost, consecutive blocks are timed together
-//! and divided (`batch` in the results), so that reading the clock neither quantises the times
-//! nor slows the loop by more than 1 %.
+//! each `compute(bs)` is timed alone with the clock's own cost subtracted. That cost is measured
+//! from the clock alone (see [`clock::Clock::read_cost_ticks`]). When one block is shorter than
+//! [`SAMPLE_OVER_CLOCK`] × that cost, and never when it takes more than 10 µs, consecutive
+//! blocks are timed together and divided (`batch` in the results), so that reading the clock
+//! neither quantises the times nor slows the loop by more than 1 %.
 //!
-//! The time is spent in rounds, each on a fresh instance (so at a new place in memory) with the
-//! audio buffers shifted by a random number of cache lines. The speed of one instance depends on
-//! where it lies: on freeverb, instances of one factory measured one after another differed by
-//! up to 6 % while each one's own spread was a tenth of that; an instance freed and made again
-//! alternates between two addresses, so earlier instances are kept alive. Each round gives the
-//! mean of its `best_n` fastest blocks; the estimate is the median over rounds, and its
-//! confidence interval comes from the spread between rounds, so it covers placement as well as
-//! timing noise. Without a fixed duration, rounds are added until that interval is within the
-//! target precision or the time cap is reached.
+//! The sets are measured in passes: each pass gives every set a round of about 50 ms, in an
+//! order that rotates from pass to pass, so that slow drift of the machine hits every set alike
+//! and two sets' rounds in one pass can be compared pairwise. Each round uses a fresh instance
+//! (so at a new place in memory) with the audio buffers shifted by a random number of cache
+//! lines: the speed of one instance depends on where it lies (on freeverb, instances of one
+//! factory differed by up to 6 %); an instance freed and made again alternates between two
+//! addresses, so earlier instances are kept alive. A set's estimate is the mean of the
+//! `best_n` fastest samples of all its rounds, with an interval from a bootstrap over rounds
+//! ([`stats::BestMean`]). Without a fixed duration, passes continue until every set's interval
+//! is within the target precision or the time cap is reached; a set clearly behind the leader
+//! leaves the race early.
+//!
+//! Nothing else that faustperf starts runs meanwhile: callers compile every set first.
 
 pub mod clock;
 pub mod rng;
 pub mod stats;
 pub mod thread;
+pub mod units;
 
 use crate::libfaust::{AudioBuffers, BoundInstance, Factory, FaustError, Instance};
 use clock::{Clock, ClockKind};
 use rng::SplitMix64;
 use serde::{Deserialize, Serialize};
+use stats::{BestMean, BlockTimes, TimingSummary};
 use std::time::{Duration, Instant};
 use thread::ThreadConditions;
 
 /// A timed sample (one block, or a batch of them) lasts at least this many times the clock's
-/// cost inside the loop. A sample pays that cost about twice in wall time (half of each read
-/// falls outside the timed region: `cargo bench --bench harness` measured 1.85 % at 100× and
-/// 0.56-0.80 % at 250×), so 400× keeps the timed loop about 0.5 % slower than a bare loop.
+/// cost. A sample pays that cost about twice in wall time (half of each read falls outside the
+/// timed region: `cargo bench --bench harness` measured 1.85 % at 100× and 0.56-0.80 % at
+/// 250×), so 400× keeps the timed loop about 0.5 % slower than a bare loop.
 const SAMPLE_OVER_CLOCK: f64 = 400.0;
-/// Seconds per round (each round measures a fresh instance).
-const ROUND_SECONDS: f64 = 0.05;
-/// Rounds before the adaptive rule may stop: with fewer, the spread between rounds is itself too
-/// uncertain (5 rounds stopped early on a lucky low spread and missed the run-to-run spread).
-const MIN_ROUNDS: usize = 10;
+/// Blocks that take longer than this are always timed one by one.
+pub const NEVER_BATCH_NS: f64 = 10_000.0;
+/// Seconds per round (each round measures a fresh instance). Short rounds give many
+/// placements, and pass after pass, in little time.
+const ROUND_SECONDS: f64 = 0.025;
+/// A round ends after this long even with fewer than `best_n` samples (blocks over 0.1 s).
+const ROUND_LIMIT_SECONDS: f64 = 1.0;
+/// Passes before the adaptive rule may stop: the estimate's interval needs 10 rounds.
+const MIN_ROUNDS: usize = stats::MIN_ROUNDS_FOR_BEST_MEAN;
 /// Memory of earlier rounds' instances kept alive so that new instances land elsewhere.
 const KEPT_INSTANCES_BYTES: u64 = 64 << 20;
-/// Rounds before a set may be stopped as out of the race (the median's interval needs 6).
-const MIN_ROUNDS_OUT_OF_RACE: usize = 6;
-/// A set is out of the race when even its fastest plausible time is this much slower than the
-/// leader's slowest plausible time.
+/// Passes before a set may leave the race: enough rounds that its own estimate, which the
+/// passes stop adding to, is steady.
+const MIN_ROUNDS_OUT_OF_RACE: usize = 20;
+/// A set leaves the race when even the fast end of its interval is this much slower than the
+/// slow end of the leader's.
 const OUT_OF_RACE_FACTOR: f64 = 1.10;
 
 /// How long to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Budget {
-    /// Exactly this many seconds of timed rounds.
+    /// Exactly this many seconds of timed rounds per set.
     Fixed { seconds: f64 },
-    /// Until the 95 % interval of the estimate is within ±`precision_percent` %, or
-    /// `max_seconds` have been spent.
+    /// Until the 95 % interval of every set's estimate is within ±`precision_percent` %, or
+    /// `max_seconds` of timed rounds per set have been spent.
     Adaptive {
         precision_percent: f64,
         max_seconds: f64,
     },
 }
 
-/// How to measure one compiled DSP.
+impl Budget {
+    /// The most seconds of timed rounds a set may get.
+    pub fn max_seconds(&self) -> f64 {
+        match *self {
+            Budget::Fixed { seconds } => seconds,
+            Budget::Adaptive { max_seconds, .. } => max_seconds,
+        }
+    }
+}
+
+/// How to measure compiled DSPs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureConfig {
     /// Frames per `compute()` call (the buffer size).
@@ -69,10 +92,9 @@ pub struct MeasureConfig {
     /// Sample rate the instance is initialised at, Hz.
     pub sample_rate: u32,
     pub budget: Budget,
-    /// How many fastest samples of a round its best-mean averages; also the fewest samples a
-    /// round takes.
+    /// How many fastest samples the estimate averages; also the fewest samples a round takes.
     pub best_n: usize,
-    /// Seed of the input noise and the random control values.
+    /// Seed of the input noise, the random control values, the placements and the bootstrap.
     pub seed: u64,
     /// Set every control to a random value in its range between timed samples.
     pub random_controls: bool,
@@ -90,25 +112,24 @@ pub struct MeasureConfig {
 pub enum StopReason {
     /// The fixed duration was spent.
     FixedDuration,
-    /// The interval reached the target precision.
+    /// Every set's interval reached the target precision.
     PrecisionReached,
     /// The time cap was reached before the target precision.
     TimeCap,
-    /// Clearly slower than the leader: its fastest plausible time is more than 10 % above the
-    /// leader's slowest plausible time.
+    /// Clearly slower than the leader: the fast end of its interval was more than 10 % above
+    /// the slow end of the leader's, so it left the passes early.
     OutOfRace,
 }
 
-/// What one measurement produced, before statistics.
+/// What measuring one compiled DSP produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RawMeasurement {
-    /// Compute time of each sample, ns per block (a batch's time divided by `batch`).
-    pub samples_ns: Vec<f64>,
-    /// Mean of the `best_n` fastest samples of each round, ns per block.
+    /// The statistics of all its samples (ns per block).
+    pub timing: TimingSummary,
+    /// Each round's mean of its `best_n` fastest samples, ns per block. Round `r` ran in pass
+    /// `r` of the measurement, beside the other sets' round `r`.
     pub round_best_ns: Vec<f64>,
     pub stop: StopReason,
-    /// Blocks timed together per sample.
-    pub batch: usize,
     /// Blocks the buffers rotate over.
     pub buffer_blocks: usize,
     /// Bytes of audio the buffers hold (inputs and outputs).
@@ -116,32 +137,40 @@ pub struct RawMeasurement {
     /// Blocks run before timing, all rounds together.
     pub warmup_blocks: usize,
     pub clock: ClockKind,
-    /// The clock's cost inside the timed loop (one read pair, fences included), subtracted
-    /// from every sample, ns.
+    /// The clock's own cost (one read pair, fences included, measured alone), subtracted from
+    /// every sample, ns.
     pub clock_overhead_ns: f64,
     pub thread: ThreadConditions,
     /// Output samples that were NaN or infinite at the end of the run.
     pub non_finite_outputs: usize,
-    /// Wall time of the timed rounds, seconds.
+    /// Wall time of its timed rounds, seconds.
     pub timed_seconds: f64,
 }
 
-/// Measures instances of `factory` on a thread prepared as `config` asks. `leader_ns` is the
-/// slowest plausible time of the fastest set measured so far (upper end of its interval), for
-/// stopping sets that are clearly out of the race.
-pub fn measure(
-    factory: &Factory,
+/// The set about to run and in which pass (0: its set-up and warm-up), told before each
+/// stretch so that a set that crashes or hangs the process can be named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stretch {
+    pub pass: usize,
+    pub set: usize,
+}
+
+/// Measures instances of `factories` in interleaved passes on a thread prepared as `config`
+/// asks. One result per factory: a set that cannot be measured (no instance, unusable times)
+/// fails alone while the others go on.
+pub fn measure_interleaved(
+    factories: &[Factory],
     config: &MeasureConfig,
-    leader_ns: Option<f64>,
-) -> Result<RawMeasurement, FaustError> {
+    on_stretch: &mut (dyn FnMut(Stretch) + Send),
+) -> Result<Vec<Result<RawMeasurement, FaustError>>, FaustError> {
     on_measuring_thread(config, |conditions| {
-        timed_rounds(factory, config, leader_ns, conditions)
+        Ok(interleaved(factories, config, conditions, on_stretch))
     })
 }
 
 /// Runs `work` on a new thread prepared as `config` asks (pinned, flush-to-zero, priority),
 /// restoring the floating-point mode after; `work` gets what the thread was granted.
-fn on_measuring_thread<T: Send>(
+pub(crate) fn on_measuring_thread<T: Send>(
     config: &MeasureConfig,
     work: impl FnOnce(ThreadConditions) -> Result<T, FaustError> + Send,
 ) -> Result<T, FaustError> {
@@ -169,102 +198,175 @@ fn on_measuring_thread<T: Send>(
     })
 }
 
-fn timed_rounds(
-    factory: &Factory,
-    config: &MeasureConfig,
-    leader_ns: Option<f64>,
-    thread: ThreadConditions,
-) -> Result<RawMeasurement, FaustError> {
-    let (round_seconds, max_rounds) = round_plan(&config.budget);
-    let mut rounds = Rounds::new(factory, config, round_seconds)?;
-    let stop = loop {
-        rounds.run_round()?;
-        if let Some(reason) =
-            stop_reason(&config.budget, &rounds.round_best_ns, max_rounds, leader_ns)
-        {
-            break reason;
-        }
-    };
-    Ok(rounds.finish(stop, thread))
-}
-
-/// Measures several compiled DSPs in interleaved rounds (A B C, B C A, C A B, …) on one
-/// thread, so that drift in the machine's speed, and the order within a round, hit all of them
-/// alike. Stops when every estimate meets the budget's precision (after `MIN_ROUNDS` each), or
-/// when the per-DSP time cap is reached.
-pub fn measure_interleaved(
-    factories: &[Factory],
-    config: &MeasureConfig,
-) -> Result<Vec<RawMeasurement>, FaustError> {
-    on_measuring_thread(config, |conditions| {
-        interleaved_rounds(factories, config, conditions)
-    })
-}
-
-fn interleaved_rounds(
-    factories: &[Factory],
-    config: &MeasureConfig,
-    thread: ThreadConditions,
-) -> Result<Vec<RawMeasurement>, FaustError> {
-    let (round_seconds, max_rounds) = round_plan(&config.budget);
-    let mut all: Vec<Rounds> = factories
-        .iter()
-        .map(|f| Rounds::new(f, config, round_seconds))
-        .collect::<Result<_, _>>()?;
-    let n = all.len();
-    let mut round = 0;
-    let stops = loop {
-        // Each round starts with the next DSP, so that none always runs first (or after the
-        // same neighbour).
-        for i in 0..n {
-            all[(round + i) % n].run_round()?;
-        }
-        round += 1;
-        let stops: Vec<Option<StopReason>> = all
-            .iter()
-            .map(|r| stop_reason(&config.budget, &r.round_best_ns, max_rounds, None))
-            .collect();
-        // Every set ends by `max_rounds` at the latest (fixed duration or time cap).
-        if stops.iter().all(Option::is_some) {
-            break stops;
-        }
-    };
-    Ok(all
-        .into_iter()
-        .zip(stops)
-        .map(|(rounds, stop)| rounds.finish(stop.unwrap_or(StopReason::TimeCap), thread.clone()))
-        .collect())
-}
-
-/// Seconds per round and the most rounds for a budget.
-fn round_plan(budget: &Budget) -> (f64, usize) {
+/// The most passes a measurement with `budget` makes (each gives every set a round of about
+/// 50 ms).
+pub fn max_passes(budget: &Budget) -> usize {
     match *budget {
-        Budget::Fixed { seconds } => {
-            let rounds = (seconds / ROUND_SECONDS).round().max(2.0) as usize;
-            (seconds / rounds as f64, rounds)
+        Budget::Fixed { seconds } => (seconds / ROUND_SECONDS).round().max(2.0) as usize,
+        Budget::Adaptive { max_seconds, .. } => {
+            (max_seconds / ROUND_SECONDS).floor().max(2.0) as usize
         }
-        Budget::Adaptive { max_seconds, .. } => (
-            ROUND_SECONDS,
-            (max_seconds / ROUND_SECONDS).floor().max(2.0) as usize,
-        ),
     }
 }
 
-/// The timed loop itself: `batch` blocks between two clock reads, the clock's in-loop cost
+/// The clock, its cost and a first calibration, shared by every set of a measurement.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    clock: Clock,
+    /// The clock's own cost, ticks.
+    cost: u64,
+    /// Nanoseconds per tick from a first 20 ms stretch (the whole run's calibration converts
+    /// the results).
+    ns_per_tick: f64,
+}
+
+fn interleaved(
+    factories: &[Factory],
+    config: &MeasureConfig,
+    conditions: ThreadConditions,
+    on_stretch: &mut (dyn FnMut(Stretch) + Send),
+) -> Vec<Result<RawMeasurement, FaustError>> {
+    let clock = Clock::best_available();
+    let timing = Timing {
+        clock,
+        cost: clock.read_cost_ticks(),
+        ns_per_tick: clock.quick_ns_per_tick(Duration::from_millis(20)),
+    };
+    let start = clock.stamp();
+    let max_rounds = max_passes(&config.budget);
+    let round_seconds = config.budget.max_seconds() / max_rounds as f64;
+    let mut sets: Vec<Result<Rounds, FaustError>> = factories
+        .iter()
+        .enumerate()
+        .map(|(set, factory)| {
+            on_stretch(Stretch { pass: 0, set });
+            Rounds::new(factory, config, timing, round_seconds)
+        })
+        .collect();
+    let mut stops: Vec<Option<StopReason>> = vec![None; sets.len()];
+    let n = sets.len();
+    let mut pass = 0;
+    while stops
+        .iter()
+        .zip(&sets)
+        .any(|(stop, set)| stop.is_none() && set.is_ok())
+    {
+        pass += 1;
+        for k in 0..n {
+            let i = (pass - 1 + k) % n;
+            if stops[i].is_some() {
+                continue;
+            }
+            if let Ok(rounds) = &mut sets[i] {
+                on_stretch(Stretch { pass, set: i });
+                if let Err(e) = rounds.run_round() {
+                    sets[i] = Err(e);
+                }
+            }
+        }
+        decide_stops(&sets, &mut stops, pass, max_rounds, config);
+    }
+    let ns_per_tick = start.ns_per_tick_until(&clock.stamp());
+    sets.into_iter()
+        .zip(stops)
+        .enumerate()
+        .map(|(i, (set, stop))| {
+            set?.finish(
+                stop.unwrap_or(StopReason::TimeCap),
+                conditions.clone(),
+                ns_per_tick,
+                config.seed ^ i as u64,
+            )
+        })
+        .collect()
+}
+
+/// After `pass` passes: which running sets stop, and why.
+fn decide_stops(
+    sets: &[Result<Rounds, FaustError>],
+    stops: &mut [Option<StopReason>],
+    pass: usize,
+    max_rounds: usize,
+    config: &MeasureConfig,
+) {
+    let running = |stops: &[Option<StopReason>]| -> Vec<usize> {
+        (0..sets.len())
+            .filter(|&i| stops[i].is_none() && sets[i].is_ok())
+            .collect()
+    };
+    let over = |running: &[usize]| {
+        pass >= max_rounds
+            || running.iter().any(|&i| {
+                sets[i]
+                    .as_ref()
+                    .is_ok_and(|r| r.timed.as_secs_f64() >= config.budget.max_seconds())
+            })
+    };
+    let precision_percent = match config.budget {
+        Budget::Fixed { .. } => {
+            if over(&running(stops)) {
+                running(stops)
+                    .into_iter()
+                    .for_each(|i| stops[i] = Some(StopReason::FixedDuration));
+            }
+            return;
+        }
+        Budget::Adaptive {
+            precision_percent, ..
+        } => precision_percent,
+    };
+    let estimates: Vec<(usize, BestMean)> = running(stops)
+        .into_iter()
+        .filter_map(|i| {
+            let r = sets[i].as_ref().ok()?;
+            Some((i, r.best_mean(config.best_n, config.seed ^ i as u64)))
+        })
+        .collect();
+    if pass >= MIN_ROUNDS_OUT_OF_RACE {
+        let leader_slow_end = estimates
+            .iter()
+            .map(|(_, b)| b.high)
+            .fold(f64::INFINITY, f64::min);
+        for (i, b) in &estimates {
+            if b.low > leader_slow_end * OUT_OF_RACE_FACTOR {
+                stops[*i] = Some(StopReason::OutOfRace);
+            }
+        }
+    }
+    let precise = estimates
+        .iter()
+        .filter(|(i, _)| stops[*i].is_none())
+        .all(|(_, b)| b.relative_half_width() <= precision_percent / 100.0);
+    let running = running(stops);
+    let reason = if pass >= MIN_ROUNDS && precise {
+        Some(StopReason::PrecisionReached)
+    } else if over(&running) {
+        Some(StopReason::TimeCap)
+    } else {
+        None
+    };
+    for i in running {
+        stops[i] = reason;
+    }
+}
+
+/// The timed loop itself: `batch` blocks between two clock reads, the clock's cost
 /// subtracted. Public so that `benches/harness.rs` can set it against a bare loop on the same
 /// instance.
 #[derive(Debug, Clone, Copy)]
 pub struct BlockTimer {
     pub clock: Clock,
-    /// The clock's cost inside the loop, ticks.
+    /// The clock's cost, ticks.
     pub overhead: u64,
     pub batch: usize,
 }
 
 impl BlockTimer {
     /// Times batches from block `block` on, pushing each batch's ticks to `ticks`, until at
-    /// least `min_samples` are taken and the clock reads `until` or later. `between` runs before
-    /// each batch, outside the timed region (e.g. to change controls). Returns the next block.
+    /// least `min_samples` are taken and the clock reads `until` or later, or at least one is
+    /// taken and it reads `limit` or later. `between` runs before each batch, outside the
+    /// timed region (e.g. to change controls). Returns the next block.
+    #[allow(clippy::too_many_arguments)]
     #[inline]
     pub fn run(
         &self,
@@ -273,8 +375,11 @@ impl BlockTimer {
         ticks: &mut Vec<u64>,
         min_samples: usize,
         until: u64,
+        limit: u64,
         mut between: impl FnMut(&mut Instance),
     ) -> usize {
+        // Read as signed differences, so that a time already past stops at once.
+        let past = |now: u64, t: u64| now.wrapping_sub(t) as i64 >= 0;
         loop {
             between(bound.instance());
             let a = self.clock.now();
@@ -284,8 +389,7 @@ impl BlockTimer {
             let b = self.clock.now();
             block += self.batch;
             ticks.push(b.saturating_sub(a).saturating_sub(self.overhead));
-            // Past `until`, read as a signed difference so that a time already past stops at once.
-            if ticks.len() >= min_samples && b.wrapping_sub(until) as i64 >= 0 {
+            if (ticks.len() >= min_samples && past(b, until)) || past(b, limit) {
                 return block;
             }
         }
@@ -296,6 +400,7 @@ impl BlockTimer {
 struct Rounds<'a> {
     factory: &'a Factory,
     config: &'a MeasureConfig,
+    timing: Timing,
     instance: Instance,
     /// Earlier rounds' instances, kept so that new ones land elsewhere in memory.
     kept: Vec<Instance>,
@@ -303,28 +408,29 @@ struct Rounds<'a> {
     buffers: AudioBuffers,
     controls_rng: SplitMix64,
     placement_rng: SplitMix64,
-    clock: Clock,
-    overhead: u64,
-    overhead_ns: f64,
     batch: usize,
     block: usize,
     warmup_blocks: usize,
     round_budget: Duration,
-    /// The round's length in clock ticks (from the warm-up's calibration), so that the timed
-    /// loop checks its end with the clock read it already makes.
+    /// The round's length and limit in clock ticks, so that the timed loop checks its end
+    /// with the clock read it already makes.
     round_ticks: u64,
+    limit_ticks: u64,
     ticks: Vec<u64>,
-    samples_ns: Vec<f64>,
-    round_best_ns: Vec<f64>,
+    /// Every sample, ticks per block.
+    samples: Vec<f64>,
+    /// Each round's `best_n` fastest samples, ticks per block, ascending.
+    tops: Vec<Vec<f64>>,
     timed: Duration,
 }
 
 impl<'a> Rounds<'a> {
     /// Makes the first instance and its buffers, warms up (50 ms, at least 16 blocks) and
-    /// decides the batch size from how long one block takes.
+    /// decides the batch size from the clock's cost and how long one block takes.
     fn new(
         factory: &'a Factory,
         config: &'a MeasureConfig,
+        timing: Timing,
         round_seconds: f64,
     ) -> Result<Rounds<'a>, FaustError> {
         let mut instance = factory.instance(config.sample_rate)?;
@@ -336,67 +442,46 @@ impl<'a> Rounds<'a> {
             AudioBuffers::new(precision, inputs, outputs, config.frames, blocks, |_, _| {
                 rng.noise()
             });
-        let clock = Clock::best_available();
+        let clock = timing.clock;
         let start = Instant::now();
-        let t0 = clock.now();
         let mut block = 0usize;
         let mut bound = instance.bind(&mut buffers)?;
         while block < 16 || start.elapsed() < Duration::from_millis(50) {
             bound.compute(block);
             block += 1;
         }
-        let ns_per_tick = clock.ns_per_tick(clock.now() - t0, start.elapsed());
-        let block_ns = start.elapsed().as_nanos() as f64 / block as f64;
-        // What timing costs inside the loop, not just back to back: the fences also stop the
-        // CPU from overlapping one compute() with the next. Compare the same blocks timed as
-        // one stretch and one by one (best of 3 each).
-        let n = ((10e6 / block_ns) as usize).clamp(64, 100_000);
-        let (mut whole, mut each) = (u64::MAX, u64::MAX);
-        for _ in 0..3 {
-            let t = clock.now();
-            for j in 0..n {
-                bound.compute(block + j);
-            }
-            whole = whole.min(clock.now() - t);
-            block += n;
-            let mut sum = 0;
-            for j in 0..n {
+        // One block's time: the 10th percentile of 32 blocks timed one by one.
+        let mut each: Vec<f64> = (0..32)
+            .map(|j| {
                 let a = clock.now();
                 bound.compute(block + j);
-                sum += clock.now() - a;
-            }
-            each = each.min(sum);
-            block += n;
-        }
-        let overhead = (each.saturating_sub(whole) / n as u64).max(clock.overhead_ticks());
-        let overhead_ns = overhead as f64 * ns_per_tick;
-        let precision_ns = overhead_ns.max(ns_per_tick);
-        let batch = if block_ns < SAMPLE_OVER_CLOCK * precision_ns {
-            (SAMPLE_OVER_CLOCK * precision_ns / block_ns.max(1.0)).ceil() as usize
-        } else {
-            1
-        };
-        let expected = (round_seconds * 1e9 / (block_ns * batch as f64)).ceil() as usize;
+                clock.now().saturating_sub(a).saturating_sub(timing.cost) as f64
+            })
+            .collect();
+        block += 32;
+        each.sort_unstable_by(f64::total_cmp);
+        let block_ns = stats::quantile_sorted(&each, 0.1) * timing.ns_per_tick;
+        let batch = batch_size(block_ns, timing.cost as f64 * timing.ns_per_tick);
+        let expected = (round_seconds * 1e9 / (block_ns.max(1.0) * batch as f64)).ceil() as usize;
         Ok(Rounds {
             factory,
             config,
+            timing,
             instance,
             kept: Vec::new(),
             kept_bytes: 0,
             buffers,
             controls_rng: SplitMix64::new(config.seed ^ 0xC0_47_20_15),
             placement_rng: SplitMix64::new(config.seed ^ 0x91AC_E000),
-            clock,
-            overhead,
-            overhead_ns,
             batch,
             block,
             warmup_blocks: block,
             round_budget: Duration::from_secs_f64(round_seconds),
-            round_ticks: (round_seconds * 1e9 / ns_per_tick) as u64,
+            round_ticks: (round_seconds * 1e9 / timing.ns_per_tick) as u64,
+            limit_ticks: (ROUND_LIMIT_SECONDS * 1e9 / timing.ns_per_tick) as u64,
             ticks: Vec::with_capacity(expected.clamp(config.best_n, 1_000_000) + 16),
-            samples_ns: Vec::new(),
-            round_best_ns: Vec::new(),
+            samples: Vec::new(),
+            tops: Vec::new(),
             timed: Duration::ZERO,
         })
     }
@@ -405,7 +490,7 @@ impl<'a> Rounds<'a> {
     /// shifted, a short warm-up, then blocks until the round's time and `best_n` samples.
     fn run_round(&mut self) -> Result<(), FaustError> {
         let config = self.config;
-        if !self.round_best_ns.is_empty() {
+        if !self.tops.is_empty() {
             let next = self.factory.instance(config.sample_rate)?;
             let old = std::mem::replace(&mut self.instance, next);
             self.kept_bytes += old.memory_bytes().unwrap_or(0);
@@ -430,23 +515,23 @@ impl<'a> Rounds<'a> {
             .iter()
             .map(|c| (c.min, c.max))
             .collect();
-        let (clock, overhead, batch) = (self.clock, self.overhead, self.batch);
+        let timer = BlockTimer {
+            clock: self.timing.clock,
+            overhead: self.timing.cost,
+            batch: self.batch,
+        };
         let mut bound = self.instance.bind(&mut self.buffers)?;
         self.ticks.clear();
         let start = Instant::now();
-        let t_start = clock.now();
-        let timing = BlockTimer {
-            clock,
-            overhead,
-            batch,
-        };
+        let t_start = timer.clock.now();
         let controls_rng = &mut self.controls_rng;
-        self.block = timing.run(
+        self.block = timer.run(
             &mut bound,
             self.block,
             &mut self.ticks,
             config.best_n,
             t_start.wrapping_add(self.round_ticks),
+            t_start.wrapping_add(self.limit_ticks),
             |instance| {
                 if config.random_controls {
                     for (i, &(min, max)) in ranges.iter().enumerate() {
@@ -455,64 +540,57 @@ impl<'a> Rounds<'a> {
                 }
             },
         );
-        let elapsed = start.elapsed();
-        self.timed += elapsed;
-        let ns_per_tick = clock.ns_per_tick(clock.now() - t_start, elapsed);
-        let round: Vec<f64> = self
-            .ticks
-            .iter()
-            .map(|&t| t as f64 * ns_per_tick / batch as f64)
-            .collect();
-        self.round_best_ns
-            .push(stats::best_mean_of(&round, config.best_n));
-        self.samples_ns.extend(round);
+        self.timed += start.elapsed();
+        let batch = self.batch as f64;
+        let round: Vec<f64> = self.ticks.iter().map(|&t| t as f64 / batch).collect();
+        self.tops.push(stats::fastest(&round, config.best_n));
+        self.samples.extend(round);
         Ok(())
     }
 
-    fn finish(self, stop: StopReason, thread: ThreadConditions) -> RawMeasurement {
-        RawMeasurement {
+    /// The estimate so far, in ticks per block.
+    fn best_mean(&self, best_n: usize, seed: u64) -> BestMean {
+        BestMean::of(&self.tops, best_n, seed)
+    }
+
+    /// The measurement in nanoseconds, with its statistics.
+    fn finish(
+        self,
+        stop: StopReason,
+        thread: ThreadConditions,
+        ns_per_tick: f64,
+        seed: u64,
+    ) -> Result<RawMeasurement, FaustError> {
+        let to_ns = |v: &[f64]| -> Vec<f64> { v.iter().map(|t| t * ns_per_tick).collect() };
+        let tops: Vec<Vec<f64>> = self.tops.iter().map(|t| to_ns(t)).collect();
+        let times = BlockTimes::new(to_ns(&self.samples), self.config.best_n)
+            .map_err(|e| FaustError::invalid_input(format!("unusable measurement: {e}")))?;
+        Ok(RawMeasurement {
+            timing: TimingSummary::of(&times, &tops, self.batch, self.config.best_n, seed),
+            round_best_ns: tops.iter().map(|t| stats::mean(t)).collect(),
+            stop,
             buffer_blocks: self.buffers.blocks(),
             buffer_bytes: self.buffers.bytes(),
             non_finite_outputs: self.buffers.non_finite_outputs(),
-            samples_ns: self.samples_ns,
-            round_best_ns: self.round_best_ns,
-            stop,
-            batch: self.batch,
             warmup_blocks: self.warmup_blocks,
-            clock: self.clock.kind(),
-            clock_overhead_ns: self.overhead_ns,
+            clock: self.timing.clock.kind(),
+            clock_overhead_ns: self.timing.cost as f64 * ns_per_tick,
             thread,
             timed_seconds: self.timed.as_secs_f64(),
-        }
+        })
     }
 }
 
-/// Whether to stop after the rounds so far, and why.
-fn stop_reason(
-    budget: &Budget,
-    rounds: &[f64],
-    max_rounds: usize,
-    leader_ns: Option<f64>,
-) -> Option<StopReason> {
-    let interval = stats::RoundInterval::of(rounds);
-    match *budget {
-        Budget::Fixed { .. } => (rounds.len() >= max_rounds).then_some(StopReason::FixedDuration),
-        Budget::Adaptive {
-            precision_percent, ..
-        } => {
-            if rounds.len() >= MIN_ROUNDS_OUT_OF_RACE
-                && leader_ns.is_some_and(|leader| interval.low > leader * OUT_OF_RACE_FACTOR)
-            {
-                Some(StopReason::OutOfRace)
-            } else if rounds.len() >= MIN_ROUNDS
-                && interval.half_width() <= interval.median * precision_percent / 100.0
-            {
-                Some(StopReason::PrecisionReached)
-            } else {
-                (rounds.len() >= max_rounds).then_some(StopReason::TimeCap)
-            }
-        }
+/// Blocks per timed sample for blocks of `block_ns` and a clock that costs `clock_ns`: 1 for
+/// blocks over [`NEVER_BATCH_NS`], else the power of two that makes a sample last at least
+/// [`SAMPLE_OVER_CLOCK`] × the clock's cost (a power of two, so that small differences in the
+/// block's time between runs rarely change it).
+pub fn batch_size(block_ns: f64, clock_ns: f64) -> usize {
+    if block_ns > NEVER_BATCH_NS {
+        return 1;
     }
+    let needed = (SAMPLE_OVER_CLOCK * clock_ns / block_ns.max(1e-3)).ceil();
+    (needed.clamp(1.0, 1e6) as usize).next_power_of_two()
 }
 
 /// Blocks to rotate over so that inputs and outputs together exceed twice the last-level cache
@@ -556,5 +634,23 @@ mod tests {
         assert!(blocks == 4096 || blocks * 512 * 3 * 4 >= target);
         assert_eq!(rotation_blocks(0), 4);
         assert_eq!(rotation_blocks(1 << 30), 4);
+    }
+
+    #[test]
+    fn long_blocks_are_never_batched_and_short_ones_reach_the_clock_target() {
+        // Whatever the clock costs, a block over 10 µs is timed alone.
+        for clock_ns in [12.0, 27.0, 104.0, 1128.0] {
+            assert_eq!(batch_size(10_001.0, clock_ns), 1);
+            assert_eq!(batch_size(30_000.0, clock_ns), 1);
+        }
+        // 27 ns × 400 = 10.8 µs: a 2 µs block needs 6 blocks, rounded up to 8.
+        assert_eq!(batch_size(2_000.0, 27.0), 8);
+        assert_eq!(batch_size(9_000.0, 27.0), 2);
+        assert_eq!(batch_size(5_000.0, 12.0), 1);
+        // The same batch over a few percent of difference in the block's time.
+        assert_eq!(batch_size(1_900.0, 27.0), batch_size(2_050.0, 27.0));
+        for ns in [0.0, 1.0, 50.0] {
+            assert!(batch_size(ns, 27.0).is_power_of_two());
+        }
     }
 }

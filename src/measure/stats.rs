@@ -1,7 +1,16 @@
-//! Statistics of per-block compute times.
+//! Statistics of block times: the one home of every mean, median, quantile and interval that
+//! faustperf reports.
 
+use super::rng::SplitMix64;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+/// Random splits of the rounds behind [`BestMean`]'s interval.
+const SPLITS: usize = 200;
+/// Values an interval of a median needs; with fewer its ends are infinite.
+pub const MIN_FOR_INTERVAL: usize = 6;
+/// Rounds [`BestMean`]'s interval needs: two halves of 5.
+pub const MIN_ROUNDS_FOR_BEST_MEAN: usize = 10;
 
 /// Why a set of block times cannot be summarised.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -10,6 +19,50 @@ pub enum StatsError {
     TooFewSamples { got: usize, needed: usize },
     #[error("a block time is negative, NaN or infinite")]
     NotFinite,
+}
+
+/// Arithmetic mean; 0 for no values.
+pub fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+/// Quantile `q` in [0, 1] of ascending `sorted`, linear between order statistics (Hyndman &
+/// Fan 1996, type 7, R's default); 0 for no values.
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    let Some(last) = sorted.len().checked_sub(1) else {
+        return 0.0;
+    };
+    let h = last as f64 * q.clamp(0.0, 1.0);
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// Median of `values` in any order (the type-7 quantile ½); 0 for no values.
+pub fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable_by(f64::total_cmp);
+    quantile_sorted(&sorted, 0.5)
+}
+
+/// The `n` smallest of `samples` (any order), ascending.
+pub fn fastest(samples: &[f64], n: usize) -> Vec<f64> {
+    let mut v = samples.to_vec();
+    let n = n.min(v.len());
+    if n > 0 && n < v.len() {
+        v.select_nth_unstable_by(n - 1, f64::total_cmp);
+    }
+    v.truncate(n);
+    v.sort_unstable_by(f64::total_cmp);
+    v
+}
+
+/// Mean of the `n` smallest of `samples` (any order): faustbench-llvm's estimator (its
+/// `dsp-bench.h` averages the 50 fastest blocks of a run; its README says 10). 0 for none.
+pub fn best_mean_of(samples: &[f64], n: usize) -> f64 {
+    mean(&fastest(samples, n.max(1)))
 }
 
 /// Per-block compute times in nanoseconds, sorted; never empty, never NaN.
@@ -56,70 +109,41 @@ impl BlockTimes {
         mean(&self.sorted_ns)
     }
 
-    /// Quantile `q` in [0, 1], linear between order statistics (Hyndman & Fan 1996, type 7).
+    /// Quantile `q` in [0, 1] (see [`quantile_sorted`]).
     pub fn quantile(&self, q: f64) -> f64 {
-        let h = (self.count() - 1) as f64 * q.clamp(0.0, 1.0);
-        let lo = h.floor() as usize;
-        let hi = h.ceil() as usize;
-        self.sorted_ns[lo] + (h - lo as f64) * (self.sorted_ns[hi] - self.sorted_ns[lo])
+        quantile_sorted(&self.sorted_ns, q)
     }
 }
 
-fn mean(values: &[f64]) -> f64 {
-    values.iter().sum::<f64>() / values.len() as f64
-}
-
-/// Mean of the `n` fastest of `samples` (any order); 0 for no samples.
-pub fn best_mean_of(samples: &[f64], n: usize) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    let mut sorted = samples.to_vec();
-    let n = n.clamp(1, sorted.len());
-    sorted.select_nth_unstable_by(n - 1, f64::total_cmp);
-    mean(&sorted[..n])
-}
-
-/// The median of per-round estimates with a distribution-free 95 % confidence interval.
+/// A median with a distribution-free 95 % confidence interval: of per-round estimates, or of
+/// per-pass ratios between two option sets.
 ///
-/// Rounds are independent placements of the instance, so their spread is what a repeated run
-/// would see. The median ignores rounds disturbed by the rest of the machine (seen here: a few
-/// consecutive rounds 35 % slower). The interval is between order statistics `k` and
-/// `n + 1 − k`, the largest `k` with P(Binomial(n, ½) < k) ≤ 2.5 % (e.g. Hollander & Wolfe,
-/// "Nonparametric Statistical Methods", ch. 3); it needs 6 rounds or more.
+/// The interval is between order statistics `k` and `n + 1 − k`, the largest `k` with
+/// P(Binomial(n, ½) < k) ≤ 2.5 % (the sign-test interval; e.g. Hollander & Wolfe,
+/// "Nonparametric Statistical Methods", ch. 3); it needs [`MIN_FOR_INTERVAL`] values.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RoundInterval {
+pub struct MedianInterval {
     pub median: f64,
-    /// The interval's ends; infinite with fewer than 6 rounds.
+    /// The interval's ends; infinite with fewer than [`MIN_FOR_INTERVAL`] values.
     pub low: f64,
     pub high: f64,
-    /// Median absolute deviation of the rounds × 1.4826 (a robust standard deviation), % of
-    /// the median.
+    /// Median absolute deviation × 1.4826 (a robust standard deviation), % of the median.
     pub rel_spread_percent: f64,
 }
 
-impl RoundInterval {
-    pub fn of(rounds: &[f64]) -> RoundInterval {
-        let mut sorted = rounds.to_vec();
+impl MedianInterval {
+    pub fn of(values: &[f64]) -> MedianInterval {
+        let mut sorted = values.to_vec();
         sorted.sort_unstable_by(f64::total_cmp);
+        let median = quantile_sorted(&sorted, 0.5);
+        let deviations: Vec<f64> = sorted.iter().map(|x| (x - median).abs()).collect();
+        let spread = 1.4826 * self::median(&deviations);
         let n = sorted.len();
-        if n == 0 {
-            return RoundInterval {
-                median: 0.0,
-                low: f64::NEG_INFINITY,
-                high: f64::INFINITY,
-                rel_spread_percent: 0.0,
-            };
-        }
-        let median = median_of_sorted(&sorted);
-        let mut deviations: Vec<f64> = sorted.iter().map(|x| (x - median).abs()).collect();
-        deviations.sort_unstable_by(f64::total_cmp);
-        let spread = 1.4826 * median_of_sorted(&deviations);
         let (low, high) = match median_rank(n) {
             Some(k) => (sorted[k - 1], sorted[n - k]),
             None => (f64::NEG_INFINITY, f64::INFINITY),
         };
-        RoundInterval {
+        MedianInterval {
             median,
             low,
             high,
@@ -137,18 +161,10 @@ impl RoundInterval {
     }
 }
 
-fn median_of_sorted(sorted: &[f64]) -> f64 {
-    let n = sorted.len();
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    }
-}
-
-/// The 1-based rank `k` of the lower end of the median's 95 % interval among `n` values.
+/// The 1-based rank `k` of the lower end of the median's 95 % interval among `n` values (the
+/// upper end is `n + 1 − k`).
 fn median_rank(n: usize) -> Option<usize> {
-    if n < 6 {
+    if n < MIN_FOR_INTERVAL {
         return None;
     }
     if n > 1000 {
@@ -168,6 +184,88 @@ fn median_rank(n: usize) -> Option<usize> {
     Some((k - 1).max(1))
 }
 
+/// How much slower `a` is than `b` (× in time, > 1 when `a` is slower), from rounds that ran
+/// in the same passes: the median over passes of `a[r] / b[r]`, with its sign-test interval.
+/// Pairing cancels what the machine does to both within a pass (drift, other load); the
+/// passes both took part in are the first `min(a.len(), b.len())`. `None` without a common pass.
+pub fn paired_ratio(a: &[f64], b: &[f64]) -> Option<MedianInterval> {
+    let ratios: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y).collect();
+    (!ratios.is_empty()).then(|| MedianInterval::of(&ratios))
+}
+
+/// The headline estimate of a set: the mean of the `n` fastest samples of its whole
+/// measurement (faustbench-llvm's estimator, see [`best_mean_of`]), with a 95 % interval meant
+/// to hold the estimate of another run on the same machine.
+///
+/// Another run draws other rounds: other placements of the instance in memory, other moments
+/// of the machine. So the rounds are split in two halves, the estimate is computed on each
+/// half, and the halves' disagreement is what two runs of half the length would show. The
+/// interval's half-width is the larger of the 95th percentile of that disagreement over
+/// [`SPLITS`] seeded random splits (the placement lottery) and the disagreement of the first
+/// half of the run with the second (slow drift of the machine), divided by √2: two halves
+/// disagree √2 times as much as two whole runs would, for an estimate that averages.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BestMean {
+    pub estimate: f64,
+    /// The interval's ends; infinite with fewer than [`MIN_ROUNDS_FOR_BEST_MEAN`] rounds.
+    pub low: f64,
+    pub high: f64,
+}
+
+impl BestMean {
+    /// `round_tops` holds each round's `n` fastest samples (or all it has, if fewer), in the
+    /// order the rounds ran.
+    pub fn of(round_tops: &[Vec<f64>], n: usize, seed: u64) -> BestMean {
+        let n = n.max(1);
+        let all: Vec<f64> = round_tops.iter().flatten().copied().collect();
+        let estimate = best_mean_of(&all, n);
+        let k = round_tops.len();
+        if k < MIN_ROUNDS_FOR_BEST_MEAN {
+            return BestMean {
+                estimate,
+                low: f64::NEG_INFINITY,
+                high: f64::INFINITY,
+            };
+        }
+        let mut half = Vec::with_capacity(all.len());
+        let mut disagreement = |order: &[usize]| {
+            let mut of_half = |rounds: &[usize]| {
+                half.clear();
+                for &r in rounds {
+                    half.extend_from_slice(&round_tops[r]);
+                }
+                best_mean_of(&half, n)
+            };
+            let (a, b) = order.split_at(k / 2);
+            (of_half(a) - of_half(b)).abs()
+        };
+        let mut order: Vec<usize> = (0..k).collect();
+        let drift = disagreement(&order);
+        let mut rng = SplitMix64::new(seed);
+        let mut lottery: Vec<f64> = (0..SPLITS)
+            .map(|_| {
+                // Fisher–Yates.
+                for i in (1..k).rev() {
+                    order.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
+                }
+                disagreement(&order)
+            })
+            .collect();
+        lottery.sort_unstable_by(f64::total_cmp);
+        let reach = quantile_sorted(&lottery, 0.95).max(drift) / std::f64::consts::SQRT_2;
+        BestMean {
+            estimate,
+            low: estimate - reach,
+            high: estimate + reach,
+        }
+    }
+
+    /// Half the interval's width relative to the estimate (infinite without an interval).
+    pub fn relative_half_width(&self) -> f64 {
+        (self.high - self.estimate) / self.estimate
+    }
+}
+
 /// The summary of one option set's block times that every report carries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TimingSummary {
@@ -175,22 +273,23 @@ pub struct TimingSummary {
     pub samples: usize,
     /// Blocks per sample: 1, or more when one block is too short for the timer (see README).
     pub batch: usize,
-    /// How many fastest samples of each round its best-mean averages (`--best`).
+    /// How many fastest samples the estimate averages (`--best`).
     pub best_n: usize,
-    /// Rounds measured, each on a fresh instance.
+    /// Rounds measured, each on a fresh instance, one per pass over the option sets.
     pub rounds: usize,
-    /// The estimate: median over rounds of the mean of each round's `best_n` fastest samples,
-    /// ns per block.
+    /// The estimate: mean of the `best_n` fastest samples of the whole measurement, ns per
+    /// block.
     pub best_mean_ns: f64,
-    /// Distribution-free 95 % interval of that median from the rounds' order statistics, ns
-    /// per block (the estimate itself at both ends with fewer than 6 rounds).
+    /// Its 95 % interval ([`BestMean`]), ns per block (the estimate itself at both ends with
+    /// fewer than 13 rounds).
     pub best_mean_ci95_ns: [f64; 2],
-    /// Robust spread between rounds (1.4826 × median absolute deviation), % of the estimate.
+    /// Robust spread of the rounds' own best-means (1.4826 × median absolute deviation), % of
+    /// their median.
     pub round_rel_sd_percent: f64,
-    /// Standard deviation of the `best_n` fastest samples of the whole run, % of their mean
-    /// (faustbench-llvm's spread figure).
+    /// Standard deviation of the `best_n` fastest samples, % of their mean (faustbench-llvm's
+    /// spread figure).
     pub best_rel_sd_percent: f64,
-    /// Mean of all samples, ns per block.
+    /// Mean of all samples, ns per block: what a host sees on average.
     pub mean_ns: f64,
     /// Median, 5th and 95th percentiles of all samples, ns per block.
     pub median_ns: f64,
@@ -199,23 +298,25 @@ pub struct TimingSummary {
 }
 
 impl TimingSummary {
-    /// Summarises all samples of a run and its per-round estimates (at least one round).
+    /// Summarises all samples of a run and its rounds' fastest samples (at least one round).
     pub fn of(
         times: &BlockTimes,
-        round_best_ns: &[f64],
+        round_tops: &[Vec<f64>],
         batch: usize,
         best_n: usize,
+        seed: u64,
     ) -> TimingSummary {
-        let interval = RoundInterval::of(round_best_ns);
-        let finite = |x: f64| if x.is_finite() { x } else { interval.median };
+        let best = BestMean::of(round_tops, best_n, seed);
+        let finite = |x: f64| if x.is_finite() { x } else { best.estimate };
+        let round_means: Vec<f64> = round_tops.iter().map(|t| mean(t)).collect();
         TimingSummary {
             samples: times.count(),
             batch,
             best_n: best_n.min(times.count()),
-            rounds: round_best_ns.len(),
-            best_mean_ns: interval.median,
-            best_mean_ci95_ns: [finite(interval.low), finite(interval.high)],
-            round_rel_sd_percent: interval.rel_spread_percent,
+            rounds: round_tops.len(),
+            best_mean_ns: best.estimate,
+            best_mean_ci95_ns: [finite(best.low), finite(best.high)],
+            round_rel_sd_percent: MedianInterval::of(&round_means).rel_spread_percent,
             best_rel_sd_percent: times.best_rel_sd_percent(best_n),
             mean_ns: times.mean(),
             median_ns: times.quantile(0.5),
@@ -252,6 +353,10 @@ mod tests {
         assert_eq!(t.quantile(0.5), 50.5);
         assert_eq!(t.quantile(0.0), 1.0);
         assert_eq!(t.quantile(1.0), 100.0);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert_eq!(fastest(&[5.0, 1.0, 3.0, 2.0], 2), [1.0, 2.0]);
+        assert_eq!(fastest(&[5.0, 1.0], 4), [1.0, 5.0]);
         assert!((t.best_rel_sd_percent(10) - 100.0 * 3.0276503540974917 / 5.5).abs() < 1e-9);
     }
 
@@ -264,25 +369,77 @@ mod tests {
         // n = 20: P(<= 5) = 2.07 %, P(<= 6) = 5.77 %, so k = 6.
         assert_eq!(median_rank(20), Some(6));
         let rounds = [5.0, 1.0, 9.0, 3.0, 7.0, 2.0, 8.0, 4.0, 6.0, 100.0];
-        let i = RoundInterval::of(&rounds);
+        let i = MedianInterval::of(&rounds);
         assert_eq!(i.median, 5.5);
         assert_eq!((i.low, i.high), (2.0, 9.0));
         assert_eq!(i.half_width(), 3.5);
-        assert!(RoundInterval::of(&[5.0, 6.0]).half_width().is_infinite());
+        assert!(MedianInterval::of(&[5.0, 6.0]).half_width().is_infinite());
         assert_eq!(best_mean_of(&[5.0, 1.0, 3.0, 2.0], 2), 1.5);
         assert_eq!(best_mean_of(&[], 2), 0.0);
+    }
+
+    #[test]
+    fn paired_ratios_cancel_what_both_sets_share() {
+        // The machine slows down by up to 3x from pass to pass; `a` is always 1.5x `b`.
+        let drift = [1.0, 3.0, 1.2, 2.0, 1.1, 2.5, 1.0, 1.7];
+        let b: Vec<f64> = drift.iter().map(|d| 100.0 * d).collect();
+        let a: Vec<f64> = drift.iter().map(|d| 150.0 * d).collect();
+        let r = paired_ratio(&a, &b).unwrap();
+        assert!((r.median - 1.5).abs() < 1e-12 && (r.low - 1.5).abs() < 1e-12);
+        assert!((r.high - 1.5).abs() < 1e-12);
+        // Only the passes both took part in count.
+        assert_eq!(paired_ratio(&a[..3], &b).unwrap().median, 1.5);
+        assert_eq!(paired_ratio(&[], &b), None);
+    }
+
+    #[test]
+    fn best_mean_is_the_fastest_of_the_whole_run_with_a_seeded_interval() {
+        // Rounds whose floors differ (placements): the estimate comes from the fastest.
+        let tops: Vec<Vec<f64>> = (0..15)
+            .map(|r| (0..4).map(|i| 100.0 + (r % 5) as f64 + i as f64).collect())
+            .collect();
+        let b = BestMean::of(&tops, 4, 7);
+        // Rounds 0, 5 and 10 hold 100, 101, 102, 103 each: the 4 fastest are 100, 100, 100, 101.
+        assert!((b.estimate - 100.25).abs() < 1e-12);
+        assert!(b.low <= b.estimate && b.estimate <= b.high);
+        assert_eq!(b, BestMean::of(&tops, 4, 7));
+        // Identical rounds leave nothing to move.
+        let same = vec![vec![10.0, 11.0]; 16];
+        let s = BestMean::of(&same, 2, 1);
+        assert_eq!((s.low, s.estimate, s.high), (10.0, 10.0, 10.0));
+        assert!(BestMean::of(&same[..9], 2, 1)
+            .relative_half_width()
+            .is_infinite());
+        // The machine slows by 10 % halfway through the run: the halves disagree by that much.
+        let drifting: Vec<Vec<f64>> = (0..16)
+            .map(|r| vec![if r < 8 { 100.0 } else { 110.0 }; 2])
+            .collect();
+        let d = BestMean::of(&drifting, 2, 1);
+        let reach = 10.0 / std::f64::consts::SQRT_2;
+        assert_eq!(
+            (d.estimate, d.low, d.high),
+            (100.0, 100.0 - reach, 100.0 + reach)
+        );
     }
 
     proptest! {
         #[test]
         fn summary_is_ordered(samples in prop::collection::vec(1.0f64..1e6, 20..300)) {
-            let rounds: Vec<f64> = samples.chunks(3).map(|c| best_mean_of(c, 2)).collect();
+            let tops: Vec<Vec<f64>> = samples.chunks(3).map(|c| fastest(c, 2)).collect();
             let t = BlockTimes::new(samples, 10).unwrap();
-            let s = TimingSummary::of(&t, &rounds, 1, 3);
+            let s = TimingSummary::of(&t, &tops, 1, 3, 1);
             prop_assert!(s.p5_ns <= s.median_ns && s.median_ns <= s.p95_ns);
             prop_assert!(s.best_mean_ci95_ns[0] <= s.best_mean_ns && s.best_mean_ns <= s.best_mean_ci95_ns[1]);
             prop_assert!(s.best_mean_ns >= t.quantile(0.0));
-            prop_assert_eq!(s.rounds, rounds.len());
+            prop_assert_eq!(s.rounds, tops.len());
+        }
+
+        #[test]
+        fn quantiles_are_monotone_and_bounded(mut v in prop::collection::vec(-1e6f64..1e6, 1..100), q1 in 0.0f64..1.0, q2 in 0.0f64..1.0) {
+            v.sort_unstable_by(f64::total_cmp);
+            let (lo, hi) = (q1.min(q2), q1.max(q2));
+            prop_assert!(quantile_sorted(&v, lo) <= quantile_sorted(&v, hi));
+            prop_assert!(v[0] <= quantile_sorted(&v, lo) && quantile_sorted(&v, hi) <= v[v.len() - 1]);
         }
     }
 }

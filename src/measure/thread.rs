@@ -21,13 +21,18 @@ pub fn default_core() -> Option<usize> {
     core_affinity::get_core_ids().and_then(|ids| ids.last().map(|c| c.id))
 }
 
-/// Every core but `core` (every core when that leaves none).
-pub fn cores_except(core: Option<usize>) -> Vec<usize> {
-    let all: Vec<usize> = core_affinity::get_core_ids()
+/// Every core this process may use.
+pub fn all_cores() -> Vec<usize> {
+    core_affinity::get_core_ids()
         .unwrap_or_default()
         .into_iter()
         .map(|c| c.id)
-        .collect();
+        .collect()
+}
+
+/// Every core but `core` (every core when that leaves none).
+pub fn cores_except(core: Option<usize>) -> Vec<usize> {
+    let all = all_cores();
     let others: Vec<usize> = all.iter().copied().filter(|&c| Some(c) != core).collect();
     if others.is_empty() {
         all
@@ -36,12 +41,13 @@ pub fn cores_except(core: Option<usize>) -> Vec<usize> {
     }
 }
 
-/// Restricts the calling thread, and the threads it starts afterwards, to `cores` (no change
-/// when empty). Returns whether the system accepted it.
-pub fn restrict_process(cores: &[usize]) -> bool {
+/// Restricts the calling thread, and the threads and processes it starts afterwards, to
+/// `cores` (no change when empty); says why when the system refuses.
+pub fn restrict_process(cores: &[usize]) -> Result<(), String> {
     if cores.is_empty() {
-        return true;
+        return Ok(());
     }
+    let refused = |why: String| format!("cannot restrict this process to cores {cores:?}: {why}");
     #[cfg(target_os = "linux")]
     {
         // SAFETY: cpu_set_t is plain data, zeroed then filled with CPU_SET; sched_setaffinity
@@ -51,28 +57,17 @@ pub fn restrict_process(cores: &[usize]) -> bool {
             for &c in cores {
                 libc::CPU_SET(c, &mut set);
             }
-            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+            if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0 {
+                Ok(())
+            } else {
+                Err(refused(std::io::Error::last_os_error().to_string()))
+            }
         }
     }
     #[cfg(not(target_os = "linux"))]
     {
-        false
+        Err(refused("not supported on this system".into()))
     }
-}
-
-/// A thread pool for the statistics (rayon) that keeps off the measuring `core`, so that work on
-/// results never disturbs a measurement running meanwhile.
-pub fn pool_off_core(
-    core: Option<usize>,
-) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
-    let others = cores_except(core);
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(others.len().max(1))
-        .thread_name(|i| format!("faustperf-stats-{i}"))
-        .start_handler(move |_| {
-            restrict_process(&others);
-        })
-        .build()
 }
 
 /// Applies the requested conditions to the calling thread and reports what was granted.

@@ -13,6 +13,7 @@ use crate::analyze::options::OptionSet;
 use crate::analyze::result::Category;
 use crate::cache::Cache;
 use crate::libfaust::{DspSource, LibFaust};
+use crate::measure::stats::{mean, quantile_sorted};
 use crate::measure::thread::ThreadConditions;
 use crate::worker::{compile_all, CompileJob, ProfileJob, RunError, Workers};
 use serde::{Deserialize, Serialize};
@@ -42,7 +43,8 @@ pub fn run_profile(
         options: request.options.args.clone(),
         sample_rate: request.config.sample_rate,
     };
-    let (mut results, mut warnings) = compile_all(workers, cache, std::slice::from_ref(&job));
+    let (mut results, mut warnings) =
+        compile_all(workers, cache, std::slice::from_ref(&job), &mut |_, _| {});
     let (compiled, _) = results
         .pop()
         .unwrap_or_else(|| Err(RunError::worker("nothing compiled")))?;
@@ -305,14 +307,6 @@ pub struct ProfileReport {
     pub isolation: String,
 }
 
-/// The order statistic at `q` of `sorted` (nearest rank).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
-}
-
 /// Summarises a raw profile for `config`.
 pub fn summarize(raw: &RawProfile, config: &ProfileConfig) -> (Metrics, Timeline) {
     let period_ns = config.frames as f64 / config.sample_rate as f64 * 1e9;
@@ -324,13 +318,6 @@ pub fn summarize(raw: &RawProfile, config: &ProfileConfig) -> (Metrics, Timeline
     let mut sorted = loads.clone();
     sorted.sort_unstable_by(f64::total_cmp);
     let n = loads.len();
-    let mean = |v: &[f64]| {
-        if v.is_empty() {
-            0.0
-        } else {
-            v.iter().sum::<f64>() / v.len() as f64
-        }
-    };
     let to_samples = |ns: f64| ns * config.sample_rate as f64 / 1e9;
     let last_end = raw
         .start_ns
@@ -361,9 +348,9 @@ pub fn summarize(raw: &RawProfile, config: &ProfileConfig) -> (Metrics, Timeline
     let metrics = Metrics {
         avg_cpu_percent: mean(&loads),
         peak_cpu_percent: sorted.last().copied().unwrap_or(0.0),
-        p50_cpu_percent: quantile(&sorted, 0.50),
-        p95_cpu_percent: quantile(&sorted, 0.95),
-        p99_cpu_percent: quantile(&sorted, 0.99),
+        p50_cpu_percent: quantile_sorted(&sorted, 0.50),
+        p95_cpu_percent: quantile_sorted(&sorted, 0.95),
+        p99_cpu_percent: quantile_sorted(&sorted, 0.99),
         avg_latency_samples: to_samples(mean(&raw.lateness_ns)),
         peak_latency_samples: to_samples(raw.lateness_ns.iter().cloned().fold(0.0, f64::max)),
         memory_peak_bytes: raw.peak_rss_bytes,
@@ -379,7 +366,7 @@ pub fn summarize(raw: &RawProfile, config: &ProfileConfig) -> (Metrics, Timeline
                 .map(|i| (i - period_ns).abs() / 1e3)
                 .collect();
             jitter.sort_unstable_by(f64::total_cmp);
-            quantile(&jitter, 0.99)
+            quantile_sorted(&jitter, 0.99)
         }),
         blocks_processed: n,
         blocks_planned: raw.blocks_planned,

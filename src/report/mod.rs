@@ -577,7 +577,7 @@ fn heading(report: &AnalyzeReport) -> String {
         _ => String::new(),
     };
     format!(
-        "{}: {channels}bs {}, {} Hz, median over rounds of the mean of the best {} blocks, {}; libfaust {}, {}, core {}, throughput in MB/s of 2^20 bytes",
+        "{}: {channels}bs {}, {} Hz, mean of the {} fastest blocks, sets measured interleaved {}; libfaust {}, {}, core {}, throughput in MB/s of 2^20 bytes",
         report.dsp,
         c.buffer_size,
         c.sample_rate,

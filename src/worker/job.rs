@@ -1,8 +1,8 @@
 //! The two units of work: compile a program with one option set; measure compiled code.
 
 use crate::inspect::SetInspection;
-use crate::libfaust::{DspSource, Factory, FaustError, Precision};
-use crate::measure::{self, MeasureConfig, RawMeasurement};
+use crate::libfaust::{code_digest, DspSource, Factory, FaustError, Precision};
+use crate::measure::{self, MeasureConfig, RawMeasurement, Stretch};
 use crate::profile::{self, ProfileConfig, RawProfile};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -17,22 +17,11 @@ pub struct CompileJob {
     pub sample_rate: u32,
 }
 
-/// Measure code compiled by a [`CompileJob`].
+/// Measure code compiled by [`CompileJob`]s, the sets interleaved (see
+/// [`measure::measure_interleaved`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureJob {
-    /// Machine code from [`Compiled::machine_code`].
-    pub machine_code: String,
-    /// The options it was compiled with.
-    pub options: Vec<String>,
-    pub measure: MeasureConfig,
-    /// Upper end of the fastest set's interval so far, ns per block (for out-of-race stops).
-    pub leader_ns: Option<f64>,
-}
-
-/// Measure several compiled DSPs in interleaved rounds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MeasureManyJob {
-    /// Machine code and compile options of each DSP.
+    /// Machine code ([`Compiled::machine_code`]) and compile options of each set.
     pub codes: Vec<(String, Vec<String>)>,
     pub measure: MeasureConfig,
 }
@@ -55,6 +44,9 @@ pub struct CompileInfo {
     pub normalized_options: String,
     /// libfaust's SHA-1 key of code and options.
     pub sha_key: String,
+    /// Digest of the generated code alone (see [`crate::libfaust::code_digest`]): equal
+    /// digests mean the same code, whatever the options said.
+    pub code_digest: String,
     /// Compiler warnings.
     pub warnings: Vec<String>,
     pub inputs: usize,
@@ -79,10 +71,12 @@ pub(crate) fn compile(job: &CompileJob) -> Result<Compiled, FaustError> {
     let factory = Factory::compile(&job.source, &job.options)?;
     let seconds = start.elapsed().as_secs_f64();
     let instance = factory.instance(job.sample_rate)?;
+    let machine_code = factory.machine_code();
     let info = CompileInfo {
         seconds,
         normalized_options: factory.compile_options(),
         sha_key: factory.sha_key(),
+        code_digest: code_digest(&machine_code),
         warnings: factory.warnings(),
         inputs: instance.inputs(),
         outputs: instance.outputs(),
@@ -90,10 +84,7 @@ pub(crate) fn compile(job: &CompileJob) -> Result<Compiled, FaustError> {
         memory_bytes: instance.memory_bytes(),
         controls: instance.controls().len(),
     };
-    Ok(Compiled {
-        info,
-        machine_code: factory.machine_code(),
-    })
+    Ok(Compiled { info, machine_code })
 }
 
 /// Compiles like [`compile`], then reads the generated LLVM IR (see [`crate::inspect`]).
@@ -108,18 +99,39 @@ pub(crate) fn inspect(job: &CompileJob) -> Result<SetInspection, FaustError> {
     )
 }
 
-pub(crate) fn measure(job: &MeasureJob) -> Result<RawMeasurement, FaustError> {
-    let factory = Factory::from_machine_code(&job.machine_code, &job.options)?;
-    measure::measure(&factory, &job.measure, job.leader_ns)
-}
-
-pub(crate) fn measure_many(job: &MeasureManyJob) -> Result<Vec<RawMeasurement>, FaustError> {
-    let factories = job
+/// Measures every set whose code loads; a set whose code does not load fails alone.
+pub(crate) fn measure(
+    job: &MeasureJob,
+    on_stretch: &mut (dyn FnMut(Stretch) + Send),
+) -> Result<Vec<Result<RawMeasurement, FaustError>>, FaustError> {
+    let loaded: Vec<Result<Factory, FaustError>> = job
         .codes
         .iter()
         .map(|(code, options)| Factory::from_machine_code(code, options))
-        .collect::<Result<Vec<_>, _>>()?;
-    measure::measure_interleaved(&factories, &job.measure)
+        .collect();
+    let factories: Vec<Factory> = loaded
+        .iter()
+        .filter_map(|f| f.as_ref().ok())
+        .cloned()
+        .collect();
+    let which: Vec<usize> = (0..loaded.len()).filter(|&i| loaded[i].is_ok()).collect();
+    let mut measured =
+        measure::measure_interleaved(&factories, &job.measure, &mut |s: Stretch| {
+            on_stretch(Stretch {
+                set: which[s.set],
+                ..s
+            })
+        })?
+        .into_iter();
+    Ok(loaded
+        .into_iter()
+        .map(|f| match f {
+            Ok(_) => measured
+                .next()
+                .unwrap_or_else(|| Err(FaustError::invalid_input("the measurement lost a set"))),
+            Err(e) => Err(e),
+        })
+        .collect())
 }
 
 pub(crate) fn profile(

@@ -10,15 +10,15 @@ mod job;
 mod process;
 mod supervisor;
 
-pub use job::{CompileInfo, CompileJob, Compiled, MeasureJob, MeasureManyJob, ProfileJob};
+pub use job::{CompileInfo, CompileJob, Compiled, MeasureJob, ProfileJob};
 pub use process::{protocol_stdout, worker_main, WORKER_SUBCOMMAND};
 pub use supervisor::{Cancel, Supervisor, WorkerConfig};
 
 use crate::cache::Cache;
 use crate::inspect::SetInspection;
 use crate::libfaust::FaustError;
-use crate::measure::thread::cores_except;
-use crate::measure::RawMeasurement;
+use crate::measure::thread::all_cores;
+use crate::measure::{MeasureConfig, RawMeasurement, Stretch};
 use crate::profile::RawProfile;
 use serde::{Deserialize, Serialize};
 
@@ -92,9 +92,15 @@ pub trait Backend: Send {
     fn compile(&mut self, job: &CompileJob) -> Result<Compiled, RunError>;
     /// Compiles, then reads the generated LLVM IR (see [`crate::inspect`]).
     fn inspect(&mut self, job: &CompileJob) -> Result<SetInspection, RunError>;
-    fn measure(&mut self, job: &MeasureJob) -> Result<RawMeasurement, RunError>;
-    /// Measures several compiled DSPs in interleaved rounds (see `measure::measure_interleaved`).
-    fn measure_many(&mut self, job: &MeasureManyJob) -> Result<Vec<RawMeasurement>, RunError>;
+    /// Measures compiled sets in interleaved passes (see `measure::measure_interleaved`);
+    /// `on_stretch` hears of each stretch before it runs. A set that cannot be measured fails
+    /// alone; `Err` means the whole job failed (the worker died, hung or was cancelled while
+    /// the last announced stretch ran).
+    fn measure(
+        &mut self,
+        job: &MeasureJob,
+        on_stretch: &mut dyn FnMut(Stretch),
+    ) -> Result<Vec<Result<RawMeasurement, FaustError>>, RunError>;
     /// Profiles in real time; `on_live` gets the seconds of audio done and the recent load (%)
     /// every 250 ms while the DSP runs.
     fn profile(
@@ -128,15 +134,22 @@ impl Backend for InProcess {
         })
     }
 
-    fn measure(&mut self, job: &MeasureJob) -> Result<RawMeasurement, RunError> {
-        job::measure(job).map_err(|error| RunError::Faust {
-            phase: Phase::Measure,
-            error,
-        })
-    }
-
-    fn measure_many(&mut self, job: &MeasureManyJob) -> Result<Vec<RawMeasurement>, RunError> {
-        job::measure_many(job).map_err(|error| RunError::Faust {
+    fn measure(
+        &mut self,
+        job: &MeasureJob,
+        on_stretch: &mut dyn FnMut(Stretch),
+    ) -> Result<Vec<Result<RawMeasurement, FaustError>>, RunError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        relay_while(
+            || {
+                job::measure(job, &mut |stretch| {
+                    let _ = tx.send(stretch);
+                })
+            },
+            &rx,
+            on_stretch,
+        )
+        .map_err(|error| RunError::Faust {
             phase: Phase::Measure,
             error,
         })
@@ -147,7 +160,6 @@ impl Backend for InProcess {
         job: &ProfileJob,
         on_live: &mut dyn FnMut(f64, f64),
     ) -> Result<RawProfile, RunError> {
-        // The live reports come from another thread: hand them over through a channel.
         let (tx, rx) = std::sync::mpsc::channel();
         let tx = std::sync::Mutex::new(tx);
         let send = |seconds: f64, load: f64| {
@@ -156,17 +168,11 @@ impl Backend for InProcess {
                 .unwrap_or_else(|p| p.into_inner())
                 .send((seconds, load));
         };
-        std::thread::scope(|scope| {
-            let running = scope.spawn(|| job::profile(job, &send));
-            while !running.is_finished() {
-                if let Ok((seconds, load)) = rx.recv_timeout(std::time::Duration::from_millis(50)) {
-                    on_live(seconds, load);
-                }
-            }
-            running
-                .join()
-                .unwrap_or_else(|_| Err(FaustError::invalid_input("the profiling thread panicked")))
-        })
+        relay_while(
+            || job::profile(job, &send),
+            &rx,
+            |(seconds, load)| on_live(seconds, load),
+        )
         .map_err(|error| RunError::Faust {
             phase: Phase::Measure,
             error,
@@ -178,6 +184,29 @@ impl Backend for InProcess {
     }
 }
 
+/// Runs `work` on its own thread while handing what it sends on `rx` to `on_report` on this
+/// one, until it ends.
+fn relay_while<T: Send, R>(
+    work: impl FnOnce() -> Result<T, FaustError> + Send,
+    rx: &std::sync::mpsc::Receiver<R>,
+    mut on_report: impl FnMut(R),
+) -> Result<T, FaustError> {
+    std::thread::scope(|scope| {
+        let running = scope.spawn(work);
+        while !running.is_finished() {
+            if let Ok(report) = rx.recv_timeout(std::time::Duration::from_millis(50)) {
+                on_report(report);
+            }
+        }
+        while let Ok(report) = rx.try_recv() {
+            on_report(report);
+        }
+        running
+            .join()
+            .unwrap_or_else(|_| Err(FaustError::invalid_input("the measuring thread panicked")))
+    })
+}
+
 /// The compile lanes and the measuring backend of an analysis.
 pub struct Workers {
     pub compilers: Vec<Box<dyn Backend>>,
@@ -185,14 +214,12 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// `jobs` compile workers on every core but `measure_core`, and one measuring worker on it.
+    /// `jobs` compile workers on every core, and one measuring worker on `measure_core`.
+    /// Compiles use the measuring core too: nothing is measured while anything compiles.
     pub fn isolated(config: WorkerConfig, jobs: usize, measure_core: Option<usize>) -> Workers {
-        let others = cores_except(measure_core);
         Workers {
             compilers: (0..jobs.max(1))
-                .map(|_| {
-                    Box::new(Supervisor::new(config.clone(), others.clone())) as Box<dyn Backend>
-                })
+                .map(|_| Box::new(Supervisor::new(config.clone(), all_cores())) as Box<dyn Backend>)
                 .collect(),
             measurer: Box::new(Supervisor::new(config, measure_core.into_iter().collect())),
         }
@@ -206,35 +233,42 @@ impl Workers {
         }
     }
 
-    /// The default number of compile workers: cores − 1, at least 1.
+    /// The default number of compile workers: one per core.
     pub fn default_jobs() -> usize {
-        core_affinity::get_core_ids().map_or(1, |c| c.len().saturating_sub(1).max(1))
+        core_affinity::get_core_ids().map_or(1, |c| c.len().max(1))
     }
 }
 
 /// Runs `job(lane, i)` for each of `indices` on the lanes in parallel, each lane taking the next
-/// index when it is free, in the order given; returns `(i, result)` in the order of `indices`.
+/// index when it is free, in the order given; `on_start(i)` is told on this thread as each
+/// starts. Returns `(i, result)` in the order of `indices`.
 pub fn on_lanes<T: Send>(
     lanes: &mut [Box<dyn Backend>],
     indices: &[usize],
     job: impl Fn(&mut dyn Backend, usize) -> T + Sync,
+    on_start: &mut dyn FnMut(usize),
 ) -> Vec<(usize, T)> {
     let queue = std::sync::Mutex::new(indices.iter().rev().copied().collect::<Vec<usize>>());
-    let done = std::sync::Mutex::new(Vec::with_capacity(indices.len()));
+    let mut done = Vec::with_capacity(indices.len());
     std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel();
         for lane in lanes.iter_mut() {
-            let (queue, done, job) = (&queue, &done, &job);
+            let (queue, job, tx) = (&queue, &job, tx.clone());
             scope.spawn(move || loop {
                 let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop();
                 let Some(i) = next else { break };
-                let result = job(lane.as_mut(), i);
-                done.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push((i, result));
+                let _ = tx.send((i, None));
+                let _ = tx.send((i, Some(job(lane.as_mut(), i))));
             });
         }
+        drop(tx);
+        for (i, result) in rx {
+            match result {
+                None => on_start(i),
+                Some(result) => done.push((i, result)),
+            }
+        }
     });
-    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
     done.sort_by_key(|(i, _)| indices.iter().position(|j| j == i));
     done
 }
@@ -242,13 +276,23 @@ pub fn on_lanes<T: Send>(
 /// Compiled code and whether it came from the cache, or why compiling failed.
 pub type CompileOutcome = Result<(Compiled, bool), RunError>;
 
+/// What [`compile_all`] tells about a job as it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompileEvent {
+    /// Its code is in the cache: no compile.
+    Cached,
+    /// A compile lane took it.
+    Started,
+}
+
 /// Compiles `jobs` on the compile lanes in parallel, taking what it can from `cache` and storing
-/// what it compiles there. Returns, per job in order, the code and whether it came from the
-/// cache, and the cache's warnings.
+/// what it compiles there; `on_event(i, …)` hears of job `i`. Returns, per job in order, the
+/// code and whether it came from the cache, and the cache's warnings.
 pub fn compile_all(
     workers: &mut Workers,
     cache: Option<&Cache>,
     jobs: &[CompileJob],
+    on_event: &mut dyn FnMut(usize, CompileEvent),
 ) -> (Vec<CompileOutcome>, Vec<String>) {
     let mut warnings = Vec::new();
     let lib = crate::libfaust::LibFaust::get().ok();
@@ -279,10 +323,18 @@ pub fn compile_all(
             }
         })
         .collect();
+    for (i, r) in results.iter().enumerate() {
+        if r.is_some() {
+            on_event(i, CompileEvent::Cached);
+        }
+    }
     let missing: Vec<usize> = (0..jobs.len()).filter(|&i| results[i].is_none()).collect();
-    let compiled = on_lanes(&mut workers.compilers, &missing, |lane, i| {
-        lane.compile(&jobs[i])
-    });
+    let compiled = on_lanes(
+        &mut workers.compilers,
+        &missing,
+        |lane, i| lane.compile(&jobs[i]),
+        &mut |i| on_event(i, CompileEvent::Started),
+    );
     for (i, result) in compiled {
         if let (Ok(code), Some(cache), Some(key)) = (&result, cache, &keys[i]) {
             if let Err(e) = cache.store(key, code) {
@@ -297,5 +349,60 @@ pub fn compile_all(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(RunError::worker("the compile lanes stopped"))))
         .collect();
+    warnings.dedup();
     (results, warnings)
+}
+
+/// Measures compiled sets (machine code and options each) in one interleaved run on
+/// `measurer`. When the worker dies or hangs, the set whose stretch was running is named: it
+/// fails with that cause, and the others are measured again without it, from the start so
+/// that their passes stay paired. `on_stretch` hears each stretch with the set's index in
+/// `codes`.
+pub fn measure_sets(
+    measurer: &mut dyn Backend,
+    codes: &[(String, Vec<String>)],
+    config: &MeasureConfig,
+    on_stretch: &mut dyn FnMut(Stretch),
+) -> Vec<Result<RawMeasurement, RunError>> {
+    let mut results: Vec<Option<Result<RawMeasurement, RunError>>> = vec![None; codes.len()];
+    let mut remaining: Vec<usize> = (0..codes.len()).collect();
+    while !remaining.is_empty() {
+        let job = MeasureJob {
+            codes: remaining.iter().map(|&i| codes[i].clone()).collect(),
+            measure: config.clone(),
+        };
+        let mut running = None;
+        let outcome = measurer.measure(&job, &mut |s: Stretch| {
+            running = remaining.get(s.set).copied();
+            on_stretch(Stretch {
+                set: running.unwrap_or(s.set),
+                ..s
+            });
+        });
+        match (outcome, running) {
+            (Ok(measured), _) => {
+                for (&i, m) in remaining.iter().zip(measured) {
+                    results[i] = Some(m.map_err(|error| RunError::Faust {
+                        phase: Phase::Measure,
+                        error,
+                    }));
+                }
+                break;
+            }
+            (Err(e @ (RunError::Crashed { .. } | RunError::TimedOut { .. })), Some(culprit)) => {
+                results[culprit] = Some(Err(e));
+                remaining.retain(|&i| i != culprit);
+            }
+            (Err(e), _) => {
+                for &i in &remaining {
+                    results[i] = Some(Err(e.clone()));
+                }
+                break;
+            }
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(RunError::worker("the measurement lost a set"))))
+        .collect()
 }

@@ -1,10 +1,10 @@
 //! The worker process: reads requests on stdin, answers one event each on stdout, one JSON
 //! object a line.
 
-use super::job::{self, CompileJob, Compiled, MeasureJob, MeasureManyJob, ProfileJob};
+use super::job::{self, CompileJob, Compiled, MeasureJob, ProfileJob};
 use crate::inspect::SetInspection;
 use crate::libfaust::FaustError;
-use crate::measure::RawMeasurement;
+use crate::measure::{RawMeasurement, Stretch};
 use crate::profile::RawProfile;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
@@ -21,7 +21,6 @@ pub(crate) enum Request {
     /// Compile, then read the generated LLVM IR.
     Inspect(CompileJob),
     Measure(MeasureJob),
-    MeasureMany(MeasureManyJob),
     Profile(ProfileJob),
 }
 
@@ -31,10 +30,12 @@ pub(crate) enum Request {
 pub(crate) enum Event {
     Compiled(Compiled),
     Inspected(Box<SetInspection>),
-    Measured(RawMeasurement),
-    MeasuredMany {
-        measurements: Vec<RawMeasurement>,
+    /// Every set's measurement, or why that set failed, in the order of the job.
+    Measured {
+        measurements: Vec<Result<RawMeasurement, FaustError>>,
     },
+    /// While measuring: the set about to run (sent before each stretch).
+    Stretch(Stretch),
     Profiled(Box<RawProfile>),
     /// While profiling: seconds of audio done and the load since the last report (%).
     Live {
@@ -56,7 +57,9 @@ pub fn worker_main(
 ) -> std::io::Result<()> {
     let out = std::sync::Mutex::new(protocol_stdout()?);
     cap_memory(memory_limit_mb);
-    crate::measure::thread::restrict_process(cores);
+    if let Err(e) = crate::measure::thread::restrict_process(cores) {
+        eprintln!("faustperf worker: {e}");
+    }
     if !confine_to.is_empty() {
         // libfaust is loaded first, while its libraries can still be found; then the worker is
         // confined before it starts any thread, so that every thread is.
@@ -87,10 +90,10 @@ pub fn worker_main(
             Ok(Request::Inspect(job)) => {
                 job::inspect(&job).map(|inspection| Event::Inspected(Box::new(inspection)))
             }
-            Ok(Request::Measure(job)) => job::measure(&job).map(Event::Measured),
-            Ok(Request::MeasureMany(job)) => {
-                job::measure_many(&job).map(|measurements| Event::MeasuredMany { measurements })
-            }
+            Ok(Request::Measure(job)) => job::measure(&job, &mut |stretch| {
+                let _ = send(&Event::Stretch(stretch));
+            })
+            .map(|measurements| Event::Measured { measurements }),
             Ok(Request::Profile(job)) => {
                 job::profile(&job, &live).map(|raw| Event::Profiled(Box::new(raw)))
             }

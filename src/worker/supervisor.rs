@@ -1,11 +1,12 @@
 //! The parent side: starts a worker, sends it requests, enforces time limits, replaces it when it
 //! dies.
 
-use super::job::{CompileJob, Compiled, MeasureJob, MeasureManyJob, ProfileJob};
+use super::job::{CompileJob, Compiled, MeasureJob, ProfileJob};
 use super::process::{Event, Request, WORKER_SUBCOMMAND};
 use super::{Backend, Phase, RunError};
 use crate::inspect::SetInspection;
-use crate::measure::{Budget, RawMeasurement};
+use crate::libfaust::FaustError;
+use crate::measure::{RawMeasurement, Stretch};
 use crate::profile::RawProfile;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
@@ -46,6 +47,10 @@ impl Cancel {
         self.0.load(Ordering::SeqCst)
     }
 }
+
+/// The longest a measuring worker may stay silent: one stretch (a set's set-up and warm-up, or
+/// one round of at most about a second) takes far less.
+const STRETCH_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How often a waiting supervisor looks at its [`Cancel`] flag.
 const CANCEL_POLL: Duration = Duration::from_millis(50);
@@ -248,40 +253,35 @@ impl Backend for Supervisor {
         }
     }
 
-    fn measure(&mut self, job: &MeasureJob) -> Result<RawMeasurement, RunError> {
-        // The measuring budget, warm-ups and buffer set-up, with a generous margin.
-        let seconds = match job.measure.budget {
-            Budget::Fixed { seconds } => seconds,
-            Budget::Adaptive { max_seconds, .. } => max_seconds,
-        };
-        let timeout = Duration::from_secs_f64(seconds * 2.0 + 60.0);
-        match self.request(&Request::Measure(job.clone()), Phase::Measure, timeout)? {
-            Event::Measured(raw) => Ok(raw),
-            Event::Failed { error } => Err(RunError::Faust {
-                phase: Phase::Measure,
-                error,
-            }),
-            _ => Err(RunError::worker(
-                "the worker answered a measurement with something else",
-            )),
-        }
-    }
-
-    fn measure_many(&mut self, job: &MeasureManyJob) -> Result<Vec<RawMeasurement>, RunError> {
-        let seconds = match job.measure.budget {
-            Budget::Fixed { seconds } => seconds,
-            Budget::Adaptive { max_seconds, .. } => max_seconds,
-        };
-        let timeout = Duration::from_secs_f64(seconds * job.codes.len() as f64 * 2.0 + 60.0);
-        match self.request(&Request::MeasureMany(job.clone()), Phase::Measure, timeout)? {
-            Event::MeasuredMany { measurements } => Ok(measurements),
-            Event::Failed { error } => Err(RunError::Faust {
-                phase: Phase::Measure,
-                error,
-            }),
-            _ => Err(RunError::worker(
-                "the worker answered a measurement with something else",
-            )),
+    fn measure(
+        &mut self,
+        job: &MeasureJob,
+        on_stretch: &mut dyn FnMut(Stretch),
+    ) -> Result<Vec<Result<RawMeasurement, FaustError>>, RunError> {
+        // The worker announces every stretch, so a silence longer than a stretch can take means
+        // the set that runs hangs.
+        let mut event = self.request(
+            &Request::Measure(job.clone()),
+            Phase::Measure,
+            STRETCH_TIMEOUT,
+        )?;
+        loop {
+            match event {
+                Event::Stretch(stretch) => on_stretch(stretch),
+                Event::Measured { measurements } => return Ok(measurements),
+                Event::Failed { error } => {
+                    return Err(RunError::Faust {
+                        phase: Phase::Measure,
+                        error,
+                    })
+                }
+                _ => {
+                    return Err(RunError::worker(
+                        "the worker answered a measurement with something else",
+                    ))
+                }
+            }
+            event = self.next_event(Phase::Measure, STRETCH_TIMEOUT)?;
         }
     }
 

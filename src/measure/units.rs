@@ -1,0 +1,45 @@
+//! The units every report prints: bytes per block, MB/s and CPU %, each computed here only.
+
+/// Bytes one block moves: frames × (inputs + outputs) × sample size (4, or 8 with `-double`),
+/// as faustbench-llvm counts them.
+pub fn bytes_per_block(frames: usize, channels: usize, sample_bytes: usize) -> f64 {
+    (frames * channels * sample_bytes) as f64
+}
+
+/// MB/s (MB = 2^20 bytes, as faustbench-llvm prints) for `bytes` moved in `ns`; 0 for no time.
+pub fn mbps(bytes: f64, ns: f64) -> f64 {
+    if ns <= 0.0 {
+        return 0.0;
+    }
+    bytes / (ns * 1e-9) / (1u64 << 20) as f64
+}
+
+/// Time of a block as % of the audio time it stands for at `sample_rate`: the share of one
+/// core a host running it in real time would use.
+pub fn cpu_percent(ns_per_block: f64, frames: usize, sample_rate: u32) -> f64 {
+    let audio_ns = frames as f64 / sample_rate as f64 * 1e9;
+    100.0 * ns_per_block / audio_ns
+}
+
+/// Sample rates at which CPU % is always reported.
+pub const REPORTED_RATES: [u32; 3] = [44100, 48000, 96000];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throughput_and_cpu_agree() {
+        // 512 frames × 3 channels × 4 bytes in 1 ms.
+        let bytes = bytes_per_block(512, 3, 4);
+        assert_eq!(bytes, 6144.0);
+        assert!((mbps(bytes, 1e6) - 6144.0 / 1e-3 / 1048576.0).abs() < 1e-9);
+        assert_eq!(mbps(bytes, 0.0), 0.0);
+        // 1 ms of work for 512/44100 s of audio.
+        assert!((cpu_percent(1e6, 512, 44100) - 100.0 * 1e-3 / (512.0 / 44100.0)).abs() < 1e-9);
+        assert!(
+            (cpu_percent(1e6, 512, 96000) - cpu_percent(1e6, 512, 44100) * 96000.0 / 44100.0).abs()
+                < 1e-9
+        );
+    }
+}
