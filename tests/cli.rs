@@ -103,7 +103,38 @@ fn ranks_presets_of_an_oscillator_with_consistent_numbers() {
         assert!(r["memory_bytes"].as_u64().unwrap() > 0);
         assert!(r["compile_seconds"].as_f64().unwrap() > 0.0);
         assert!(r["blocks_measured"].as_u64().unwrap() >= 10);
+        // The headline is the fastest blocks; a host sees the median and the mean block.
+        let f = |k: &str| r[k].as_f64().unwrap();
+        assert!(f("throughput_mbps") >= f("throughput_median_mbps"));
+        assert!(f("throughput_median_mbps") >= f("throughput_p5_mbps"));
+        assert!(f("cpu_percent") <= f("cpu_percent_median_block"));
+        assert!(f("cpu_percent_median_block") <= f("cpu_percent_mean_block") * (1.0 + 1e-12));
+        assert!((f("headroom_percent") - (100.0 - f("cpu_percent_mean_block"))).abs() < 1e-9);
+        // Interleaved: every set ran in the same passes (a fixed duration: none left early).
+        assert_eq!(r["timing"]["rounds"], results[0]["timing"]["rounds"]);
     }
+    // -vec -fun and -vec -fun -vs 32 are the same machine code (32 is the default size): tied
+    // whatever the numbers say.
+    let set = |o: &str| results.iter().find(|r| r["compiler_options"] == o).unwrap();
+    assert_eq!(
+        set("-vec -fun")["code_digest"],
+        set("-vec -fun -vs 32")["code_digest"]
+    );
+    assert_ne!(
+        set("-vec -fun")["code_digest"],
+        set("-vec -fun -vs 64")["code_digest"]
+    );
+    assert_eq!(
+        set("-vec -fun")["tied_with_best"],
+        set("-vec -fun -vs 32")["tied_with_best"]
+    );
+    // The category is judged on the mean block, as a host runs it.
+    let recommended = results
+        .iter()
+        .find(|r| r["is_recommended"] == true)
+        .unwrap();
+    assert!(recommended["cpu_percent_mean_block"].as_f64().unwrap() < 10.0);
+    assert_eq!(report["category"], "excellent");
     let baseline = results.iter().find(|r| r["is_baseline"] == true).unwrap();
     assert_eq!(baseline["compiler_options"], "");
     assert!((baseline["speedup_vs_baseline"].as_f64().unwrap() - 1.0).abs() < 1e-12);
@@ -117,6 +148,51 @@ fn ranks_presets_of_an_oscillator_with_consistent_numbers() {
         report["recommended_options"],
         recommended[0]["compiler_options"]
     );
+}
+
+#[test]
+fn fast_math_is_other_code_though_libfaust_names_the_same_options() {
+    let _guard = serial();
+    // libfaust's option string and key leave -fm out: only the machine code tells the sets apart.
+    let out = faustperf()
+        .args(["analyze", "--format", "json", "--duration", "0.3", "--code"])
+        .arg("process = _ <: par(i, 3, pow(abs(_) + 1, hslider(\"e%i\", 1.5, 1, 3, 0.01))) :> _;")
+        .args(["--options", "-scal", "--options", "-scal -fm def"])
+        .output()
+        .unwrap();
+    let report = stdout_json(&out);
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(
+        results[0]["normalized_options"],
+        results[1]["normalized_options"]
+    );
+    assert_ne!(results[0]["code_digest"], results[1]["code_digest"]);
+    // A tie, if any, comes from the pass-by-pass comparison (12 passes), whose interval is
+    // reported.
+    let slower = &results[1];
+    let low = slower["time_vs_fastest"]["ci95"][0].as_f64().unwrap();
+    assert_eq!(slower["tied_with_best"], low <= 1.01, "{slower}");
+}
+
+#[test]
+fn blocks_longer_than_10_us_are_timed_one_by_one() {
+    let _guard = serial();
+    // 4096 frames of freeverb take far more than 10 µs on any machine.
+    let (code, report, _) = analyze_json(&[
+        fixture("freeverb.dsp").to_str().unwrap(),
+        "--bs",
+        "4096",
+        "--options",
+        "-vec",
+    ]);
+    assert_eq!(code, 0, "{report}");
+    for r in report["results"].as_array().unwrap() {
+        assert_eq!(r["timing"]["batch"], 1, "{r}");
+        assert!(r["timing"]["best_mean_ns"].as_f64().unwrap() > 10_000.0);
+    }
+    assert!(report["conditions"]["clock_overhead_ns"].as_f64().unwrap() > 0.0);
 }
 
 #[test]
@@ -502,14 +578,15 @@ fn adaptive_measuring_says_why_it_stopped() {
                 );
             }
             "time_cap" => assert!(r["measure_seconds"].as_f64().unwrap() >= 0.9),
-            "out_of_race" => assert!(rounds >= 3 && r["rank"].as_u64().unwrap() > 1),
+            "out_of_race" => assert!(rounds >= 20 && r["rank"].as_u64().unwrap() > 1),
             other => panic!("unexpected stop reason {other}"),
         }
     }
     let (_, fixed, _) = analyze_json(&[fixture("osc.dsp").to_str().unwrap(), "--options", "-vec"]);
     for r in fixed["results"].as_array().unwrap() {
         assert_eq!(r["stop_reason"], "fixed_duration");
-        assert_eq!(r["timing"]["rounds"], 2);
+        // 0.1 s in rounds of 25 ms.
+        assert_eq!(r["timing"]["rounds"], 4);
     }
 }
 
@@ -1195,7 +1272,11 @@ fn inspect_oscillator_reads_its_sine_table_every_frame() {
                 >= memory["struct_bytes"].as_u64().unwrap()
         );
     }
-    assert_eq!(sets[0]["work"]["frames_per_iteration"], 1.0);
+    // Scalar code runs a frame per iteration unless LLVM vectorises or unrolls the loop for
+    // this CPU (2 frames on rocketlake, 8 on znver3): whatever the target, fewer than -vec's
+    // vector of 32.
+    let scalar = sets[0]["work"]["frames_per_iteration"].as_f64().unwrap();
+    assert!((1.0..32.0).contains(&scalar), "{scalar}");
     assert_eq!(sets[1]["work"]["frames_per_iteration"], 32.0);
 }
 

@@ -5,11 +5,15 @@
 use faustperf::analyze::options::parse_option_set;
 use faustperf::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use faustperf::cache::Cache;
-use faustperf::inspect::{inspect, InspectRequest};
-use faustperf::libfaust::{DspSource, FaustError, LibFaust};
-use faustperf::measure::{Budget, MeasureConfig};
-use faustperf::worker::{Phase, RunError, Workers};
-use std::sync::Mutex;
+use faustperf::inspect::{inspect, InspectRequest, SetInspection};
+use faustperf::libfaust::{code_digest, DspSource, Factory, FaustError, LibFaust};
+use faustperf::measure::{Budget, MeasureConfig, RawMeasurement, Stretch};
+use faustperf::profile::RawProfile;
+use faustperf::worker::{
+    Backend, CompileJob, Compiled, InProcess, MeasureJob, Phase, ProfileJob, RunError, Workers,
+};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -57,7 +61,7 @@ fn in_process_analysis() {
     assert!(report
         .results
         .iter()
-        .all(|r| r.timing.samples >= 10 && r.timing.rounds == 2));
+        .all(|r| r.timing.samples >= 10 && r.timing.rounds == 4));
     assert!(report.results.iter().all(|r| !r.cached));
 }
 
@@ -146,4 +150,122 @@ fn inkwell_and_libfaust_share_one_llvm_in_one_process() {
     assert!(set.normalized_options.contains("-vec"));
     assert_eq!(set.table_reads.len(), 1);
     assert_eq!(set.work.frames_per_iteration, Some(32.0));
+}
+
+/// What a [`Recorder`] saw: which call, when it started and ended.
+type Calls = Arc<Mutex<Vec<(&'static str, Instant, Instant)>>>;
+
+/// Runs jobs in this process and notes when each compile and measurement ran.
+struct Recorder(InProcess, Calls);
+
+fn note<T>(calls: &Calls, what: &'static str, run: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let out = run();
+    calls
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((what, start, Instant::now()));
+    out
+}
+
+impl Backend for Recorder {
+    fn compile(&mut self, job: &CompileJob) -> Result<Compiled, RunError> {
+        note(&self.1, "compile", || self.0.compile(job))
+    }
+    fn inspect(&mut self, job: &CompileJob) -> Result<SetInspection, RunError> {
+        self.0.inspect(job)
+    }
+    fn measure(
+        &mut self,
+        job: &MeasureJob,
+        on_stretch: &mut dyn FnMut(Stretch),
+    ) -> Result<Vec<Result<RawMeasurement, FaustError>>, RunError> {
+        note(&self.1, "measure", || self.0.measure(job, on_stretch))
+    }
+    fn profile(
+        &mut self,
+        job: &ProfileJob,
+        on_live: &mut dyn FnMut(f64, f64),
+    ) -> Result<RawProfile, RunError> {
+        self.0.profile(job, on_live)
+    }
+    fn isolation(&self) -> &'static str {
+        "in_process"
+    }
+}
+
+/// Nothing compiles while anything is measured, in each stage of faustbench-llvm's search:
+/// measuring beside a compile read up to 40 % low.
+#[test]
+fn every_stage_compiles_before_it_measures() {
+    let _guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let calls: Calls = Arc::default();
+    let mut workers = Workers {
+        compilers: (0..2)
+            .map(|_| Box::new(Recorder(InProcess, calls.clone())) as Box<dyn Backend>)
+            .collect(),
+        measurer: Box::new(Recorder(InProcess, calls.clone())),
+    };
+    let mut request = request(
+        "import(\"stdfaust.lib\"); process = fi.lowpass(2, 1000);",
+        &[],
+    );
+    request.option_sets = OptionSets::Faustbench;
+    request.measure.frames = 64;
+    request.measure.budget = Budget::Fixed { seconds: 0.05 };
+    let report = analyze(&request, &mut workers, None, &mut Silent);
+    assert!(report.success, "{:?}", report.errors);
+    let calls = calls.lock().unwrap().clone();
+    let measures: Vec<_> = calls.iter().filter(|c| c.0 == "measure").collect();
+    let compiles: Vec<_> = calls.iter().filter(|c| c.0 == "compile").collect();
+    // Three stages: the first search, -mcd on the best, then -g/-dfs on the best vector set
+    // (or none when scalar code won).
+    assert!((2..=3).contains(&measures.len()), "{calls:?}");
+    // At 64 frames: -scal, -scal -exp10 and 2 × 2 × 5 vector sets (-vs 4 to 64), then 9 -mcd.
+    assert!(compiles.len() >= 22 + 9, "{}", compiles.len());
+    for m in &measures {
+        for c in &compiles {
+            assert!(
+                c.2 <= m.1 || c.1 >= m.2,
+                "a compile overlapped a measurement"
+            );
+        }
+    }
+    // Later stages measure their sets beside the best so far and the baseline, so those
+    // comparisons are paired pass by pass.
+    let last_stage_sets = report
+        .results
+        .iter()
+        .filter(|r| r.compiler_options.contains("-mcd"))
+        .count();
+    assert!(last_stage_sets >= 1);
+    let baseline = report.results.iter().find(|r| r.is_baseline).unwrap();
+    assert_eq!(baseline.speedup_vs_baseline, Some(1.0));
+}
+
+/// Two option sets are the same code when libfaust generated the same machine code, whatever
+/// the options said (`-fm`, which libfaust's option string leaves out, is checked end to end
+/// in tests/cli.rs, since this process cannot run it).
+#[test]
+fn the_same_code_is_told_by_the_machine_code() {
+    let _guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let digest = |options: &[&str]| {
+        let options: Vec<String> = options.iter().map(|o| o.to_string()).collect();
+        let source = DspSource::Code {
+            name: "digest".into(),
+            code: "import(\"stdfaust.lib\"); process = os.osc(440);".into(),
+        };
+        code_digest(&Factory::compile(&source, &options).unwrap().machine_code())
+    };
+    // -vs 32 is the default vector size; -lv 0 the default loop variant.
+    assert_eq!(
+        digest(&["-vec", "-fun"]),
+        digest(&["-vec", "-fun", "-vs", "32"])
+    );
+    assert_eq!(digest(&["-vec"]), digest(&["-vec", "-lv", "0"]));
+    assert_ne!(
+        digest(&["-vec", "-fun"]),
+        digest(&["-vec", "-fun", "-vs", "64"])
+    );
+    assert_ne!(digest(&["-vec"]), digest(&[]));
 }

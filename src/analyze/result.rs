@@ -45,6 +45,8 @@ pub struct SetResult {
     pub compiler_options: String,
     /// libfaust's normalised option string (omits `-fm` and `-ct`).
     pub normalized_options: String,
+    /// Digest of the generated machine code: sets with equal digests are the same code.
+    pub code_digest: String,
     /// 1 = fastest.
     pub rank: usize,
     /// The headline: the mean of the `best_n` (default 10) fastest blocks of the set's whole
@@ -118,17 +120,16 @@ pub struct Ratio {
     /// Median over the passes both sets ran in (or the ratio of their estimates when they
     /// ran in different measurements), ×.
     pub median: f64,
-    /// Sign-test 95 % interval of the median, ×; both ends equal the median when there is no
-    /// interval (different measurements, or fewer than 6 common passes).
-    pub ci95: [f64; 2],
+    /// Sign-test 95 % interval of the median, ×; `null` when the sets ran in different
+    /// measurements or in fewer than 6 common passes.
+    pub ci95: Option<[f64; 2]>,
 }
 
 impl From<MedianInterval> for Ratio {
     fn from(m: MedianInterval) -> Ratio {
-        let finite = |x: f64| if x.is_finite() { x } else { m.median };
         Ratio {
             median: m.median,
-            ci95: [finite(m.low), finite(m.high)],
+            ci95: (m.low.is_finite() && m.high.is_finite()).then_some([m.low, m.high]),
         }
     }
 }

@@ -89,7 +89,6 @@ impl RunArgs {
     /// The workers, measuring on `core`; this process keeps off that core.
     pub fn workers(&self, core: Option<usize>) -> Result<Workers, String> {
         let config = self.workers.config()?;
-        // Counted before this process leaves the measuring core, which would hide one core.
         let jobs = self.workers.jobs();
         if let Err(e) = thread::restrict_process(&thread::cores_except(core)) {
             eprintln!("warning: {e}; faustperf may share the measuring core with its own threads");
@@ -114,11 +113,10 @@ impl RunArgs {
 
 /// The measuring core: `core` if it exists, else the default (the last core).
 pub fn measuring_core(core: Option<usize>) -> Result<Option<usize>, String> {
-    let cores = core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(1);
+    let cores = thread::all_cores();
     match core {
-        Some(core) if core >= cores => Err(format!(
-            "--core {core} does not exist: this machine has cores 0 to {}",
-            cores - 1
+        Some(core) if !cores.contains(&core) => Err(format!(
+            "--core {core} is not available: this process may run on cores {cores:?}"
         )),
         Some(core) => Ok(Some(core)),
         None => Ok(thread::default_core()),
@@ -178,14 +176,16 @@ pub struct MeasureArgs {
     /// Measure each for exactly this many seconds (warm-ups excluded) instead of adaptively.
     #[arg(long)]
     duration: Option<f64>,
-    /// Adaptive measuring stops when the 95 % interval of the estimate is within ± this %.
+    /// Adaptive measuring stops when the 95 % interval of every set's estimate is within ± this
+    /// %.
     #[arg(long, default_value_t = 1.0, value_parser = percent)]
     precision: f64,
-    /// Adaptive measuring stops after this many seconds each even if the precision is not
-    /// reached.
+    /// Adaptive measuring stops after this many seconds of timed rounds per set even if the
+    /// precision is not reached.
     #[arg(long, default_value_t = 3.0)]
     max_time: f64,
-    /// Each round's estimate is the mean of this many fastest blocks.
+    /// The estimate is the mean of this many fastest blocks of a set's whole measurement
+    /// (faustbench-llvm 2.54.9 averages 50; its README says 10).
     #[arg(long = "best", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     best_n: u32,
     /// Set every control to a random value between timed blocks (faustbench-llvm's -control).

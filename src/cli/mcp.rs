@@ -62,7 +62,6 @@ fn settings(args: McpArgs) -> Result<ServerSettings, String> {
     if confine::kernel_abi().is_some() {
         worker.confine_to = Some(roots.dirs().to_vec());
     }
-    // Counted before this process leaves the measuring core, which would hide one core.
     let jobs = args.workers.jobs();
     if let Err(e) = thread::restrict_process(&thread::cores_except(core)) {
         eprintln!("warning: {e}; faustperf may share the measuring core with its own threads");

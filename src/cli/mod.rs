@@ -53,8 +53,13 @@ struct Cli {
 enum Command {
     /// Compile a DSP with each option set, time compute() and rank the sets.
     ///
-    /// Throughput is the mean of the N fastest blocks in MB/s, MB = 2^20 bytes, bytes = frames ×
-    /// (inputs + outputs) × sample size (4, or 8 with -double), as faustbench-llvm counts.
+    /// Every set is compiled first; then, with nothing compiling, the sets are measured
+    /// interleaved, pass after pass, on one pinned core. Throughput is the mean of the N
+    /// (--best, 10) fastest blocks of a set's whole measurement in MB/s, MB = 2^20 bytes, bytes
+    /// = frames × (inputs + outputs) × sample size (4, or 8 with -double), as faustbench-llvm
+    /// counts (faustbench-llvm 2.54.9's code averages its 50 fastest blocks; its README says
+    /// 10). The median and mean block are reported beside it; the load category is judged on
+    /// the mean block.
     Analyze(analyze::AnalyzeArgs),
     /// Compare implementations (files or inline code, each with its options) in interleaved
     /// rounds; a winner only when the difference is significant.

@@ -20,8 +20,8 @@ use inkwell::module::Module;
 use inkwell::targets::TargetData;
 use inkwell::types::{AnyType, AnyTypeEnum, BasicTypeEnum, StructType};
 use inkwell::values::{
-    AsValueRef, BasicValue, BasicValueEnum, CallSiteValue, FunctionValue, InstructionOpcode,
-    InstructionValue, PhiValue,
+    AnyValue, AsValueRef, BasicValue, BasicValueEnum, CallSiteValue, FunctionValue,
+    InstructionOpcode, InstructionValue, PhiValue,
 };
 use inkwell::IntPredicate;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -596,6 +596,17 @@ impl<'m, 'ctx> Analyser<'m, 'ctx> {
         let base = parts.next().unwrap_or_default();
         let suffix = parts.next().unwrap_or_default();
         match base {
+            // A vector of loads from computed addresses: reads a table one lane each.
+            "masked" if suffix == "gather" => {
+                if let Some(table) = inst
+                    .get_operand(0)
+                    .and_then(|o| o.value())
+                    .and_then(|p| self.table_of(p))
+                {
+                    *tally.tables.entry(table).or_default() += f64::from(lanes(inst.get_type()));
+                }
+                Kind::Load
+            }
             "sqrt" | "fabs" | "minnum" | "maxnum" | "minimum" | "maximum" | "copysign" | "fma"
             | "fmuladd" => Kind::FloatArith,
             "smin" | "smax" | "umin" | "umax" | "abs" => Kind::Integer,
@@ -624,18 +635,36 @@ impl<'m, 'ctx> Analyser<'m, 'ctx> {
 
     /// A load from a shared table (a GEP on a global array) is counted by table.
     fn table_read(&self, load: InstructionValue<'ctx>, tally: &mut Tally) {
-        let gep = load
+        if let Some(table) = load
             .get_operand(0)
             .and_then(|o| o.value())
-            .and_then(|v| v.as_instruction_value())
-            .filter(|g| g.get_opcode() == InstructionOpcode::GetElementPtr);
-        let base = gep.and_then(|g| g.get_operand(0)).and_then(|o| o.value());
-        if let Some(BasicValueEnum::PointerValue(p)) = base {
-            let name = p.get_name().to_string_lossy().into_owned();
-            if self.tables.contains(&name) {
-                *tally.tables.entry(name).or_default() += 1.0;
-            }
+            .and_then(|p| self.table_of(p))
+        {
+            *tally.tables.entry(table).or_default() += 1.0;
         }
+    }
+
+    /// The shared table an address points into: a GEP on a global array of the module, or a
+    /// GEP on a constant expression that names one (the start of the table, which a vector GEP
+    /// offsets lane by lane).
+    fn table_of(&self, pointer: BasicValueEnum<'ctx>) -> Option<String> {
+        let gep = pointer
+            .as_instruction_value()
+            .filter(|g| g.get_opcode() == InstructionOpcode::GetElementPtr)?;
+        let base = gep.get_operand(0)?.value()?;
+        let name = base.get_name().to_string_lossy().into_owned();
+        let name = if name.is_empty() {
+            // A constant expression has no name; its text names the global it starts from.
+            let text = base.print_to_string().to_string();
+            let start = text.find('@')? + 1;
+            text[start..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || "_.$".contains(*c))
+                .collect()
+        } else {
+            name
+        };
+        self.tables.contains(&name).then_some(name)
     }
 
     /// Notes struct members that a GEP indexes at a computed position.

@@ -269,7 +269,7 @@ impl FaustPerfServer {
     }
 
     #[tool(
-        description = "Measure how fast Faust code runs under each compiler option set and recommend one. Compiles with libfaust's LLVM JIT in an isolated worker, times compute() (512 frames per block) on a pinned core. Per set: throughput_mbps (mean of the 10 fastest blocks, median over rounds; MB = 2^20 bytes of input+output samples per second) with its 95 % interval, cpu_percent (% of one core at sample_rate), memory_bytes (one instance's heap), rank (1 = fastest), speedup_vs_baseline (× scalar), tied_with_best. Sets within noise of the fastest are tied; the simplest tied set is recommended. Compile errors come back in errors[] with their line.",
+        description = "Measure how fast Faust code runs under each compiler option set and recommend one. Compiles with libfaust's LLVM JIT in an isolated worker, then, with nothing compiling, times compute() (512 frames per block) of all sets interleaved on a pinned core. Per set: throughput_mbps (mean of the 10 fastest blocks of its whole measurement, as faustbench-llvm; MB = 2^20 bytes of input+output samples per second) with its 95 % interval, throughput_median_mbps and cpu_percent_mean_block (what a host sees), cpu_percent (% of one core at sample_rate), memory_bytes (one instance's heap), rank (1 = fastest), speedup_vs_baseline (× scalar, paired pass by pass), tied_with_best. Sets within noise of the fastest (or compiled to the same machine code) are tied; the simplest tied set is recommended; the category is judged on the mean block. Compile errors come back in errors[] with their line.",
         input_schema = input_schema::<AnalyzeParams>(),
         output_schema = schema_for_output::<AnalyzeOutput>()
     )]
@@ -346,7 +346,7 @@ impl FaustPerfServer {
     }
 
     #[tool(
-        description = "Compare Faust implementations (each its own code and compiler options), measured in interleaved rounds on the same pinned core so that machine drift hits all alike. Per implementation: throughput_mbps, cpu_percent (at 44100 Hz), memory_bytes, rank, relative_performance (e.g. \"1.52x faster than butterworth (95 % CI 1.49–1.55)\", from a seeded paired bootstrap). winner is null when the fastest are tied within noise; then verdict says so. When inputs/outputs differ, time per frame is compared instead of MB/s.",
+        description = "Compare Faust implementations (each its own code and compiler options), measured in interleaved rounds on the same pinned core so that machine drift hits all alike. Per implementation: throughput_mbps, cpu_percent (at 44100 Hz), memory_bytes, rank, relative_performance (e.g. \"1.52x faster than butterworth (95 % CI 1.49–1.55)\", the median of pass-by-pass ratios with its sign-test interval). winner is null when the fastest are tied within noise; then verdict says so. When inputs/outputs differ, time per frame is compared instead of MB/s.",
         input_schema = input_schema::<CompareParams>(),
         output_schema = schema_for_output::<CompareOutput>()
     )]

@@ -18,16 +18,22 @@ pub struct ThreadConditions {
 /// The core the measuring thread uses unless told otherwise: the last one, leaving core 0 to the
 /// rest of the system.
 pub fn default_core() -> Option<usize> {
-    core_affinity::get_core_ids().and_then(|ids| ids.last().map(|c| c.id))
+    all_cores().last().copied()
 }
 
-/// Every core this process may use.
+/// Every core this process was allowed to use when it started (read once, before
+/// [`restrict_process`] narrows it, so that worker processes can be given all of them).
 pub fn all_cores() -> Vec<usize> {
-    core_affinity::get_core_ids()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| c.id)
-        .collect()
+    static CORES: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+    CORES
+        .get_or_init(|| {
+            core_affinity::get_core_ids()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| c.id)
+                .collect()
+        })
+        .clone()
 }
 
 /// Every core but `core` (every core when that leaves none).
@@ -47,6 +53,8 @@ pub fn restrict_process(cores: &[usize]) -> Result<(), String> {
     if cores.is_empty() {
         return Ok(());
     }
+    // Read the cores allowed so far before narrowing them.
+    all_cores();
     let refused = |why: String| format!("cannot restrict this process to cores {cores:?}: {why}");
     #[cfg(target_os = "linux")]
     {

@@ -235,7 +235,7 @@ impl Workers {
 
     /// The default number of compile workers: one per core.
     pub fn default_jobs() -> usize {
-        core_affinity::get_core_ids().map_or(1, |c| c.len().max(1))
+        all_cores().len().max(1)
     }
 }
 
@@ -405,4 +405,97 @@ pub fn measure_sets(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(RunError::worker("the measurement lost a set"))))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A measuring backend whose worker dies while set `crash` runs (when it is in the job),
+    /// and otherwise measures every set as `stop`-ped rounds of its index.
+    struct Dies {
+        crash: usize,
+        jobs: Vec<Vec<String>>,
+    }
+
+    impl Backend for Dies {
+        fn compile(&mut self, _: &CompileJob) -> Result<Compiled, RunError> {
+            Err(RunError::worker("not used"))
+        }
+        fn inspect(&mut self, _: &CompileJob) -> Result<SetInspection, RunError> {
+            Err(RunError::worker("not used"))
+        }
+        fn measure(
+            &mut self,
+            job: &MeasureJob,
+            on_stretch: &mut dyn FnMut(Stretch),
+        ) -> Result<Vec<Result<RawMeasurement, FaustError>>, RunError> {
+            self.jobs
+                .push(job.codes.iter().map(|c| c.0.clone()).collect());
+            for (set, (code, _)) in job.codes.iter().enumerate() {
+                on_stretch(Stretch { pass: 1, set });
+                if *code == format!("code {}", self.crash) {
+                    return Err(RunError::Crashed {
+                        phase: Phase::Measure,
+                        cause: "killed by SIGSEGV".into(),
+                        stderr_tail: String::new(),
+                    });
+                }
+            }
+            Ok(job
+                .codes
+                .iter()
+                .map(|_| Err(FaustError::invalid_input("measured")))
+                .collect())
+        }
+        fn profile(
+            &mut self,
+            _: &ProfileJob,
+            _: &mut dyn FnMut(f64, f64),
+        ) -> Result<RawProfile, RunError> {
+            Err(RunError::worker("not used"))
+        }
+        fn isolation(&self) -> &'static str {
+            "test"
+        }
+    }
+
+    #[test]
+    fn a_set_that_kills_the_worker_fails_alone_and_the_others_are_measured_again() {
+        let codes: Vec<(String, Vec<String>)> =
+            (0..3).map(|i| (format!("code {i}"), vec![])).collect();
+        let config = MeasureConfig {
+            frames: 64,
+            sample_rate: 48000,
+            budget: crate::measure::Budget::Fixed { seconds: 0.1 },
+            best_n: 10,
+            seed: 1,
+            random_controls: false,
+            flush_denormals: true,
+            realtime: false,
+            core: None,
+        };
+        let mut backend = Dies {
+            crash: 1,
+            jobs: Vec::new(),
+        };
+        let mut heard = Vec::new();
+        let results = measure_sets(&mut backend, &codes, &config, &mut |s| heard.push(s.set));
+        assert!(matches!(results[1], Err(RunError::Crashed { .. })));
+        // The others ran to the end in a second job without the culprit (the stand-in
+        // backend answers every set it finishes with an error that says so).
+        for i in [0, 2] {
+            assert!(
+                matches!(&results[i], Err(RunError::Faust { error, .. }) if error.to_string() == "measured"),
+                "{:?}",
+                results[i]
+            );
+        }
+        assert_eq!(
+            backend.jobs,
+            [vec!["code 0", "code 1", "code 2"], vec!["code 0", "code 2"]]
+        );
+        // Stretches are told by the set's index among all the sets.
+        assert_eq!(heard, [0, 1, 0, 2]);
+    }
 }

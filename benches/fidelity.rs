@@ -1,0 +1,398 @@
+//! `cargo bench --bench fidelity`: are faustperf's numbers good enough to act on? Runs the real
+//! `faustperf` binary (so that every worker process counts) and prints, against the targets of
+//! the fidelity work:
+//!
+//! - `faustbench`: osc, freeverb and zitaRev × `-scal`, `-vec -vs 32`, `-vec -fun -vs 64`, each
+//!   measured 3 times by faustbench-llvm `-single` and by `faustperf analyze --options SET`,
+//!   alternated; the medians side by side (target: within ±3 %). Needs `FAUSTBENCH_LLVM`, the
+//!   path of faustbench-llvm 2.54.9 built from Faust's sources (see README).
+//! - `repeat`: `FIDELITY_RUNS` (10) default `analyze` runs each of freeverb and zitaRev, the
+//!   first with an empty compile cache: whether the recommendation holds (same set, or inside
+//!   the declared tie), the spread of its MB/s (target ≤ 2 %), cold against warm (≤ 2 %), the
+//!   wall times (freeverb warm ≤ 8 s; cold ≤ compile time / cores + warm), how many runs'
+//!   estimates each run's 95 % interval holds (target: ≥ 9 of 10), and the batch of every set
+//!   whose blocks take over 10 µs (target: 1).
+//! - `sweep`: `--sweep faustbench` on freeverb, cold then warm, and the peak memory of all
+//!   processes; with `FIDELITY_FULL_SEARCH=1` (and `FAUSTBENCH_LLVM`) also faustbench-llvm's own
+//!   full search, timed (about 7 min), to compare wall time (cold ≤ 1/4, warm ≤ 1/8) and the
+//!   best MB/s (within 2 %).
+//!
+//! Name sections after `--` to run only those, e.g. `cargo bench --bench fidelity -- repeat`.
+//! One thing measures at a time: run it on an otherwise idle machine.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const SETS: [&str; 3] = ["-scal", "-vec -vs 32", "-vec -fun -vs 64"];
+const ZITAREV: &str = "/usr/share/doc/faust-common/examples/reverb/zitaRev.dsp";
+
+fn main() {
+    let sections: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let want = |s: &str| sections.is_empty() || sections.iter().any(|a| a == s);
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut dsps = vec![
+        ("osc", fixtures.join("osc.dsp")),
+        ("freeverb", fixtures.join("freeverb.dsp")),
+    ];
+    if Path::new(ZITAREV).exists() {
+        dsps.push(("zitaRev", PathBuf::from(ZITAREV)));
+    } else {
+        println!("{ZITAREV} is missing (Debian package faust-common): zitaRev left out");
+    }
+    let faustbench = std::env::var_os("FAUSTBENCH_LLVM").map(PathBuf::from);
+    if want("faustbench") {
+        match &faustbench {
+            Some(fb) => side_by_side(fb, &dsps),
+            None => println!(
+                "faustbench: set FAUSTBENCH_LLVM to faustbench-llvm 2.54.9 (see README) to compare"
+            ),
+        }
+    }
+    if want("repeat") {
+        let runs = std::env::var("FIDELITY_RUNS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(10);
+        for (name, path) in dsps.iter().filter(|(n, _)| *n != "osc") {
+            repeat(name, path, runs);
+        }
+    }
+    if want("sweep") {
+        let full = std::env::var_os("FIDELITY_FULL_SEARCH").is_some();
+        sweep(&dsps[1].1, faustbench.as_deref().filter(|_| full));
+    }
+}
+
+/// faustbench-llvm and faustperf alternated, 3 times per DSP and set.
+fn side_by_side(faustbench: &Path, dsps: &[(&str, PathBuf)]) {
+    println!("faustbench-llvm -single against faustperf analyze --options SET (MB/s, median of 3 alternated runs; target ±3 %)");
+    let cache = tempfile::tempdir().expect("temp dir");
+    for (name, path) in dsps {
+        for set in SETS {
+            let (mut fb, mut fp) = (Vec::new(), Vec::new());
+            for _ in 0..3 {
+                fb.push(faustbench_single(faustbench, path, set));
+                let run = analyze(path, cache.path(), &["--options", set]);
+                fp.push(throughput_of(&run.report, set).unwrap_or(f64::NAN));
+            }
+            let (b, p) = (median(&fb), median(&fp));
+            println!(
+                "  {name:8} {set:17} faustbench-llvm {:>24}  faustperf {:>24}  {:+5.1} %{}",
+                list(&fb),
+                list(&fp),
+                100.0 * (p / b - 1.0),
+                if (p / b - 1.0).abs() <= 0.03 {
+                    ""
+                } else {
+                    "  OUTSIDE ±3 %"
+                }
+            );
+        }
+    }
+}
+
+/// Repeated default analyses of one DSP, the first with an empty cache.
+fn repeat(name: &str, path: &Path, runs: usize) {
+    let cache = tempfile::tempdir().expect("temp dir");
+    let reports: Vec<Run> = (0..runs)
+        .map(|_| analyze(path, cache.path(), &[]))
+        .collect();
+    let choices: Vec<String> = reports.iter().map(|r| recommended(&r.report)).collect();
+    let modal = choices
+        .iter()
+        .max_by_key(|r| choices.iter().filter(|x| x == r).count())
+        .cloned()
+        .unwrap_or_default();
+    let holds = reports
+        .iter()
+        .filter(|r| {
+            recommended(&r.report) == modal
+                || set_of(&r.report, &modal).is_some_and(|s| s["tied_with_best"] == true)
+        })
+        .count();
+    let modal_mbps: Vec<f64> = reports
+        .iter()
+        .filter_map(|r| throughput_of(&r.report, &modal))
+        .collect();
+    let warm_mbps = median(&modal_mbps[1..]);
+    println!("{name}: {runs} default analyze runs, the first cold");
+    println!(
+        "  recommended {choices:?}; {modal:?} is recommended or tied with the recommended in {holds}/{runs} (target {runs}/{runs})"
+    );
+    println!(
+        "  {modal:?}: {} MB/s; spread {:.2} % (target ≤ 2 %); cold {:.1} against warm median {:.1}: {:+.2} % (target ±2 %)",
+        list(&modal_mbps),
+        spread_percent(&modal_mbps),
+        modal_mbps[0],
+        warm_mbps,
+        100.0 * (modal_mbps[0] / warm_mbps - 1.0)
+    );
+    let walls: Vec<f64> = reports.iter().map(|r| r.wall).collect();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let compile: f64 = reports[0].report["results"].as_array().map_or(0.0, |r| {
+        r.iter().filter_map(|x| x["compile_seconds"].as_f64()).sum()
+    });
+    println!(
+        "  wall: cold {:.1} s (target ≤ compile {compile:.1} s / {cores} cores + warm = {:.1} s); warm {} s, median {:.1} s",
+        walls[0],
+        compile / cores + median(&walls[1..]),
+        list(&walls[1..]),
+        median(&walls[1..])
+    );
+    let mut sets: Vec<String> = reports
+        .iter()
+        .flat_map(|r| r.report["results"].as_array().cloned().unwrap_or_default())
+        .filter_map(|x| x["compiler_options"].as_str().map(String::from))
+        .collect();
+    sets.sort();
+    sets.dedup();
+    let (mut holding, mut all) = (0, 0);
+    for set in &sets {
+        let results: Vec<&Value> = reports
+            .iter()
+            .filter_map(|r| set_of(&r.report, set))
+            .collect();
+        let estimates: Vec<f64> = results
+            .iter()
+            .filter_map(|x| x["throughput_mbps"].as_f64())
+            .collect();
+        let held: Vec<usize> = results
+            .iter()
+            .map(|x| {
+                let ci = &x["throughput_ci95_mbps"];
+                let (lo, hi) = (ci[0].as_f64().unwrap_or(0.0), ci[1].as_f64().unwrap_or(0.0));
+                estimates.iter().filter(|e| (lo..=hi).contains(*e)).count()
+            })
+            .collect();
+        let enough = held
+            .iter()
+            .filter(|&&h| 10 * h >= 9 * estimates.len())
+            .count();
+        holding += enough;
+        all += held.len();
+        println!(
+            "  {set:30} {} MB/s, spread {:.2} %; each run's interval holds {:?} of {} estimates; ≥ 90 % in {enough}/{} runs",
+            list(&estimates),
+            spread_percent(&estimates),
+            held,
+            estimates.len(),
+            held.len()
+        );
+    }
+    println!("  intervals holding ≥ 90 % of the runs' estimates: {holding}/{all} (target: all)");
+    let long: Vec<u64> = reports
+        .iter()
+        .flat_map(|r| r.report["results"].as_array().cloned().unwrap_or_default())
+        .filter(|x| x["timing"]["best_mean_ns"].as_f64().unwrap_or(0.0) > 10_000.0)
+        .filter_map(|x| x["timing"]["batch"].as_u64())
+        .collect();
+    let clock: Vec<f64> = reports
+        .iter()
+        .filter_map(|r| r.report["conditions"]["clock_overhead_ns"].as_f64())
+        .collect();
+    println!(
+        "  blocks over 10 µs timed with batch 1: {}/{} (target: all); clock cost {} ns",
+        long.iter().filter(|&&b| b == 1).count(),
+        long.len(),
+        list(&clock)
+    );
+}
+
+/// faustperf's search cold and warm; faustbench-llvm's full search when given.
+fn sweep(freeverb: &Path, faustbench: Option<&Path>) {
+    let cache = tempfile::tempdir().expect("temp dir");
+    let runs: Vec<Run> = (0..2)
+        .map(|_| analyze(freeverb, cache.path(), &["--sweep", "faustbench"]))
+        .collect();
+    let theirs = faustbench.map(|fb| {
+        let start = Instant::now();
+        let out = Command::new(fb)
+            .arg(freeverb)
+            .output()
+            .expect("faustbench-llvm runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let best = text.lines().find(|l| l.contains("Best value")).map(|l| {
+            let mbps = mbytes_per_sec(l).unwrap_or(f64::NAN);
+            let options = l
+                .split(" with ")
+                .nth(1)
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            (mbps, options)
+        });
+        (start.elapsed().as_secs_f64(), best)
+    });
+    for (name, run) in ["cold", "warm"].iter().zip(&runs) {
+        let fastest = &run.report["results"][0];
+        println!(
+            "sweep faustbench, {name}: wall {:.1} s; {} sets measured; fastest {} at {:.1} MB/s; recommended {:?}; peak memory of all processes {:.0} MB",
+            run.wall,
+            run.report["results"].as_array().map_or(0, Vec::len),
+            fastest["compiler_options"],
+            fastest["throughput_mbps"].as_f64().unwrap_or(f64::NAN),
+            recommended(&run.report),
+            run.peak_rss_bytes as f64 / 1e6
+        );
+    }
+    match theirs {
+        Some((seconds, Some((mbps, options)))) => {
+            let ours = runs[0].report["results"][0]["throughput_mbps"]
+                .as_f64()
+                .unwrap_or(f64::NAN);
+            println!(
+                "faustbench-llvm's full search: {seconds:.0} s, best {options:?} at {mbps:.1} MB/s; faustperf's fastest {:+.1} % (target ±2 %); cold 1/{:.1} of its time (target ≥ 1/4), warm 1/{:.1} (target ≥ 1/8)",
+                100.0 * (ours / mbps - 1.0),
+                seconds / runs[0].wall,
+                seconds / runs[1].wall
+            );
+        }
+        Some((seconds, None)) => {
+            println!("faustbench-llvm's full search ran {seconds:.0} s but printed no best value")
+        }
+        None => println!(
+            "faustbench-llvm's full search not run: set FAUSTBENCH_LLVM and FIDELITY_FULL_SEARCH=1"
+        ),
+    }
+}
+
+struct Run {
+    wall: f64,
+    report: Value,
+    peak_rss_bytes: u64,
+}
+
+/// `faustperf analyze` with JSON output and the given cache, sampling the resident memory of it
+/// and its workers every 10 ms.
+fn analyze(dsp: &Path, cache: &Path, extra: &[&str]) -> Run {
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_faustperf"))
+        .arg("analyze")
+        .arg(dsp)
+        .args(["--format", "json", "--cache-dir"])
+        .arg(cache)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("faustperf starts");
+    let peak = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (peak, done, pid) = (peak.clone(), done.clone(), child.id());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                peak.fetch_max(tree_rss_bytes(pid), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().expect("piped"), &mut stdout)
+        .expect("output");
+    child.wait().expect("faustperf ends");
+    let wall = start.elapsed().as_secs_f64();
+    done.store(true, Ordering::Relaxed);
+    sampler.join().expect("sampler");
+    Run {
+        wall,
+        report: serde_json::from_str(&stdout).expect("JSON report"),
+        peak_rss_bytes: peak.load(Ordering::Relaxed),
+    }
+}
+
+/// One `faustbench-llvm -single SET dsp`: its MB/s.
+fn faustbench_single(faustbench: &Path, dsp: &Path, set: &str) -> f64 {
+    let out = Command::new(faustbench)
+        .arg("-single")
+        .args(set.split_whitespace())
+        .arg(dsp)
+        .output()
+        .expect("faustbench-llvm runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().find_map(mbytes_per_sec).unwrap_or(f64::NAN)
+}
+
+/// The number before ` MBytes/sec` in a line of faustbench-llvm's output.
+fn mbytes_per_sec(line: &str) -> Option<f64> {
+    let before = &line[..line.find(" MBytes/sec")?];
+    before.split_whitespace().last()?.parse().ok()
+}
+
+/// Resident memory of `root` and all its descendants, from /proc.
+fn tree_rss_bytes(root: u32) -> u64 {
+    let mut procs: Vec<(u32, u32, u64)> = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        };
+        if let (Some(ppid), rss) = (field("PPid:"), field("VmRSS:").unwrap_or(0)) {
+            procs.push((pid, ppid as u32, rss * 1024));
+        }
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(procs.iter().filter(|p| p.1 == parent).map(|p| p.0));
+        i += 1;
+    }
+    procs
+        .iter()
+        .filter(|p| tree.contains(&p.0))
+        .map(|p| p.2)
+        .sum()
+}
+
+fn recommended(report: &Value) -> String {
+    report["recommended_options"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn set_of<'a>(report: &'a Value, options: &str) -> Option<&'a Value> {
+    report["results"]
+        .as_array()?
+        .iter()
+        .find(|r| r["compiler_options"] == options)
+}
+
+fn throughput_of(report: &Value, options: &str) -> Option<f64> {
+    set_of(report, options)?["throughput_mbps"].as_f64()
+}
+
+fn median(values: &[f64]) -> f64 {
+    faustperf::measure::stats::median(values)
+}
+
+/// max / min − 1, %.
+fn spread_percent(values: &[f64]) -> f64 {
+    let max = values.iter().cloned().fold(f64::MIN, f64::max);
+    let min = values.iter().cloned().fold(f64::MAX, f64::min);
+    100.0 * (max / min - 1.0)
+}
+
+fn list(values: &[f64]) -> String {
+    values
+        .iter()
+        .map(|v| format!("{v:.1}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
