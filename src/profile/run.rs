@@ -7,7 +7,8 @@ use super::signal::generate;
 use super::{BlockSizeProbe, ControlMode, ControlUse, DenormalProbe, ProfileConfig, RawProfile};
 use crate::libfaust::{AudioBuffers, Factory, FaustError, Instance};
 use crate::measure::rng::SplitMix64;
-use crate::measure::{stats::BlockTimes, thread};
+use crate::measure::stats::{mean, BlockTimes};
+use crate::measure::thread;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -309,7 +310,6 @@ fn denormal_probe(
     };
     let n = flushed.len().min(unflushed.len());
     let (flushed, unflushed) = (&flushed[..n], &unflushed[..n]);
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     // Denormals last only while the tail decays through their range (then values reach zero),
     // so the slow-down is taken over the 1-second window where it is largest.
     let window = ((config.sample_rate as f64 / frames as f64).ceil() as usize).max(1);
