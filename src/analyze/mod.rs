@@ -387,6 +387,7 @@ fn conditions(
         flush_denormals: raw.is_some_and(|r| r.thread.flush_denormals),
         clock: raw.map(|r| r.clock),
         clock_overhead_ns: raw.map(|r| r.clock_overhead_ns),
+        core_clock_ghz: raw.and_then(|r| r.core_clock_ghz),
         buffer_size: m.frames,
         sample_rate: m.sample_rate,
         buffer_blocks: raw.map(|r| r.buffer_blocks),
@@ -399,6 +400,9 @@ fn conditions(
         isolation: isolation.into(),
     }
 }
+
+/// A change of the core's clock during a run that is warned about (×).
+const CLOCK_CHANGE: f64 = 1.01;
 
 fn warnings(c: &Conditions, channels: Option<(usize, usize)>, m: &MeasureConfig) -> Vec<String> {
     let mut out = Vec::new();
@@ -421,6 +425,9 @@ fn warnings(c: &Conditions, channels: Option<(usize, usize)>, m: &MeasureConfig)
         }
         if let Some(g) = c.governor.as_deref().filter(|g| *g != "performance") {
             out.push(format!("the CPU governor is `{g}`: clock speed may change during the run; set `performance` (e.g. `cpupower frequency-set -g performance`) for steadier numbers"));
+        }
+        if let Some([slow, fast]) = c.core_clock_ghz.filter(|[s, f]| f / s > CLOCK_CHANGE) {
+            out.push(format!("the CPU's clock changed by {:.1} % while measuring ({slow:.2} to {fast:.2} GHz): the host or power management changed its speed; runs at different clocks differ by as much, which no interval of one run can show, so compare runs at the same clock (conditions.core_clock_ghz) or repeat", 100.0 * (fast / slow - 1.0)));
         }
         if c.clock == Some(crate::measure::clock::ClockKind::Monotonic) {
             out.push("no invariant TSC on this CPU: blocks were timed with the monotonic clock, which is coarser".into());

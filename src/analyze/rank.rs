@@ -107,7 +107,7 @@ pub fn rank(
             let mut warnings = Vec::new();
             if m.non_finite_outputs > 0 {
                 warnings.push(format!(
-                    "{} output samples were NaN or infinite at the end of the run: the DSP is unstable with this input{}",
+                    "{} output samples were NaN or infinite in the last blocks of its rounds: the DSP is unstable with this input{}",
                     m.non_finite_outputs,
                     " (noise, and random controls if asked); its speed may not be representative"
                 ));

@@ -293,14 +293,6 @@ impl AudioBuffers {
         (self.inputs + self.outputs) * self.frames * self.blocks * self.precision.sample_bytes()
     }
 
-    /// Output samples that are NaN or infinite.
-    pub fn non_finite_outputs(&self) -> usize {
-        self.output_data
-            .iter()
-            .map(|c| c.non_finite(0, usize::MAX))
-            .sum()
-    }
-
     /// Copies block `block % blocks` of the outputs into `out`, interleaved for
     /// `out_channels` channels (extra outputs are dropped, missing ones are silent).
     pub fn write_interleaved(&self, block: usize, out: &mut [f32], out_channels: usize) {
@@ -320,12 +312,13 @@ impl AudioBuffers {
         }
     }
 
-    /// Whether block `block % blocks` of any output holds a NaN or infinite sample.
-    pub fn block_non_finite(&self, block: usize) -> bool {
+    /// NaN or infinite samples in block `block % blocks` of the outputs.
+    pub fn non_finite_in_block(&self, block: usize) -> usize {
         let start = self.offset + (block % self.blocks) * self.frames;
         self.output_data
             .iter()
-            .any(|c| c.non_finite(start, self.frames) > 0)
+            .map(|c| c.non_finite(start, self.frames))
+            .sum()
     }
 }
 

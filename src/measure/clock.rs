@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 /// Back-to-back read pairs that [`Clock::read_cost_ticks`] times.
 const COST_PAIRS: usize = 20_000;
+/// Dependent additions that [`Clock::core_cycles_per_tick`] times (about 10 µs).
+const CHAIN: u64 = 30_000;
 
 /// Which clock timed the blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -116,6 +118,46 @@ impl Clock {
         )
     }
 
+    /// Core cycles per tick: a chain of [`CHAIN`] dependent register additions (one cycle each
+    /// on every x86-64 CPU) timed on this clock, best of 3. The TSC ticks at a fixed rate, so
+    /// this follows the core's clock as the host or power management changes it. `None` where
+    /// the clock is not the TSC.
+    pub fn core_cycles_per_tick(&self) -> Option<f64> {
+        #[cfg(target_arch = "x86_64")]
+        if self.kind == ClockKind::Tsc {
+            let best = (0..3)
+                .map(|_| {
+                    let (mut x, mut n, one): (u64, u64, u64) = (0, CHAIN / 10, 1);
+                    let a = self.now();
+                    // SAFETY: register arithmetic and a backward branch, no memory. The loop
+                    // counter runs beside the chain of additions, which sets the pace; the
+                    // additions take a register, not an immediate, which recent Intel cores
+                    // fold away at rename.
+                    unsafe {
+                        std::arch::asm!(
+                            "2:",
+                            "add {x}, {one}", "add {x}, {one}", "add {x}, {one}", "add {x}, {one}",
+                            "add {x}, {one}", "add {x}, {one}", "add {x}, {one}", "add {x}, {one}",
+                            "add {x}, {one}", "add {x}, {one}",
+                            "dec {n}",
+                            "jnz 2b",
+                            x = inout(reg) x,
+                            n = inout(reg) n,
+                            one = in(reg) one,
+                            options(nomem, nostack)
+                        )
+                    };
+                    let b = self.now();
+                    std::hint::black_box((x, n));
+                    b.saturating_sub(a)
+                })
+                .min()
+                .unwrap_or(0);
+            return (best > 0).then(|| CHAIN as f64 / best as f64);
+        }
+        None
+    }
+
     /// A first calibration: nanoseconds per tick over `stretch` of busy waiting.
     pub fn quick_ns_per_tick(&self, stretch: Duration) -> f64 {
         let start = self.stamp();
@@ -171,6 +213,18 @@ mod tests {
             (ns - expected).abs() < 0.02 * expected,
             "{ns} vs {expected}"
         );
+    }
+
+    #[test]
+    fn the_core_clock_is_read_in_cycles_per_tick() {
+        let clock = Clock::best_available();
+        let Some(rate) = clock.core_cycles_per_tick() else {
+            assert_ne!(clock.kind(), ClockKind::Tsc);
+            return;
+        };
+        // Between 0.5 and 10 GHz whatever the TSC's rate.
+        let ghz = rate / clock.quick_ns_per_tick(Duration::from_millis(20));
+        assert!((0.5..10.0).contains(&ghz), "{ghz} GHz");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! blocks are timed together and divided (`batch` in the results), so that reading the clock
 //! neither quantises the times nor slows the loop by more than 1 %.
 //!
-//! The sets are measured in passes: each pass gives every set a round of about 50 ms, in an
+//! The sets are measured in passes: each pass gives every set a round of about 25 ms, in an
 //! order that rotates from pass to pass, so that slow drift of the machine hits every set alike
 //! and two sets' rounds in one pass can be compared pairwise. Each round uses a fresh instance
 //! (so at a new place in memory) with the audio buffers shifted by a random number of cache
@@ -29,7 +29,7 @@ pub mod stats;
 pub mod thread;
 pub mod units;
 
-use crate::libfaust::{AudioBuffers, BoundInstance, Factory, FaustError, Instance};
+use crate::libfaust::{AudioBuffers, BoundInstance, Factory, FaustError, Instance, Precision};
 use clock::{Clock, ClockKind};
 use rng::SplitMix64;
 use serde::{Deserialize, Serialize};
@@ -51,8 +51,9 @@ const ROUND_SECONDS: f64 = 0.025;
 const ROUND_LIMIT_SECONDS: f64 = 1.0;
 /// Passes before the adaptive rule may stop: the estimate's interval needs 10 rounds.
 const MIN_ROUNDS: usize = stats::MIN_ROUNDS_FOR_BEST_MEAN;
-/// Memory of earlier rounds' instances kept alive so that new instances land elsewhere.
-const KEPT_INSTANCES_BYTES: u64 = 64 << 20;
+/// Memory of earlier rounds' instances kept alive so that new instances land elsewhere, for all
+/// sets together (64 MiB at most for one set): a search measures dozens of sets at once.
+const KEPT_INSTANCES_BYTES: u64 = 256 << 20;
 /// Passes before a set may leave the race: enough rounds that its own estimate, which the
 /// passes stop adding to, is steady.
 const MIN_ROUNDS_OUT_OF_RACE: usize = 20;
@@ -141,10 +142,13 @@ pub struct RawMeasurement {
     /// every sample, ns.
     pub clock_overhead_ns: f64,
     pub thread: ThreadConditions,
-    /// Output samples that were NaN or infinite at the end of the run.
+    /// Output samples that were NaN or infinite in the last block of each round, summed.
     pub non_finite_outputs: usize,
     /// Wall time of its timed rounds, seconds.
     pub timed_seconds: f64,
+    /// The slowest and fastest clock of the core during the measurement, GHz, read before
+    /// every pass (see [`Clock::core_cycles_per_tick`]); `None` without the TSC.
+    pub core_clock_ghz: Option<[f64; 2]>,
 }
 
 /// The set about to run and in which pass (0: its set-up and warm-up), told before each
@@ -170,7 +174,7 @@ pub fn measure_interleaved(
 
 /// Runs `work` on a new thread prepared as `config` asks (pinned, flush-to-zero, priority),
 /// restoring the floating-point mode after; `work` gets what the thread was granted.
-pub(crate) fn on_measuring_thread<T: Send>(
+fn on_measuring_thread<T: Send>(
     config: &MeasureConfig,
     work: impl FnOnce(ThreadConditions) -> Result<T, FaustError> + Send,
 ) -> Result<T, FaustError> {
@@ -199,7 +203,7 @@ pub(crate) fn on_measuring_thread<T: Send>(
 }
 
 /// The most passes a measurement with `budget` makes (each gives every set a round of about
-/// 50 ms).
+/// 25 ms).
 pub fn max_passes(budget: &Budget) -> usize {
     match *budget {
         Budget::Fixed { seconds } => (seconds / ROUND_SECONDS).round().max(2.0) as usize,
@@ -235,23 +239,36 @@ fn interleaved(
     let start = clock.stamp();
     let max_rounds = max_passes(&config.budget);
     let round_seconds = config.budget.max_seconds() / max_rounds as f64;
+    let mut pool = BufferPool {
+        config,
+        pool: Vec::new(),
+    };
     let mut sets: Vec<Result<Rounds, FaustError>> = factories
         .iter()
         .enumerate()
         .map(|(set, factory)| {
             on_stretch(Stretch { pass: 0, set });
-            Rounds::new(factory, config, timing, round_seconds)
+            Rounds::new(
+                factory,
+                config,
+                timing,
+                round_seconds,
+                factories.len(),
+                &mut pool,
+            )
         })
         .collect();
     let mut stops: Vec<Option<StopReason>> = vec![None; sets.len()];
     let n = sets.len();
     let mut pass = 0;
+    let mut core_rates = Vec::new();
     while stops
         .iter()
         .zip(&sets)
         .any(|(stop, set)| stop.is_none() && set.is_ok())
     {
         pass += 1;
+        core_rates.extend(clock.core_cycles_per_tick());
         for k in 0..n {
             let i = (pass - 1 + k) % n;
             if stops[i].is_some() {
@@ -259,26 +276,71 @@ fn interleaved(
             }
             if let Ok(rounds) = &mut sets[i] {
                 on_stretch(Stretch { pass, set: i });
-                if let Err(e) = rounds.run_round() {
+                if let Err(e) = rounds.run_round(pool.get(rounds.buffers)) {
                     sets[i] = Err(e);
                 }
             }
         }
         decide_stops(&sets, &mut stops, pass, max_rounds, config);
+        // A set out of the passes needs its earlier instances no more.
+        for (set, stop) in sets.iter_mut().zip(&stops) {
+            if let (Ok(rounds), Some(_)) = (set, stop) {
+                rounds.kept.clear();
+            }
+        }
     }
     let ns_per_tick = start.ns_per_tick_until(&clock.stamp());
+    let ghz =
+        |f: fn(f64, f64) -> f64, from: f64| core_rates.iter().copied().fold(from, f) / ns_per_tick;
+    let core_clock_ghz =
+        (!core_rates.is_empty()).then(|| [ghz(f64::min, f64::INFINITY), ghz(f64::max, 0.0)]);
     sets.into_iter()
         .zip(stops)
         .enumerate()
         .map(|(i, (set, stop))| {
-            set?.finish(
+            let set = set?;
+            let buffers = &pool.pool[set.buffers].1;
+            let mut raw = set.finish(
+                buffers,
                 stop.unwrap_or(StopReason::TimeCap),
                 conditions.clone(),
                 ns_per_tick,
                 config.seed ^ i as u64,
-            )
+            )?;
+            raw.core_clock_ghz = core_clock_ghz;
+            Ok(raw)
         })
         .collect()
+}
+
+/// Audio buffers shared by the sets of one layout (precision, inputs, outputs): they rotate
+/// over enough memory to exceed the caches (24 MiB for freeverb at 512 frames), and a search
+/// measures dozens of sets of one DSP at once.
+struct BufferPool<'a> {
+    config: &'a MeasureConfig,
+    pool: Vec<((Precision, usize, usize), AudioBuffers)>,
+}
+
+impl BufferPool<'_> {
+    /// The index of the buffers for a layout, made (filled with the seeded noise) if new.
+    fn index(&mut self, precision: Precision, inputs: usize, outputs: usize) -> usize {
+        let key = (precision, inputs, outputs);
+        if let Some(i) = self.pool.iter().position(|(k, _)| *k == key) {
+            return i;
+        }
+        let frames = self.config.frames;
+        let blocks = rotation_blocks(frames * (inputs + outputs) * precision.sample_bytes());
+        let mut rng = SplitMix64::new(self.config.seed);
+        let buffers = AudioBuffers::new(precision, inputs, outputs, frames, blocks, |_, _| {
+            rng.noise()
+        });
+        self.pool.push((key, buffers));
+        self.pool.len() - 1
+    }
+
+    fn get(&mut self, index: usize) -> &mut AudioBuffers {
+        &mut self.pool[index].1
+    }
 }
 
 /// After `pass` passes: which running sets stop, and why.
@@ -405,7 +467,12 @@ struct Rounds<'a> {
     /// Earlier rounds' instances, kept so that new ones land elsewhere in memory.
     kept: Vec<Instance>,
     kept_bytes: u64,
-    buffers: AudioBuffers,
+    /// The most `kept` may hold.
+    kept_cap: u64,
+    /// Its buffers in the [`BufferPool`].
+    buffers: usize,
+    /// NaN or infinite output samples in the last block of each round so far.
+    non_finite_outputs: usize,
     controls_rng: SplitMix64,
     placement_rng: SplitMix64,
     batch: usize,
@@ -425,27 +492,22 @@ struct Rounds<'a> {
 }
 
 impl<'a> Rounds<'a> {
-    /// Makes the first instance and its buffers, warms up (50 ms, at least 16 blocks) and
-    /// decides the batch size from the clock's cost and how long one block takes.
+    /// Makes the first instance, finds its buffers in `pool`, warms up (50 ms, at least 16
+    /// blocks) and decides the batch size from the clock's cost and how long one block takes.
     fn new(
         factory: &'a Factory,
         config: &'a MeasureConfig,
         timing: Timing,
         round_seconds: f64,
+        sets: usize,
+        pool: &mut BufferPool,
     ) -> Result<Rounds<'a>, FaustError> {
         let mut instance = factory.instance(config.sample_rate)?;
-        let (inputs, outputs) = (instance.inputs(), instance.outputs());
-        let precision = factory.precision();
-        let blocks = rotation_blocks(config.frames * (inputs + outputs) * precision.sample_bytes());
-        let mut rng = SplitMix64::new(config.seed);
-        let mut buffers =
-            AudioBuffers::new(precision, inputs, outputs, config.frames, blocks, |_, _| {
-                rng.noise()
-            });
+        let buffers = pool.index(factory.precision(), instance.inputs(), instance.outputs());
         let clock = timing.clock;
         let start = Instant::now();
         let mut block = 0usize;
-        let mut bound = instance.bind(&mut buffers)?;
+        let mut bound = instance.bind(pool.get(buffers))?;
         while block < 16 || start.elapsed() < Duration::from_millis(50) {
             bound.compute(block);
             block += 1;
@@ -470,6 +532,8 @@ impl<'a> Rounds<'a> {
             instance,
             kept: Vec::new(),
             kept_bytes: 0,
+            non_finite_outputs: 0,
+            kept_cap: (KEPT_INSTANCES_BYTES / sets as u64).min(64 << 20),
             buffers,
             controls_rng: SplitMix64::new(config.seed ^ 0xC0_47_20_15),
             placement_rng: SplitMix64::new(config.seed ^ 0x91AC_E000),
@@ -487,40 +551,39 @@ impl<'a> Rounds<'a> {
     }
 
     /// Times one round: a fresh instance (but for the first round) at a new place, the buffers
-    /// shifted, a short warm-up, then blocks until the round's time and `best_n` samples.
-    fn run_round(&mut self) -> Result<(), FaustError> {
+    /// shifted, a short warm-up (the other sets ran meanwhile), then blocks until the round's
+    /// time and `best_n` samples.
+    fn run_round(&mut self, buffers: &mut AudioBuffers) -> Result<(), FaustError> {
         let config = self.config;
         if !self.tops.is_empty() {
             let next = self.factory.instance(config.sample_rate)?;
             let old = std::mem::replace(&mut self.instance, next);
             self.kept_bytes += old.memory_bytes().unwrap_or(0);
-            if self.kept_bytes <= KEPT_INSTANCES_BYTES {
+            if self.kept_bytes <= self.kept_cap {
                 self.kept.push(old);
             }
-            // Cache-line steps across one page.
-            self.buffers
-                .shift(64 * (self.placement_rng.next_u64() as usize % 64));
-            let mut bound = self.instance.bind(&mut self.buffers)?;
-            let (warm_start, mut warmed) = (Instant::now(), 0);
-            while warmed < 4 || warm_start.elapsed() < self.round_budget / 10 {
-                bound.compute(self.block + warmed);
-                warmed += 1;
-            }
-            self.block += warmed;
-            self.warmup_blocks += warmed;
         }
+        // Cache-line steps across one page.
+        buffers.shift(64 * (self.placement_rng.next_u64() as usize % 64));
         let ranges: Vec<(f64, f64)> = self
             .instance
             .controls()
             .iter()
             .map(|c| (c.min, c.max))
             .collect();
+        let mut bound = self.instance.bind(buffers)?;
+        let (warm_start, mut warmed) = (Instant::now(), 0);
+        while warmed < 4 || warm_start.elapsed() < self.round_budget / 10 {
+            bound.compute(self.block + warmed);
+            warmed += 1;
+        }
+        self.block += warmed;
+        self.warmup_blocks += warmed;
         let timer = BlockTimer {
             clock: self.timing.clock,
             overhead: self.timing.cost,
             batch: self.batch,
         };
-        let mut bound = self.instance.bind(&mut self.buffers)?;
         self.ticks.clear();
         let start = Instant::now();
         let t_start = timer.clock.now();
@@ -541,6 +604,7 @@ impl<'a> Rounds<'a> {
             },
         );
         self.timed += start.elapsed();
+        self.non_finite_outputs += buffers.non_finite_in_block(self.block - 1);
         let batch = self.batch as f64;
         let round: Vec<f64> = self.ticks.iter().map(|&t| t as f64 / batch).collect();
         self.tops.push(stats::fastest(&round, config.best_n));
@@ -556,6 +620,7 @@ impl<'a> Rounds<'a> {
     /// The measurement in nanoseconds, with its statistics.
     fn finish(
         self,
+        buffers: &AudioBuffers,
         stop: StopReason,
         thread: ThreadConditions,
         ns_per_tick: f64,
@@ -569,14 +634,15 @@ impl<'a> Rounds<'a> {
             timing: TimingSummary::of(&times, &tops, self.batch, self.config.best_n, seed),
             round_best_ns: tops.iter().map(|t| stats::mean(t)).collect(),
             stop,
-            buffer_blocks: self.buffers.blocks(),
-            buffer_bytes: self.buffers.bytes(),
-            non_finite_outputs: self.buffers.non_finite_outputs(),
+            buffer_blocks: buffers.blocks(),
+            buffer_bytes: buffers.bytes(),
+            non_finite_outputs: self.non_finite_outputs,
             warmup_blocks: self.warmup_blocks,
             clock: self.timing.clock.kind(),
             clock_overhead_ns: self.timing.cost as f64 * ns_per_tick,
             thread,
             timed_seconds: self.timed.as_secs_f64(),
+            core_clock_ghz: None,
         })
     }
 }

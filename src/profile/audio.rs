@@ -130,7 +130,7 @@ pub fn audio(
         bound.compute(k);
         let t2 = monotonic_ns();
         buffers.write_interleaved(k, data, channels);
-        if buffers.block_non_finite(k) {
+        if buffers.non_finite_in_block(k) > 0 {
             let _ = recorder
                 .first_non_finite_block
                 .fetch_min(k as u64, Ordering::Relaxed);

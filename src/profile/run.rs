@@ -196,7 +196,7 @@ fn paced(factory: &Factory, config: &ProfileConfig, live: &Live) -> Result<RawPr
     }
     // Which block first held a NaN or infinity, checked after the run (outside timing).
     for k in 0..compute_ns.len().min(signal_blocks) {
-        if buffers.block_non_finite(k) {
+        if buffers.non_finite_in_block(k) > 0 {
             first_non_finite = Some(k as f64 * period_ns / 1e9);
             break;
         }

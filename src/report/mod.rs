@@ -653,6 +653,7 @@ mod tests {
                 flush_denormals: true,
                 clock: Some(crate::measure::clock::ClockKind::Tsc),
                 clock_overhead_ns: Some(12.5),
+                core_clock_ghz: Some([3.2, 3.2]),
                 buffer_size: 512,
                 sample_rate: 44100,
                 buffer_blocks: Some(1366),
