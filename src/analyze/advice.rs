@@ -33,7 +33,9 @@ pub fn recommendations(results: &[SetResult], sample_rate: u32) -> Vec<String> {
         (Some(scalar), Some(vector)) if vector.rank < scalar.rank && !scalar.tied_with_best => out.push(format!(
             "Vectorisation pays: {} runs {:.2}× the scalar code ({:.1} vs {:.1} MB/s).",
             name(vector),
-            vector.throughput_mbps / scalar.throughput_mbps,
+            vector
+                .speedup_vs_baseline
+                .unwrap_or(vector.throughput_mbps / scalar.throughput_mbps),
             vector.throughput_mbps,
             scalar.throughput_mbps
         )),
@@ -76,16 +78,16 @@ pub fn recommendations(results: &[SetResult], sample_rate: u32) -> Vec<String> {
         ));
     }
 
-    let category = Category::of(recommended.cpu_percent);
+    let category = Category::of(recommended.cpu_percent_mean_block);
     if matches!(
         category,
         Category::Heavy | Category::Critical | Category::Impossible
     ) {
         out.push(format!(
-            "Even with {} the DSP uses {:.1} % of a core at {} Hz ({:?}): simplify the algorithm, \
+            "Even with {} the DSP uses {:.1} % of a core at {} Hz on average ({:?}): simplify the algorithm, \
              run it at a lower sample rate, or split it across threads.",
             name(recommended),
-            recommended.cpu_percent,
+            recommended.cpu_percent_mean_block,
             sample_rate,
             category
         ));
@@ -98,17 +100,17 @@ pub fn conclusion(results: &[SetResult], sample_rate: u32) -> String {
     let Some(recommended) = results.iter().find(|r| r.is_recommended) else {
         return "No option set could be measured.".into();
     };
-    let category = Category::of(recommended.cpu_percent);
+    let category = Category::of(recommended.cpu_percent_mean_block);
     let speedup = recommended
         .speedup_vs_baseline
         .map(|s| format!(", {s:.2}× the scalar baseline"))
         .unwrap_or_default();
     format!(
-        "Use {}: {:.1} MB/s{}, {:.2} % CPU at {} Hz ({:?}: {}).",
+        "Use {}: {:.1} MB/s{}, {:.2} % CPU at {} Hz on average ({:?}: {}).",
         display(&recommended.compiler_options),
         recommended.throughput_mbps,
         speedup,
-        recommended.cpu_percent,
+        recommended.cpu_percent_mean_block,
         sample_rate,
         category,
         category.advice()

@@ -204,10 +204,32 @@ impl State<'_> {
             return;
         }
 
+        // Sets that compiled to the same machine code are measured once: the same code runs
+        // at the same speed, and a search holds many (e.g. -mcd values that change nothing).
+        // `unique`: the first set of each code, by index into `to_measure`; `twin[i]`: which
+        // of them set `i` is measured as.
+        let mut unique: Vec<usize> = Vec::new();
+        let mut twin: Vec<usize> = Vec::new();
+        for (i, (_, _, code, _)) in to_measure.iter().enumerate() {
+            let digest = &code.info.code_digest;
+            match unique
+                .iter()
+                .position(|&u| to_measure[u].2.info.code_digest == *digest)
+            {
+                Some(k) => twin.push(k),
+                None => {
+                    twin.push(unique.len());
+                    unique.push(i);
+                }
+            }
+        }
         let m = &self.request.measure;
-        let codes: Vec<(String, Vec<String>)> = to_measure
+        let codes: Vec<(String, Vec<String>)> = unique
             .iter()
-            .map(|(set, _, code, _)| (code.machine_code.clone(), set.args.clone()))
+            .map(|&u| {
+                let (set, _, code, _) = &to_measure[u];
+                (code.machine_code.clone(), set.args.clone())
+            })
             .collect();
         let (max, sets) = (max_passes(&m.budget), codes.len());
         let mut last_pass = 0;
@@ -219,8 +241,8 @@ impl State<'_> {
         });
         let measurement = self.measurements;
         self.measurements += 1;
-        for ((set, index, code, cached), raw) in to_measure.into_iter().zip(raws) {
-            let state = match raw {
+        for ((set, index, code, cached), k) in to_measure.into_iter().zip(twin) {
+            let state = match raws[k].clone() {
                 Ok(raw) => self.add(set.clone(), code, cached, measurement, raw),
                 Err(cause) => self.fail(&set, cause),
             };
@@ -427,7 +449,7 @@ fn warnings(c: &Conditions, channels: Option<(usize, usize)>, m: &MeasureConfig)
             out.push(format!("the CPU governor is `{g}`: clock speed may change during the run; set `performance` (e.g. `cpupower frequency-set -g performance`) for steadier numbers"));
         }
         if let Some([slow, fast]) = c.core_clock_ghz.filter(|[s, f]| f / s > CLOCK_CHANGE) {
-            out.push(format!("the CPU's clock changed by {:.1} % while measuring ({slow:.2} to {fast:.2} GHz): the host or power management changed its speed; runs at different clocks differ by as much, which no interval of one run can show, so compare runs at the same clock (conditions.core_clock_ghz) or repeat", 100.0 * (fast / slow - 1.0)));
+            out.push(format!("the CPU's clock changed by {:.1} % while measuring ({slow:.2} to {fast:.2} GHz): the host or power management changed its speed; the intervals include that change, but a run spent at one of those clocks would read up to that much apart, so compare runs at the same clock (conditions.core_clock_ghz)", 100.0 * (fast / slow - 1.0)));
         }
         if c.clock == Some(crate::measure::clock::ClockKind::Monotonic) {
             out.push("no invariant TSC on this CPU: blocks were timed with the monotonic clock, which is coarser".into());

@@ -264,9 +264,9 @@ pub struct Conditions {
     /// Cost of one clock read pair measured from the clock alone (5th percentile of 20 000
     /// back-to-back pairs), subtracted from every sample, ns.
     pub clock_overhead_ns: Option<f64>,
-    /// The slowest and fastest clock of the measuring core while measuring, GHz, from a chain
-    /// of dependent additions timed before every pass; `null` without the TSC. A difference
-    /// means the host or power management changed the CPU's speed during the run.
+    /// The clock of the measuring core while measuring, GHz (5th and 95th percentiles of a
+    /// chain of dependent additions timed before every pass); `null` without the TSC. A
+    /// difference means the host or power management changed the CPU's speed during the run.
     pub core_clock_ghz: Option<[f64; 2]>,
     /// Frames per compute() call.
     pub buffer_size: usize,

@@ -54,9 +54,8 @@ const MIN_ROUNDS: usize = stats::MIN_ROUNDS_FOR_BEST_MEAN;
 /// Memory of earlier rounds' instances kept alive so that new instances land elsewhere, for all
 /// sets together (64 MiB at most for one set): a search measures dozens of sets at once.
 const KEPT_INSTANCES_BYTES: u64 = 256 << 20;
-/// Passes before a set may leave the race: enough rounds that its own estimate, which the
-/// passes stop adding to, is steady.
-const MIN_ROUNDS_OUT_OF_RACE: usize = 20;
+/// Passes before a set may leave the race: those the estimate's interval needs.
+const MIN_ROUNDS_OUT_OF_RACE: usize = stats::MIN_ROUNDS_FOR_BEST_MEAN;
 /// A set leaves the race when even the fast end of its interval is this much slower than the
 /// slow end of the leader's.
 const OUT_OF_RACE_FACTOR: f64 = 1.10;
@@ -68,7 +67,9 @@ pub enum Budget {
     /// Exactly this many seconds of timed rounds per set.
     Fixed { seconds: f64 },
     /// Until the 95 % interval of every set's estimate is within ±`precision_percent` %, or
-    /// `max_seconds` of timed rounds per set have been spent.
+    /// `max_seconds` of timed rounds per set have been spent. The interval counted here is the
+    /// part more rounds can narrow: the core clock's wander, which widens the reported
+    /// interval, does not shrink with measuring.
     Adaptive {
         precision_percent: f64,
         max_seconds: f64,
@@ -146,8 +147,9 @@ pub struct RawMeasurement {
     pub non_finite_outputs: usize,
     /// Wall time of its timed rounds, seconds.
     pub timed_seconds: f64,
-    /// The slowest and fastest clock of the core during the measurement, GHz, read before
-    /// every pass (see [`Clock::core_cycles_per_tick`]); `None` without the TSC.
+    /// The core's clock during the measurement, GHz: the 5th and 95th percentiles of the
+    /// readings taken before every pass (see [`Clock::core_cycles_per_tick`]; percentiles,
+    /// so that a reading the hypervisor interrupted does not count); `None` without the TSC.
     pub core_clock_ghz: Option<[f64; 2]>,
 }
 
@@ -268,7 +270,8 @@ fn interleaved(
         .any(|(stop, set)| stop.is_none() && set.is_ok())
     {
         pass += 1;
-        core_rates.extend(clock.core_cycles_per_tick());
+        let core_rate = clock.core_cycles_per_tick();
+        core_rates.extend(core_rate);
         for k in 0..n {
             let i = (pass - 1 + k) % n;
             if stops[i].is_some() {
@@ -276,7 +279,7 @@ fn interleaved(
             }
             if let Ok(rounds) = &mut sets[i] {
                 on_stretch(Stretch { pass, set: i });
-                if let Err(e) = rounds.run_round(pool.get(rounds.buffers)) {
+                if let Err(e) = rounds.run_round(pool.get(rounds.buffers), core_rate) {
                     sets[i] = Err(e);
                 }
             }
@@ -290,22 +293,26 @@ fn interleaved(
         }
     }
     let ns_per_tick = start.ns_per_tick_until(&clock.stamp());
-    let ghz =
-        |f: fn(f64, f64) -> f64, from: f64| core_rates.iter().copied().fold(from, f) / ns_per_tick;
-    let core_clock_ghz =
-        (!core_rates.is_empty()).then(|| [ghz(f64::min, f64::INFINITY), ghz(f64::max, 0.0)]);
+    core_rates.sort_unstable_by(f64::total_cmp);
+    let ghz = |q: f64| stats::quantile_sorted(&core_rates, q) / ns_per_tick;
+    let core_clock_ghz = (!core_rates.is_empty()).then(|| [ghz(0.05), ghz(0.95)]);
+    // Another run may find the core at any clock it showed during this one.
+    let clock_wander = core_clock_ghz.map_or(0.0, |[slow, fast]| 1.0 - slow / fast);
     sets.into_iter()
         .zip(stops)
         .enumerate()
         .map(|(i, (set, stop))| {
             let set = set?;
             let buffers = &pool.pool[set.buffers].1;
+            let best = set
+                .best_mean(config.best_n, config.seed ^ i as u64)
+                .widened(clock_wander);
             let mut raw = set.finish(
                 buffers,
                 stop.unwrap_or(StopReason::TimeCap),
                 conditions.clone(),
                 ns_per_tick,
-                config.seed ^ i as u64,
+                best,
             )?;
             raw.core_clock_ghz = core_clock_ghz;
             Ok(raw)
@@ -488,6 +495,8 @@ struct Rounds<'a> {
     samples: Vec<f64>,
     /// Each round's `best_n` fastest samples, ticks per block, ascending.
     tops: Vec<Vec<f64>>,
+    /// The core's clock (cycles per tick) in each round's pass, where known.
+    core_rates: Vec<f64>,
     timed: Duration,
 }
 
@@ -546,6 +555,7 @@ impl<'a> Rounds<'a> {
             ticks: Vec::with_capacity(expected.clamp(config.best_n, 1_000_000) + 16),
             samples: Vec::new(),
             tops: Vec::new(),
+            core_rates: Vec::new(),
             timed: Duration::ZERO,
         })
     }
@@ -553,7 +563,11 @@ impl<'a> Rounds<'a> {
     /// Times one round: a fresh instance (but for the first round) at a new place, the buffers
     /// shifted, a short warm-up (the other sets ran meanwhile), then blocks until the round's
     /// time and `best_n` samples.
-    fn run_round(&mut self, buffers: &mut AudioBuffers) -> Result<(), FaustError> {
+    fn run_round(
+        &mut self,
+        buffers: &mut AudioBuffers,
+        core_rate: Option<f64>,
+    ) -> Result<(), FaustError> {
         let config = self.config;
         if !self.tops.is_empty() {
             let next = self.factory.instance(config.sample_rate)?;
@@ -608,30 +622,54 @@ impl<'a> Rounds<'a> {
         let batch = self.batch as f64;
         let round: Vec<f64> = self.ticks.iter().map(|&t| t as f64 / batch).collect();
         self.tops.push(stats::fastest(&round, config.best_n));
+        self.core_rates.extend(core_rate);
         self.samples.extend(round);
         Ok(())
     }
 
-    /// The estimate so far, in ticks per block.
+    /// The estimate so far, in ticks per block. Its interval is taken from the rounds brought
+    /// to one core clock (their ticks × the cycles per tick of their pass), so that the host
+    /// changing the clock during the run, which more rounds cannot average out, does not keep
+    /// the interval wide; the clock's wander is added to the reported interval instead.
     fn best_mean(&self, best_n: usize, seed: u64) -> BestMean {
-        BestMean::of(&self.tops, best_n, seed)
+        let measured = BestMean::of(&self.tops, best_n, seed);
+        if self.core_rates.len() != self.tops.len() {
+            return measured;
+        }
+        let in_cycles: Vec<Vec<f64>> = self
+            .tops
+            .iter()
+            .zip(&self.core_rates)
+            .map(|(top, rate)| top.iter().map(|t| t * rate).collect())
+            .collect();
+        measured.with_reach_of(BestMean::of(&in_cycles, best_n, seed))
     }
 
-    /// The measurement in nanoseconds, with its statistics.
+    /// The measurement in nanoseconds, with its statistics; `best` is its estimate in ticks.
     fn finish(
         self,
         buffers: &AudioBuffers,
         stop: StopReason,
         thread: ThreadConditions,
         ns_per_tick: f64,
-        seed: u64,
+        best: BestMean,
     ) -> Result<RawMeasurement, FaustError> {
         let to_ns = |v: &[f64]| -> Vec<f64> { v.iter().map(|t| t * ns_per_tick).collect() };
         let tops: Vec<Vec<f64>> = self.tops.iter().map(|t| to_ns(t)).collect();
         let times = BlockTimes::new(to_ns(&self.samples), self.config.best_n)
             .map_err(|e| FaustError::invalid_input(format!("unusable measurement: {e}")))?;
         Ok(RawMeasurement {
-            timing: TimingSummary::of(&times, &tops, self.batch, self.config.best_n, seed),
+            timing: TimingSummary::of(
+                &times,
+                &tops,
+                BestMean {
+                    estimate: best.estimate * ns_per_tick,
+                    low: best.low * ns_per_tick,
+                    high: best.high * ns_per_tick,
+                },
+                self.batch,
+                self.config.best_n,
+            ),
             round_best_ns: tops.iter().map(|t| stats::mean(t)).collect(),
             stop,
             buffer_blocks: buffers.blocks(),

@@ -260,6 +260,27 @@ impl BestMean {
         }
     }
 
+    /// This estimate with the relative reach of `other`'s interval (the same rounds counted in
+    /// other units).
+    pub fn with_reach_of(self, other: BestMean) -> BestMean {
+        let reach = other.relative_half_width() * self.estimate;
+        BestMean {
+            low: self.estimate - reach,
+            high: self.estimate + reach,
+            ..self
+        }
+    }
+
+    /// The same estimate with an interval at least ±`relative` × the estimate wide.
+    pub fn widened(self, relative: f64) -> BestMean {
+        let reach = (self.high - self.estimate).max(relative * self.estimate);
+        BestMean {
+            low: self.estimate - reach,
+            high: self.estimate + reach,
+            ..self
+        }
+    }
+
     /// Half the interval's width relative to the estimate (infinite without an interval).
     pub fn relative_half_width(&self) -> f64 {
         (self.high - self.estimate) / self.estimate
@@ -280,8 +301,8 @@ pub struct TimingSummary {
     /// The estimate: mean of the `best_n` fastest samples of the whole measurement, ns per
     /// block.
     pub best_mean_ns: f64,
-    /// Its 95 % interval ([`BestMean`]), ns per block (the estimate itself at both ends with
-    /// fewer than 13 rounds).
+    /// Its 95 % interval ([`BestMean`], at least as wide as the core clock's wander during the
+    /// run), ns per block (the estimate itself at both ends with fewer than 10 rounds).
     pub best_mean_ci95_ns: [f64; 2],
     /// Robust spread of the rounds' own best-means (1.4826 × median absolute deviation), % of
     /// their median.
@@ -298,15 +319,15 @@ pub struct TimingSummary {
 }
 
 impl TimingSummary {
-    /// Summarises all samples of a run and its rounds' fastest samples (at least one round).
+    /// Summarises all samples of a run, its rounds' fastest samples (at least one round) and
+    /// the estimate made of them.
     pub fn of(
         times: &BlockTimes,
         round_tops: &[Vec<f64>],
+        best: BestMean,
         batch: usize,
         best_n: usize,
-        seed: u64,
     ) -> TimingSummary {
-        let best = BestMean::of(round_tops, best_n, seed);
         let finite = |x: f64| if x.is_finite() { x } else { best.estimate };
         let round_means: Vec<f64> = round_tops.iter().map(|t| mean(t)).collect();
         TimingSummary {
@@ -407,6 +428,10 @@ mod tests {
         let same = vec![vec![10.0, 11.0]; 16];
         let s = BestMean::of(&same, 2, 1);
         assert_eq!((s.low, s.estimate, s.high), (10.0, 10.0, 10.0));
+        // A core clock that wandered by 2 % during the run widens it to at least ±2 %.
+        let w = s.widened(0.02);
+        assert_eq!((w.low, w.estimate, w.high), (9.8, 10.0, 10.2));
+        assert_eq!(w.widened(0.01), w);
         assert!(BestMean::of(&same[..9], 2, 1)
             .relative_half_width()
             .is_infinite());
@@ -427,7 +452,7 @@ mod tests {
         fn summary_is_ordered(samples in prop::collection::vec(1.0f64..1e6, 20..300)) {
             let tops: Vec<Vec<f64>> = samples.chunks(3).map(|c| fastest(c, 2)).collect();
             let t = BlockTimes::new(samples, 10).unwrap();
-            let s = TimingSummary::of(&t, &tops, 1, 3, 1);
+            let s = TimingSummary::of(&t, &tops, BestMean::of(&tops, 3, 1), 1, 3);
             prop_assert!(s.p5_ns <= s.median_ns && s.median_ns <= s.p95_ns);
             prop_assert!(s.best_mean_ci95_ns[0] <= s.best_mean_ns && s.best_mean_ns <= s.best_mean_ci95_ns[1]);
             prop_assert!(s.best_mean_ns >= t.quantile(0.0));
