@@ -59,6 +59,10 @@ const MIN_ROUNDS_OUT_OF_RACE: usize = stats::MIN_ROUNDS_FOR_BEST_MEAN;
 /// A set leaves the race when even the fast end of its interval is this much slower than the
 /// slow end of the leader's.
 const OUT_OF_RACE_FACTOR: f64 = 1.10;
+/// A set also leaves the race when its rounds are slower than the leader's in the same passes
+/// by more than this with 95 % confidence (twice the default tie threshold): no outcome of
+/// further passes would tie it with the leader.
+const OUT_OF_RACE_PAIRED: f64 = 1.02;
 
 /// How long to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -118,8 +122,9 @@ pub enum StopReason {
     PrecisionReached,
     /// The time cap was reached before the target precision.
     TimeCap,
-    /// Clearly slower than the leader: the fast end of its interval was more than 10 % above
-    /// the slow end of the leader's, so it left the passes early.
+    /// Clearly slower than the leader, so it left the passes early: the fast end of its
+    /// interval was more than 10 % above the slow end of the leader's, or its rounds were more
+    /// than 2 % slower than the leader's in the same passes with 95 % confidence.
     OutOfRace,
 }
 
@@ -396,8 +401,22 @@ fn decide_stops(
             .iter()
             .map(|(_, b)| b.high)
             .fold(f64::INFINITY, f64::min);
+        let leader = estimates
+            .iter()
+            .min_by(|a, b| a.1.estimate.total_cmp(&b.1.estimate))
+            .and_then(|(i, _)| sets[*i].as_ref().ok());
         for (i, b) in &estimates {
-            if b.low > leader_slow_end * OUT_OF_RACE_FACTOR {
+            // Every running set took part in every pass so far: their rounds pair up.
+            let behind = sets[*i]
+                .as_ref()
+                .ok()
+                .zip(leader)
+                .and_then(|(set, leader)| {
+                    stats::paired_ratio(&set.round_means(), &leader.round_means())
+                });
+            if b.low > leader_slow_end * OUT_OF_RACE_FACTOR
+                || behind.is_some_and(|r| r.low > OUT_OF_RACE_PAIRED)
+            {
                 stops[*i] = Some(StopReason::OutOfRace);
             }
         }
@@ -627,6 +646,11 @@ impl<'a> Rounds<'a> {
         Ok(())
     }
 
+    /// Each round's mean of its fastest samples, ticks per block.
+    fn round_means(&self) -> Vec<f64> {
+        self.tops.iter().map(|t| stats::mean(t)).collect()
+    }
+
     /// The estimate so far, in ticks per block. Its interval is taken from the rounds brought
     /// to one core clock (their ticks × the cycles per tick of their pass), so that the host
     /// changing the clock during the run, which more rounds cannot average out, does not keep
@@ -670,7 +694,7 @@ impl<'a> Rounds<'a> {
                 self.batch,
                 self.config.best_n,
             ),
-            round_best_ns: tops.iter().map(|t| stats::mean(t)).collect(),
+            round_best_ns: self.round_means().iter().map(|t| t * ns_per_tick).collect(),
             stop,
             buffer_blocks: buffers.blocks(),
             buffer_bytes: buffers.bytes(),
