@@ -64,7 +64,10 @@ pub enum RunError {
     #[error("cancelled while {phase}; the worker was killed")]
     Cancelled { phase: Phase },
     /// The worker did not finish in time and was killed.
-    #[error("{phase} timed out after {seconds} s; the worker was killed (raise --compile-timeout if the program is just large)")]
+    #[error(
+        "{phase} timed out after {seconds} s; the worker was killed{}",
+        timeout_hint(phase)
+    )]
     TimedOut { phase: Phase, seconds: f64 },
     /// The worker could not be started or spoke nonsense.
     #[error("worker failure: {message}")]
@@ -76,6 +79,13 @@ impl RunError {
         RunError::Worker {
             message: message.into(),
         }
+    }
+}
+
+fn timeout_hint(phase: &Phase) -> &'static str {
+    match phase {
+        Phase::Compile => " (raise --compile-timeout if the program is just large)",
+        Phase::Measure => " (one block of the program ran for longer than that)",
     }
 }
 
