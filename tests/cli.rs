@@ -108,7 +108,6 @@ fn ranks_presets_of_an_oscillator_with_consistent_numbers() {
         assert!(f("throughput_mbps") >= f("throughput_median_mbps"));
         assert!(f("throughput_median_mbps") >= f("throughput_p5_mbps"));
         assert!(f("cpu_percent") <= f("cpu_percent_median_block"));
-        assert!(f("cpu_percent_median_block") <= f("cpu_percent_mean_block") * (1.0 + 1e-12));
         assert!((f("headroom_percent") - (100.0 - f("cpu_percent_mean_block"))).abs() < 1e-9);
         // Interleaved: every set ran in the same passes (a fixed duration: none left early).
         assert_eq!(r["timing"]["rounds"], results[0]["timing"]["rounds"]);

@@ -215,6 +215,37 @@ impl Supervisor {
         }
     }
 
+    /// Sends `request` and hands the worker's events to `handle` until it returns the answer
+    /// (`Some(None)`: an event on the way; `None`: not one it expects); a failure ends the
+    /// request. Each wait lasts `timeout()`. `what` names the request in errors.
+    fn stream<T>(
+        &mut self,
+        request: &Request,
+        mut timeout: impl FnMut() -> Duration,
+        what: &str,
+        mut handle: impl FnMut(Event) -> Option<Option<T>>,
+    ) -> Result<T, RunError> {
+        let mut event = self.request(request, Phase::Measure, timeout())?;
+        loop {
+            if let Event::Failed { error } = event {
+                return Err(RunError::Faust {
+                    phase: Phase::Measure,
+                    error,
+                });
+            }
+            match handle(event) {
+                Some(Some(answer)) => return Ok(answer),
+                Some(None) => {}
+                None => {
+                    return Err(RunError::worker(format!(
+                        "the worker answered {what} with something else"
+                    )))
+                }
+            }
+            event = self.next_event(Phase::Measure, timeout())?;
+        }
+    }
+
     fn kill(&mut self) {
         if let Some(mut worker) = self.worker.take() {
             let _ = worker.child.kill();
@@ -260,29 +291,19 @@ impl Backend for Supervisor {
     ) -> Result<Vec<Result<RawMeasurement, FaustError>>, RunError> {
         // The worker announces every stretch, so a silence longer than a stretch can take means
         // the set that runs hangs.
-        let mut event = self.request(
+        self.stream(
             &Request::Measure(job.clone()),
-            Phase::Measure,
-            STRETCH_TIMEOUT,
-        )?;
-        loop {
-            match event {
-                Event::Stretch(stretch) => on_stretch(stretch),
-                Event::Measured { measurements } => return Ok(measurements),
-                Event::Failed { error } => {
-                    return Err(RunError::Faust {
-                        phase: Phase::Measure,
-                        error,
-                    })
+            || STRETCH_TIMEOUT,
+            "a measurement",
+            |event| match event {
+                Event::Stretch(stretch) => {
+                    on_stretch(stretch);
+                    Some(None)
                 }
-                _ => {
-                    return Err(RunError::worker(
-                        "the worker answered a measurement with something else",
-                    ))
-                }
-            }
-            event = self.next_event(Phase::Measure, STRETCH_TIMEOUT)?;
-        }
+                Event::Measured { measurements } => Some(Some(measurements)),
+                _ => None,
+            },
+        )
     }
 
     fn profile(
@@ -292,30 +313,23 @@ impl Backend for Supervisor {
     ) -> Result<RawProfile, RunError> {
         // The paced run may overrun its plan (see profile::run), then the probes.
         let timeout = Duration::from_secs_f64(job.profile.duration_seconds * 3.0 + 10.0 + 120.0);
-        let deadline = std::time::Instant::now() + timeout;
-        let mut event = self.request(&Request::Profile(job.clone()), Phase::Measure, timeout)?;
-        loop {
-            match event {
+        let deadline = Instant::now() + timeout;
+        self.stream(
+            &Request::Profile(job.clone()),
+            || deadline.saturating_duration_since(Instant::now()),
+            "a profile",
+            |event| match event {
                 Event::Live {
                     audio_seconds,
                     load_percent,
-                } => on_live(audio_seconds, load_percent),
-                Event::Profiled(raw) => return Ok(*raw),
-                Event::Failed { error } => {
-                    return Err(RunError::Faust {
-                        phase: Phase::Measure,
-                        error,
-                    })
+                } => {
+                    on_live(audio_seconds, load_percent);
+                    Some(None)
                 }
-                _ => {
-                    return Err(RunError::worker(
-                        "the worker answered a profile with something else",
-                    ))
-                }
-            }
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            event = self.next_event(Phase::Measure, left)?;
-        }
+                Event::Profiled(raw) => Some(Some(*raw)),
+                _ => None,
+            },
+        )
     }
 
     fn isolation(&self) -> &'static str {
