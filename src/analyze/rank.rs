@@ -192,6 +192,7 @@ pub(crate) mod tests {
                 normalized_options: format!("-lang llvm {options}"),
                 sha_key: format!("key of {options}"),
                 code_digest: format!("code of {options}"),
+                stdlib_imported: false,
                 warnings: vec![],
                 inputs: 1,
                 outputs: 2,

@@ -282,6 +282,7 @@ mod tests {
                 normalized_options: "-vec".into(),
                 sha_key: "K".into(),
                 code_digest: "D".into(),
+                stdlib_imported: false,
                 warnings: vec![],
                 inputs: 1,
                 outputs: 1,

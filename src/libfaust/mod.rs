@@ -9,6 +9,7 @@ mod error;
 mod factory;
 pub mod imports;
 mod instance;
+pub mod stdlib;
 mod strings;
 mod ui;
 

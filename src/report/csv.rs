@@ -1,4 +1,5 @@
-//! CSV: one row per option set with the numeric fields unrounded.
+//! CSV: one row per option set with the numeric fields unrounded, then a row per failure and
+//! per warning.
 
 use super::Exporter;
 use crate::analyze::result::{AnalyzeReport, SetStatus};
@@ -45,17 +46,28 @@ impl Exporter<AnalyzeReport> for Csv {
                 SetStatus::Failed => "failed",
                 SetStatus::Unsupported => "unsupported",
             };
-            let mut cells = vec![
-                field(&report.dsp),
-                field(&e.compiler_options),
-                status.into(),
-            ];
-            cells.extend(std::iter::repeat_n(String::new(), 12));
-            cells.push(field(&e.message));
-            out.push(cells.join(","));
+            out.push(message_row(
+                &report.dsp,
+                &e.compiler_options,
+                status,
+                12,
+                &e.message,
+            ));
+        }
+        for w in &report.warnings {
+            out.push(message_row(&report.dsp, "", "warning", 12, w));
         }
         out.join("\n") + "\n"
     }
+}
+
+/// A row that carries a message: the first two cells, a status, `blanks` empty cells, the
+/// message (failures, and the report's warnings as `warning` rows).
+fn message_row(first: &str, options: &str, status: &str, blanks: usize, message: &str) -> String {
+    let mut cells = vec![field(first), field(options), status.into()];
+    cells.extend(std::iter::repeat_n(String::new(), blanks));
+    cells.push(field(message));
+    cells.join(",")
 }
 
 /// Quotes a field when it holds a comma, quote or line break (RFC 4180).
@@ -108,10 +120,10 @@ impl Exporter<CompareReport> for Csv {
             );
         }
         for e in &report.errors {
-            let mut cells = vec![field(&e.name), String::new(), "failed".into()];
-            cells.extend(std::iter::repeat_n(String::new(), 10));
-            cells.push(field(&e.message));
-            out.push(cells.join(","));
+            out.push(message_row(&e.name, "", "failed", 10, &e.message));
+        }
+        for w in &report.warnings {
+            out.push(message_row("", "", "warning", 10, w));
         }
         out.join("\n") + "\n"
     }

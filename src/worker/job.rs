@@ -1,7 +1,7 @@
 //! The two units of work: compile a program with one option set; measure compiled code.
 
 use crate::inspect::SetInspection;
-use crate::libfaust::{code_digest, DspSource, Factory, FaustError, Precision};
+use crate::libfaust::{code_digest, stdlib, DspSource, Factory, FaustError, Precision};
 use crate::measure::{self, MeasureConfig, RawMeasurement, Stretch};
 use crate::profile::{self, ProfileConfig, RawProfile};
 use serde::{Deserialize, Serialize};
@@ -49,6 +49,9 @@ pub struct CompileInfo {
     pub code_digest: String,
     /// Compiler warnings.
     pub warnings: Vec<String>,
+    /// The code used the standard library without importing it: it was compiled with
+    /// `import("stdfaust.lib");` put in front of its first line.
+    pub stdlib_imported: bool,
     pub inputs: usize,
     pub outputs: usize,
     pub precision: Precision,
@@ -66,9 +69,21 @@ pub struct Compiled {
     pub machine_code: String,
 }
 
+/// Compiles `source`; code that failed only for want of `import("stdfaust.lib");` is
+/// compiled again with it (see [`stdlib::with_stdlib`]), and the flag says so.
+fn compile_factory(source: &DspSource, options: &[String]) -> Result<(Factory, bool), FaustError> {
+    match Factory::compile(source, options) {
+        Ok(factory) => Ok((factory, false)),
+        Err(error) => match stdlib::with_stdlib(source, &error) {
+            Some(with) => Factory::compile(&with, options).map(|f| (f, true)),
+            None => Err(error),
+        },
+    }
+}
+
 pub(crate) fn compile(job: &CompileJob) -> Result<Compiled, FaustError> {
     let start = Instant::now();
-    let factory = Factory::compile(&job.source, &job.options)?;
+    let (factory, stdlib_imported) = compile_factory(&job.source, &job.options)?;
     let seconds = start.elapsed().as_secs_f64();
     let instance = factory.instance(job.sample_rate)?;
     let machine_code = factory.machine_code();
@@ -77,6 +92,7 @@ pub(crate) fn compile(job: &CompileJob) -> Result<Compiled, FaustError> {
         normalized_options: factory.compile_options(),
         sha_key: factory.sha_key(),
         code_digest: code_digest(&machine_code),
+        stdlib_imported,
         warnings: factory.warnings(),
         inputs: instance.inputs(),
         outputs: instance.outputs(),
@@ -89,7 +105,7 @@ pub(crate) fn compile(job: &CompileJob) -> Result<Compiled, FaustError> {
 
 /// Compiles like [`compile`], then reads the generated LLVM IR (see [`crate::inspect`]).
 pub(crate) fn inspect(job: &CompileJob) -> Result<SetInspection, FaustError> {
-    let factory = Factory::compile(&job.source, &job.options)?;
+    let (factory, _) = compile_factory(&job.source, &job.options)?;
     let instance = factory.instance(job.sample_rate)?;
     crate::inspect::inspect_ir(
         &job.options,

@@ -297,7 +297,8 @@ pub enum CompileEvent {
 
 /// Compiles `jobs` on the compile lanes in parallel, taking what it can from `cache` and storing
 /// what it compiles there; `on_event(i, …)` hears of job `i`. Returns, per job in order, the
-/// code and whether it came from the cache, and the cache's warnings.
+/// code and whether it came from the cache, and warnings: the cache's, and a note when code
+/// was compiled with the standard library's import added.
 pub fn compile_all(
     workers: &mut Workers,
     cache: Option<&Cache>,
@@ -354,6 +355,12 @@ pub fn compile_all(
             }
         }
         results[i] = Some(result.map(|code| (code, false)));
+    }
+    let stdlib_added = results
+        .iter()
+        .any(|r| matches!(r, Some(Ok((code, _))) if code.info.stdlib_imported));
+    if stdlib_added {
+        warnings.push(crate::libfaust::stdlib::NOTE.into());
     }
     let results = results
         .into_iter()
