@@ -195,6 +195,38 @@ fn blocks_longer_than_10_us_are_timed_one_by_one() {
 }
 
 #[test]
+fn a_snippet_without_the_standard_library_import_gets_it_with_a_note() {
+    let _guard = serial();
+    let (code, report, _) =
+        analyze_json(&["--code", "process = os.osc(440);", "--options", "-vec"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(report["warnings"]
+        .to_string()
+        .contains("without importing it"));
+    // An undefined name of its own is still an error, on the user's line.
+    let (code, report, _) = analyze_json(&[
+        "--code",
+        "process = os.osc(440)\n  : foo;",
+        "--options",
+        "-vec",
+    ]);
+    assert_eq!(code, 3, "{report}");
+    assert_eq!(report["errors"][0]["line"], 2, "{report}");
+    assert!(report["errors"][0]["message"].to_string().contains("foo"));
+    // Code that imports a library itself is left alone.
+    let (code, report, _) = analyze_json(&[
+        "--code",
+        "import(\"maths.lib\"); process = os.osc(440);",
+        "--options",
+        "-vec",
+    ]);
+    assert_eq!(code, 3, "{report}");
+    assert!(report["errors"][0]["message"]
+        .to_string()
+        .contains("undefined symbol : os"));
+}
+
+#[test]
 fn compile_error_names_the_line() {
     let _guard = serial();
     let (code, report, _) = analyze_json(&[

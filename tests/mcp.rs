@@ -115,6 +115,80 @@ fn tool_error(result: &Value) -> String {
     result["text"].as_str().unwrap().to_string()
 }
 
+/// The design's examples as an assistant copies them: one-line snippets without
+/// `import("stdfaust.lib")`, and a profile fed a custom WAV file.
+#[test]
+fn the_design_examples_work_as_written() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("voice.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(&wav, spec).unwrap();
+    for i in 0..4800 {
+        writer
+            .write_sample(((i as f32 * 0.05).sin() * 8000.0) as i16)
+            .unwrap();
+    }
+    writer.finalize().unwrap();
+    let wav = wav.display().to_string();
+    let allowed = dir.path().display().to_string();
+    let report = python(
+        "sequence",
+        json!([
+            step(
+                "analyze_faust_performance",
+                json!({"source": "process = os.osc(440);", "backend": "llvm", "duration_seconds": 0.3})
+            ),
+            step(
+                "compare_faust_implementations",
+                json!({"implementations": [
+                    {"name": "resonlp", "source": "process = fi.resonlp(1000, 1, 1);", "compiler_options": "-vec"},
+                    {"name": "lowpass6e", "source": "process = fi.lowpass6e(1000);", "compiler_options": "-vec"},
+                    {"name": "butterworth", "source": "process = fi.lowpass(4, 1000);", "compiler_options": "-vec"}
+                ], "test_duration_seconds": 0.3})
+            ),
+            step(
+                "profile_faust_execution",
+                json!({"source": "process = fi.lowpass(4, 1000);", "input_signal": "custom", "custom_signal_path": wav, "duration_seconds": 1})
+            ),
+            step(
+                "profile_faust_execution",
+                json!({"source": "process = fi.lowpass(4, 1000);", "input_signal": "custom"})
+            ),
+        ]),
+        &["--allow-dir", &allowed],
+    );
+    let r = &report["results"];
+    let analysis = ok(&r[0]);
+    assert_eq!(analysis["success"], true);
+    assert!(analysis["results"].as_array().unwrap().len() >= 2);
+    assert!(
+        analysis["warnings"]
+            .to_string()
+            .contains("without importing it"),
+        "{}",
+        analysis["warnings"]
+    );
+    // -vec -omp, which LLVM cannot run, says why in the result rather than failing the call.
+    assert!(analysis["errors"].to_string().contains("OpenMP"));
+
+    let comparison = ok(&r[1]);
+    assert_eq!(comparison["comparison"].as_array().unwrap().len(), 3);
+    assert!(comparison["errors"].as_array().unwrap().is_empty());
+
+    let profile = ok(&r[2]);
+    assert_eq!(profile["signal"], wav, "{profile}");
+    assert!(profile["metrics"]["avg_cpu_percent"].as_f64().unwrap() > 0.0);
+
+    let text = tool_error(&r[3]);
+    assert!(text.contains("custom_signal_path"), "{text}");
+}
+
 #[test]
 fn python_client_lists_and_calls_every_tool() {
     let _guard = serial();

@@ -421,7 +421,7 @@ impl FaustPerfServer {
     }
 
     #[tool(
-        description = "Run Faust code in real time (one 256-frame block per period at 48000 Hz, to absolute deadlines, on a pinned core) and report whether it keeps up. metrics: avg_cpu_percent and peak_cpu_percent (block compute time ÷ block period, %), avg_latency_samples and peak_latency_samples (deadline start to end of compute), memory_peak_bytes, buffer_underruns (deadline misses), sample_rate_achieved (Hz). timeline: cpu_usage_over_time every 100 ms with timestamps (s). Also a denormal probe and safe block sizes, and recommendations.",
+        description = "Run Faust code in real time (one 256-frame block per period at 48000 Hz, to absolute deadlines, on a pinned core) and report whether it keeps up. input_signal: silence, noise (default), sine, sine:FREQ, impulse, or custom with custom_signal_path naming a 48000 Hz WAV file beneath the readable directories. metrics: avg_cpu_percent and peak_cpu_percent (block compute time ÷ block period, %), avg_latency_samples and peak_latency_samples (deadline start to end of compute), memory_peak_bytes, buffer_underruns (deadline misses), sample_rate_achieved (Hz). timeline: cpu_usage_over_time every 100 ms with timestamps (s). Also a denormal probe and safe block sizes, and recommendations.",
         input_schema = input_schema::<ProfileParams>(),
         output_schema = schema_for_output::<ProfileOutput>()
     )]
@@ -440,9 +440,22 @@ impl FaustPerfServer {
             Ok(o) => o,
             Err(e) => return Ok(refuse(format!("compiler_options: {e}"))),
         };
-        let signal: Signal = match params.input_signal.as_deref().unwrap_or("noise").parse() {
-            Ok(s) => s,
-            Err(why) => return Ok(refuse(format!("input_signal: {why}"))),
+        let signal = match (params.input_signal.as_deref(), params.custom_signal_path) {
+            (Some("custom"), Some(path)) => Signal::Wav { path: path.into() },
+            (Some("custom"), None) => {
+                return Ok(refuse(
+                    "input_signal \"custom\" needs custom_signal_path: the path of a WAV file at 48000 Hz beneath the directories this server may read",
+                ))
+            }
+            (_, Some(_)) => {
+                return Ok(refuse(
+                    "custom_signal_path goes with input_signal \"custom\"; give both, or neither",
+                ))
+            }
+            (text, None) => match text.unwrap_or("noise").parse() {
+                Ok(s) => s,
+                Err(why) => return Ok(refuse(format!("input_signal: {why}"))),
+            },
         };
         if let Signal::Wav { path } = &signal {
             if let Err(why) = self

@@ -116,9 +116,13 @@ pub struct ProfileParams {
     /// Options as on the faust command line (default: none, scalar).
     #[serde(default)]
     pub compiler_options: String,
-    /// What the inputs receive: `silence`, `noise`, `sine` (440 Hz), `sine:FREQ`, `impulse`, or
-    /// the path of a WAV file at 48000 Hz beneath the readable directories (default `noise`).
+    /// What the inputs receive: `silence`, `noise`, `sine` (440 Hz), `sine:FREQ`, `impulse`,
+    /// `custom` (the WAV file named by `custom_signal_path`), or the path of a WAV file
+    /// (default `noise`).
     pub input_signal: Option<String>,
+    /// With `input_signal: "custom"`: the path of a WAV file at 48000 Hz beneath the directories
+    /// the server may read, looped to fill the inputs (its channels go to the inputs in turn).
+    pub custom_signal_path: Option<String>,
     /// Seconds of audio, run in real time (default 10, at most 600).
     pub duration_seconds: Option<f64>,
 }
