@@ -176,14 +176,61 @@ fn the_design_examples_work_as_written() {
     );
     // -vec -omp, which LLVM cannot run, says why in the result rather than failing the call.
     assert!(analysis["errors"].to_string().contains("OpenMP"));
+    // The design's fields, with their units' names.
+    for set in analysis["results"].as_array().unwrap() {
+        for number in [
+            "throughput_mbps",
+            "cpu_percent",
+            "headroom_percent",
+            "speedup_vs_baseline",
+        ] {
+            assert!(set[number].as_f64().unwrap() > 0.0, "{number}: {set}");
+        }
+        assert!(set["compiler_options"].is_string() && set["rank"].is_u64());
+        assert!(set["memory_bytes"].as_u64().unwrap() > 0);
+        assert!(set["category"].is_string(), "{set}");
+    }
+    assert!(analysis["recommended_options"].is_string());
+    assert!(analysis["recommendation_rationale"].is_string());
+    assert!(analysis["baseline_comparison"]["speedup"].as_f64().unwrap() > 0.0);
+    assert!(analysis["baseline_comparison"]["description"].is_string());
+    assert!(analysis["suggestions"].as_array().unwrap().len() >= 2);
+    assert!(analysis["conditions"]["sample_rate"].is_u64());
 
     let comparison = ok(&r[1]);
-    assert_eq!(comparison["comparison"].as_array().unwrap().len(), 3);
+    let implementations = comparison["comparison"].as_array().unwrap();
+    assert_eq!(implementations.len(), 3);
+    for i in implementations {
+        assert!(i["name"].is_string() && i["rank"].is_u64());
+        assert!(i["throughput_mbps"].as_f64().unwrap() > 0.0);
+        assert!(i["cpu_percent"].as_f64().unwrap() > 0.0);
+        assert!(i["memory_bytes"].as_u64().unwrap() > 0);
+        assert!(i["relative_performance"].is_string());
+    }
+    assert!(comparison.get("winner").is_some());
+    assert!(comparison["recommendations"].is_array());
     assert!(comparison["errors"].as_array().unwrap().is_empty());
 
     let profile = ok(&r[2]);
     assert_eq!(profile["signal"], wav, "{profile}");
-    assert!(profile["metrics"]["avg_cpu_percent"].as_f64().unwrap() > 0.0);
+    let m = &profile["metrics"];
+    for number in [
+        "avg_cpu_percent",
+        "peak_cpu_percent",
+        "avg_latency_samples",
+        "peak_latency_samples",
+        "sample_rate_achieved",
+    ] {
+        assert!(m[number].as_f64().unwrap() > 0.0, "{number}: {m}");
+    }
+    assert!(m["memory_peak_bytes"].as_u64().unwrap() > 0);
+    assert!(m["buffer_underruns"].is_u64());
+    let t = &profile["timeline"];
+    assert_eq!(
+        t["cpu_usage_over_time"].as_array().unwrap().len(),
+        t["timestamps"].as_array().unwrap().len()
+    );
+    assert!(profile["recommendations"].is_array());
 
     let text = tool_error(&r[3]);
     assert!(text.contains("custom_signal_path"), "{text}");

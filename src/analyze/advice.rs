@@ -95,6 +95,32 @@ pub fn recommendations(results: &[SetResult], sample_rate: u32) -> Vec<String> {
     out
 }
 
+/// Why the recommended set was chosen: the fastest beyond noise, or the simplest of those
+/// tied with the fastest.
+pub fn rationale(results: &[SetResult]) -> Option<String> {
+    let recommended = results.iter().find(|r| r.is_recommended)?;
+    let name = display(&recommended.compiler_options);
+    let tied: Vec<&str> = results
+        .iter()
+        .filter(|r| r.tied_with_best && !r.is_recommended)
+        .map(|r| display(&r.compiler_options))
+        .collect();
+    Some(match (recommended.rank, tied.is_empty()) {
+        (1, true) => match results.get(1) {
+            Some(next) => format!(
+                "{name} is the fastest beyond noise: the next, {}, takes {:.1} % more time per block",
+                display(&next.compiler_options),
+                100.0 * (next.time_vs_fastest.as_ref().map_or(1.0, |r| r.median) - 1.0)
+            ),
+            None => format!("{name} is the only set measured"),
+        },
+        _ => format!(
+            "{name} is the simplest (fewest options) of the sets tied with the fastest within noise or the same code ({})",
+            tied.join(", ")
+        ),
+    })
+}
+
 /// One sentence answering "which options?".
 pub fn conclusion(results: &[SetResult], sample_rate: u32) -> String {
     let Some(recommended) = results.iter().find(|r| r.is_recommended) else {
@@ -164,6 +190,24 @@ mod tests {
             .any(|a| a.contains("Vectorisation pays") && a.contains("2.00×")));
         assert!(advice.iter().any(|a| a.contains("-vs 32 was fastest")));
         assert!(conclusion(&results, 44100).starts_with("Use -vec:"));
+        assert_eq!(
+            rationale(&results).unwrap(),
+            "-vec is the simplest (fewest options) of the sets tied with the fastest within noise or the same code (-vec -fun -vs 64)"
+        );
+        let clear = rank(
+            vec![
+                measured("", 20_000.0, 10.0),
+                measured("-vec", 10_000.0, 10.0),
+            ],
+            512,
+            44100,
+            1.0,
+        );
+        let why = rationale(&clear).unwrap();
+        assert!(
+            why.starts_with("-vec is the fastest beyond noise: the next, (scalar), takes 10"),
+            "{why}"
+        );
     }
 
     #[test]

@@ -379,6 +379,7 @@ impl State<'_> {
             baseline_comparison,
             category: recommended.map(|r| Category::of(r.cpu_percent_mean_block)),
             recommendations: advice::recommendations(&results, m.sample_rate),
+            recommendation_rationale: advice::rationale(&results),
             conclusion: advice::conclusion(&results, m.sample_rate),
             results,
             warnings,

@@ -1,7 +1,7 @@
 //! From measurements to ranked results: throughput, CPU %, speed-up, ties.
 
 use super::options::OptionSet;
-use super::result::{CpuAtRate, Ratio, SetResult};
+use super::result::{Category, CpuAtRate, Ratio, SetResult};
 use crate::measure::stats::{paired_ratio, MedianInterval, TimingSummary};
 use crate::measure::units::{bytes_per_block, cpu_percent, mbps, REPORTED_RATES};
 use crate::measure::StopReason;
@@ -140,6 +140,7 @@ pub fn rank(
                 cpu_percent_mean_block: cpu_percent(t.mean_ns, frames, sample_rate),
                 cpu_percent_median_block: cpu_percent(t.median_ns, frames, sample_rate),
                 headroom_percent: 100.0 - cpu_percent(t.mean_ns, frames, sample_rate),
+                category: Category::of(cpu_percent(t.mean_ns, frames, sample_rate)),
                 memory_bytes: m.compile.memory_bytes,
                 speedup_vs_baseline: speedup.map(|s| s.median),
                 speedup_vs_baseline_ci95: speedup

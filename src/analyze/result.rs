@@ -27,6 +27,8 @@ pub struct AnalyzeReport {
     pub category: Option<Category>,
     /// Advice, each citing the numbers it rests on.
     pub recommendations: Vec<String>,
+    /// Why the recommended set was chosen, in one sentence.
+    pub recommendation_rationale: Option<String>,
     /// One sentence that answers "which options?".
     pub conclusion: String,
     /// Things that make the numbers less trustworthy, each saying what to do.
@@ -77,6 +79,8 @@ pub struct SetResult {
     pub cpu_percent_median_block: f64,
     /// 100 − `cpu_percent_mean_block`: what is left of one core, %.
     pub headroom_percent: f64,
+    /// Load category of this set at `conditions.sample_rate`, judged on its mean block.
+    pub category: Category,
     /// Heap bytes of one instance (created and initialised); `null` where not measurable.
     pub memory_bytes: Option<u64>,
     /// How many times faster than the scalar baseline (× in time per block): the median over

@@ -631,6 +631,7 @@ mod tests {
             }),
             category: Some(Category::of(recommended.cpu_percent)),
             recommendations: advice::recommendations(&results, 44100),
+            recommendation_rationale: advice::rationale(&results),
             conclusion: advice::conclusion(&results, 44100),
             results,
             warnings: vec!["the CPU governor is `powersave`".into()],
