@@ -6,7 +6,7 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{live_workers, stdout_json};
+use common::{live_workers, stdout_json, write_wav};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -760,19 +760,7 @@ fn every_signal_kind_and_control_mode() {
     let _guard = serial();
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("in.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 48000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(&wav, spec).unwrap();
-    for i in 0..4800 {
-        writer
-            .write_sample(((i as f64 * 0.05).sin() * 10000.0) as i16)
-            .unwrap();
-    }
-    writer.finalize().unwrap();
+    write_wav(&wav);
     let synth = fixture("synth_controls.dsp");
     for (signal, controls) in [
         ("silence", "fixed"),

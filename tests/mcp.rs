@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{live_workers, stdout_json};
+use common::{live_workers, stdout_json, write_wav};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -122,19 +122,7 @@ fn the_design_examples_work_as_written() {
     let _guard = serial();
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("voice.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 48000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(&wav, spec).unwrap();
-    for i in 0..4800 {
-        writer
-            .write_sample(((i as f32 * 0.05).sin() * 8000.0) as i16)
-            .unwrap();
-    }
-    writer.finalize().unwrap();
+    write_wav(&wav);
     let wav = wav.display().to_string();
     let allowed = dir.path().display().to_string();
     let report = python(

@@ -26,3 +26,20 @@ pub fn stdout_json(out: &Output) -> Value {
         )
     })
 }
+
+/// Writes 0.1 s of a mono 48000 Hz sine to `path`, as a 16-bit WAV file.
+pub fn write_wav(path: &std::path::Path) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..4800 {
+        writer
+            .write_sample(((i as f64 * 0.05).sin() * 10000.0) as i16)
+            .unwrap();
+    }
+    writer.finalize().unwrap();
+}
