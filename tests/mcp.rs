@@ -148,6 +148,26 @@ fn the_design_examples_work_as_written() {
                 "profile_faust_execution",
                 json!({"source": "process = fi.lowpass(4, 1000);", "input_signal": "custom"})
             ),
+            step(
+                "analyze_faust_performance",
+                json!({"source": "process = re.stereo_freeverb(0.5, 0.5, 0.5, 0.5);", "options_to_test": ["-vec"], "duration_seconds": 0.3})
+            ),
+            step(
+                "analyze_faust_performance",
+                json!({"source": "process = _ <: par(i, 4, de.delay(48000, 1000 * (i + 1))) :> _;", "options_to_test": ["-vec"], "duration_seconds": 0.3})
+            ),
+            step(
+                "profile_faust_execution",
+                json!({"source": "process = fi.lowpass(4, 1000);", "input_signal": "silence", "duration_seconds": 0.5})
+            ),
+            step(
+                "profile_faust_execution",
+                json!({"source": "process = fi.lowpass(4, 1000);", "input_signal": "noise", "duration_seconds": 0.5})
+            ),
+            step(
+                "profile_faust_execution",
+                json!({"source": "process = fi.lowpass(4, 1000);", "input_signal": "sine", "duration_seconds": 0.5})
+            ),
         ]),
         &["--allow-dir", &allowed],
     );
@@ -222,6 +242,27 @@ fn the_design_examples_work_as_written() {
 
     let text = tool_error(&r[3]);
     assert!(text.contains("custom_signal_path"), "{text}");
+
+    // The stereo reverb and the delay network, also without their import.
+    let reverb = ok(&r[4]);
+    assert_eq!(
+        (reverb["inputs"].as_u64(), reverb["outputs"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let delays = ok(&r[5]);
+    // Faust keeps one line for the four taps: at least the longest, 4000 samples.
+    assert!(delays["results"][0]["memory_bytes"].as_u64().unwrap() > 4000 * 4);
+    for (result, signal) in r.as_array().unwrap()[6..]
+        .iter()
+        .zip(["silence", "noise", "sine"])
+    {
+        let profile = ok(result);
+        assert!(
+            profile["signal"].as_str().unwrap().starts_with(signal),
+            "{profile}"
+        );
+        assert!(profile["metrics"]["avg_cpu_percent"].as_f64().unwrap() > 0.0);
+    }
 }
 
 #[test]
