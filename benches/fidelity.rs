@@ -20,6 +20,7 @@
 //! Name sections after `--` to run only those, e.g. `cargo bench --bench fidelity -- repeat`.
 //! One thing measures at a time: run it on an otherwise idle machine.
 
+use faustperf::measure::stats::median;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -376,10 +377,6 @@ fn set_of<'a>(report: &'a Value, options: &str) -> Option<&'a Value> {
 
 fn throughput_of(report: &Value, options: &str) -> Option<f64> {
     set_of(report, options)?["throughput_mbps"].as_f64()
-}
-
-fn median(values: &[f64]) -> f64 {
-    faustperf::measure::stats::median(values)
 }
 
 /// max / min − 1, %.

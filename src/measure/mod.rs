@@ -404,16 +404,15 @@ fn decide_stops(
         let leader = estimates
             .iter()
             .min_by(|a, b| a.1.estimate.total_cmp(&b.1.estimate))
-            .and_then(|(i, _)| sets[*i].as_ref().ok());
+            .and_then(|(i, _)| sets[*i].as_ref().ok())
+            .map(Rounds::round_means)
+            .unwrap_or_default();
         for (i, b) in &estimates {
             // Every running set took part in every pass so far: their rounds pair up.
             let behind = sets[*i]
                 .as_ref()
                 .ok()
-                .zip(leader)
-                .and_then(|(set, leader)| {
-                    stats::paired_ratio(&set.round_means(), &leader.round_means())
-                });
+                .and_then(|set| stats::paired_ratio(&set.round_means(), &leader));
             if b.low > leader_slow_end * OUT_OF_RACE_FACTOR
                 || behind.is_some_and(|r| r.low > OUT_OF_RACE_PAIRED)
             {
@@ -656,9 +655,8 @@ impl<'a> Rounds<'a> {
     /// changing the clock during the run, which more rounds cannot average out, does not keep
     /// the interval wide; the clock's wander is added to the reported interval instead.
     fn best_mean(&self, best_n: usize, seed: u64) -> BestMean {
-        let measured = BestMean::of(&self.tops, best_n, seed);
         if self.core_rates.len() != self.tops.len() {
-            return measured;
+            return BestMean::of(&self.tops, best_n, seed);
         }
         let in_cycles: Vec<Vec<f64>> = self
             .tops
@@ -666,7 +664,8 @@ impl<'a> Rounds<'a> {
             .zip(&self.core_rates)
             .map(|(top, rate)| top.iter().map(|t| t * rate).collect())
             .collect();
-        measured.with_reach_of(BestMean::of(&in_cycles, best_n, seed))
+        let measured: Vec<f64> = self.tops.iter().flatten().copied().collect();
+        BestMean::of(&in_cycles, best_n, seed).around(stats::best_mean_of(&measured, best_n))
     }
 
     /// The measurement in nanoseconds, with its statistics; `best` is its estimate in ticks.

@@ -260,14 +260,13 @@ impl BestMean {
         }
     }
 
-    /// This estimate with the relative reach of `other`'s interval (the same rounds counted in
-    /// other units).
-    pub fn with_reach_of(self, other: BestMean) -> BestMean {
-        let reach = other.relative_half_width() * self.estimate;
+    /// The same relative interval around `estimate` (the same rounds counted in other units).
+    pub fn around(self, estimate: f64) -> BestMean {
+        let reach = self.relative_half_width() * estimate;
         BestMean {
-            low: self.estimate - reach,
-            high: self.estimate + reach,
-            ..self
+            estimate,
+            low: estimate - reach,
+            high: estimate + reach,
         }
     }
 
