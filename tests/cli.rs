@@ -203,6 +203,15 @@ fn a_snippet_without_the_standard_library_import_gets_it_with_a_note() {
     assert!(report["warnings"]
         .to_string()
         .contains("without importing it"));
+    // The same one-liner saved as a file.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("osc.dsp");
+    std::fs::write(&file, "process = os.osc(440);\n").unwrap();
+    let (code, report, _) = analyze_json(&[file.to_str().unwrap(), "--options", "-vec"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(report["warnings"]
+        .to_string()
+        .contains("without importing it"));
     // An undefined name of its own is still an error, on the user's line.
     let (code, report, _) = analyze_json(&[
         "--code",

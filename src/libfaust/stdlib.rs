@@ -18,12 +18,17 @@ pub const IMPORT: &str = "import(\"stdfaust.lib\"); ";
 pub const NOTE: &str = "the code uses Faust's standard library without importing it: it was compiled with import(\"stdfaust.lib\"); put in front of its first line (line numbers are the code's own); add the import to the code to silence this note";
 
 /// The code with [`IMPORT`] in front, when compiling it failed only because a
-/// standard-library environment is undefined (`undefined symbol : os`) and the code imports
-/// nothing and defines no such name: it was meant to use the standard library. `None`
-/// otherwise: code that imports or defines its own environments is never changed.
+/// standard-library environment is undefined (`undefined symbol : os`) and the code (in
+/// memory or in a file) imports nothing and defines no such name: it was meant to use the
+/// standard library. `None` otherwise: code that imports or loads other files, or defines its
+/// own environments, is never changed.
 pub fn with_stdlib(source: &DspSource, error: &FaustError) -> Option<DspSource> {
-    let DspSource::Code { name, code } = source else {
-        return None;
+    let (name, code) = match source {
+        DspSource::Code { name, code } => (name.clone(), code.clone()),
+        DspSource::File { path } => (
+            path.display().to_string(),
+            std::fs::read_to_string(path).ok()?,
+        ),
     };
     let FaustError::Compile { message, .. } = error else {
         return None;
@@ -38,9 +43,11 @@ pub fn with_stdlib(source: &DspSource, error: &FaustError) -> Option<DspSource> 
                 && !code[at + word.len()..].trim_start().starts_with("==")
         })
     };
-    let imports = code.contains("import(") || code.contains("library(");
+    let imports = ["import(", "library(", "component("]
+        .iter()
+        .any(|call| code.contains(call));
     (ENVIRONMENTS.contains(&symbol) && !imports && !defines(symbol)).then(|| DspSource::Code {
-        name: name.clone(),
+        name,
         code: format!("{IMPORT}{code}"),
     })
 }
@@ -71,7 +78,7 @@ mod tests {
             added,
             Some(code("import(\"stdfaust.lib\"); process = os.osc(440);"))
         );
-        // Not a standard-library name, another error, or a file: untouched.
+        // Not a standard-library name, or another error: untouched.
         assert_eq!(
             with_stdlib(&code("process = foo;"), &undefined("foo")),
             None
@@ -82,10 +89,24 @@ mod tests {
             line: Some(1),
         };
         assert_eq!(with_stdlib(&code("process = os.osc(440)"), &syntax), None);
-        let file = DspSource::File {
-            path: "x.dsp".into(),
+        // A file is read and handled as its code is; one that cannot be read is left alone.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("osc.dsp");
+        std::fs::write(&path, "process = os.osc(440);").unwrap();
+        let file = DspSource::File { path: path.clone() };
+        assert_eq!(
+            with_stdlib(&file, &undefined("os")),
+            Some(DspSource::Code {
+                name: path.display().to_string(),
+                code: "import(\"stdfaust.lib\"); process = os.osc(440);".into(),
+            })
+        );
+        let missing = DspSource::File {
+            path: dir.path().join("missing.dsp"),
         };
-        assert_eq!(with_stdlib(&file, &undefined("os")), None);
+        assert_eq!(with_stdlib(&missing, &undefined("os")), None);
+        let loads = code("process = component(\"osc.dsp\") : os.lowpass;");
+        assert_eq!(with_stdlib(&loads, &undefined("os")), None);
         // Code that imports other libraries or defines its own `os` is not changed.
         let imports = code("import(\"oscillators.lib\"); process = os.osc(440);");
         assert_eq!(with_stdlib(&imports, &undefined("os")), None);
