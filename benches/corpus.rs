@@ -6,11 +6,11 @@
 //! so one that crashes the compiler is skipped, not fatal.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use faustperf::analyze::advice::display;
-use faustperf::analyze::options::parse_option_set;
 use faustperf::corpus::{find_dsps, skip_reason};
 use faustperf::libfaust::{AudioBuffers, DspSource, Factory};
 use faustperf::measure::rng::SplitMix64;
+use faustperf::options::display;
+use faustperf::options::parse_option_set;
 use faustperf::worker::{compile_all, Cancel, CompileJob, WorkerConfig, Workers};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod libfaust;
 pub mod mcp;
 pub mod measure;
+pub mod options;
 pub mod profile;
 pub mod report;
 pub mod worker;

@@ -2,12 +2,12 @@
 //!
 //! Serialised: libfaust compiles are process-wide and the measurements share a core.
 
-use faustperf::analyze::options::parse_option_set;
 use faustperf::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use faustperf::cache::Cache;
 use faustperf::inspect::{inspect, InspectRequest, SetInspection};
 use faustperf::libfaust::{code_digest, DspSource, Factory, FaustError, LibFaust};
 use faustperf::measure::{Budget, MeasureConfig, RawMeasurement, Stretch};
+use faustperf::options::parse_option_set;
 use faustperf::profile::RawProfile;
 use faustperf::worker::{
     Backend, CompileJob, Compiled, InProcess, MeasureJob, Phase, ProfileJob, RunError, Workers,

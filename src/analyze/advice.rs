@@ -1,6 +1,7 @@
 //! Recommendations drawn from ranked results; each cites the numbers it rests on.
 
 use super::result::{Category, SetResult};
+use crate::options::display;
 
 /// Instance memory above which a recommendation is made, bytes.
 const LARGE_MEMORY: u64 = 10 << 20;
@@ -141,15 +142,6 @@ pub fn conclusion(results: &[SetResult], sample_rate: u32) -> String {
         category,
         category.advice()
     )
-}
-
-/// How an option string is shown: `(scalar)` for the empty set.
-pub fn display(options: &str) -> &str {
-    if options.is_empty() {
-        "(scalar)"
-    } else {
-        options
-    }
 }
 
 fn vector_size(options: &str) -> Option<u32> {

@@ -2,7 +2,6 @@
 //! and advice.
 
 pub mod advice;
-pub mod options;
 pub mod rank;
 pub mod result;
 
@@ -10,10 +9,10 @@ use crate::cache::Cache;
 use crate::libfaust::{DspSource, LibFaust};
 use crate::measure::units::{bytes_per_block, mbps};
 use crate::measure::{max_passes, MeasureConfig, RawMeasurement, Stretch};
+use crate::options::{self, faustbench, OptionSet};
 use crate::worker::{
     compile_all, measure_sets, CompileEvent, CompileJob, Compiled, RunError, Workers,
 };
-use options::{faustbench, OptionSet};
 use rank::Measured;
 use result::{AnalyzeReport, BaselineComparison, Category, Conditions, SetError, SetStatus};
 use std::time::Instant;
@@ -358,7 +357,7 @@ impl State<'_> {
                 } else {
                     format!(
                         "{} runs {:.2}× the scalar baseline ({:.1} vs {:.1} MB/s)",
-                        advice::display(&r.compiler_options),
+                        options::display(&r.compiler_options),
                         speedup,
                         r.throughput_mbps,
                         b.throughput_mbps

@@ -1,10 +1,10 @@
 //! From measurements to ranked results: throughput, CPU %, speed-up, ties.
 
-use super::options::OptionSet;
 use super::result::{Category, CpuAtRate, Ratio, SetResult};
 use crate::measure::stats::{paired_ratio, MedianInterval, TimingSummary};
 use crate::measure::units::{bytes_per_block, cpu_percent, mbps, REPORTED_RATES};
 use crate::measure::StopReason;
+use crate::options::OptionSet;
 use crate::worker::CompileInfo;
 
 /// One option set's compile facts and timing summary, before ranking.
@@ -177,9 +177,9 @@ pub fn rank(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::analyze::options::parse_option_set;
     use crate::libfaust::Precision;
     use crate::measure::rng::SplitMix64;
+    use crate::options::parse_option_set;
 
     /// A synthetic measurement: `ns` per block of 512 frames, CI ± `half_ci` ns, 1 in / 2 out;
     /// 12 rounds (all in measurement 0) scattered within ± `half_ci` by a generator seeded

@@ -3,11 +3,11 @@
 use super::common::{MeasureArgs, RunArgs, SourceArgs};
 use super::exit;
 use super::progress::StderrProgress;
-use crate::analyze::options::{parse_option_set, OptionSet};
 use crate::analyze::result::{AnalyzeReport, SetStatus};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets};
 use crate::cache::Cache;
 use crate::libfaust::LibFaust;
+use crate::options::{parse_option_set, OptionSet};
 use crate::report::Format;
 use crate::worker::Workers;
 use clap::{Args, ValueEnum};
@@ -119,7 +119,7 @@ fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>
         }
         (None, true, false) => OptionSets::Presets,
         (None, true, true) => OptionSets::Custom(
-            crate::analyze::options::presets()
+            crate::options::presets()
                 .iter()
                 .map(|s| s.with(&["-double"]))
                 .collect(),

@@ -2,11 +2,11 @@
 
 use super::common::{percent, MeasureArgs, RunArgs};
 use super::exit;
-use crate::analyze::options::{parse_option_set, OptionSet};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use crate::baseline::{self, Baseline, BaselineConditions, CheckReport, Entry, Status};
 use crate::libfaust::{DspSource, LibFaust};
 use crate::measure::MeasureConfig;
+use crate::options::{parse_option_set, OptionSet};
 use crate::report::Format;
 use crate::worker::Workers;
 use clap::{Args, Subcommand};
@@ -238,7 +238,7 @@ fn measure_all(
             format!(
                 "{} {}: {}",
                 report.dsp,
-                crate::analyze::advice::display(&e.compiler_options),
+                crate::options::display(&e.compiler_options),
                 e.message
             )
         }));

@@ -2,9 +2,9 @@
 
 use super::common::{MeasureArgs, RunArgs};
 use super::exit;
-use crate::analyze::options::{parse_option_set, OptionSet};
 use crate::compare::{compare, CompareRequest, Implementation};
 use crate::libfaust::{DspSource, LibFaust};
+use crate::options::{parse_option_set, OptionSet};
 use crate::report::Format;
 use clap::Args;
 use std::path::{Path, PathBuf};

@@ -2,9 +2,9 @@
 
 use super::common::{MeasureArgs, RunArgs};
 use super::exit;
-use crate::analyze::options::{parse_option_set, OptionSet};
 use crate::corpus::{append, run as run_corpus, CorpusRequest};
 use crate::libfaust::LibFaust;
+use crate::options::{parse_option_set, OptionSet};
 use crate::report::Format;
 use clap::Args;
 use std::path::PathBuf;

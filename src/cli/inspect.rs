@@ -2,10 +2,10 @@
 
 use super::common::{SourceArgs, WorkerArgs};
 use super::exit;
-use crate::analyze::options::{parse_option_set, OptionSet};
 use crate::analyze::result::SetStatus;
 use crate::inspect::{default_option_sets, inspect, InspectRequest};
 use crate::libfaust::LibFaust;
+use crate::options::{parse_option_set, OptionSet};
 use crate::report::InspectFormat;
 use crate::worker::Workers;
 use clap::Args;

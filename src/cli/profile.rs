@@ -2,8 +2,8 @@
 
 use super::common::{RunArgs, SourceArgs};
 use super::exit;
-use crate::analyze::options::parse_option_set;
 use crate::libfaust::{FaustError, LibFaust};
+use crate::options::parse_option_set;
 use crate::profile::signal::{check_wav, Signal};
 use crate::profile::{run_profile, AudioHost, ControlMode, ProfileConfig, ProfileRequest};
 use crate::report::Format;

@@ -1,7 +1,7 @@
 //! Progress on stderr: a bar on a terminal, one line per option set otherwise.
 
-use crate::analyze::options::OptionSet;
 use crate::analyze::{pass_message, Progress, SetState};
+use crate::options::OptionSet;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 

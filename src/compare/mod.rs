@@ -1,13 +1,13 @@
 //! `compare`: which of several implementations is faster, measured in interleaved rounds with the
 //! same harness on the same core, and a winner only when the difference is significant.
 
-use crate::analyze::advice::display;
-use crate::analyze::options::OptionSet;
 use crate::cache::Cache;
 use crate::libfaust::{DspSource, FaustError, LibFaust};
 use crate::measure::stats::{paired_ratio, MedianInterval};
 use crate::measure::units::{bytes_per_block, cpu_percent, mbps};
 use crate::measure::{Budget, MeasureConfig, RawMeasurement};
+use crate::options::display;
+use crate::options::OptionSet;
 use crate::worker::{compile_all, measure_sets, CompileJob, Compiled, RunError, Workers};
 use serde::Serialize;
 

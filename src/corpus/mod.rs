@@ -1,13 +1,13 @@
 //! `corpus`: every `.dsp` under a directory, analyzed with the same option sets, each result
 //! written as soon as it is known, then summarised.
 
-use crate::analyze::advice::display;
-use crate::analyze::options::{parse_option_set, OptionSet};
 use crate::analyze::result::{AnalyzeReport, SetStatus};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use crate::cache::Cache;
 use crate::libfaust::DspSource;
 use crate::measure::MeasureConfig;
+use crate::options::display;
+use crate::options::{parse_option_set, OptionSet};
 use crate::worker::Workers;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -18,10 +18,10 @@ pub use result::{
     SetInspection, SharedTable, TableRead, VectorWidth, Vectorization, Work,
 };
 
-use crate::analyze::advice::display;
-use crate::analyze::options::{parse_option_set, OptionSet};
 use crate::analyze::result::{AnalyzeReport, SetError, SetStatus};
 use crate::libfaust::{compiler_lock, DspSource, FaustError, LibFaust};
+use crate::options::display;
+use crate::options::{parse_option_set, OptionSet};
 use crate::worker::{on_lanes, CompileJob, RunError, Workers};
 use std::time::Instant;
 

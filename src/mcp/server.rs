@@ -7,13 +7,13 @@ use super::wire::{
     InspectOutput, InspectParams, OptionInfo, OptionsOutput, PresetInfo, ProfileOutput,
     ProfileParams,
 };
-use crate::analyze::options::{self, parse_option_set, OptionSet};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Progress, SetState};
 use crate::cache::Cache;
 use crate::compare::{compare, CompareRequest, Implementation};
 use crate::inspect::{default_option_sets, inspect, InspectRequest};
 use crate::libfaust::LibFaust;
 use crate::measure::{Budget, MeasureConfig};
+use crate::options::{self, parse_option_set, OptionSet};
 use crate::profile::signal::{check_wav, Signal};
 use crate::profile::{run_profile, ControlMode, ProfileConfig, ProfileRequest};
 use crate::report::{Format, InspectFormat};

@@ -57,7 +57,7 @@ impl From<AnalyzeReport> for AnalyzeOutput {
         suggestions.push(report.conclusion.clone());
         for r in &report.results {
             if let Some(inspection) = &r.inspection {
-                let set = crate::analyze::advice::display(&r.compiler_options);
+                let set = crate::options::display(&r.compiler_options);
                 suggestions.push(format!("{set}: {}", crate::inspect::key_facts(inspection)));
                 suggestions.extend(inspection.advice.iter().map(|a| format!("{set}: {a}")));
             }

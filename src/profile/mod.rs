@@ -9,12 +9,12 @@ pub mod signal;
 
 pub use run::profile;
 
-use crate::analyze::options::OptionSet;
 use crate::analyze::result::Category;
 use crate::cache::Cache;
 use crate::libfaust::{DspSource, LibFaust};
 use crate::measure::stats::{mean, quantile_sorted};
 use crate::measure::thread::ThreadConditions;
+use crate::options::OptionSet;
 use crate::worker::{compile_all, CompileJob, ProfileJob, RunError, Workers};
 use serde::{Deserialize, Serialize};
 use signal::Signal;

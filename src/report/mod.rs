@@ -5,13 +5,13 @@ mod json;
 mod markdown;
 mod table;
 
-use crate::analyze::advice::display;
 use crate::analyze::result::{AnalyzeReport, SetStatus};
 use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
 use crate::corpus::CorpusReport;
 use crate::inspect::InspectReport;
 use crate::measure::Budget;
+use crate::options::display;
 use crate::profile::ProfileReport;
 
 /// Renders a report of type `R` as text for stdout.

@@ -38,7 +38,7 @@ impl OptionSet {
 
     /// How the set is shown to people: `(scalar)` for the empty set.
     pub fn display(&self) -> &str {
-        super::advice::display(&self.label)
+        display(&self.label)
     }
 
     /// Adds arguments, e.g. `-mcd 32` to a set found best.
@@ -53,6 +53,15 @@ impl OptionSet {
             label: args.join(" "),
             args,
         }
+    }
+}
+
+/// How an option string is shown: `(scalar)` for the empty set.
+pub fn display(options: &str) -> &str {
+    if options.is_empty() {
+        "(scalar)"
+    } else {
+        options
     }
 }
 
