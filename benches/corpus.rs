@@ -7,11 +7,13 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use faustperf::corpus::{find_dsps, skip_reason};
+use faustperf::jobs::CompileJob;
 use faustperf::libfaust::{AudioBuffers, DspSource, Factory};
 use faustperf::measure::rng::SplitMix64;
 use faustperf::options::display;
 use faustperf::options::parse_option_set;
-use faustperf::worker::{compile_all, Cancel, CompileJob, WorkerConfig, Workers};
+use faustperf::pipeline::{compile_all, Workers};
+use faustperf::worker::{Cancel, WorkerConfig};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

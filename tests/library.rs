@@ -4,14 +4,14 @@
 
 use faustperf::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use faustperf::cache::Cache;
-use faustperf::inspect::{inspect, InspectRequest, SetInspection};
+use faustperf::inspect::{inspect, InspectRequest};
+use faustperf::jobs::JOBS;
 use faustperf::libfaust::{code_digest, DspSource, Factory, FaustError, LibFaust};
-use faustperf::measure::{Budget, MeasureConfig, RawMeasurement, Stretch};
+use faustperf::measure::{Budget, MeasureConfig};
 use faustperf::options::parse_option_set;
-use faustperf::profile::RawProfile;
-use faustperf::worker::{
-    Backend, CompileJob, Compiled, InProcess, MeasureJob, Phase, ProfileJob, RunError, Workers,
-};
+use faustperf::pipeline::Workers;
+use faustperf::worker::{Backend, InProcess, Phase, RunError, Task};
+use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -169,25 +169,8 @@ fn note<T>(calls: &Calls, what: &'static str, run: impl FnOnce() -> T) -> T {
 }
 
 impl Backend for Recorder {
-    fn compile(&mut self, job: &CompileJob) -> Result<Compiled, RunError> {
-        note(&self.1, "compile", || self.0.compile(job))
-    }
-    fn inspect(&mut self, job: &CompileJob) -> Result<SetInspection, RunError> {
-        self.0.inspect(job)
-    }
-    fn measure(
-        &mut self,
-        job: &MeasureJob,
-        on_stretch: &mut dyn FnMut(Stretch),
-    ) -> Result<Vec<Result<RawMeasurement, FaustError>>, RunError> {
-        note(&self.1, "measure", || self.0.measure(job, on_stretch))
-    }
-    fn profile(
-        &mut self,
-        job: &ProfileJob,
-        on_live: &mut dyn FnMut(f64, f64),
-    ) -> Result<RawProfile, RunError> {
-        self.0.profile(job, on_live)
+    fn run_task(&mut self, task: &Task, on_note: &mut dyn FnMut(Value)) -> Result<Value, RunError> {
+        note(&self.1, task.name, || self.0.run_task(task, on_note))
     }
     fn isolation(&self) -> &'static str {
         "in_process"
@@ -202,9 +185,9 @@ fn every_stage_compiles_before_it_measures() {
     let calls: Calls = Arc::default();
     let mut workers = Workers {
         compilers: (0..2)
-            .map(|_| Box::new(Recorder(InProcess, calls.clone())) as Box<dyn Backend>)
+            .map(|_| Box::new(Recorder(InProcess::new(JOBS), calls.clone())) as Box<dyn Backend>)
             .collect(),
-        measurer: Box::new(Recorder(InProcess, calls.clone())),
+        measurer: Box::new(Recorder(InProcess::new(JOBS), calls.clone())),
     };
     let mut request = request(
         "import(\"stdfaust.lib\"); process = fi.lowpass(2, 1000);",

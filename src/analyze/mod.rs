@@ -6,13 +6,13 @@ pub mod rank;
 pub mod result;
 
 use crate::cache::Cache;
+use crate::jobs::{CompileJob, Compiled};
 use crate::libfaust::{DspSource, LibFaust};
 use crate::measure::units::{bytes_per_block, mbps};
 use crate::measure::{max_passes, MeasureConfig, RawMeasurement, Stretch};
 use crate::options::{self, faustbench, OptionSet};
-use crate::worker::{
-    compile_all, measure_sets, CompileEvent, CompileJob, Compiled, RunError, Workers,
-};
+use crate::pipeline::{compile_all, measure_sets, CompileEvent, Workers};
+use crate::worker::RunError;
 use rank::Measured;
 use result::{AnalyzeReport, BaselineComparison, Category, Conditions, SetError, SetStatus};
 use std::time::Instant;

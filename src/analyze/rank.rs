@@ -1,11 +1,11 @@
 //! From measurements to ranked results: throughput, CPU %, speed-up, ties.
 
 use super::result::{Category, CpuAtRate, Ratio, SetResult};
+use crate::jobs::CompileInfo;
 use crate::measure::stats::{paired_ratio, MedianInterval, TimingSummary};
 use crate::measure::units::{bytes_per_block, cpu_percent, mbps, REPORTED_RATES};
 use crate::measure::StopReason;
 use crate::options::OptionSet;
-use crate::worker::CompileInfo;
 
 /// One option set's compile facts and timing summary, before ranking.
 #[derive(Debug, Clone)]

@@ -9,9 +9,9 @@
 //! so a truncated or corrupted one is detected, discarded and recompiled. The least recently
 //! used entries are removed when the cache grows past its cap.
 
+use crate::jobs::{CompileInfo, Compiled};
 use crate::libfaust::imports::source_files;
 use crate::libfaust::{DspSource, LibFaust};
-use crate::worker::{CompileInfo, Compiled};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs;

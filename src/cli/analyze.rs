@@ -8,8 +8,8 @@ use crate::analyze::{analyze, AnalyzeRequest, OptionSets};
 use crate::cache::Cache;
 use crate::libfaust::LibFaust;
 use crate::options::{parse_option_set, OptionSet};
+use crate::pipeline::Workers;
 use crate::report::Format;
-use crate::worker::Workers;
 use clap::{Args, ValueEnum};
 
 #[derive(Args)]

@@ -7,8 +7,8 @@ use crate::baseline::{self, Baseline, BaselineConditions, CheckReport, Entry, St
 use crate::libfaust::{DspSource, LibFaust};
 use crate::measure::MeasureConfig;
 use crate::options::{parse_option_set, OptionSet};
+use crate::pipeline::Workers;
 use crate::report::Format;
-use crate::worker::Workers;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 

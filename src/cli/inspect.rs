@@ -6,8 +6,8 @@ use crate::analyze::result::SetStatus;
 use crate::inspect::{default_option_sets, inspect, InspectRequest};
 use crate::libfaust::LibFaust;
 use crate::options::{parse_option_set, OptionSet};
+use crate::pipeline::Workers;
 use crate::report::InspectFormat;
-use crate::worker::Workers;
 use clap::Args;
 
 #[derive(Args)]

@@ -114,7 +114,12 @@ pub fn main() -> i32 {
             confine_to,
         } => {
             let cores: Vec<usize> = cores.iter().filter_map(|c| c.parse().ok()).collect();
-            match crate::worker::worker_main(memory_limit_mb, &cores, &confine_to) {
+            match crate::worker::worker_main(
+                crate::jobs::JOBS,
+                memory_limit_mb,
+                &cores,
+                &confine_to,
+            ) {
                 Ok(()) => exit::OK,
                 Err(e) => {
                     eprintln!("faustperf worker: {e}");

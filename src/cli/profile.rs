@@ -104,7 +104,7 @@ fn validate(
 ) -> Result<
     (
         ProfileRequest,
-        crate::worker::Workers,
+        crate::pipeline::Workers,
         Option<crate::cache::Cache>,
     ),
     String,

@@ -2,13 +2,15 @@
 //! same harness on the same core, and a winner only when the difference is significant.
 
 use crate::cache::Cache;
+use crate::jobs::{CompileJob, Compiled};
 use crate::libfaust::{DspSource, FaustError, LibFaust};
 use crate::measure::stats::{paired_ratio, MedianInterval};
 use crate::measure::units::{bytes_per_block, cpu_percent, mbps};
 use crate::measure::{Budget, MeasureConfig, RawMeasurement};
 use crate::options::display;
 use crate::options::OptionSet;
-use crate::worker::{compile_all, measure_sets, CompileJob, Compiled, RunError, Workers};
+use crate::pipeline::{compile_all, measure_sets, Workers};
+use crate::worker::RunError;
 use serde::Serialize;
 
 /// One implementation to compare.

@@ -8,7 +8,7 @@ use crate::libfaust::DspSource;
 use crate::measure::MeasureConfig;
 use crate::options::display;
 use crate::options::{parse_option_set, OptionSet};
-use crate::worker::Workers;
+use crate::pipeline::Workers;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;

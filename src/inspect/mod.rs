@@ -19,10 +19,12 @@ pub use result::{
 };
 
 use crate::analyze::result::{AnalyzeReport, SetError, SetStatus};
+use crate::jobs::{CompileJob, InspectJob};
 use crate::libfaust::{compiler_lock, DspSource, FaustError, LibFaust};
 use crate::options::display;
 use crate::options::{parse_option_set, OptionSet};
-use crate::worker::{on_lanes, CompileJob, RunError, Workers};
+use crate::pipeline::{on_lanes, Workers};
+use crate::worker::RunError;
 use std::time::Instant;
 
 /// What to inspect.
@@ -60,10 +62,11 @@ pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport
                 options: sets[i].args.clone(),
                 sample_rate: request.sample_rate,
             };
-            lane.inspect(&job).map(|mut inspection| {
-                inspection.compiler_options = sets[i].label.clone();
-                inspection
-            })
+            lane.run(&InspectJob(job), &mut |()| {})
+                .map(|mut inspection| {
+                    inspection.compiler_options = sets[i].label.clone();
+                    inspection
+                })
         },
         &mut |_| {},
     );

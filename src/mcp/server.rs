@@ -14,10 +14,11 @@ use crate::inspect::{default_option_sets, inspect, InspectRequest};
 use crate::libfaust::LibFaust;
 use crate::measure::{Budget, MeasureConfig};
 use crate::options::{self, parse_option_set, OptionSet};
+use crate::pipeline::Workers;
 use crate::profile::signal::{check_wav, Signal};
 use crate::profile::{run_profile, ControlMode, ProfileConfig, ProfileRequest};
 use crate::report::{Format, InspectFormat};
-use crate::worker::{Cancel, WorkerConfig, Workers};
+use crate::worker::{Cancel, WorkerConfig};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::{schema_for_input, schema_for_output};
 use rmcp::model::{

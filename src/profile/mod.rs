@@ -11,11 +11,13 @@ pub use run::profile;
 
 use crate::analyze::result::Category;
 use crate::cache::Cache;
+use crate::jobs::{CompileJob, Live, ProfileJob};
 use crate::libfaust::{DspSource, LibFaust};
 use crate::measure::stats::{mean, quantile_sorted};
 use crate::measure::thread::ThreadConditions;
 use crate::options::OptionSet;
-use crate::worker::{compile_all, CompileJob, ProfileJob, RunError, Workers};
+use crate::pipeline::{compile_all, Workers};
+use crate::worker::RunError;
 use serde::{Deserialize, Serialize};
 use signal::Signal;
 
@@ -54,13 +56,13 @@ pub fn run_profile(
                 .into(),
         );
     }
-    let raw = workers.measurer.profile(
+    let raw = workers.measurer.run(
         &ProfileJob {
             machine_code: compiled.machine_code,
             options: request.options.args.clone(),
             profile: request.config.clone(),
         },
-        on_live,
+        &mut |live: Live| on_live(live.audio_seconds, live.load_percent),
     )?;
     let config = &request.config;
     let (metrics, timeline) = summarize(&raw, config);

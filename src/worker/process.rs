@@ -1,56 +1,20 @@
-//! The worker process: reads requests on stdin, answers one event each on stdout, one JSON
-//! object a line.
+//! The worker process: reads job requests on stdin and answers each on stdout with its notes,
+//! then its reply or why it failed, one JSON object a line.
 
-use super::job::{self, CompileJob, Compiled, MeasureJob, ProfileJob};
-use crate::inspect::SetInspection;
+use super::job::{dispatch, Event, Jobs, Request};
 use crate::libfaust::FaustError;
-use crate::measure::{RawMeasurement, Stretch};
-use crate::profile::RawProfile;
-use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 /// The hidden subcommand that starts a worker.
 pub const WORKER_SUBCOMMAND: &str = "__worker";
 
-/// What the supervisor asks.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "request", rename_all = "snake_case")]
-pub(crate) enum Request {
-    Compile(CompileJob),
-    /// Compile, then read the generated LLVM IR.
-    Inspect(CompileJob),
-    Measure(MeasureJob),
-    Profile(ProfileJob),
-}
-
-/// What the worker answers.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub(crate) enum Event {
-    Compiled(Compiled),
-    Inspected(Box<SetInspection>),
-    /// Every set's measurement, or why that set failed, in the order of the job.
-    Measured {
-        measurements: Vec<Result<RawMeasurement, FaustError>>,
-    },
-    /// While measuring: the set about to run (sent before each stretch).
-    Stretch(Stretch),
-    Profiled(Box<RawProfile>),
-    /// While profiling: seconds of audio done and the load since the last report (%).
-    Live {
-        audio_seconds: f64,
-        load_percent: f64,
-    },
-    Failed {
-        error: FaustError,
-    },
-}
-
-/// Runs the worker until stdin closes. `memory_limit_mb` caps its address space; `cores`, when
-/// not empty, are the only cores its threads may run on; `confine_to`, when not empty, confines
-/// it with Landlock to reading those roots (see [`super::confine`]).
+/// Runs the worker until stdin closes, each request by the job of its name in `jobs`.
+/// `memory_limit_mb` caps its address space; `cores`, when not empty, are the only cores its
+/// threads may run on; `confine_to`, when not empty, confines it with Landlock to reading
+/// those roots (see [`super::confine`]).
 pub fn worker_main(
+    jobs: Jobs,
     memory_limit_mb: u64,
     cores: &[usize],
     confine_to: &[PathBuf],
@@ -77,31 +41,18 @@ pub fn worker_main(
         out.write_all(b"\n")?;
         out.flush()
     };
-    let live = |audio_seconds: f64, load_percent: f64| {
-        let _ = send(&Event::Live {
-            audio_seconds,
-            load_percent,
-        });
+    let note = |note| {
+        let _ = send(&Event::Note(note));
     };
     let stdin = std::io::stdin();
     for line in stdin.lock().lines() {
         let event = match serde_json::from_str::<Request>(&line?) {
-            Ok(Request::Compile(job)) => job::compile(&job).map(Event::Compiled),
-            Ok(Request::Inspect(job)) => {
-                job::inspect(&job).map(|inspection| Event::Inspected(Box::new(inspection)))
-            }
-            Ok(Request::Measure(job)) => job::measure(&job, &mut |stretch| {
-                let _ = send(&Event::Stretch(stretch));
-            })
-            .map(|measurements| Event::Measured { measurements }),
-            Ok(Request::Profile(job)) => {
-                job::profile(&job, &live).map(|raw| Event::Profiled(Box::new(raw)))
-            }
+            Ok(request) => dispatch(jobs, &request.job, request.body, &note),
             Err(e) => Err(FaustError::invalid_input(format!(
                 "bad request from the supervisor: {e}"
             ))),
         }
-        .unwrap_or_else(|error| Event::Failed { error });
+        .map_or_else(Event::Failed, Event::Reply);
         send(&event)?;
     }
     Ok(())

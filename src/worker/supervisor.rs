@@ -1,13 +1,10 @@
 //! The parent side: starts a worker, sends it requests, enforces time limits, replaces it when it
 //! dies.
 
-use super::job::{CompileJob, Compiled, MeasureJob, ProfileJob};
-use super::process::{Event, Request, WORKER_SUBCOMMAND};
+use super::job::{Event, Limit, Request, Task};
+use super::process::WORKER_SUBCOMMAND;
 use super::{Backend, Phase, RunError};
-use crate::inspect::SetInspection;
-use crate::libfaust::FaustError;
-use crate::measure::{RawMeasurement, Stretch};
-use crate::profile::RawProfile;
+use serde_json::Value;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -47,10 +44,6 @@ impl Cancel {
         self.0.load(Ordering::SeqCst)
     }
 }
-
-/// The longest a measuring worker may stay silent: one stretch (a set's set-up and warm-up, or
-/// one round of at most about a second) takes far less.
-const STRETCH_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How often a waiting supervisor looks at its [`Cancel`] flag.
 const CANCEL_POLL: Duration = Duration::from_millis(50);
@@ -134,20 +127,19 @@ impl Supervisor {
         })
     }
 
-    /// Sends one request and waits for its (first) answer; kills the worker on timeout or death.
-    fn request(
-        &mut self,
-        request: &Request,
-        phase: Phase,
-        timeout: Duration,
-    ) -> Result<Event, RunError> {
+    /// Sends `task` to the worker, starting one when there is none.
+    fn send(&mut self, task: &Task) -> Result<(), RunError> {
         if self.config.cancel.is_cancelled() {
-            return Err(RunError::Cancelled { phase });
+            return Err(RunError::Cancelled { phase: task.phase });
         }
         if self.worker.is_none() {
             self.worker = Some(self.spawn()?);
         }
-        let line = serde_json::to_string(request).map_err(|e| RunError::worker(e.to_string()))?;
+        let request = Request {
+            job: task.name.into(),
+            body: task.body.clone(),
+        };
+        let line = serde_json::to_string(&request).map_err(|e| RunError::worker(e.to_string()))?;
         let worker = self
             .worker
             .as_mut()
@@ -158,12 +150,17 @@ impl Supervisor {
                 "cannot send the request to the worker: {e}"
             )));
         }
-        self.next_event(phase, timeout)
+        Ok(())
     }
 
-    /// Waits for the worker's next answer; kills the worker on timeout, death or cancellation.
-    fn next_event(&mut self, phase: Phase, timeout: Duration) -> Result<Event, RunError> {
-        let deadline = Instant::now() + timeout;
+    /// Waits until `deadline` for the worker's next answer; kills the worker on timeout,
+    /// death or cancellation. `limit` is the time limit reported on timeout.
+    fn next_event(
+        &mut self,
+        phase: Phase,
+        deadline: Instant,
+        limit: Duration,
+    ) -> Result<Event, RunError> {
         let worker = self
             .worker
             .as_mut()
@@ -188,7 +185,7 @@ impl Supervisor {
                 self.kill();
                 Err(RunError::TimedOut {
                     phase,
-                    seconds: timeout.as_secs_f64(),
+                    seconds: limit.as_secs_f64(),
                 })
             }
             Err(RecvTimeoutError::Disconnected) => {
@@ -215,37 +212,6 @@ impl Supervisor {
         }
     }
 
-    /// Sends `request` and hands the worker's events to `handle` until it returns the answer
-    /// (`Some(None)`: an event on the way; `None`: not one it expects); a failure ends the
-    /// request. Each wait lasts `timeout()`. `what` names the request in errors.
-    fn stream<T>(
-        &mut self,
-        request: &Request,
-        mut timeout: impl FnMut() -> Duration,
-        what: &str,
-        mut handle: impl FnMut(Event) -> Option<Option<T>>,
-    ) -> Result<T, RunError> {
-        let mut event = self.request(request, Phase::Measure, timeout())?;
-        loop {
-            if let Event::Failed { error } = event {
-                return Err(RunError::Faust {
-                    phase: Phase::Measure,
-                    error,
-                });
-            }
-            match handle(event) {
-                Some(Some(answer)) => return Ok(answer),
-                Some(None) => {}
-                None => {
-                    return Err(RunError::worker(format!(
-                        "the worker answered {what} with something else"
-                    )))
-                }
-            }
-            event = self.next_event(Phase::Measure, timeout())?;
-        }
-    }
-
     fn kill(&mut self) {
         if let Some(mut worker) = self.worker.take() {
             let _ = worker.child.kill();
@@ -255,81 +221,27 @@ impl Supervisor {
 }
 
 impl Backend for Supervisor {
-    fn compile(&mut self, job: &CompileJob) -> Result<Compiled, RunError> {
-        let timeout = self.config.compile_timeout;
-        match self.request(&Request::Compile(job.clone()), Phase::Compile, timeout)? {
-            Event::Compiled(compiled) => Ok(compiled),
-            Event::Failed { error } => Err(RunError::Faust {
-                phase: Phase::Compile,
-                error,
-            }),
-            _ => Err(RunError::worker(
-                "the worker answered a compile with something else",
-            )),
-        }
-    }
-
-    fn inspect(&mut self, job: &CompileJob) -> Result<SetInspection, RunError> {
-        // Reading the IR takes a fraction of the compile time: a quarter more covers it.
-        let timeout = self.config.compile_timeout.mul_f64(1.25);
-        match self.request(&Request::Inspect(job.clone()), Phase::Compile, timeout)? {
-            Event::Inspected(inspection) => Ok(*inspection),
-            Event::Failed { error } => Err(RunError::Faust {
-                phase: Phase::Compile,
-                error,
-            }),
-            _ => Err(RunError::worker(
-                "the worker answered an inspection with something else",
-            )),
-        }
-    }
-
-    fn measure(
-        &mut self,
-        job: &MeasureJob,
-        on_stretch: &mut dyn FnMut(Stretch),
-    ) -> Result<Vec<Result<RawMeasurement, FaustError>>, RunError> {
-        // The worker announces every stretch, so a silence longer than a stretch can take means
-        // the set that runs hangs.
-        self.stream(
-            &Request::Measure(job.clone()),
-            || STRETCH_TIMEOUT,
-            "a measurement",
-            |event| match event {
-                Event::Stretch(stretch) => {
-                    on_stretch(stretch);
-                    Some(None)
+    fn run_task(&mut self, task: &Task, on_note: &mut dyn FnMut(Value)) -> Result<Value, RunError> {
+        let (limit, silence) = match task.limit {
+            Limit::CompileTimeout(factor) => (self.config.compile_timeout.mul_f64(factor), false),
+            Limit::Whole(limit) => (limit, false),
+            Limit::Silence(limit) => (limit, true),
+        };
+        self.send(task)?;
+        let started = Instant::now();
+        loop {
+            let deadline = if silence { Instant::now() } else { started } + limit;
+            match self.next_event(task.phase, deadline, limit)? {
+                Event::Note(note) => on_note(note),
+                Event::Reply(reply) => return Ok(reply),
+                Event::Failed(error) => {
+                    return Err(RunError::Faust {
+                        phase: task.phase,
+                        error,
+                    })
                 }
-                Event::Measured { measurements } => Some(Some(measurements)),
-                _ => None,
-            },
-        )
-    }
-
-    fn profile(
-        &mut self,
-        job: &ProfileJob,
-        on_live: &mut dyn FnMut(f64, f64),
-    ) -> Result<RawProfile, RunError> {
-        // The paced run may overrun its plan (see profile::run), then the probes.
-        let timeout = Duration::from_secs_f64(job.profile.duration_seconds * 3.0 + 10.0 + 120.0);
-        let deadline = Instant::now() + timeout;
-        self.stream(
-            &Request::Profile(job.clone()),
-            || deadline.saturating_duration_since(Instant::now()),
-            "a profile",
-            |event| match event {
-                Event::Live {
-                    audio_seconds,
-                    load_percent,
-                } => {
-                    on_live(audio_seconds, load_percent);
-                    Some(None)
-                }
-                Event::Profiled(raw) => Some(Some(*raw)),
-                _ => None,
-            },
-        )
+            }
+        }
     }
 
     fn isolation(&self) -> &'static str {
@@ -342,6 +254,7 @@ impl Drop for Supervisor {
         self.kill();
     }
 }
+
 fn describe_exit(status: std::process::ExitStatus) -> String {
     #[cfg(unix)]
     {

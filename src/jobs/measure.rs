@@ -1,0 +1,62 @@
+//! Measure compiled code, the sets interleaved.
+
+use crate::libfaust::{Factory, FaustError};
+use crate::measure::{self, MeasureConfig, RawMeasurement, Stretch};
+use crate::worker::{Job, Limit, Phase};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Measure code compiled by [`super::CompileJob`]s, the sets interleaved (see
+/// [`measure::measure_interleaved`]). Notes each [`Stretch`] before it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasureJob {
+    /// Machine code ([`super::Compiled::machine_code`]) and compile options of each set.
+    pub codes: Vec<(String, Vec<String>)>,
+    pub measure: MeasureConfig,
+}
+
+impl Job for MeasureJob {
+    const NAME: &'static str = "measure";
+    const PHASE: Phase = Phase::Measure;
+    /// Every set's measurement, or why that set failed, in the order of the job.
+    type Reply = Vec<Result<RawMeasurement, FaustError>>;
+    type Note = Stretch;
+
+    /// The worker announces every stretch (a set's set-up and warm-up, or one round of at
+    /// most about a second), so a silence far longer than that means the set that runs hangs.
+    fn limit(&self) -> Limit {
+        Limit::Silence(Duration::from_secs(60))
+    }
+
+    /// Measures every set whose code loads; a set whose code does not load fails alone.
+    fn run(&self, note: &(dyn Fn(Stretch) + Sync)) -> Result<Self::Reply, FaustError> {
+        let loaded: Vec<Result<Factory, FaustError>> = self
+            .codes
+            .iter()
+            .map(|(code, options)| Factory::from_machine_code(code, options))
+            .collect();
+        let factories: Vec<Factory> = loaded
+            .iter()
+            .filter_map(|f| f.as_ref().ok())
+            .cloned()
+            .collect();
+        let which: Vec<usize> = (0..loaded.len()).filter(|&i| loaded[i].is_ok()).collect();
+        let mut measured =
+            measure::measure_interleaved(&factories, &self.measure, &mut |s: Stretch| {
+                note(Stretch {
+                    set: which[s.set],
+                    ..s
+                })
+            })?
+            .into_iter();
+        Ok(loaded
+            .into_iter()
+            .map(|f| match f {
+                Ok(_) => measured.next().unwrap_or_else(|| {
+                    Err(FaustError::invalid_input("the measurement lost a set"))
+                }),
+                Err(e) => Err(e),
+            })
+            .collect())
+    }
+}

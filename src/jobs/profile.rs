@@ -1,0 +1,49 @@
+//! Run compiled code in real time, paced or on an audio server.
+
+use crate::libfaust::{Factory, FaustError};
+use crate::profile::{ProfileConfig, RawProfile};
+use crate::worker::{Job, Limit, Phase};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Profile code compiled by a [`super::CompileJob`] in real time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileJob {
+    pub machine_code: String,
+    /// The options it was compiled with.
+    pub options: Vec<String>,
+    pub profile: ProfileConfig,
+}
+
+/// Noted every 250 ms while the DSP runs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Live {
+    /// Seconds of audio done.
+    pub audio_seconds: f64,
+    /// The load since the last note, %.
+    pub load_percent: f64,
+}
+
+impl Job for ProfileJob {
+    const NAME: &'static str = "profile";
+    const PHASE: Phase = Phase::Measure;
+    type Reply = RawProfile;
+    type Note = Live;
+
+    /// The paced run may overrun its plan (see `profile::run`), then the probes run.
+    fn limit(&self) -> Limit {
+        Limit::Whole(Duration::from_secs_f64(
+            self.profile.duration_seconds * 3.0 + 130.0,
+        ))
+    }
+
+    fn run(&self, note: &(dyn Fn(Live) + Sync)) -> Result<RawProfile, FaustError> {
+        let factory = Factory::from_machine_code(&self.machine_code, &self.options)?;
+        crate::profile::profile(&factory, &self.profile, &|audio_seconds, load_percent| {
+            note(Live {
+                audio_seconds,
+                load_percent,
+            })
+        })
+    }
+}

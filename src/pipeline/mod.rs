@@ -1,0 +1,302 @@
+//! How work reaches the workers: option sets compile on the compile lanes (several workers,
+//! since libfaust compiles one program at a time per process), taking what they can from the
+//! compile cache; then compiled sets are measured or profiled on the one measuring worker, kept
+//! on its own core. Nothing is measured while anything compiles.
+
+use crate::cache::Cache;
+use crate::jobs::{CompileJob, Compiled, MeasureJob, JOBS};
+use crate::measure::thread::all_cores;
+use crate::measure::{MeasureConfig, RawMeasurement, Stretch};
+use crate::worker::{Backend, InProcess, Phase, RunError, Supervisor, WorkerConfig};
+
+/// The compile lanes and the measuring backend of an analysis.
+pub struct Workers {
+    pub compilers: Vec<Box<dyn Backend>>,
+    pub measurer: Box<dyn Backend>,
+}
+
+impl Workers {
+    /// `jobs` compile workers on every core, and one measuring worker on `measure_core`.
+    /// Compiles use the measuring core too: nothing is measured while anything compiles.
+    pub fn isolated(config: WorkerConfig, jobs: usize, measure_core: Option<usize>) -> Workers {
+        Workers {
+            compilers: (0..jobs.max(1))
+                .map(|_| Box::new(Supervisor::new(config.clone(), all_cores())) as Box<dyn Backend>)
+                .collect(),
+            measurer: Box::new(Supervisor::new(config, measure_core.into_iter().collect())),
+        }
+    }
+
+    /// Everything in this process, one compile at a time (see [`InProcess`]).
+    pub fn in_process() -> Workers {
+        Workers {
+            compilers: vec![Box::new(InProcess::new(JOBS))],
+            measurer: Box::new(InProcess::new(JOBS)),
+        }
+    }
+
+    /// The default number of compile workers: one per core.
+    pub fn default_jobs() -> usize {
+        all_cores().len().max(1)
+    }
+}
+
+/// Runs `job(lane, i)` for each of `indices` on the lanes in parallel, each lane taking the next
+/// index when it is free, in the order given; `on_start(i)` is told on this thread as each
+/// starts. Returns `(i, result)` in the order of `indices`.
+pub fn on_lanes<T: Send>(
+    lanes: &mut [Box<dyn Backend>],
+    indices: &[usize],
+    job: impl Fn(&mut dyn Backend, usize) -> T + Sync,
+    on_start: &mut dyn FnMut(usize),
+) -> Vec<(usize, T)> {
+    let queue = std::sync::Mutex::new(indices.iter().rev().copied().collect::<Vec<usize>>());
+    let mut done = Vec::with_capacity(indices.len());
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for lane in lanes.iter_mut() {
+            let (queue, job, tx) = (&queue, &job, tx.clone());
+            scope.spawn(move || loop {
+                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                let Some(i) = next else { break };
+                let _ = tx.send((i, None));
+                let _ = tx.send((i, Some(job(lane.as_mut(), i))));
+            });
+        }
+        drop(tx);
+        for (i, result) in rx {
+            match result {
+                None => on_start(i),
+                Some(result) => done.push((i, result)),
+            }
+        }
+    });
+    done.sort_by_key(|(i, _)| indices.iter().position(|j| j == i));
+    done
+}
+
+/// Compiled code and whether it came from the cache, or why compiling failed.
+pub type CompileOutcome = Result<(Compiled, bool), RunError>;
+
+/// What [`compile_all`] tells about a job as it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompileEvent {
+    /// Its code is in the cache: no compile.
+    Cached,
+    /// A compile lane took it.
+    Started,
+}
+
+/// Compiles `jobs` on the compile lanes in parallel, taking what it can from `cache` and storing
+/// what it compiles there; `on_event(i, …)` hears of job `i`. Returns, per job in order, the
+/// code and whether it came from the cache, and warnings: the cache's, and a note when code
+/// was compiled with the standard library's import added.
+pub fn compile_all(
+    workers: &mut Workers,
+    cache: Option<&Cache>,
+    jobs: &[CompileJob],
+    on_event: &mut dyn FnMut(usize, CompileEvent),
+) -> (Vec<CompileOutcome>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let lib = crate::libfaust::LibFaust::get().ok();
+    let keys: Vec<Option<String>> = jobs
+        .iter()
+        .map(|job| {
+            cache?;
+            let lib = lib?;
+            match Cache::source_digest(&job.source) {
+                Ok(digest) => Some(Cache::key(&digest, &job.options, lib)),
+                Err(why) => {
+                    warnings.push(format!("compiled without the cache: {why}"));
+                    None
+                }
+            }
+        })
+        .collect();
+    let mut results: Vec<Option<CompileOutcome>> = keys
+        .iter()
+        .map(|key| {
+            let (cache, key) = cache.zip(key.as_deref())?;
+            match cache.load(key) {
+                Ok(hit) => hit.map(|compiled| Ok((compiled, true))),
+                Err(why) => {
+                    warnings.push(why);
+                    None
+                }
+            }
+        })
+        .collect();
+    for (i, r) in results.iter().enumerate() {
+        if r.is_some() {
+            on_event(i, CompileEvent::Cached);
+        }
+    }
+    let missing: Vec<usize> = (0..jobs.len()).filter(|&i| results[i].is_none()).collect();
+    let compiled = on_lanes(
+        &mut workers.compilers,
+        &missing,
+        |lane, i| lane.run(&jobs[i], &mut |()| {}),
+        &mut |i| on_event(i, CompileEvent::Started),
+    );
+    for (i, result) in compiled {
+        if let (Ok(code), Some(cache), Some(key)) = (&result, cache, &keys[i]) {
+            if let Err(e) = cache.store(key, code) {
+                warnings.push(format!(
+                    "could not write to the compile cache ({e}); the run continues without storing"
+                ));
+            }
+        }
+        results[i] = Some(result.map(|code| (code, false)));
+    }
+    let stdlib_added = results
+        .iter()
+        .any(|r| matches!(r, Some(Ok((code, _))) if code.info.stdlib_imported));
+    if stdlib_added {
+        warnings.push(crate::libfaust::stdlib::NOTE.into());
+    }
+    let results = results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(RunError::worker("the compile lanes stopped"))))
+        .collect();
+    warnings.dedup();
+    (results, warnings)
+}
+
+/// Measures compiled sets (machine code and options each) in one interleaved run on
+/// `measurer`. When the worker dies or hangs, the set whose stretch was running is named: it
+/// fails with that cause, and the others are measured again without it, from the start so
+/// that their passes stay paired. `on_stretch` hears each stretch with the set's index in
+/// `codes`.
+pub fn measure_sets(
+    measurer: &mut dyn Backend,
+    codes: &[(String, Vec<String>)],
+    config: &MeasureConfig,
+    on_stretch: &mut dyn FnMut(Stretch),
+) -> Vec<Result<RawMeasurement, RunError>> {
+    let mut results: Vec<Option<Result<RawMeasurement, RunError>>> = vec![None; codes.len()];
+    let mut remaining: Vec<usize> = (0..codes.len()).collect();
+    while !remaining.is_empty() {
+        let job = MeasureJob {
+            codes: remaining.iter().map(|&i| codes[i].clone()).collect(),
+            measure: config.clone(),
+        };
+        let mut running = None;
+        let outcome = measurer.run(&job, &mut |s: Stretch| {
+            running = remaining.get(s.set).copied();
+            on_stretch(Stretch {
+                set: running.unwrap_or(s.set),
+                ..s
+            });
+        });
+        match (outcome, running) {
+            (Ok(measured), _) => {
+                for (&i, m) in remaining.iter().zip(measured) {
+                    results[i] = Some(m.map_err(|error| RunError::Faust {
+                        phase: Phase::Measure,
+                        error,
+                    }));
+                }
+                break;
+            }
+            (Err(e @ (RunError::Crashed { .. } | RunError::TimedOut { .. })), Some(culprit)) => {
+                results[culprit] = Some(Err(e));
+                remaining.retain(|&i| i != culprit);
+            }
+            (Err(e), _) => {
+                for &i in &remaining {
+                    results[i] = Some(Err(e.clone()));
+                }
+                break;
+            }
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(RunError::worker("the measurement lost a set"))))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::libfaust::FaustError;
+    use crate::worker::Task;
+    use serde_json::Value;
+
+    /// A measuring backend whose worker dies while set `crash` runs (when it is in the job),
+    /// and otherwise measures every set as `stop`-ped rounds of its index.
+    struct Dies {
+        crash: usize,
+        jobs: Vec<Vec<String>>,
+    }
+
+    impl Backend for Dies {
+        fn run_task(
+            &mut self,
+            task: &Task,
+            on_note: &mut dyn FnMut(Value),
+        ) -> Result<Value, RunError> {
+            let job: MeasureJob = serde_json::from_value(task.body.clone()).unwrap();
+            self.jobs
+                .push(job.codes.iter().map(|c| c.0.clone()).collect());
+            for (set, (code, _)) in job.codes.iter().enumerate() {
+                on_note(serde_json::to_value(Stretch { pass: 1, set }).unwrap());
+                if *code == format!("code {}", self.crash) {
+                    return Err(RunError::Crashed {
+                        phase: Phase::Measure,
+                        cause: "killed by SIGSEGV".into(),
+                        stderr_tail: String::new(),
+                    });
+                }
+            }
+            let measured: Vec<Result<RawMeasurement, FaustError>> = job
+                .codes
+                .iter()
+                .map(|_| Err(FaustError::invalid_input("measured")))
+                .collect();
+            Ok(serde_json::to_value(measured).unwrap())
+        }
+        fn isolation(&self) -> &'static str {
+            "test"
+        }
+    }
+
+    #[test]
+    fn a_set_that_kills_the_worker_fails_alone_and_the_others_are_measured_again() {
+        let codes: Vec<(String, Vec<String>)> =
+            (0..3).map(|i| (format!("code {i}"), vec![])).collect();
+        let config = MeasureConfig {
+            frames: 64,
+            sample_rate: 48000,
+            budget: crate::measure::Budget::Fixed { seconds: 0.1 },
+            best_n: 10,
+            seed: 1,
+            random_controls: false,
+            flush_denormals: true,
+            realtime: false,
+            core: None,
+        };
+        let mut backend = Dies {
+            crash: 1,
+            jobs: Vec::new(),
+        };
+        let mut heard = Vec::new();
+        let results = measure_sets(&mut backend, &codes, &config, &mut |s| heard.push(s.set));
+        assert!(matches!(results[1], Err(RunError::Crashed { .. })));
+        // The others ran to the end in a second job without the culprit (the stand-in
+        // backend answers every set it finishes with an error that says so).
+        for i in [0, 2] {
+            assert!(
+                matches!(&results[i], Err(RunError::Faust { error, .. }) if error.to_string() == "measured"),
+                "{:?}",
+                results[i]
+            );
+        }
+        assert_eq!(
+            backend.jobs,
+            [vec!["code 0", "code 1", "code 2"], vec!["code 0", "code 2"]]
+        );
+        // Stretches are told by the set's index among all the sets.
+        assert_eq!(heard, [0, 1, 0, 2]);
+    }
+}
