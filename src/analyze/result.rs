@@ -115,7 +115,7 @@ pub struct SetResult {
     pub warnings: Vec<String>,
     /// What the generated code shows (`analyze --inspect`); absent without it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub inspection: Option<crate::inspect::SetInspection>,
+    pub inspection: Option<crate::ir::SetInspection>,
 }
 
 /// A ratio of two sets' times per block with its 95 % interval.

@@ -1,31 +1,37 @@
-//! `inspect`: why a DSP is as fast as it is, read from the LLVM IR libfaust generates for each
-//! option set (`writeCDSPFactoryToIR`): the instance's memory and its largest delay lines, the
-//! instructions `compute` runs per frame, math library calls, vectorisation, feedback loops,
-//! and advice that cites these numbers.
-//!
-//! Compiling untrusted code and reading its IR happen where compiles happen: in the worker
-//! process with the isolated backend, so a DSP that crashes or hangs libfaust costs only its
-//! option set. inkwell and libfaust share one `libLLVM-14.so` in that process: a second,
-//! static LLVM would abort at load.
-
-mod advice;
-mod cfg;
-mod ir;
-pub mod result;
-
-pub use result::{
-    InspectReport, InstructionCounts, MathCall, Member, MemberKind, Memory, Recursion,
-    SetInspection, SharedTable, TableRead, VectorWidth, Vectorization, Work,
-};
+//! `inspect`: why a DSP is as fast as it is. Each option set is compiled and its LLVM IR read
+//! (see [`crate::ir`]) on the compile lanes, in worker processes with the isolated backend, so a
+//! DSP that crashes or hangs libfaust costs only its option set.
 
 use crate::analyze::result::{AnalyzeReport, SetError, SetStatus};
+use crate::ir::{percent_of, round, SetInspection, READER_LLVM};
 use crate::jobs::{CompileJob, InspectJob};
-use crate::libfaust::{compiler_lock, DspSource, FaustError, LibFaust};
+use crate::libfaust::{DspSource, LibFaust};
+use crate::measure::units::human_bytes;
 use crate::options::display;
 use crate::options::{parse_option_set, OptionSet};
 use crate::pipeline::{on_lanes, Workers};
 use crate::worker::RunError;
+use serde::Serialize;
 use std::time::Instant;
+
+/// What `faustperf inspect` found in the code libfaust generated for one DSP.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct InspectReport {
+    /// The file inspected, or the name given to inline code.
+    pub dsp: String,
+    /// libfaust's version, e.g. `2.54.9`.
+    pub libfaust_version: String,
+    /// The LLVM target libfaust compiles for, e.g. `x86_64-pc-linux-gnu:generic`.
+    pub machine_target: String,
+    /// The LLVM that faustperf reads the IR with (inkwell, linked to the system's libLLVM).
+    pub ir_reader_llvm: String,
+    /// One inspection per option set that compiled, in the order given.
+    pub sets: Vec<SetInspection>,
+    /// Option sets that could not be compiled or inspected.
+    pub errors: Vec<SetError>,
+    /// Wall time of the whole inspection, seconds.
+    pub wall_seconds: f64,
+}
 
 /// What to inspect.
 #[derive(Debug, Clone)]
@@ -93,7 +99,7 @@ pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport
         machine_target: lib
             .map(|l| l.machine_target().to_string())
             .unwrap_or_default(),
-        ir_reader_llvm: format!("LLVM {} (inkwell, libLLVM-{0}.so)", ir::READER_LLVM),
+        ir_reader_llvm: format!("LLVM {READER_LLVM} (inkwell, libLLVM-{READER_LLVM}.so)"),
         sets: report_sets,
         errors,
         wall_seconds: started.elapsed().as_secs_f64(),
@@ -137,37 +143,6 @@ pub fn add_to_analysis(
     }));
 }
 
-/// Reads one option set's IR into its facts and advice. `heap_bytes` is the instance's heap
-/// growth (`memory_bytes` of analyze), to cross-check the struct size with.
-pub(crate) fn inspect_ir(
-    options: &[String],
-    normalized_options: &str,
-    ir: &str,
-    heap_bytes: Option<u64>,
-) -> Result<SetInspection, FaustError> {
-    let facts = {
-        // inkwell uses the LLVM that libfaust uses: keep it away from concurrent compiles.
-        let _guard = compiler_lock();
-        std::panic::catch_unwind(|| ir::analyse(ir)).unwrap_or_else(|_| {
-            Err(FaustError::IrUnexpected {
-                message:
-                    "faustperf's IR reader failed on it (a bug: please report it with the DSP)"
-                        .into(),
-            })
-        })?
-    };
-    let target = LibFaust::get()
-        .map(|l| l.machine_target().to_string())
-        .unwrap_or_default();
-    Ok(advice::build(
-        options,
-        normalized_options,
-        facts,
-        heap_bytes,
-        &target,
-    ))
-}
-
 /// One line of the key facts of an inspection, for `analyze --inspect`'s table.
 pub fn key_facts(i: &SetInspection) -> String {
     let m = &i.memory;
@@ -206,49 +181,14 @@ pub fn key_facts(i: &SetInspection) -> String {
     parts.join("; ")
 }
 
-/// `1536` → `1.5 KiB`.
-pub(crate) fn human_bytes(bytes: u64) -> String {
-    let b = bytes as f64;
-    match bytes {
-        0..=1023 => format!("{bytes} B"),
-        1024..=1_048_575 => format!("{:.1} KiB", b / 1024.0),
-        _ => format!("{:.1} MiB", b / 1_048_576.0),
-    }
-}
-
-/// A count per frame as people read it: whole numbers plain, fractions with 2 digits.
-pub(crate) fn round(x: f64) -> String {
-    if (x - x.round()).abs() < 1e-9 {
-        format!("{x:.0}")
-    } else if x >= 10.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.2}")
-    }
-}
-
-pub(crate) fn percent_of(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        100.0 * part as f64 / whole as f64
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::libfaust::FaustError;
 
     /// A report built from a hand-written IR, the same on every machine.
     pub(crate) fn sample_report() -> InspectReport {
-        let facts = ir::analyse(ir::tests::SCALAR).unwrap();
-        let set = advice::build(
-            &[],
-            "-lang llvm 14.0.6 -es 1 -mcd 16 -single -ftz 0",
-            facts,
-            Some(13_000),
-            "x86_64-pc-linux-gnu:generic",
-        );
+        let set = crate::ir::tests::sample_set();
         InspectReport {
             dsp: "fixtures/example.dsp".into(),
             libfaust_version: "2.54.9".into(),

@@ -1,12 +1,12 @@
 //! Compile a program with one option set and read the LLVM IR libfaust generated.
 
 use super::compile::CompileJob;
-use crate::inspect::SetInspection;
+use crate::ir::{inspect_ir, SetInspection};
 use crate::libfaust::FaustError;
 use crate::worker::{Job, Limit, Phase};
 use serde::{Deserialize, Serialize};
 
-/// Compile as [`CompileJob`] does, then read the IR (see [`crate::inspect`]).
+/// Compile as [`CompileJob`] does, then read the IR (see [`crate::ir`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InspectJob(pub CompileJob);
 
@@ -24,7 +24,7 @@ impl Job for InspectJob {
     fn run(&self, _: &(dyn Fn(()) + Sync)) -> Result<SetInspection, FaustError> {
         let (factory, _) = self.0.factory()?;
         let instance = factory.instance(self.0.sample_rate)?;
-        crate::inspect::inspect_ir(
+        inspect_ir(
             &self.0.options,
             &factory.compile_options(),
             &factory.llvm_ir(),

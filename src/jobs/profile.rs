@@ -1,7 +1,7 @@
 //! Run compiled code in real time, paced or on an audio server.
 
 use crate::libfaust::{Factory, FaustError};
-use crate::profile::{ProfileConfig, RawProfile};
+use crate::realtime::{self, ProfileConfig, RawProfile};
 use crate::worker::{Job, Limit, Phase};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -30,7 +30,7 @@ impl Job for ProfileJob {
     type Reply = RawProfile;
     type Note = Live;
 
-    /// The paced run may overrun its plan (see `profile::run`), then the probes run.
+    /// The paced run may overrun its plan (see `realtime::paced`), then the probes run.
     fn limit(&self) -> Limit {
         Limit::Whole(Duration::from_secs_f64(
             self.profile.duration_seconds * 3.0 + 130.0,
@@ -39,7 +39,7 @@ impl Job for ProfileJob {
 
     fn run(&self, note: &(dyn Fn(Live) + Sync)) -> Result<RawProfile, FaustError> {
         let factory = Factory::from_machine_code(&self.machine_code, &self.options)?;
-        crate::profile::profile(&factory, &self.profile, &|audio_seconds, load_percent| {
+        realtime::run(&factory, &self.profile, &|audio_seconds, load_percent| {
             note(Live {
                 audio_seconds,
                 load_percent,

@@ -1,4 +1,5 @@
-//! The units every report prints: bytes per block, MB/s and CPU %, each computed here only.
+//! The units every report prints: bytes per block, MB/s, CPU % and sizes in bytes, each
+//! computed here only.
 
 /// Bytes one block moves: frames × (inputs + outputs) × sample size (4, or 8 with `-double`),
 /// as faustbench-llvm counts them.
@@ -19,6 +20,16 @@ pub fn mbps(bytes: f64, ns: f64) -> f64 {
 pub fn cpu_percent(ns_per_block: f64, frames: usize, sample_rate: u32) -> f64 {
     let audio_ns = frames as f64 / sample_rate as f64 * 1e9;
     100.0 * ns_per_block / audio_ns
+}
+
+/// `1536` → `1.5 KiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        0..=1023 => format!("{bytes} B"),
+        1024..=1_048_575 => format!("{:.1} KiB", b / 1024.0),
+        _ => format!("{:.1} MiB", b / 1_048_576.0),
+    }
 }
 
 /// Sample rates at which CPU % is always reported.

@@ -1,13 +1,6 @@
-//! `profile`: does a DSP keep up in real time? compute() is called once per block period at
-//! the sample rate, to absolute deadlines, and every block's load, lateness and misses are
-//! recorded; then probes show the denormal slow-down and which block sizes are safe.
-
-pub mod alloc;
-mod audio;
-mod run;
-pub mod signal;
-
-pub use run::profile;
+//! `profile`: does a DSP keep up in real time? Compiles it, runs it in real time on the
+//! measuring worker (see [`crate::realtime`]) and summarises every block's load, lateness and
+//! misses, the denormal slow-down and which block sizes are safe, with advice.
 
 use crate::analyze::result::Category;
 use crate::cache::Cache;
@@ -17,9 +10,9 @@ use crate::measure::stats::{mean, quantile_sorted};
 use crate::measure::thread::ThreadConditions;
 use crate::options::OptionSet;
 use crate::pipeline::{compile_all, Workers};
+use crate::realtime::{BlockSizeProbe, ControlUse, DenormalProbe, ProfileConfig, RawProfile};
 use crate::worker::RunError;
-use serde::{Deserialize, Serialize};
-use signal::Signal;
+use serde::Serialize;
 
 /// What to profile.
 #[derive(Debug, Clone)]
@@ -111,123 +104,6 @@ pub fn run_profile(
             .unwrap_or_default(),
         isolation: workers.measurer.isolation().into(),
     })
-}
-
-/// How controls move during the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum ControlMode {
-    /// Kept at their initial values.
-    Fixed,
-    /// Set to a random value in their range before every block.
-    Random,
-    /// Moved linearly from minimum to maximum over the run.
-    Sweep,
-}
-
-/// The audio host whose callback runs the DSP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum AudioHost {
-    /// A JACK server (e.g. `jackd -d dummy -r 48000 -p 256` without a sound card).
-    Jack,
-    /// The platform's default host and output device (ALSA on Linux).
-    Default,
-}
-
-/// What the audio host reported.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HostStats {
-    pub name: String,
-    /// Buffer over- and underruns the host reported.
-    pub xruns: u64,
-    /// Callbacks asking for another number of frames than the block size (not run).
-    pub wrong_size_callbacks: u64,
-}
-
-/// How to profile.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProfileConfig {
-    /// Hz.
-    pub sample_rate: u32,
-    /// Frames per block.
-    pub frames: usize,
-    /// Planned length of the paced run, seconds.
-    pub duration_seconds: f64,
-    pub signal: Signal,
-    pub controls: ControlMode,
-    pub seed: u64,
-    pub flush_denormals: bool,
-    pub realtime: bool,
-    pub core: Option<usize>,
-    /// `None`: paced by faustperf; `Some`: inside that host's audio callback.
-    pub audio: Option<AudioHost>,
-}
-
-/// A control as it was used.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ControlUse {
-    pub path: String,
-    pub min: f64,
-    pub max: f64,
-    pub init: f64,
-    /// What it was set to, in words.
-    pub values: String,
-}
-
-/// Compute time of an impulse and its decay, with denormals flushed to zero and not.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct DenormalProbe {
-    /// Seconds of audio run (at full speed, not paced).
-    pub audio_seconds: f64,
-    /// Mean ns per block over the whole run.
-    pub flushed_ns_per_block: f64,
-    pub unflushed_ns_per_block: f64,
-    /// The 1-second window (of audio) where not flushing cost the most: its start, seconds
-    /// after the impulse, and its mean ns per block both ways.
-    pub worst_window_start_seconds: f64,
-    pub window_flushed_ns_per_block: f64,
-    pub window_unflushed_ns_per_block: f64,
-}
-
-/// Load of one block size, timed back to back.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct BlockSizeProbe {
-    pub frames: usize,
-    /// 99th-percentile block time as % of the block's period.
-    pub p99_load_percent: f64,
-    /// Slowest block as % of its period.
-    pub max_load_percent: f64,
-}
-
-/// What the worker measured, before summarising.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RawProfile {
-    pub blocks_planned: usize,
-    /// Per block: compute time, ns.
-    pub compute_ns: Vec<f64>,
-    /// Per block: end of compute minus the block's deadline start, ns.
-    pub lateness_ns: Vec<f64>,
-    /// Per block: start of compute from the first deadline, ns.
-    pub start_ns: Vec<f64>,
-    pub wall_seconds: f64,
-    /// When an output first held NaN or infinity (seconds of audio), if it did.
-    pub first_non_finite_seconds: Option<f64>,
-    /// Heap allocations on the profiling thread around compute(); `None`: not counted (the
-    /// host lacks faustperf's counting allocator).
-    pub allocations: Option<u64>,
-    pub instance_bytes: Option<u64>,
-    pub buffer_bytes: usize,
-    /// Peak resident memory of the process that ran the profile, bytes.
-    pub peak_rss_bytes: Option<u64>,
-    pub thread: Option<ThreadConditions>,
-    pub controls: Vec<ControlUse>,
-    pub denormals: Option<DenormalProbe>,
-    pub block_sizes: Vec<BlockSizeProbe>,
-    /// Audio callback mode: time between successive callbacks, ns.
-    pub callback_interval_ns: Vec<f64>,
-    /// Audio callback mode: what the host reported.
-    pub host: Option<HostStats>,
 }
 
 /// Width of a timeline window, seconds.
@@ -467,6 +343,8 @@ pub fn recommendations(metrics: &Metrics, config: &ProfileConfig, raw: &RawProfi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::realtime::signal::Signal;
+    use crate::realtime::ControlMode;
 
     fn config() -> ProfileConfig {
         ProfileConfig {

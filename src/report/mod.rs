@@ -10,6 +10,7 @@ use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
 use crate::corpus::CorpusReport;
 use crate::inspect::InspectReport;
+use crate::measure::units::human_bytes;
 use crate::measure::Budget;
 use crate::options::display;
 use crate::profile::ProfileReport;
@@ -141,16 +142,6 @@ fn rows(report: &AnalyzeReport) -> Vec<[String; 9]> {
 /// `Some(1.234)` with 1 digit → `1.2`; `None` → `–`.
 fn number(x: Option<f64>, digits: usize) -> String {
     x.map_or_else(|| "–".into(), |v| format!("{v:.digits$}"))
-}
-
-/// `1536` → `1.5 KiB`.
-fn human_bytes(bytes: u64) -> String {
-    let b = bytes as f64;
-    match bytes {
-        0..=1023 => format!("{bytes} B"),
-        1024..=1_048_575 => format!("{:.1} KiB", b / 1024.0),
-        _ => format!("{:.1} MiB", b / 1_048_576.0),
-    }
 }
 
 /// Appends a titled list of `items` to `out` (nothing when empty), after a blank line.

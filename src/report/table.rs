@@ -10,7 +10,9 @@ use crate::analyze::result::AnalyzeReport;
 use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
 use crate::corpus::CorpusReport;
-use crate::inspect::{human_bytes, round, InspectReport, InstructionCounts, SetInspection};
+use crate::inspect::InspectReport;
+use crate::ir::{percent_of, round, InstructionCounts, SetInspection};
+use crate::measure::units::human_bytes;
 use crate::profile::ProfileReport;
 
 pub struct Table;
@@ -165,7 +167,7 @@ fn inspection_lines(i: &SetInspection) -> Vec<String> {
             "; {} delay line(s) hold {} ({:.1} %)",
             m.delay_lines,
             human_bytes(m.delay_line_bytes),
-            crate::inspect::percent_of(m.delay_line_bytes, m.struct_bytes)
+            percent_of(m.delay_line_bytes, m.struct_bytes)
         )
     } else {
         String::new()

@@ -1,8 +1,9 @@
 //! From the IR's facts to the report of one option set: memory cross-check, summaries, advice.
 
-use super::ir::IrFacts;
-use super::result::{Member, MemberKind, Memory, Recursion, SetInspection, Vectorization, Work};
-use super::{human_bytes, percent_of, round};
+use super::facts::{Member, MemberKind, Memory, Recursion, SetInspection, Vectorization, Work};
+use super::read::IrFacts;
+use super::{percent_of, round};
+use crate::measure::units::human_bytes;
 
 /// Largest members listed one by one.
 const LARGEST: usize = 5;

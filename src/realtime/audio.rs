@@ -6,7 +6,7 @@
 //! the profiling thread reads after the stream stops.
 
 use super::alloc;
-use super::run::{control_uses, monotonic_ns, set_controls, signal_buffers, Live};
+use super::block::{control_uses, monotonic_ns, set_controls, signal_buffers, Live};
 use super::{AudioHost, HostStats, ProfileConfig, RawProfile};
 use crate::libfaust::{Factory, FaustError};
 use crate::measure::rng::SplitMix64;

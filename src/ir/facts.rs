@@ -1,26 +1,7 @@
-//! The result of `inspect`: plain, serialisable structs, every unit in its field's doc.
+//! What the IR of one option set says: plain, serialisable structs, every unit in its field's
+//! doc.
 
-use crate::analyze::result::SetError;
 use serde::{Deserialize, Serialize};
-
-/// What `faustperf inspect` found in the code libfaust generated for one DSP.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct InspectReport {
-    /// The file inspected, or the name given to inline code.
-    pub dsp: String,
-    /// libfaust's version, e.g. `2.54.9`.
-    pub libfaust_version: String,
-    /// The LLVM target libfaust compiles for, e.g. `x86_64-pc-linux-gnu:generic`.
-    pub machine_target: String,
-    /// The LLVM that faustperf reads the IR with (inkwell, linked to the system's libLLVM).
-    pub ir_reader_llvm: String,
-    /// One inspection per option set that compiled, in the order given.
-    pub sets: Vec<SetInspection>,
-    /// Option sets that could not be compiled or inspected.
-    pub errors: Vec<SetError>,
-    /// Wall time of the whole inspection, seconds.
-    pub wall_seconds: f64,
-}
 
 /// The facts of one option set's code, and the advice they support.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -1,19 +1,15 @@
-//! The worker side of profiling: compute() once per block period, sleeping to absolute
-//! deadlines (or in an audio callback, see `audio`), then two short probes (denormals, block
-//! sizes) at full speed.
+//! Paced by faustperf: compute() once per block period, sleeping to absolute deadlines; then
+//! two short probes (denormals, block sizes) at full speed.
 
 use super::alloc;
-use super::signal::generate;
-use super::{BlockSizeProbe, ControlMode, ControlUse, DenormalProbe, ProfileConfig, RawProfile};
-use crate::libfaust::{AudioBuffers, Factory, FaustError, Instance};
+use super::block::{control_uses, monotonic_ns, set_controls, signal_buffers, Live};
+use super::{BlockSizeProbe, DenormalProbe, ProfileConfig, RawProfile};
+use crate::libfaust::{AudioBuffers, Factory, FaustError};
 use crate::measure::rng::SplitMix64;
 use crate::measure::stats::{mean, BlockTimes};
 use crate::measure::thread;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// Most seconds of input held in memory; longer runs loop it.
-const SIGNAL_SECONDS: f64 = 10.0;
 /// A run that falls behind stops after this many times its planned duration (plus 10 s).
 const OVERRUN_FACTOR: f64 = 3.0;
 /// Seconds of audio in the denormal probe: long enough for a reverb tail to decay into denormals.
@@ -24,131 +20,11 @@ const PROBE_WALL_CAP: Duration = Duration::from_secs(2);
 const PROBED_BLOCK_SIZES: [usize; 7] = [32, 64, 128, 256, 512, 1024, 2048];
 const PROBE_SECONDS: f64 = 0.05;
 
-/// How often the live load is reported while the DSP runs.
-const LIVE_INTERVAL: Duration = Duration::from_millis(250);
-
-/// Runs the paced profile (or the audio callback) and the probes on a thread prepared as
-/// `config` asks. While the DSP runs, `on_live` is called from another thread every 250 ms with
-/// the seconds of audio done and the mean load since the previous call (%); the real-time code
-/// itself only updates two atomics.
-pub fn profile(
+pub(super) fn paced(
     factory: &Factory,
     config: &ProfileConfig,
-    on_live: &(dyn Fn(f64, f64) + Sync),
+    live: &Live,
 ) -> Result<RawProfile, FaustError> {
-    if config.frames == 0 || config.frames > i32::MAX as usize || config.sample_rate == 0 {
-        return Err(FaustError::invalid_input(
-            "buffer size and sample rate must be positive",
-        ));
-    }
-    let live = Live::default();
-    let running = AtomicBool::new(true);
-    std::thread::scope(|scope| {
-        scope.spawn(|| {
-            let period_ns = config.frames as f64 / config.sample_rate as f64 * 1e9;
-            let (mut blocks, mut sum) = (0, 0);
-            while running.load(Ordering::Relaxed) {
-                std::thread::sleep(LIVE_INTERVAL);
-                let (b, s) = (
-                    live.blocks.load(Ordering::Relaxed),
-                    live.compute_ns.load(Ordering::Relaxed),
-                );
-                if b > blocks {
-                    let load = 100.0 * (s - sum) as f64 / (b - blocks) as f64 / period_ns;
-                    on_live(b as f64 * period_ns / 1e9, load);
-                }
-                (blocks, sum) = (b, s);
-            }
-        });
-        let result = std::thread::Builder::new()
-            .name("faustperf-profile".into())
-            .spawn_scoped(scope, || {
-                let (conditions, saved) =
-                    thread::prepare(config.core, config.flush_denormals, config.realtime);
-                let result = match config.audio {
-                    None => paced(factory, config, &live),
-                    Some(host) => super::audio::audio(factory, config, host, &live),
-                }
-                .map(|mut raw| {
-                    // In an audio callback the host's thread ran the DSP, not this one.
-                    raw.thread = config.audio.is_none().then_some(conditions);
-                    raw
-                });
-                running.store(false, Ordering::Relaxed);
-                thread::restore_fp_mode(saved);
-                let mut raw = result?;
-                raw.denormals = denormal_probe(factory, config)?;
-                thread::restore_fp_mode(saved);
-                raw.block_sizes = block_size_probe(factory, config)?;
-                raw.peak_rss_bytes = peak_rss_bytes();
-                Ok(raw)
-            })
-            .map_err(|e| {
-                FaustError::invalid_input(format!("cannot start the profiling thread: {e}"))
-            })
-            .and_then(|handle| {
-                handle.join().unwrap_or_else(|_| {
-                    Err(FaustError::invalid_input("the profiling thread panicked"))
-                })
-            });
-        running.store(false, Ordering::Relaxed);
-        result
-    })
-}
-
-/// What the real-time code publishes for the live report: blocks done and their summed compute
-/// time.
-#[derive(Default)]
-pub(super) struct Live {
-    blocks: AtomicUsize,
-    compute_ns: AtomicU64,
-}
-
-impl Live {
-    /// Called by the real-time code after each block: two relaxed atomic stores, no more.
-    #[inline]
-    pub(super) fn record(&self, compute_ns: u64) {
-        self.compute_ns.fetch_add(compute_ns, Ordering::Relaxed);
-        self.blocks.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Sets the totals at once (for code that keeps its own records, like the audio callback).
-    pub(super) fn publish(&self, blocks: usize, compute_ns: u64) {
-        self.compute_ns.store(compute_ns, Ordering::Relaxed);
-        self.blocks.store(blocks, Ordering::Relaxed);
-    }
-}
-
-/// Buffers holding the input signal for `planned` blocks (at most `SIGNAL_SECONDS`; the run
-/// loops over them).
-pub(super) fn signal_buffers(
-    instance: &Instance,
-    config: &ProfileConfig,
-    planned: usize,
-) -> Result<AudioBuffers, FaustError> {
-    let frames = config.frames;
-    let signal_blocks = planned
-        .min(((SIGNAL_SECONDS * config.sample_rate as f64 / frames as f64).ceil() as usize).max(1));
-    let len = signal_blocks * frames;
-    let signal = generate(
-        &config.signal,
-        instance.inputs(),
-        len,
-        config.sample_rate,
-        config.seed,
-    )
-    .map_err(FaustError::invalid_input)?;
-    Ok(AudioBuffers::new(
-        instance.precision(),
-        instance.inputs(),
-        instance.outputs(),
-        frames,
-        signal_blocks,
-        |c, i| signal[c][i % len],
-    ))
-}
-
-fn paced(factory: &Factory, config: &ProfileConfig, live: &Live) -> Result<RawProfile, FaustError> {
     let mut instance = factory.instance(config.sample_rate)?;
     let (frames, sr) = (config.frames, config.sample_rate as f64);
     let period_ns = frames as f64 / sr * 1e9;
@@ -222,50 +98,9 @@ fn paced(factory: &Factory, config: &ProfileConfig, live: &Live) -> Result<RawPr
     })
 }
 
-/// The controls as used: their ranges and what they were set to.
-pub(super) fn control_uses(instance: &Instance, mode: ControlMode) -> Vec<ControlUse> {
-    instance
-        .controls()
-        .iter()
-        .map(|c| ControlUse {
-            path: c.path.clone(),
-            min: c.min,
-            max: c.max,
-            init: c.init,
-            values: match mode {
-                ControlMode::Fixed => format!("fixed at {}", c.init),
-                ControlMode::Random => format!("random in [{}, {}] every block", c.min, c.max),
-                ControlMode::Sweep => format!("swept from {} to {} over the run", c.min, c.max),
-            },
-        })
-        .collect()
-}
-
-pub(super) fn set_controls(
-    instance: &mut Instance,
-    controls: &[ControlUse],
-    mode: ControlMode,
-    block: usize,
-    planned: usize,
-    rng: &mut SplitMix64,
-) {
-    for (i, c) in controls.iter().enumerate() {
-        match mode {
-            ControlMode::Fixed => {}
-            ControlMode::Random => {
-                instance.set_control(i, c.min + (c.max - c.min) * rng.next_f64())
-            }
-            ControlMode::Sweep => {
-                let t = block as f64 / planned.max(2).saturating_sub(1) as f64;
-                instance.set_control(i, c.min + (c.max - c.min) * t)
-            }
-        }
-    }
-}
-
 /// Compute time of an impulse followed by silence, with denormals flushed and not: decaying
 /// feedback ends in denormal numbers, which many CPUs process far slower.
-fn denormal_probe(
+pub(super) fn denormal_probe(
     factory: &Factory,
     config: &ProfileConfig,
 ) -> Result<Option<DenormalProbe>, FaustError> {
@@ -336,7 +171,7 @@ fn denormal_probe(
 }
 
 /// The 99th-percentile load of blocks of several sizes, timed back to back with noise input.
-fn block_size_probe(
+pub(super) fn block_size_probe(
     factory: &Factory,
     config: &ProfileConfig,
 ) -> Result<Vec<BlockSizeProbe>, FaustError> {
@@ -375,16 +210,6 @@ fn block_size_probe(
     Ok(probes)
 }
 
-pub(super) fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes the timespec we pass.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
-
 /// Sleeps until the monotonic clock reads `deadline_ns` (at once if it is past).
 fn sleep_until(deadline_ns: u64) {
     let ts = libc::timespec {
@@ -402,13 +227,4 @@ fn sleep_until(deadline_ns: u64) {
         )
     } == libc::EINTR
     {}
-}
-
-/// The process's peak resident memory (getrusage), bytes.
-fn peak_rss_bytes() -> Option<u64> {
-    // SAFETY: rusage is plain data (zeroed is valid) and getrusage writes the struct we pass.
-    unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        (libc::getrusage(libc::RUSAGE_SELF, &mut usage) == 0).then(|| usage.ru_maxrss as u64 * 1024)
-    }
 }

@@ -9,7 +9,7 @@
 //! iteration) times per frame; code outside the frame loop runs once per call.
 
 use super::cfg::{self, Loop};
-use super::result::{
+use super::facts::{
     InstructionCounts, MathCall, Member, MemberKind, SharedTable, TableRead, VectorWidth,
 };
 use crate::libfaust::FaustError;
