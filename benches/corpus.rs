@@ -53,7 +53,7 @@ fn corpus(c: &mut Criterion) {
             .iter()
             .map(|o| CompileJob {
                 source: DspSource::File { path: path.clone() },
-                options: parse_option_set(o).expect("valid option sets").args,
+                options: parse_option_set(o).expect("valid option sets"),
                 sample_rate: SAMPLE_RATE,
             })
             .collect();
@@ -71,8 +71,8 @@ fn corpus(c: &mut Criterion) {
                     continue;
                 }
             };
-            let args = parse_option_set(options).expect("valid option sets").args;
-            let Ok(factory) = Factory::from_machine_code(&code.machine_code, &args) else {
+            let set = parse_option_set(options).expect("valid option sets");
+            let Ok(factory) = Factory::from_machine_code(&code.machine_code, &set) else {
                 continue;
             };
             let Ok(mut instance) = factory.instance(SAMPLE_RATE) else {

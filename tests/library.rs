@@ -233,7 +233,7 @@ fn every_stage_compiles_before_it_measures() {
 fn the_same_code_is_told_by_the_machine_code() {
     let _guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let digest = |options: &[&str]| {
-        let options: Vec<String> = options.iter().map(|o| o.to_string()).collect();
+        let options = parse_option_set(&options.join(" ")).unwrap();
         let source = DspSource::Code {
             name: "digest".into(),
             code: "import(\"stdfaust.lib\"); process = os.osc(440);".into(),

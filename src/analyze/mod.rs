@@ -146,9 +146,7 @@ impl State<'_> {
         let mut new: Vec<OptionSet> = Vec::new();
         for set in sets {
             let seen = self.codes.iter().any(|(s, _)| *s == set)
-                || self.errors.iter().any(|e| {
-                    options::parse_option_set(&e.compiler_options).ok() == Some(set.clone())
-                });
+                || self.errors.iter().any(|e| e.compiler_options == set.label);
             if !seen && !new.contains(&set) {
                 new.push(set);
             }
@@ -164,7 +162,7 @@ impl State<'_> {
             .iter()
             .map(|set| CompileJob {
                 source: self.request.source.clone(),
-                options: set.args.clone(),
+                options: set.clone(),
                 sample_rate: self.request.measure.sample_rate,
             })
             .collect();
@@ -223,11 +221,11 @@ impl State<'_> {
             }
         }
         let m = &self.request.measure;
-        let codes: Vec<(String, Vec<String>)> = unique
+        let codes: Vec<(String, OptionSet)> = unique
             .iter()
             .map(|&u| {
                 let (set, _, code, _) = &to_measure[u];
-                (code.machine_code.clone(), set.args.clone())
+                (code.machine_code.clone(), set.clone())
             })
             .collect();
         let (max, sets) = (max_passes(&m.budget), codes.len());
@@ -304,13 +302,9 @@ impl State<'_> {
 
     /// Records a set that could not be compiled or measured.
     fn fail(&mut self, set: &OptionSet, cause: RunError) -> SetState {
-        let status = if set.backend_refuses() && matches!(cause, RunError::Faust { .. }) {
-            SetStatus::Unsupported
-        } else {
-            SetStatus::Failed
-        };
-        self.errors
-            .push(SetError::new(set.label.clone(), status, cause));
+        let error = SetError::new(set, cause);
+        let status = error.status;
+        self.errors.push(error);
         self.measured.retain(|m| m.set != *set);
         SetState::Failed(match status {
             SetStatus::Unsupported => "not supported by this backend".into(),

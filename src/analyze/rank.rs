@@ -119,6 +119,7 @@ pub fn rank(
             }
             SetResult {
                 compiler_options: m.set.label.clone(),
+                options: m.set.clone(),
                 normalized_options: m.compile.normalized_options.clone(),
                 code_digest: m.compile.code_digest.clone(),
                 rank: i + 1,
@@ -177,9 +178,9 @@ pub fn rank(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::libfaust::Precision;
     use crate::measure::rng::SplitMix64;
     use crate::options::parse_option_set;
+    use crate::options::Precision;
 
     /// A synthetic measurement: `ns` per block of 512 frames, CI ± `half_ci` ns, 1 in / 2 out;
     /// 12 rounds (all in measurement 0) scattered within ± `half_ci` by a generator seeded

@@ -4,6 +4,7 @@ use crate::libfaust::FaustError;
 use crate::measure::clock::ClockKind;
 use crate::measure::stats::{MedianInterval, TimingSummary};
 use crate::measure::{Budget, StopReason};
+use crate::options::OptionSet;
 use crate::worker::RunError;
 use serde::Serialize;
 
@@ -45,6 +46,9 @@ pub struct AnalyzeReport {
 pub struct SetResult {
     /// The options as given (normalised to short names); `""` is the scalar baseline.
     pub compiler_options: String,
+    /// The set itself, as it was compiled (`compiler_options` is its label).
+    #[serde(skip)]
+    pub options: OptionSet,
     /// libfaust's normalised option string (omits `-fm` and `-ct`).
     pub normalized_options: String,
     /// Digest of the generated machine code: sets with equal digests are the same code.
@@ -221,7 +225,14 @@ pub struct SetError {
 }
 
 impl SetError {
-    pub(crate) fn new(compiler_options: String, status: SetStatus, cause: RunError) -> SetError {
+    /// Why `set` failed; a set the backend is known to refuse ([`OptionSet::backend_refuses`])
+    /// that libfaust did refuse is [`SetStatus::Unsupported`], not a failure.
+    pub(crate) fn new(set: &OptionSet, cause: RunError) -> SetError {
+        let status = if set.backend_refuses() && matches!(cause, RunError::Faust { .. }) {
+            SetStatus::Unsupported
+        } else {
+            SetStatus::Failed
+        };
         let line = match &cause {
             RunError::Faust {
                 error: FaustError::Compile { line, .. },
@@ -230,7 +241,7 @@ impl SetError {
             _ => None,
         };
         SetError {
-            compiler_options,
+            compiler_options: set.label.clone(),
             status,
             message: cause.to_string(),
             line,

@@ -12,6 +12,7 @@
 use crate::jobs::{CompileInfo, Compiled};
 use crate::libfaust::imports::source_files;
 use crate::libfaust::{DspSource, LibFaust};
+use crate::options::OptionSet;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -102,13 +103,13 @@ impl Cache {
 
     /// The key of a source (its [`Cache::source_digest`]) compiled with `options` by this
     /// libfaust for this CPU.
-    pub fn key(source_digest: &str, options: &[String], lib: &LibFaust) -> String {
+    pub fn key(source_digest: &str, options: &OptionSet, lib: &LibFaust) -> String {
         let mut hash = Sha256::new();
         for part in [FORMAT, lib.version(), lib.machine_target(), source_digest] {
             hash.update(part.as_bytes());
             hash.update([0]);
         }
-        for option in options {
+        for option in &options.args {
             hash.update(option.as_bytes());
             hash.update([0]);
         }
@@ -273,7 +274,7 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::libfaust::Precision;
+    use crate::options::Precision;
 
     fn compiled(code: &str) -> Compiled {
         Compiled {
@@ -341,10 +342,13 @@ mod tests {
         fs::write(&dsp, "import(\"helper.lib\");\nprocess = helper;").unwrap();
         fs::write(dir.path().join("helper.lib"), "helper = _;").unwrap();
         let source = DspSource::File { path: dsp };
-        let options = vec!["-vec".to_string()];
+        let options = crate::options::parse_option_set("-vec").unwrap();
         let d1 = Cache::source_digest(&source).unwrap();
         assert_eq!(d1, Cache::source_digest(&source).unwrap());
-        assert_ne!(Cache::key(&d1, &options, lib), Cache::key(&d1, &[], lib));
+        assert_ne!(
+            Cache::key(&d1, &options, lib),
+            Cache::key(&d1, &OptionSet::scalar(), lib)
+        );
         fs::write(dir.path().join("helper.lib"), "helper = *(2);").unwrap();
         assert_ne!(d1, Cache::source_digest(&source).unwrap());
         fs::remove_file(dir.path().join("helper.lib")).unwrap();

@@ -117,7 +117,7 @@ pub fn compare(
         .iter()
         .map(|i| CompileJob {
             source: i.source.clone(),
-            options: i.options.args.clone(),
+            options: i.options.clone(),
             sample_rate: m.sample_rate,
         })
         .collect();
@@ -130,9 +130,9 @@ pub fn compare(
             Err(e) => errors.push(impl_error(&implementation.name, &e)),
         }
     }
-    let codes: Vec<(String, Vec<String>)> = ready
+    let codes: Vec<(String, OptionSet)> = ready
         .iter()
-        .map(|(i, code, _)| (code.machine_code.clone(), i.options.args.clone()))
+        .map(|(i, code, _)| (code.machine_code.clone(), i.options.clone()))
         .collect();
     let raws = measure_sets(workers.measurer.as_mut(), &codes, m, &mut |_| {});
     let mut measured = Vec::new();

@@ -2,7 +2,7 @@
 //! (see [`crate::ir`]) on the compile lanes, in worker processes with the isolated backend, so a
 //! DSP that crashes or hangs libfaust costs only its option set.
 
-use crate::analyze::result::{AnalyzeReport, SetError, SetStatus};
+use crate::analyze::result::{AnalyzeReport, SetError};
 use crate::ir::{percent_of, round, SetInspection, READER_LLVM};
 use crate::jobs::{CompileJob, InspectJob};
 use crate::libfaust::{DspSource, LibFaust};
@@ -10,7 +10,6 @@ use crate::measure::units::human_bytes;
 use crate::options::display;
 use crate::options::{parse_option_set, OptionSet};
 use crate::pipeline::{on_lanes, Workers};
-use crate::worker::RunError;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -65,14 +64,10 @@ pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport
         |lane, i| {
             let job = CompileJob {
                 source: request.source.clone(),
-                options: sets[i].args.clone(),
+                options: sets[i].clone(),
                 sample_rate: request.sample_rate,
             };
             lane.run(&InspectJob(job), &mut |()| {})
-                .map(|mut inspection| {
-                    inspection.compiler_options = sets[i].label.clone();
-                    inspection
-                })
         },
         &mut |_| {},
     );
@@ -81,15 +76,7 @@ pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport
     for (i, result) in results {
         match result {
             Ok(inspection) => report_sets.push(inspection),
-            Err(cause) => {
-                let status = if sets[i].backend_refuses() && matches!(cause, RunError::Faust { .. })
-                {
-                    SetStatus::Unsupported
-                } else {
-                    SetStatus::Failed
-                };
-                errors.push(SetError::new(sets[i].label.clone(), status, cause));
-            }
+            Err(cause) => errors.push(SetError::new(&sets[i], cause)),
         }
     }
     let lib = LibFaust::get().ok();
@@ -117,11 +104,7 @@ pub fn add_to_analysis(
     let request = InspectRequest {
         source: source.clone(),
         name: report.dsp.clone(),
-        option_sets: report
-            .results
-            .iter()
-            .filter_map(|r| parse_option_set(&r.compiler_options).ok())
-            .collect(),
+        option_sets: report.results.iter().map(|r| r.options.clone()).collect(),
         sample_rate,
     };
     let inspected = inspect(&request, workers);
@@ -185,6 +168,7 @@ pub fn key_facts(i: &SetInspection) -> String {
 pub(crate) mod tests {
     use super::*;
     use crate::libfaust::FaustError;
+    use crate::worker::{Phase, RunError};
 
     /// A report built from a hand-written IR, the same on every machine.
     pub(crate) fn sample_report() -> InspectReport {
@@ -196,10 +180,9 @@ pub(crate) mod tests {
             ir_reader_llvm: "LLVM 14 (inkwell, libLLVM-14.so)".into(),
             sets: vec![set],
             errors: vec![SetError::new(
-                "-vec -omp".into(),
-                SetStatus::Unsupported,
+                &parse_option_set("-vec -omp").unwrap(),
                 RunError::Faust {
-                    phase: crate::worker::Phase::Compile,
+                    phase: Phase::Compile,
                     error: FaustError::from_compiler_text("ERROR : OpenMP not supported for LLVM"),
                 },
             )],

@@ -4,18 +4,19 @@ use super::facts::{Member, MemberKind, Memory, Recursion, SetInspection, Vectori
 use super::read::IrFacts;
 use super::{percent_of, round};
 use crate::measure::units::human_bytes;
+use crate::options::OptionSet;
 
 /// Largest members listed one by one.
 const LARGEST: usize = 5;
 
 pub(super) fn build(
-    options: &[String],
+    options: &OptionSet,
     normalized_options: &str,
     facts: IrFacts,
     heap_bytes: Option<u64>,
     machine_target: &str,
 ) -> SetInspection {
-    let vec = options.iter().any(|o| o == "-vec");
+    let vec = options.args.iter().any(|o| o == "-vec");
     let memory = memory(&facts, heap_bytes);
     let per_frame = facts.frames_per_iteration.map(|_| facts.per_frame.clone());
     let work_share = per_frame.as_ref().map_or(0.0, |c| c.total - c.other);
@@ -40,7 +41,7 @@ pub(super) fn build(
         summary: recursion_summary(&facts),
     };
     let mut inspection = SetInspection {
-        compiler_options: options.join(" "),
+        compiler_options: options.label.clone(),
         normalized_options: normalized_options.to_string(),
         memory,
         work: Work {

@@ -17,11 +17,12 @@ pub use facts::{
 pub use read::READER_LLVM;
 
 use crate::libfaust::{compiler_lock, FaustError, LibFaust};
+use crate::options::OptionSet;
 
 /// Reads one option set's IR into its facts and advice. `heap_bytes` is the instance's heap
 /// growth (`memory_bytes` of analyze), to cross-check the struct size with.
 pub fn inspect_ir(
-    options: &[String],
+    options: &OptionSet,
     normalized_options: &str,
     ir: &str,
     heap_bytes: Option<u64>,
@@ -75,7 +76,7 @@ pub(crate) mod tests {
     pub(crate) fn sample_set() -> super::SetInspection {
         let facts = super::read::analyse(super::read::tests::SCALAR).unwrap();
         super::advice::build(
-            &[],
+            &crate::options::OptionSet::scalar(),
             "-lang llvm 14.0.6 -es 1 -mcd 16 -single -ftz 0",
             facts,
             Some(13_000),

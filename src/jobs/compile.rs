@@ -1,6 +1,7 @@
 //! Compile a program with one option set.
 
-use crate::libfaust::{code_digest, stdlib, DspSource, Factory, FaustError, Precision};
+use crate::libfaust::{code_digest, stdlib, DspSource, Factory, FaustError};
+use crate::options::{OptionSet, Precision};
 use crate::worker::{Job, Limit, Phase};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -9,8 +10,7 @@ use std::time::Instant;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompileJob {
     pub source: DspSource,
-    /// Compiler options, one argument per element, already validated.
-    pub options: Vec<String>,
+    pub options: OptionSet,
     /// Sample rate of the instance made to read channels, controls and memory.
     pub sample_rate: u32,
 }

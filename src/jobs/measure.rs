@@ -2,6 +2,7 @@
 
 use crate::libfaust::{Factory, FaustError};
 use crate::measure::{self, MeasureConfig, RawMeasurement, Stretch};
+use crate::options::OptionSet;
 use crate::worker::{Job, Limit, Phase};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -11,7 +12,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureJob {
     /// Machine code ([`super::Compiled::machine_code`]) and compile options of each set.
-    pub codes: Vec<(String, Vec<String>)>,
+    pub codes: Vec<(String, OptionSet)>,
     pub measure: MeasureConfig,
 }
 

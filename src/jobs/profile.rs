@@ -1,6 +1,7 @@
 //! Run compiled code in real time, paced or on an audio server.
 
 use crate::libfaust::{Factory, FaustError};
+use crate::options::OptionSet;
 use crate::realtime::{self, ProfileConfig, RawProfile};
 use crate::worker::{Job, Limit, Phase};
 use serde::{Deserialize, Serialize};
@@ -10,8 +11,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileJob {
     pub machine_code: String,
-    /// The options it was compiled with.
-    pub options: Vec<String>,
+    /// The option set it was compiled with.
+    pub options: OptionSet,
     pub profile: ProfileConfig,
 }
 

@@ -2,6 +2,7 @@
 
 use super::strings::{take_string_array, FaustString};
 use super::{compiler_lock, fast_math_available, FaustError, Instance, LibFaust};
+use crate::options::{OptionSet, Precision};
 use serde::{Deserialize, Serialize};
 use std::ffi::{c_char, CString};
 use std::path::PathBuf;
@@ -15,33 +16,6 @@ pub enum DspSource {
     Code { name: String, code: String },
     /// A `.dsp` file; its `import`s resolve next to it.
     File { path: PathBuf },
-}
-
-/// The sample type of compiled code: `f32`, or `f64` with `-double`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Precision {
-    Single,
-    Double,
-}
-
-impl Precision {
-    /// The precision the given compiler options select.
-    pub fn of_options(options: &[String]) -> Precision {
-        if options.iter().any(|o| o == "-double") {
-            Precision::Double
-        } else {
-            Precision::Single
-        }
-    }
-
-    /// Bytes per sample.
-    pub fn sample_bytes(self) -> usize {
-        match self {
-            Precision::Single => 4,
-            Precision::Double => 8,
-        }
-    }
 }
 
 /// Owns an `llvm_dsp_factory*`; deleted when the last [`Factory`] or [`Instance`] using it drops.
@@ -74,14 +48,14 @@ pub struct Factory {
 }
 
 impl Factory {
-    /// Compiles `source` with the compiler `options` (already validated by the caller) for the
-    /// host CPU at LLVM's highest optimisation level.
-    pub fn compile(source: &DspSource, options: &[String]) -> Result<Factory, FaustError> {
+    /// Compiles `source` with the option set `options` for the host CPU at LLVM's highest
+    /// optimisation level.
+    pub fn compile(source: &DspSource, options: &OptionSet) -> Result<Factory, FaustError> {
         let lib = LibFaust::get()?;
-        if options.iter().any(|o| o == "-fm") && !fast_math_available() {
+        if options.fast_math() && !fast_math_available() {
             return Err(FaustError::FastMathUnavailable);
         }
-        let mut args: Vec<String> = options.to_vec();
+        let mut args: Vec<String> = options.args.clone();
         if let DspSource::File { path } = source {
             // libfaust resolves imports from the process's directory; the faust command line
             // resolves them next to the file, as a user expects.
@@ -139,17 +113,17 @@ impl Factory {
             handle: Arc::new(FactoryHandle {
                 lib,
                 ptr,
-                precision: Precision::of_options(options),
+                precision: options.precision(),
             }),
         })
     }
 
     /// Loads a factory from machine code written by [`Factory::machine_code`] (same libfaust
     /// and CPU), without compiling: about a millisecond instead of the compile time.
-    /// `options` are the compile options the code was made with (they give its precision).
-    pub fn from_machine_code(code: &str, options: &[String]) -> Result<Factory, FaustError> {
+    /// `options` are the option set the code was made with (it gives its precision).
+    pub fn from_machine_code(code: &str, options: &OptionSet) -> Result<Factory, FaustError> {
         let lib = LibFaust::get()?;
-        if options.iter().any(|o| o == "-fm") && !fast_math_available() {
+        if options.fast_math() && !fast_math_available() {
             return Err(FaustError::FastMathUnavailable);
         }
         let code = c_string(code, "the machine code")?;
@@ -174,7 +148,7 @@ impl Factory {
             handle: Arc::new(FactoryHandle {
                 lib,
                 ptr,
-                precision: Precision::of_options(options),
+                precision: options.precision(),
             }),
         })
     }

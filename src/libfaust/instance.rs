@@ -2,7 +2,8 @@
 
 use super::factory::FactoryHandle;
 use super::ui::{self, Collector, Control, Zone};
-use super::{compiler_lock, FaustError, Precision};
+use super::{compiler_lock, FaustError};
+use crate::options::Precision;
 use std::ffi::c_void;
 use std::sync::Arc;
 

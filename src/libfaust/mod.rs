@@ -15,7 +15,7 @@ mod ui;
 
 pub use digest::code_digest;
 pub use error::FaustError;
-pub use factory::{DspSource, Factory, Precision};
+pub use factory::{DspSource, Factory};
 pub use instance::{AudioBuffers, BoundInstance, Instance};
 pub use ui::{Control, ControlKind};
 

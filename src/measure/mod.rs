@@ -29,7 +29,8 @@ pub mod stats;
 pub mod thread;
 pub mod units;
 
-use crate::libfaust::{AudioBuffers, BoundInstance, Factory, FaustError, Instance, Precision};
+use crate::libfaust::{AudioBuffers, BoundInstance, Factory, FaustError, Instance};
+use crate::options::Precision;
 use clock::{Clock, ClockKind};
 use rng::SplitMix64;
 use serde::{Deserialize, Serialize};

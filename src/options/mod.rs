@@ -36,6 +36,20 @@ impl OptionSet {
             .any(|a| BACKEND_REFUSES.contains(&a.as_str()))
     }
 
+    /// The sample type the set asks for: `f64` with `-double`.
+    pub fn precision(&self) -> Precision {
+        if self.args.iter().any(|a| a == "-double") {
+            Precision::Double
+        } else {
+            Precision::Single
+        }
+    }
+
+    /// Whether the set calls Faust's fast math functions (`-fm def`).
+    pub fn fast_math(&self) -> bool {
+        self.args.iter().any(|a| a == "-fm")
+    }
+
     /// How the set is shown to people: `(scalar)` for the empty set.
     pub fn display(&self) -> &str {
         display(&self.label)
@@ -52,6 +66,24 @@ impl OptionSet {
         OptionSet {
             label: args.join(" "),
             args,
+        }
+    }
+}
+
+/// The sample type of compiled code: `f32`, or `f64` with `-double`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    Single,
+    Double,
+}
+
+impl Precision {
+    /// Bytes per sample.
+    pub fn sample_bytes(self) -> usize {
+        match self {
+            Precision::Single => 4,
+            Precision::Double => 8,
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::cache::Cache;
 use crate::jobs::{CompileJob, Compiled, MeasureJob, JOBS};
 use crate::measure::thread::all_cores;
 use crate::measure::{MeasureConfig, RawMeasurement, Stretch};
+use crate::options::OptionSet;
 use crate::worker::{Backend, InProcess, Phase, RunError, Supervisor, WorkerConfig};
 
 /// The compile lanes and the measuring backend of an analysis.
@@ -169,7 +170,7 @@ pub fn compile_all(
 /// `codes`.
 pub fn measure_sets(
     measurer: &mut dyn Backend,
-    codes: &[(String, Vec<String>)],
+    codes: &[(String, OptionSet)],
     config: &MeasureConfig,
     on_stretch: &mut dyn FnMut(Stretch),
 ) -> Vec<Result<RawMeasurement, RunError>> {
@@ -263,8 +264,9 @@ mod tests {
 
     #[test]
     fn a_set_that_kills_the_worker_fails_alone_and_the_others_are_measured_again() {
-        let codes: Vec<(String, Vec<String>)> =
-            (0..3).map(|i| (format!("code {i}"), vec![])).collect();
+        let codes: Vec<(String, OptionSet)> = (0..3)
+            .map(|i| (format!("code {i}"), OptionSet::scalar()))
+            .collect();
         let config = MeasureConfig {
             frames: 64,
             sample_rate: 48000,

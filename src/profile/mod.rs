@@ -35,7 +35,7 @@ pub fn run_profile(
 ) -> Result<ProfileReport, RunError> {
     let job = CompileJob {
         source: request.source.clone(),
-        options: request.options.args.clone(),
+        options: request.options.clone(),
         sample_rate: request.config.sample_rate,
     };
     let (mut results, mut warnings) =
@@ -52,7 +52,7 @@ pub fn run_profile(
     let raw = workers.measurer.run(
         &ProfileJob {
             machine_code: compiled.machine_code,
-            options: request.options.args.clone(),
+            options: request.options.clone(),
             profile: request.config.clone(),
         },
         &mut |live: Live| on_live(live.audio_seconds, live.load_percent),

@@ -627,8 +627,7 @@ mod tests {
             results,
             warnings: vec!["the CPU governor is `powersave`".into()],
             errors: vec![SetError::new(
-                "-vec -omp".into(),
-                SetStatus::Unsupported,
+                &crate::options::parse_option_set("-vec -omp").unwrap(),
                 RunError::Faust {
                     phase: Phase::Compile,
                     error: FaustError::from_compiler_text("ERROR : OpenMP not supported for LLVM"),
