@@ -1,12 +1,11 @@
 //! `faustperf analyze`.
 
 use super::common::{MeasureArgs, RunArgs, SourceArgs};
-use super::exit;
 use super::progress::StderrProgress;
-use crate::analyze::result::{AnalyzeReport, SetStatus};
+use super::{exit, Stop};
+use crate::analyze::result::SetStatus;
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets};
 use crate::cache::Cache;
-use crate::libfaust::LibFaust;
 use crate::options::{parse_option_set, OptionSet};
 use crate::pipeline::Workers;
 use crate::report::Format;
@@ -52,20 +51,11 @@ enum Sweep {
 }
 
 /// Runs `analyze` and returns the exit code.
-pub fn run(args: AnalyzeArgs) -> i32 {
-    if let Err(e) = LibFaust::get() {
-        eprintln!("error: {e}");
-        return exit::LIBFAUST_MISSING;
-    }
+pub fn run(args: AnalyzeArgs) -> Result<i32, Stop> {
+    Stop::unless_libfaust()?;
     let format = args.format;
     let with_inspection = args.inspect;
-    let (request, mut workers, cache) = match validate(args) {
-        Ok(v) => v,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return exit::USAGE;
-        }
-    };
+    let (request, mut workers, cache) = validate(args).map_err(Stop::usage)?;
     let mut progress = StderrProgress::new();
     let mut report = analyze(&request, &mut workers, cache.as_ref(), &mut progress);
     progress.finish();
@@ -82,18 +72,8 @@ pub fn run(args: AnalyzeArgs) -> i32 {
         );
     }
     print!("{}", format.render(&report));
-    exit_code(&report)
-}
-
-/// 0 when every supported set was measured, 4 when some failed, 3 when none was measured.
-fn exit_code(report: &AnalyzeReport) -> i32 {
-    if !report.success {
-        exit::DSP_FAILED
-    } else if report.errors.iter().any(|e| e.status == SetStatus::Failed) {
-        exit::SOME_SETS_FAILED
-    } else {
-        exit::OK
-    }
+    let some_failed = report.errors.iter().any(|e| e.status == SetStatus::Failed);
+    Ok(exit::of_outcome(report.success, some_failed))
 }
 
 /// Turns the arguments into a request, its workers and its cache (`None` with `--no-cache` or

@@ -1,10 +1,10 @@
 //! `faustperf baseline save|check|list|show|delete`.
 
 use super::common::{percent, MeasureArgs, RunArgs};
-use super::exit;
+use super::{exit, Stop};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use crate::baseline::{self, Baseline, BaselineConditions, CheckReport, Entry, Status};
-use crate::libfaust::{DspSource, LibFaust};
+use crate::libfaust::DspSource;
 use crate::measure::MeasureConfig;
 use crate::options::{parse_option_set, OptionSet};
 use crate::pipeline::Workers;
@@ -66,21 +66,7 @@ enum Action {
     Delete { name: String },
 }
 
-pub fn run(command: BaselineCommand) -> i32 {
-    match execute(command) {
-        Ok(code) => code,
-        Err((code, message)) => {
-            eprintln!("error: {message}");
-            code
-        }
-    }
-}
-
-fn usage(message: String) -> (i32, String) {
-    (exit::USAGE, message)
-}
-
-fn execute(command: BaselineCommand) -> Result<i32, (i32, String)> {
+pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
     let dir = command.dir;
     match command.action {
         Action::List => {
@@ -90,8 +76,8 @@ fn execute(command: BaselineCommand) -> Result<i32, (i32, String)> {
             Ok(exit::OK)
         }
         Action::Show { name } => {
-            let path = baseline::path(&dir, &name).map_err(usage)?;
-            let b = baseline::load(&path).map_err(usage)?;
+            let path = baseline::path(&dir, &name).map_err(Stop::usage)?;
+            let b = baseline::load(&path).map_err(Stop::usage)?;
             // Baselines serialise (they were just parsed).
             println!(
                 "{}",
@@ -100,8 +86,9 @@ fn execute(command: BaselineCommand) -> Result<i32, (i32, String)> {
             Ok(exit::OK)
         }
         Action::Delete { name } => {
-            let path = baseline::path(&dir, &name).map_err(usage)?;
-            std::fs::remove_file(&path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+            let path = baseline::path(&dir, &name).map_err(Stop::usage)?;
+            std::fs::remove_file(&path)
+                .map_err(|e| Stop::usage(format!("{}: {e}", path.display())))?;
             eprintln!("deleted {}", path.display());
             Ok(exit::OK)
         }
@@ -112,21 +99,25 @@ fn execute(command: BaselineCommand) -> Result<i32, (i32, String)> {
             measure,
             run,
         } => {
-            let path = baseline::path(&dir, &name).map_err(usage)?;
+            let path = baseline::path(&dir, &name).map_err(Stop::usage)?;
             let sets: Vec<OptionSet> = options
                 .iter()
-                .map(|o| parse_option_set(o).map_err(|e| usage(format!("--options \"{o}\": {e}"))))
+                .map(|o| {
+                    parse_option_set(o).map_err(|e| Stop::usage(format!("--options \"{o}\": {e}")))
+                })
                 .collect::<Result<_, _>>()?;
-            let core = run.core().map_err(usage)?;
-            let config = measure.config(&run, core).map_err(usage)?;
+            let core = run.core().map_err(Stop::usage)?;
+            let config = measure.config(&run, core).map_err(Stop::usage)?;
             let targets: Vec<(PathBuf, Vec<OptionSet>)> =
                 dsps.into_iter().map(|d| (d, sets.clone())).collect();
             let (entries, conditions, errors) = measure_all(&targets, &config, &run)?;
             for e in &errors {
                 eprintln!("warning: {e}");
             }
-            let conditions =
-                conditions.ok_or((exit::DSP_FAILED, "nothing could be measured".to_string()))?;
+            let conditions = conditions.ok_or(Stop {
+                code: exit::DSP_FAILED,
+                message: "nothing could be measured".into(),
+            })?;
             let saved_at = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
@@ -136,7 +127,10 @@ fn execute(command: BaselineCommand) -> Result<i32, (i32, String)> {
                 conditions,
                 entries,
             };
-            baseline::save(&path, &b).map_err(|e| (exit::INTERNAL, e))?;
+            baseline::save(&path, &b).map_err(|message| Stop {
+                code: exit::INTERNAL,
+                message,
+            })?;
             eprintln!("saved {} entries to {}", b.entries.len(), path.display());
             Ok(if errors.is_empty() {
                 exit::OK
@@ -153,19 +147,19 @@ fn execute(command: BaselineCommand) -> Result<i32, (i32, String)> {
             measure,
             run,
         } => {
-            let path = baseline::path(&dir, &name).map_err(usage)?;
-            let b = baseline::load(&path).map_err(usage)?;
-            let core = run.core().map_err(usage)?;
+            let path = baseline::path(&dir, &name).map_err(Stop::usage)?;
+            let b = baseline::load(&path).map_err(Stop::usage)?;
+            let core = run.core().map_err(Stop::usage)?;
             // The baseline's buffer size and sample rate, so that the numbers compare.
             let config = MeasureConfig {
                 frames: b.conditions.buffer_size,
                 sample_rate: b.conditions.sample_rate,
-                ..measure.config(&run, core).map_err(usage)?
+                ..measure.config(&run, core).map_err(Stop::usage)?
             };
             let mut targets: Vec<(PathBuf, Vec<OptionSet>)> = Vec::new();
             for e in &b.entries {
                 let set = parse_option_set(&e.compiler_options).map_err(|err| {
-                    usage(format!("baseline entry `{}`: {err}", e.compiler_options))
+                    Stop::usage(format!("baseline entry `{}`: {err}", e.compiler_options))
                 })?;
                 match targets
                     .iter_mut()
@@ -213,11 +207,9 @@ fn measure_all(
     targets: &[(PathBuf, Vec<OptionSet>)],
     config: &MeasureConfig,
     run: &RunArgs,
-) -> Result<Measured, (i32, String)> {
-    if let Err(e) = LibFaust::get() {
-        return Err((exit::LIBFAUST_MISSING, e.to_string()));
-    }
-    let mut workers: Workers = run.workers(config.core).map_err(usage)?;
+) -> Result<Measured, Stop> {
+    Stop::unless_libfaust()?;
+    let mut workers: Workers = run.workers(config.core).map_err(Stop::usage)?;
     let cache = run.cache();
     let (mut entries, mut conditions, mut errors) = (Vec::new(), None, Vec::new());
     for (dsp, sets) in targets {

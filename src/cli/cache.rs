@@ -1,6 +1,6 @@
 //! `faustperf cache stats|clear`, and the cache options shared with `analyze`.
 
-use super::exit;
+use super::{exit, Stop};
 use crate::cache::{Cache, DEFAULT_MAX_BYTES};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -46,14 +46,8 @@ enum CacheAction {
     Clear,
 }
 
-pub fn run(command: CacheCommand) -> i32 {
-    let cache = match command.cache.open() {
-        Ok(cache) => cache,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
-    };
+pub fn run(command: CacheCommand) -> Result<i32, Stop> {
+    let cache = command.cache.open().map_err(Stop::usage)?;
     match command.action {
         CacheAction::Stats => {
             // Stats hold a path and numbers: serialising cannot fail.
@@ -61,17 +55,15 @@ pub fn run(command: CacheCommand) -> i32 {
                 "{}",
                 serde_json::to_string_pretty(&cache.stats()).expect("stats serialise")
             );
-            exit::OK
+            Ok(exit::OK)
         }
-        CacheAction::Clear => match cache.clear() {
-            Ok(n) => {
-                eprintln!("removed {n} entries from {}", cache.dir().display());
-                exit::OK
-            }
-            Err(e) => {
-                eprintln!("error: cannot clear {}: {e}", cache.dir().display());
-                exit::INTERNAL
-            }
-        },
+        CacheAction::Clear => {
+            let n = cache.clear().map_err(|e| Stop {
+                code: exit::INTERNAL,
+                message: format!("cannot clear {}: {e}", cache.dir().display()),
+            })?;
+            eprintln!("removed {n} entries from {}", cache.dir().display());
+            Ok(exit::OK)
+        }
     }
 }

@@ -1,9 +1,9 @@
 //! `faustperf compare`.
 
 use super::common::{MeasureArgs, RunArgs};
-use super::exit;
+use super::{exit, Stop};
 use crate::compare::{compare, CompareRequest, Implementation};
-use crate::libfaust::{DspSource, LibFaust};
+use crate::libfaust::DspSource;
 use crate::options::{parse_option_set, OptionSet};
 use crate::report::Format;
 use clap::Args;
@@ -41,39 +41,23 @@ pub struct CompareArgs {
 
 /// Runs `compare`: 0 when every implementation was measured, 4 when some failed, 3 when fewer
 /// than two could be measured.
-pub fn run(args: CompareArgs) -> i32 {
-    if let Err(e) = LibFaust::get() {
-        eprintln!("error: {e}");
-        return exit::LIBFAUST_MISSING;
-    }
-    let request = match validate(&args) {
-        Ok(v) => v,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return exit::USAGE;
-        }
-    };
-    let core = request.measure.core;
-    let mut workers = match args.run.workers(core) {
-        Ok(w) => w,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return exit::USAGE;
-        }
-    };
+pub fn run(args: CompareArgs) -> Result<i32, Stop> {
+    Stop::unless_libfaust()?;
+    let request = validate(&args).map_err(Stop::usage)?;
+    let mut workers = args
+        .run
+        .workers(request.measure.core)
+        .map_err(Stop::usage)?;
     eprintln!(
         "compiling and measuring {} implementations in interleaved rounds…",
         request.implementations.len()
     );
     let report = compare(&request, &mut workers, args.run.cache().as_ref());
     print!("{}", args.format.render(&report));
-    if report.comparison.len() < 2 {
-        exit::DSP_FAILED
-    } else if !report.errors.is_empty() {
-        exit::SOME_SETS_FAILED
-    } else {
-        exit::OK
-    }
+    Ok(exit::of_outcome(
+        report.comparison.len() >= 2,
+        !report.errors.is_empty(),
+    ))
 }
 
 fn validate(args: &CompareArgs) -> Result<CompareRequest, String> {

@@ -1,9 +1,8 @@
 //! `faustperf corpus`.
 
 use super::common::{MeasureArgs, RunArgs};
-use super::exit;
+use super::{exit, Stop};
 use crate::corpus::{append, run as run_corpus, CorpusRequest};
-use crate::libfaust::LibFaust;
 use crate::options::{parse_option_set, OptionSet};
 use crate::report::Format;
 use clap::Args;
@@ -31,11 +30,8 @@ pub struct CorpusArgs {
 }
 
 /// Runs `corpus`: 0 when nothing failed, 4 when some DSPs or option sets failed.
-pub fn run(args: CorpusArgs) -> i32 {
-    if let Err(e) = LibFaust::get() {
-        eprintln!("error: {e}");
-        return exit::LIBFAUST_MISSING;
-    }
+pub fn run(args: CorpusArgs) -> Result<i32, Stop> {
+    Stop::unless_libfaust()?;
     let prepared = (|| -> Result<_, String> {
         if !args.dir.is_dir() {
             return Err(format!("{} is not a directory", args.dir.display()));
@@ -60,13 +56,7 @@ pub fn run(args: CorpusArgs) -> i32 {
             workers,
         ))
     })();
-    let (request, mut out, mut workers) = match prepared {
-        Ok(v) => v,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return exit::USAGE;
-        }
-    };
+    let (request, mut out, mut workers) = prepared.map_err(Stop::usage)?;
     let cache = args.run.cache();
     let mut on_entry = |entry: &crate::corpus::CorpusEntry, index: usize, total: usize| {
         if let Err(e) = append(&mut out, entry) {
@@ -99,9 +89,5 @@ pub fn run(args: CorpusArgs) -> i32 {
         .entries
         .iter()
         .any(|e| e.status == "failed" || !e.failures.is_empty());
-    if any_failure {
-        exit::SOME_SETS_FAILED
-    } else {
-        exit::OK
-    }
+    Ok(exit::of_outcome(true, any_failure))
 }

@@ -1,10 +1,9 @@
 //! `faustperf inspect`.
 
 use super::common::{SourceArgs, WorkerArgs};
-use super::exit;
+use super::{exit, Stop};
 use crate::analyze::result::SetStatus;
 use crate::inspect::{default_option_sets, inspect, InspectRequest};
-use crate::libfaust::LibFaust;
 use crate::options::{parse_option_set, OptionSet};
 use crate::pipeline::Workers;
 use crate::report::InspectFormat;
@@ -31,19 +30,10 @@ pub struct InspectArgs {
 
 /// Runs `inspect` and returns the exit code: 0 when every set was inspected, 4 when some
 /// failed, 3 when none could be.
-pub fn run(args: InspectArgs) -> i32 {
-    if let Err(e) = LibFaust::get() {
-        eprintln!("error: {e}");
-        return exit::LIBFAUST_MISSING;
-    }
+pub fn run(args: InspectArgs) -> Result<i32, Stop> {
+    Stop::unless_libfaust()?;
     let format = args.format;
-    let (request, mut workers) = match validate(args) {
-        Ok(v) => v,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return exit::USAGE;
-        }
-    };
+    let (request, mut workers) = validate(args).map_err(Stop::usage)?;
     eprintln!(
         "inspecting {} option set(s) of {}…",
         request.option_sets.len(),
@@ -51,13 +41,8 @@ pub fn run(args: InspectArgs) -> i32 {
     );
     let report = inspect(&request, &mut workers);
     print!("{}", format.render(&report));
-    if report.sets.is_empty() {
-        exit::DSP_FAILED
-    } else if report.errors.iter().any(|e| e.status == SetStatus::Failed) {
-        exit::SOME_SETS_FAILED
-    } else {
-        exit::OK
-    }
+    let some_failed = report.errors.iter().any(|e| e.status == SetStatus::Failed);
+    Ok(exit::of_outcome(!report.sets.is_empty(), some_failed))
 }
 
 fn validate(args: InspectArgs) -> Result<(InspectRequest, Workers), String> {

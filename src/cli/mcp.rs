@@ -2,7 +2,7 @@
 
 use super::cache::CacheArgs;
 use super::common::{measuring_core, WorkerArgs};
-use super::exit;
+use super::{exit, Stop};
 use crate::mcp::{confinement, serve, Roots, ServerSettings};
 use crate::measure::thread;
 use crate::worker::confine;
@@ -28,26 +28,17 @@ pub struct McpArgs {
 }
 
 /// Serves until the client disconnects; 0 then, 2 on bad arguments, 1 if the server fails.
-pub fn run(args: McpArgs) -> i32 {
-    let settings = match settings(args) {
-        Ok(s) => s,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return exit::USAGE;
-        }
-    };
+pub fn run(args: McpArgs) -> Result<i32, Stop> {
+    let settings = settings(args).map_err(Stop::usage)?;
     eprintln!(
         "faustperf mcp: serving on stdio; readable: {}; {}",
         settings.roots.describe(),
         confinement(confine::kernel_abi())
     );
-    match serve(settings) {
-        Ok(()) => exit::OK,
-        Err(e) => {
-            eprintln!("error: {e}");
-            exit::INTERNAL
-        }
-    }
+    serve(settings).map(|()| exit::OK).map_err(|e| Stop {
+        code: exit::INTERNAL,
+        message: e.to_string(),
+    })
 }
 
 fn settings(args: McpArgs) -> Result<ServerSettings, String> {

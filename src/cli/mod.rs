@@ -32,6 +32,44 @@ pub mod exit {
     pub const REGRESSION: i32 = 7;
     /// `baseline check --strict`: the conditions differ from the baseline's.
     pub const CONDITIONS_DIFFER: i32 = 8;
+
+    /// 3 when nothing was measured, 4 when some sets (or DSPs) failed, else 0.
+    pub fn of_outcome(measured: bool, some_failed: bool) -> i32 {
+        if !measured {
+            DSP_FAILED
+        } else if some_failed {
+            SOME_SETS_FAILED
+        } else {
+            OK
+        }
+    }
+}
+
+/// Why a command stopped before its result: said once on stderr as `error: …`, then the
+/// process exits with `code`.
+pub struct Stop {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Stop {
+    /// Bad usage (exit 2): `message` says what was wrong and what to do.
+    pub fn usage(message: impl std::fmt::Display) -> Stop {
+        Stop {
+            code: exit::USAGE,
+            message: message.to_string(),
+        }
+    }
+
+    /// libfaust must load before a command can compile anything (exit 5 otherwise).
+    pub fn unless_libfaust() -> Result<(), Stop> {
+        crate::libfaust::LibFaust::get()
+            .map(|_| ())
+            .map_err(|e| Stop {
+                code: exit::LIBFAUST_MISSING,
+                message: e.to_string(),
+            })
+    }
 }
 
 #[derive(Parser)]
@@ -99,7 +137,7 @@ enum Command {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    match cli.command {
+    let outcome = match cli.command {
         Command::Analyze(args) => analyze::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Corpus(args) => corpus::run(args),
@@ -114,18 +152,16 @@ pub fn main() -> i32 {
             confine_to,
         } => {
             let cores: Vec<usize> = cores.iter().filter_map(|c| c.parse().ok()).collect();
-            match crate::worker::worker_main(
-                crate::jobs::JOBS,
-                memory_limit_mb,
-                &cores,
-                &confine_to,
-            ) {
-                Ok(()) => exit::OK,
-                Err(e) => {
-                    eprintln!("faustperf worker: {e}");
-                    exit::INTERNAL
-                }
-            }
+            crate::worker::worker_main(crate::jobs::JOBS, memory_limit_mb, &cores, &confine_to)
+                .map(|()| exit::OK)
+                .map_err(|e| Stop {
+                    code: exit::INTERNAL,
+                    message: format!("faustperf worker: {e}"),
+                })
         }
-    }
+    };
+    outcome.unwrap_or_else(|stop| {
+        eprintln!("error: {}", stop.message);
+        stop.code
+    })
 }

@@ -1,8 +1,8 @@
 //! `faustperf profile`.
 
 use super::common::{RunArgs, SourceArgs};
-use super::exit;
-use crate::libfaust::{FaustError, LibFaust};
+use super::{exit, Stop};
+use crate::libfaust::FaustError;
 use crate::options::parse_option_set;
 use crate::profile::{run_profile, ProfileRequest};
 use crate::realtime::signal::{check_wav, Signal};
@@ -54,18 +54,9 @@ pub struct ProfileArgs {
 
 /// Runs `profile` and returns the exit code: 0 when the run completed (even when the DSP could
 /// not keep up), 3 when it could not be compiled or run, 6 when the audio host is missing.
-pub fn run(args: ProfileArgs) -> i32 {
-    if let Err(e) = LibFaust::get() {
-        eprintln!("error: {e}");
-        return exit::LIBFAUST_MISSING;
-    }
-    let (request, mut workers, cache) = match validate(&args) {
-        Ok(v) => v,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return exit::USAGE;
-        }
-    };
+pub fn run(args: ProfileArgs) -> Result<i32, Stop> {
+    Stop::unless_libfaust()?;
+    let (request, mut workers, cache) = validate(&args).map_err(Stop::usage)?;
     eprintln!(
         "profiling {} for {} s of audio in real time, then denormal and block-size probes…",
         request.name, request.config.duration_seconds
@@ -82,22 +73,18 @@ pub fn run(args: ProfileArgs) -> i32 {
     if terminal {
         eprintln!();
     }
-    match result {
-        Ok(report) => {
-            print!("{}", args.format.render(&report));
-            exit::OK
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            match e {
-                RunError::Faust {
-                    error: FaustError::Audio { .. },
-                    ..
-                } => exit::AUDIO_UNAVAILABLE,
-                _ => exit::DSP_FAILED,
-            }
-        }
-    }
+    let report = result.map_err(|e| Stop {
+        code: match e {
+            RunError::Faust {
+                error: FaustError::Audio { .. },
+                ..
+            } => exit::AUDIO_UNAVAILABLE,
+            _ => exit::DSP_FAILED,
+        },
+        message: e.to_string(),
+    })?;
+    print!("{}", args.format.render(&report));
+    Ok(exit::OK)
 }
 
 fn validate(
