@@ -7,7 +7,7 @@ pub mod result;
 
 use crate::cache::Cache;
 use crate::jobs::{CompileJob, Compiled};
-use crate::libfaust::{DspSource, LibFaust};
+use crate::libfaust::{DspSource, Toolchain};
 use crate::measure::units::{bytes_per_block, mbps};
 use crate::measure::{max_passes, MeasureConfig, RawMeasurement, Stretch};
 use crate::options::{self, faustbench, OptionSet};
@@ -388,14 +388,10 @@ fn conditions(
     raw: Option<&crate::measure::RawMeasurement>,
     isolation: &str,
 ) -> Conditions {
-    let lib = LibFaust::get().ok();
     let m = &request.measure;
     Conditions {
         faustperf_version: env!("CARGO_PKG_VERSION").into(),
-        libfaust_version: lib.map(|l| l.version().to_string()).unwrap_or_default(),
-        machine_target: lib
-            .map(|l| l.machine_target().to_string())
-            .unwrap_or_default(),
+        toolchain: Toolchain::here(),
         cpu_model: cpu_model(),
         core: raw.and_then(|r| r.thread.core),
         governor: raw.and_then(|r| r.thread.governor.clone()),
@@ -422,11 +418,11 @@ const CLOCK_CHANGE: f64 = 1.01;
 
 fn warnings(c: &Conditions, channels: Option<(usize, usize)>, m: &MeasureConfig) -> Vec<String> {
     let mut out = Vec::new();
-    if c.machine_target.ends_with(":generic") {
+    if c.toolchain.machine_target.ends_with(":generic") {
         out.push(format!(
             "LLVM 14 in libfaust does not recognise this CPU (target {}): it generates code for a generic CPU, \
              which may be slower than this CPU allows; the ranking still holds for this machine",
-            c.machine_target
+            c.toolchain.machine_target
         ));
     }
     if c.clock.is_some() {

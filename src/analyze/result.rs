@@ -1,6 +1,6 @@
 //! The result of `analyze`: one plain, serialisable struct, every unit in its field's doc.
 
-use crate::libfaust::FaustError;
+use crate::libfaust::{FaustError, Toolchain};
 use crate::measure::clock::ClockKind;
 use crate::measure::stats::{MedianInterval, TimingSummary};
 use crate::measure::{Budget, StopReason};
@@ -265,9 +265,9 @@ impl SetError {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Conditions {
     pub faustperf_version: String,
-    pub libfaust_version: String,
-    /// LLVM target libfaust compiled for.
-    pub machine_target: String,
+    /// libfaust and its target.
+    #[serde(flatten)]
+    pub toolchain: Toolchain,
     pub cpu_model: Option<String>,
     /// Core the measuring thread was pinned to; `null` = not pinned.
     pub core: Option<usize>,

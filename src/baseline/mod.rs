@@ -2,6 +2,7 @@
 //! re-measured and compared (`faustperf baseline save|check|list|show|delete`).
 
 use crate::analyze::result::{AnalyzeReport, Conditions};
+use crate::libfaust::Toolchain;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -18,8 +19,9 @@ pub struct Baseline {
 /// What must match for a comparison to be fair.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BaselineConditions {
-    pub libfaust_version: String,
-    pub machine_target: String,
+    /// libfaust and its target.
+    #[serde(flatten)]
+    pub toolchain: Toolchain,
     pub cpu_model: Option<String>,
     pub buffer_size: usize,
     pub sample_rate: u32,
@@ -28,8 +30,7 @@ pub struct BaselineConditions {
 impl BaselineConditions {
     pub fn of(c: &Conditions) -> BaselineConditions {
         BaselineConditions {
-            libfaust_version: c.libfaust_version.clone(),
-            machine_target: c.machine_target.clone(),
+            toolchain: c.toolchain.clone(),
             cpu_model: c.cpu_model.clone(),
             buffer_size: c.buffer_size,
             sample_rate: c.sample_rate,
@@ -46,13 +47,13 @@ impl BaselineConditions {
         };
         differ(
             "libfaust",
-            self.libfaust_version.clone(),
-            other.libfaust_version.clone(),
+            self.toolchain.libfaust_version.clone(),
+            other.toolchain.libfaust_version.clone(),
         );
         differ(
             "machine target",
-            self.machine_target.clone(),
-            other.machine_target.clone(),
+            self.toolchain.machine_target.clone(),
+            other.toolchain.machine_target.clone(),
         );
         differ(
             "CPU",
@@ -283,8 +284,10 @@ mod tests {
             name: "b".into(),
             saved_at: 0,
             conditions: BaselineConditions {
-                libfaust_version: "2.54.9".into(),
-                machine_target: "t".into(),
+                toolchain: crate::libfaust::Toolchain {
+                    libfaust_version: "2.54.9".into(),
+                    machine_target: "t".into(),
+                },
                 cpu_model: None,
                 buffer_size: 512,
                 sample_rate: 44100,
@@ -336,7 +339,7 @@ mod tests {
         assert_eq!(load(&p).unwrap(), b);
         assert_eq!(list(dir.path()), ["main-1.0"]);
         let mut other = b.conditions.clone();
-        other.libfaust_version = "2.60".into();
+        other.toolchain.libfaust_version = "2.60".into();
         assert_eq!(
             b.conditions.differences(&other),
             ["libfaust: baseline 2.54.9, now 2.60"]

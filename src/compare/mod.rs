@@ -3,7 +3,7 @@
 
 use crate::cache::Cache;
 use crate::jobs::{CompileJob, Compiled};
-use crate::libfaust::{DspSource, FaustError, LibFaust};
+use crate::libfaust::{DspSource, FaustError, Toolchain};
 use crate::measure::stats::{paired_ratio, MedianInterval};
 use crate::measure::units::{bytes_per_block, cpu_percent, mbps};
 use crate::measure::{Budget, MeasureConfig, RawMeasurement};
@@ -98,8 +98,9 @@ pub struct CompareReport {
     pub budget: Budget,
     /// Seed of the input noise, placements and the bootstrap of `ns_per_frame_ci95`.
     pub seed: u64,
-    pub libfaust_version: String,
-    pub machine_target: String,
+    /// libfaust and its target.
+    #[serde(flatten)]
+    pub toolchain: Toolchain,
     /// Core of the measuring thread.
     pub core: Option<usize>,
 }
@@ -153,7 +154,6 @@ pub fn compare(
         );
     }
     let (winner, tied, verdict) = verdict(&comparison, request.tie_threshold_percent);
-    let lib = LibFaust::get().ok();
     CompareReport {
         recommendations: recommendations(&comparison, &winner),
         comparison,
@@ -172,10 +172,7 @@ pub fn compare(
         sample_rate: m.sample_rate,
         budget: m.budget,
         seed: m.seed,
-        libfaust_version: lib.map(|l| l.version().to_string()).unwrap_or_default(),
-        machine_target: lib
-            .map(|l| l.machine_target().to_string())
-            .unwrap_or_default(),
+        toolchain: Toolchain::here(),
         core: thread_core,
     }
 }

@@ -5,7 +5,7 @@
 use crate::analyze::result::{AnalyzeReport, SetError};
 use crate::ir::{percent_of, round, SetInspection, READER_LLVM};
 use crate::jobs::{CompileJob, InspectJob};
-use crate::libfaust::{DspSource, LibFaust};
+use crate::libfaust::{DspSource, Toolchain};
 use crate::measure::units::human_bytes;
 use crate::options::display;
 use crate::options::{parse_option_set, OptionSet};
@@ -18,10 +18,9 @@ use std::time::Instant;
 pub struct InspectReport {
     /// The file inspected, or the name given to inline code.
     pub dsp: String,
-    /// libfaust's version, e.g. `2.54.9`.
-    pub libfaust_version: String,
-    /// The LLVM target libfaust compiles for, e.g. `x86_64-pc-linux-gnu:generic`.
-    pub machine_target: String,
+    /// libfaust and its target.
+    #[serde(flatten)]
+    pub toolchain: Toolchain,
     /// The LLVM that faustperf reads the IR with (inkwell, linked to the system's libLLVM).
     pub ir_reader_llvm: String,
     /// One inspection per option set that compiled, in the order given.
@@ -79,13 +78,9 @@ pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport
             Err(cause) => errors.push(SetError::new(&sets[i], cause)),
         }
     }
-    let lib = LibFaust::get().ok();
     InspectReport {
         dsp: request.name.clone(),
-        libfaust_version: lib.map(|l| l.version().to_string()).unwrap_or_default(),
-        machine_target: lib
-            .map(|l| l.machine_target().to_string())
-            .unwrap_or_default(),
+        toolchain: Toolchain::here(),
         ir_reader_llvm: format!("LLVM {READER_LLVM} (inkwell, libLLVM-{READER_LLVM}.so)"),
         sets: report_sets,
         errors,
@@ -175,8 +170,10 @@ pub(crate) mod tests {
         let set = crate::ir::tests::sample_set();
         InspectReport {
             dsp: "fixtures/example.dsp".into(),
-            libfaust_version: "2.54.9".into(),
-            machine_target: "x86_64-pc-linux-gnu:generic".into(),
+            toolchain: crate::libfaust::Toolchain {
+                libfaust_version: "2.54.9".into(),
+                machine_target: "x86_64-pc-linux-gnu:generic".into(),
+            },
             ir_reader_llvm: "LLVM 14 (inkwell, libLLVM-14.so)".into(),
             sets: vec![set],
             errors: vec![SetError::new(

@@ -19,8 +19,31 @@ pub use factory::{DspSource, Factory};
 pub use instance::{AudioBuffers, BoundInstance, Instance};
 pub use ui::{Control, ControlKind};
 
+use serde::{Deserialize, Serialize};
 use std::ffi::CStr;
 use std::sync::{Mutex, MutexGuard, OnceLock};
+
+/// The compiler the numbers come from, as every report states it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Toolchain {
+    /// libfaust's version, e.g. `2.54.9`.
+    pub libfaust_version: String,
+    /// The LLVM target libfaust compiles for, e.g. `x86_64-pc-linux-gnu:znver3`.
+    pub machine_target: String,
+}
+
+impl Toolchain {
+    /// This process's libfaust (empty when it cannot be loaded).
+    pub fn here() -> Toolchain {
+        let lib = LibFaust::get().ok();
+        Toolchain {
+            libfaust_version: lib.map(|l| l.version().to_string()).unwrap_or_default(),
+            machine_target: lib
+                .map(|l| l.machine_target().to_string())
+                .unwrap_or_default(),
+        }
+    }
+}
 
 /// The loaded libfaust, with facts read once at load.
 pub struct LibFaust {

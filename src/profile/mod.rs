@@ -5,7 +5,7 @@
 use crate::analyze::result::Category;
 use crate::cache::Cache;
 use crate::jobs::{CompileJob, Live, ProfileJob};
-use crate::libfaust::{DspSource, LibFaust};
+use crate::libfaust::{DspSource, Toolchain};
 use crate::measure::stats::{mean, quantile_sorted};
 use crate::measure::thread::ThreadConditions;
 use crate::options::OptionSet;
@@ -73,7 +73,6 @@ pub fn run_profile(
                 .into(),
         );
     }
-    let lib = LibFaust::get().ok();
     Ok(ProfileReport {
         dsp: request.name.clone(),
         compiler_options: request.options.label.clone(),
@@ -98,10 +97,7 @@ pub fn run_profile(
         block_sizes: raw.block_sizes,
         warnings,
         thread: raw.thread,
-        libfaust_version: lib.map(|l| l.version().to_string()).unwrap_or_default(),
-        machine_target: lib
-            .map(|l| l.machine_target().to_string())
-            .unwrap_or_default(),
+        toolchain: Toolchain::here(),
         isolation: workers.measurer.isolation().into(),
     })
 }
@@ -179,8 +175,9 @@ pub struct ProfileReport {
     pub recommendations: Vec<String>,
     pub warnings: Vec<String>,
     pub thread: Option<ThreadConditions>,
-    pub libfaust_version: String,
-    pub machine_target: String,
+    /// libfaust and its target.
+    #[serde(flatten)]
+    pub toolchain: Toolchain,
     /// `worker` or `in_process`.
     pub isolation: String,
 }

@@ -387,8 +387,8 @@ fn compare_heading(report: &CompareReport) -> String {
             Budget::Fixed { seconds } => format!("{seconds} s each"),
             Budget::Adaptive { precision_percent, max_seconds } => format!("to ±{precision_percent} % or {max_seconds} s each"),
         },
-        report.libfaust_version,
-        report.machine_target,
+        report.toolchain.libfaust_version,
+        report.toolchain.machine_target,
         report.core.map_or_else(|| "not pinned".into(), |c| c.to_string()),
     )
 }
@@ -506,8 +506,8 @@ fn profile_heading(p: &ProfileReport) -> String {
         p.buffer_size,
         p.duration_seconds,
         p.signal,
-        p.libfaust_version,
-        p.machine_target,
+        p.toolchain.libfaust_version,
+        p.toolchain.machine_target,
         match thread {
             Some(t) => format!(
                 "core {}, real-time priority {}",
@@ -579,8 +579,8 @@ fn heading(report: &AnalyzeReport) -> String {
                 format!("to ±{precision_percent} % or {max_seconds} s per set")
             }
         },
-        c.libfaust_version,
-        c.machine_target,
+        c.toolchain.libfaust_version,
+        c.toolchain.machine_target,
         match (c.core, c.clock) {
             (Some(core), _) => core.to_string(),
             (None, Some(_)) => "not pinned".into(),
@@ -635,8 +635,10 @@ mod tests {
             )],
             conditions: Conditions {
                 faustperf_version: "0.1.0".into(),
-                libfaust_version: "2.54.9 (LLVM 14.0.6)".into(),
-                machine_target: "x86_64-pc-linux-gnu:znver3".into(),
+                toolchain: crate::libfaust::Toolchain {
+                    libfaust_version: "2.54.9 (LLVM 14.0.6)".into(),
+                    machine_target: "x86_64-pc-linux-gnu:znver3".into(),
+                },
                 cpu_model: Some("Example CPU".into()),
                 core: Some(1),
                 governor: Some("powersave".into()),

@@ -117,7 +117,7 @@ impl Exporter<InspectReport> for Table {
     fn render(&self, report: &InspectReport) -> String {
         let mut out = vec![format!(
             "{}: libfaust {}, {}; IR read with {}; counts are per frame (one sample of every channel) unless said",
-            report.dsp, report.libfaust_version, report.machine_target, report.ir_reader_llvm
+            report.dsp, report.toolchain.libfaust_version, report.toolchain.machine_target, report.ir_reader_llvm
         )];
         for set in &report.sets {
             out.push(String::new());
