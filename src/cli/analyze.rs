@@ -6,7 +6,7 @@ use super::{exit, Stop};
 use crate::analyze::result::SetStatus;
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets};
 use crate::cache::Cache;
-use crate::options::{parse_option_set, OptionSet};
+use crate::options::{parse_option_sets, OptionSet};
 use crate::pipeline::Workers;
 use crate::report::Format;
 use clap::{Args, ValueEnum};
@@ -80,11 +80,7 @@ pub fn run(args: AnalyzeArgs) -> Result<i32, Stop> {
 /// when the cache directory is unusable, which is warned about), or says what is wrong.
 fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>), String> {
     let (source, name) = args.source.read()?;
-    let mut sets: Vec<OptionSet> = args
-        .options
-        .iter()
-        .map(|text| parse_option_set(text).map_err(|e| format!("--options \"{text}\": {e}")))
-        .collect::<Result<_, _>>()?;
+    let mut sets = parse_option_sets("--options", &args.options)?;
     if args.double {
         // The baseline must be double too: add it here rather than let analyze add a single one.
         if !sets.is_empty() && !sets.iter().any(OptionSet::is_scalar) {

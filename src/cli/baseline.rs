@@ -6,7 +6,7 @@ use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use crate::baseline::{self, Baseline, BaselineConditions, CheckReport, Entry, Status};
 use crate::libfaust::DspSource;
 use crate::measure::MeasureConfig;
-use crate::options::{parse_option_set, OptionSet};
+use crate::options::{parse_option_set, parse_option_sets, OptionSet};
 use crate::pipeline::Workers;
 use crate::report::Format;
 use clap::{Args, Subcommand};
@@ -100,12 +100,7 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
             run,
         } => {
             let path = baseline::path(&dir, &name).map_err(Stop::usage)?;
-            let sets: Vec<OptionSet> = options
-                .iter()
-                .map(|o| {
-                    parse_option_set(o).map_err(|e| Stop::usage(format!("--options \"{o}\": {e}")))
-                })
-                .collect::<Result<_, _>>()?;
+            let sets = parse_option_sets("--options", &options).map_err(Stop::usage)?;
             let core = run.core().map_err(Stop::usage)?;
             let config = measure.config(&run, core).map_err(Stop::usage)?;
             let targets: Vec<(PathBuf, Vec<OptionSet>)> =

@@ -4,13 +4,19 @@
 use super::cache::CacheArgs;
 use crate::cache::Cache;
 use crate::libfaust::DspSource;
-use crate::measure::{thread, Budget, MeasureConfig};
+use crate::measure::{
+    check_seconds, thread, Budget, MeasureConfig, DEFAULT_BEST_N, DEFAULT_FRAMES,
+    DEFAULT_MAX_SECONDS, DEFAULT_PRECISION_PERCENT,
+};
 use crate::pipeline::Workers;
 use crate::worker::{Cancel, WorkerConfig};
 use clap::Args;
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// Longest measuring time or profile the command line accepts, seconds.
+pub const MAX_SECONDS: f64 = 3600.0;
 
 /// The Faust program.
 #[derive(Args)]
@@ -169,7 +175,7 @@ impl WorkerArgs {
 #[derive(Args)]
 pub struct MeasureArgs {
     /// Frames per compute() call.
-    #[arg(long = "bs", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    #[arg(long = "bs", default_value_t = DEFAULT_FRAMES as u32, value_parser = clap::value_parser!(u32).range(1..=65536))]
     buffer_size: u32,
     /// Sample rate for CPU %, Hz (CPU % at 44100, 48000 and 96000 Hz is always in the JSON).
     #[arg(long, default_value_t = 44100, value_parser = clap::value_parser!(u32).range(1..=1_536_000))]
@@ -179,15 +185,15 @@ pub struct MeasureArgs {
     duration: Option<f64>,
     /// Adaptive measuring stops when the 95 % interval of every set's estimate is within ± this
     /// %.
-    #[arg(long, default_value_t = 1.0, value_parser = percent)]
+    #[arg(long, default_value_t = DEFAULT_PRECISION_PERCENT, value_parser = percent)]
     precision: f64,
     /// Adaptive measuring stops after this many seconds of timed rounds per set even if the
     /// precision is not reached.
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = DEFAULT_MAX_SECONDS)]
     max_time: f64,
     /// The estimate is the mean of this many fastest blocks of a set's whole measurement
     /// (faustbench-llvm 2.54.9 averages 50; its README says 10).
-    #[arg(long = "best", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long = "best", default_value_t = DEFAULT_BEST_N as u32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     best_n: u32,
     /// Set every control to a random value between timed blocks (faustbench-llvm's -control).
     #[arg(long)]
@@ -198,35 +204,18 @@ impl MeasureArgs {
     /// The measuring configuration, or what is wrong with the arguments.
     pub fn config(&self, run: &RunArgs, core: Option<usize>) -> Result<MeasureConfig, String> {
         let budget = match self.duration {
-            Some(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0 => {
-                Budget::Fixed { seconds }
-            }
-            Some(seconds) => {
-                return Err(format!(
-                    "--duration {seconds} must be between 0 and 3600 seconds"
-                ))
-            }
-            None if !(self.precision.is_finite()
-                && self.precision > 0.0
-                && self.precision < 100.0) =>
-            {
+            Some(seconds) => Budget::Fixed {
+                seconds: check_seconds("--duration", seconds, MAX_SECONDS)?,
+            },
+            None if !(self.precision > 0.0 && self.precision < 100.0) => {
                 return Err(format!(
                     "--precision {} must be a percentage above 0",
                     self.precision
                 ))
             }
-            None if !(self.max_time.is_finite()
-                && self.max_time > 0.0
-                && self.max_time <= 3600.0) =>
-            {
-                return Err(format!(
-                    "--max-time {} must be between 0 and 3600 seconds",
-                    self.max_time
-                ))
-            }
             None => Budget::Adaptive {
                 precision_percent: self.precision,
-                max_seconds: self.max_time,
+                max_seconds: check_seconds("--max-time", self.max_time, MAX_SECONDS)?,
             },
         };
         Ok(MeasureConfig {

@@ -3,7 +3,7 @@
 use super::common::{MeasureArgs, RunArgs};
 use super::{exit, Stop};
 use crate::corpus::{append, run as run_corpus, CorpusRequest};
-use crate::options::{parse_option_set, OptionSet};
+use crate::options::parse_option_sets;
 use crate::report::Format;
 use clap::Args;
 use std::path::PathBuf;
@@ -36,11 +36,7 @@ pub fn run(args: CorpusArgs) -> Result<i32, Stop> {
         if !args.dir.is_dir() {
             return Err(format!("{} is not a directory", args.dir.display()));
         }
-        let option_sets: Vec<OptionSet> = args
-            .options
-            .iter()
-            .map(|o| parse_option_set(o).map_err(|e| format!("--options \"{o}\": {e}")))
-            .collect::<Result<_, _>>()?;
+        let option_sets = parse_option_sets("--options", &args.options)?;
         let core = args.run.core()?;
         let measure = args.measure.config(&args.run, core)?;
         let out =

@@ -4,7 +4,7 @@ use super::common::{SourceArgs, WorkerArgs};
 use super::{exit, Stop};
 use crate::analyze::result::SetStatus;
 use crate::inspect::{default_option_sets, inspect, InspectRequest};
-use crate::options::{parse_option_set, OptionSet};
+use crate::options::{parse_option_sets, OptionSet};
 use crate::pipeline::Workers;
 use crate::report::InspectFormat;
 use clap::Args;
@@ -50,10 +50,7 @@ fn validate(args: InspectArgs) -> Result<(InspectRequest, Workers), String> {
     let option_sets: Vec<OptionSet> = if args.options.is_empty() {
         default_option_sets()
     } else {
-        args.options
-            .iter()
-            .map(|text| parse_option_set(text).map_err(|e| format!("--options \"{text}\": {e}")))
-            .collect::<Result<_, _>>()?
+        parse_option_sets("--options", &args.options)?
     };
     let config = args.workers.config()?;
     let workers = if args.in_process {

@@ -1,8 +1,9 @@
 //! `faustperf profile`.
 
-use super::common::{RunArgs, SourceArgs};
+use super::common::{RunArgs, SourceArgs, MAX_SECONDS};
 use super::{exit, Stop};
 use crate::libfaust::FaustError;
+use crate::measure::check_seconds;
 use crate::options::parse_option_set;
 use crate::profile::{run_profile, ProfileRequest};
 use crate::realtime::signal::{check_wav, Signal};
@@ -99,12 +100,7 @@ fn validate(
 > {
     let (source, name) = args.source.read()?;
     let options = parse_option_set(&args.options).map_err(|e| format!("--options: {e}"))?;
-    if !(args.duration.is_finite() && args.duration > 0.0 && args.duration <= 3600.0) {
-        return Err(format!(
-            "--duration {} must be between 0 and 3600 seconds",
-            args.duration
-        ));
-    }
+    check_seconds("--duration", args.duration, MAX_SECONDS)?;
     if let Signal::Wav { path } = &args.signal {
         check_wav(path, args.sample_rate)?;
     }

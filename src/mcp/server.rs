@@ -12,7 +12,9 @@ use crate::cache::Cache;
 use crate::compare::{compare, CompareRequest, Implementation};
 use crate::inspect::{default_option_sets, inspect, InspectRequest};
 use crate::libfaust::LibFaust;
-use crate::measure::{Budget, MeasureConfig};
+use crate::measure::{
+    check_seconds, Budget, MeasureConfig, ADAPTIVE, DEFAULT_BEST_N, DEFAULT_FRAMES,
+};
 use crate::options::{self, parse_option_set, OptionSet};
 use crate::pipeline::Workers;
 use crate::profile::{run_profile, ProfileRequest};
@@ -34,11 +36,6 @@ use serde::Serialize;
 use std::sync::Arc;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 
-/// The default adaptive budget, as `analyze` has it.
-const ADAPTIVE: Budget = Budget::Adaptive {
-    precision_percent: 1.0,
-    max_seconds: 3.0,
-};
 /// Longest fixed measuring time or profile a client may ask for, seconds.
 const MAX_SECONDS: f64 = 600.0;
 
@@ -141,12 +138,9 @@ fn refuse(message: impl Into<String>) -> CallToolResult {
 
 /// A duration a client gave: `None` stays `None`; otherwise within (0, [`MAX_SECONDS`]].
 fn seconds(name: &str, value: Option<f64>) -> Result<Option<f64>, String> {
-    match value {
-        Some(s) if !(s.is_finite() && s > 0.0 && s <= MAX_SECONDS) => Err(format!(
-            "{name} {s} must be more than 0 and at most {MAX_SECONDS} seconds"
-        )),
-        other => Ok(other),
-    }
+    value
+        .map(|s| check_seconds(name, s, MAX_SECONDS))
+        .transpose()
 }
 
 /// The option sets a client gave in `options_to_test`: at least one, each valid.
@@ -157,10 +151,7 @@ fn option_sets(texts: &[String]) -> Result<Vec<OptionSet>, String> {
                 .into(),
         );
     }
-    texts
-        .iter()
-        .map(|s| parse_option_set(s).map_err(|e| format!("options_to_test \"{s}\": {e}")))
-        .collect()
+    options::parse_option_sets("options_to_test", texts)
 }
 
 /// A fixed measuring time when the client gave one, else the adaptive budget.
@@ -183,10 +174,10 @@ impl FaustPerfServer {
 
     fn measure_config(&self, sample_rate: u32, budget: Budget) -> MeasureConfig {
         MeasureConfig {
-            frames: 512,
+            frames: DEFAULT_FRAMES,
             sample_rate,
             budget,
-            best_n: 10,
+            best_n: DEFAULT_BEST_N,
             seed: 1,
             random_controls: false,
             flush_denormals: true,

@@ -65,6 +65,29 @@ const OUT_OF_RACE_FACTOR: f64 = 1.10;
 /// further passes would tie it with the leader.
 const OUT_OF_RACE_PAIRED: f64 = 1.02;
 
+/// Frames per `compute()` call unless asked otherwise.
+pub const DEFAULT_FRAMES: usize = 512;
+/// How many fastest blocks the estimate averages unless asked otherwise.
+pub const DEFAULT_BEST_N: usize = 10;
+/// The default adaptive budget: every set within ±1 %, or 3 s of timed rounds per set.
+pub const DEFAULT_PRECISION_PERCENT: f64 = 1.0;
+pub const DEFAULT_MAX_SECONDS: f64 = 3.0;
+pub const ADAPTIVE: Budget = Budget::Adaptive {
+    precision_percent: DEFAULT_PRECISION_PERCENT,
+    max_seconds: DEFAULT_MAX_SECONDS,
+};
+
+/// A time a caller gave (`what` names the argument): more than 0 and at most `max` seconds.
+pub fn check_seconds(what: &str, seconds: f64, max: f64) -> Result<f64, String> {
+    if seconds.is_finite() && seconds > 0.0 && seconds <= max {
+        Ok(seconds)
+    } else {
+        Err(format!(
+            "{what} {seconds} must be more than 0 and at most {max} seconds"
+        ))
+    }
+}
+
 /// How long to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]

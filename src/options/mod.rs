@@ -218,6 +218,14 @@ fn accepted_list() -> String {
 }
 
 /// Parses and validates one option set written as on the faust command line, e.g.
+/// Parses every set of `texts`; an error names the argument `what` and the set.
+pub fn parse_option_sets(what: &str, texts: &[String]) -> Result<Vec<OptionSet>, String> {
+    texts
+        .iter()
+        .map(|t| parse_option_set(t).map_err(|e| format!("{what} \"{t}\": {e}")))
+        .collect()
+}
+
 /// `-vec -fun -vs 64`; the empty string is the scalar baseline.
 pub fn parse_option_set(text: &str) -> Result<OptionSet, OptionError> {
     let mut words = text.split_whitespace();
