@@ -69,9 +69,6 @@ pub struct RunArgs {
     /// Do not ask for real-time priority while measuring.
     #[arg(long)]
     pub no_realtime: bool,
-    /// Core to pin the measuring thread to [default: the last core].
-    #[arg(long)]
-    core: Option<usize>,
     /// Seed of the input noise and random controls.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -79,7 +76,39 @@ pub struct RunArgs {
     #[arg(long)]
     in_process: bool,
     #[command(flatten)]
-    workers: WorkerArgs,
+    pub machine: MachineArgs,
+}
+
+impl RunArgs {
+    /// The measuring core: `--core` if it exists, else the default.
+    pub fn core(&self) -> Result<Option<usize>, String> {
+        self.machine.core()
+    }
+
+    /// The workers, measuring on `core`; this process keeps off that core.
+    pub fn workers(&self, core: Option<usize>) -> Result<Workers, String> {
+        let config = self.machine.workers.config()?;
+        self.machine.keep_off(core);
+        if self.in_process {
+            return Ok(Workers::in_process());
+        }
+        Ok(Workers::isolated(config, self.machine.workers.jobs(), core))
+    }
+
+    /// The compile cache (see [`MachineArgs::cache`]).
+    pub fn cache(&self) -> Option<Cache> {
+        self.machine.cache()
+    }
+}
+
+/// Where work runs: the measuring core, the worker processes and the compile cache.
+#[derive(Args)]
+pub struct MachineArgs {
+    /// Core to pin the measuring thread to [default: the last core].
+    #[arg(long)]
+    core: Option<usize>,
+    #[command(flatten)]
+    pub workers: WorkerArgs,
     /// Do not read or write the compile cache.
     #[arg(long)]
     no_cache: bool,
@@ -87,23 +116,24 @@ pub struct RunArgs {
     cache: CacheArgs,
 }
 
-impl RunArgs {
-    /// The measuring core: `--core` if it exists, else the default.
+impl MachineArgs {
+    /// The measuring core: `--core` if it exists, else the default (the last core).
     pub fn core(&self) -> Result<Option<usize>, String> {
-        measuring_core(self.core)
+        let cores = thread::all_cores();
+        match self.core {
+            Some(core) if !cores.contains(&core) => Err(format!(
+                "--core {core} is not available: this process may run on cores {cores:?}"
+            )),
+            Some(core) => Ok(Some(core)),
+            None => Ok(thread::default_core()),
+        }
     }
 
-    /// The workers, measuring on `core`; this process keeps off that core.
-    pub fn workers(&self, core: Option<usize>) -> Result<Workers, String> {
-        let config = self.workers.config()?;
-        let jobs = self.workers.jobs();
+    /// Keeps this process's own threads off the measuring `core`.
+    pub fn keep_off(&self, core: Option<usize>) {
         if let Err(e) = thread::restrict_process(&thread::cores_except(core)) {
             eprintln!("warning: {e}; faustperf may share the measuring core with its own threads");
         }
-        if self.in_process {
-            return Ok(Workers::in_process());
-        }
-        Ok(Workers::isolated(config, jobs, core))
     }
 
     /// The compile cache, or `None` with `--no-cache` or when it is unusable (warned about).
@@ -115,18 +145,6 @@ impl RunArgs {
             .open()
             .map_err(|e| eprintln!("warning: {e}; running without the compile cache"))
             .ok()
-    }
-}
-
-/// The measuring core: `core` if it exists, else the default (the last core).
-pub fn measuring_core(core: Option<usize>) -> Result<Option<usize>, String> {
-    let cores = thread::all_cores();
-    match core {
-        Some(core) if !cores.contains(&core) => Err(format!(
-            "--core {core} is not available: this process may run on cores {cores:?}"
-        )),
-        Some(core) => Ok(Some(core)),
-        None => Ok(thread::default_core()),
     }
 }
 

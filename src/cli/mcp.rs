@@ -1,10 +1,8 @@
 //! `faustperf mcp`: the MCP server on stdio.
 
-use super::cache::CacheArgs;
-use super::common::{measuring_core, WorkerArgs};
+use super::common::MachineArgs;
 use super::{exit, Stop};
 use crate::mcp::{confinement, serve, Roots, ServerSettings};
-use crate::measure::thread;
 use crate::worker::confine;
 use clap::Args;
 use std::path::PathBuf;
@@ -15,16 +13,8 @@ pub struct McpArgs {
     /// [default: the current directory]. The Faust libraries are always readable.
     #[arg(long, value_name = "DIR")]
     allow_dir: Vec<PathBuf>,
-    /// Core to pin the measuring thread to [default: the last core].
-    #[arg(long)]
-    core: Option<usize>,
     #[command(flatten)]
-    workers: WorkerArgs,
-    /// Do not read or write the compile cache.
-    #[arg(long)]
-    no_cache: bool,
-    #[command(flatten)]
-    cache: CacheArgs,
+    machine: MachineArgs,
 }
 
 /// Serves until the client disconnects; 0 then, 2 on bad arguments, 1 if the server fails.
@@ -48,28 +38,18 @@ fn settings(args: McpArgs) -> Result<ServerSettings, String> {
         args.allow_dir
     };
     let roots = Roots::new(&dirs)?;
-    let core = measuring_core(args.core)?;
-    let mut worker = args.workers.config()?;
+    let machine = &args.machine;
+    let core = machine.core()?;
+    let mut worker = machine.workers.config()?;
     if confine::kernel_abi().is_some() {
         worker.confine_to = Some(roots.dirs().to_vec());
     }
-    let jobs = args.workers.jobs();
-    if let Err(e) = thread::restrict_process(&thread::cores_except(core)) {
-        eprintln!("warning: {e}; faustperf may share the measuring core with its own threads");
-    }
-    let cache = if args.no_cache {
-        None
-    } else {
-        args.cache
-            .open()
-            .map_err(|e| eprintln!("warning: {e}; running without the compile cache"))
-            .ok()
-    };
+    machine.keep_off(core);
     Ok(ServerSettings {
         roots,
         worker,
-        jobs,
+        jobs: machine.workers.jobs(),
         core,
-        cache,
+        cache: machine.cache(),
     })
 }
