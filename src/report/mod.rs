@@ -82,8 +82,8 @@ const HEADERS: [&str; 9] = [
 ];
 
 /// One row per measured set, then one per failed or unsupported set.
-fn rows(report: &AnalyzeReport) -> Vec<[String; 9]> {
-    let mut rows: Vec<[String; 9]> = report
+fn rows(report: &AnalyzeReport) -> Vec<Vec<String>> {
+    let mut rows: Vec<Vec<String>> = report
         .results
         .iter()
         .map(|r| {
@@ -99,7 +99,7 @@ fn rows(report: &AnalyzeReport) -> Vec<[String; 9]> {
             if r.is_baseline {
                 notes.push("baseline");
             }
-            [
+            vec![
                 r.rank.to_string(),
                 display(&r.compiler_options).to_string(),
                 format!("{:.1}", r.throughput_mbps),
@@ -124,7 +124,7 @@ fn rows(report: &AnalyzeReport) -> Vec<[String; 9]> {
             SetStatus::Failed => "failed",
             SetStatus::Unsupported => "not supported by this backend",
         };
-        [
+        vec![
             "–".into(),
             display(&e.compiler_options).to_string(),
             "–".into(),
@@ -144,34 +144,153 @@ fn number(x: Option<f64>, digits: usize) -> String {
     x.map_or_else(|| "–".into(), |v| format!("{v:.digits$}"))
 }
 
-/// Appends a titled list of `items` to `out` (nothing when empty), after a blank line.
-fn section(out: &mut Vec<String>, title: &str, items: Vec<String>, bullet: &str) {
-    if !items.is_empty() {
-        out.push(String::new());
-        out.push(format!("{title}:"));
-        out.extend(items.into_iter().map(|i| format!("{bullet}{i}")));
+/// What a report shows people: a heading, a table, titled lists under it and a closing line.
+/// The text table and Markdown draw it (as hyperfine's `MarkupExporter` does); JSON and CSV
+/// have their own, machine-readable shapes.
+pub(crate) struct Page {
+    heading: String,
+    columns: Vec<&'static str>,
+    /// Columns the text table aligns left (the others hold numbers).
+    left: &'static [usize],
+    /// The text table leaves the column names out (rows of names and values).
+    headless: bool,
+    rows: Vec<Vec<String>>,
+    /// Titled lists; an empty one is left out.
+    sections: Sections,
+    /// The closing line, e.g. the conclusion.
+    last: Option<String>,
+}
+
+type Sections = Vec<(&'static str, Vec<String>)>;
+
+impl Page {
+    /// The sections and the closing line, each list item after `bullet`.
+    fn notes(&self, bullet: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for (title, items) in self.sections.iter().filter(|(_, i)| !i.is_empty()) {
+            out.push(String::new());
+            out.push(format!("{title}:"));
+            out.extend(items.iter().map(|i| format!("{bullet}{i}")));
+        }
+        if let Some(last) = &self.last {
+            out.push(String::new());
+            out.push(last.clone());
+        }
+        out
     }
 }
 
-/// The lines under the table: failures, advice, warnings, conclusion.
-fn notes(report: &AnalyzeReport, bullet: &str) -> Vec<String> {
+/// A report that people read as a [`Page`].
+pub(crate) trait Paged {
+    fn page(&self) -> Page;
+}
+
+impl Paged for AnalyzeReport {
+    fn page(&self) -> Page {
+        Page {
+            heading: heading(self),
+            columns: HEADERS.to_vec(),
+            // Options and notes read left-aligned, numbers right-aligned.
+            left: &[1, 8],
+            headless: false,
+            rows: rows(self),
+            sections: sections(self),
+            last: Some(format!("Conclusion: {}", self.conclusion)),
+        }
+    }
+}
+
+impl Paged for CompareReport {
+    fn page(&self) -> Page {
+        Page {
+            heading: compare_heading(self),
+            columns: COMPARE_HEADERS.to_vec(),
+            left: &[1, 2, 7],
+            headless: false,
+            rows: compare_rows(self),
+            sections: vec![
+                (
+                    "Not measured",
+                    self.errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.name, e.message))
+                        .collect(),
+                ),
+                ("Recommendations", self.recommendations.clone()),
+                ("Warnings", self.warnings.clone()),
+            ],
+            last: Some(format!("Verdict: {}", self.verdict)),
+        }
+    }
+}
+
+impl Paged for CheckReport {
+    fn page(&self) -> Page {
+        Page {
+            heading: format!(
+                "baseline {}: tolerance {} %; SLOWER or FASTER only when the whole 95 % interval of the change lies beyond it",
+                self.baseline, self.tolerance_percent
+            ),
+            columns: CHECK_HEADERS.to_vec(),
+            left: &[0, 1, 2],
+            headless: false,
+            rows: check_rows(self),
+            sections: vec![
+                (
+                    "Conditions differ from the baseline's",
+                    self.condition_differences.clone(),
+                ),
+                ("Failed now", self.errors.clone()),
+            ],
+            last: None,
+        }
+    }
+}
+
+impl Paged for CorpusReport {
+    fn page(&self) -> Page {
+        let a = &self.aggregates;
+        Page {
+            heading: format!(
+                "corpus {}: {} measured, {} failed, {} skipped in {:.0} s",
+                self.dir, a.measured, a.failed, a.skipped, self.wall_seconds
+            ),
+            columns: CORPUS_HEADERS.to_vec(),
+            left: &[0, 1, 2, 6],
+            headless: false,
+            rows: corpus_rows(self),
+            sections: corpus_sections(self),
+            last: None,
+        }
+    }
+}
+
+impl Paged for ProfileReport {
+    fn page(&self) -> Page {
+        Page {
+            heading: profile_heading(self),
+            columns: vec!["metric", "value"],
+            left: &[0, 1],
+            headless: true,
+            rows: profile_rows(self),
+            sections: profile_sections(self),
+            last: None,
+        }
+    }
+}
+
+/// The lists under the table: failures, advice, warnings, the generated code.
+fn sections(report: &AnalyzeReport) -> Sections {
     let mut out = Vec::new();
-    section(
-        &mut out,
+    out.push((
         "Not measured",
         report
             .errors
             .iter()
             .map(|e| format!("{}: {}", display(&e.compiler_options), e.message))
             .collect(),
-        bullet,
-    );
-    section(
-        &mut out,
-        "Recommendations",
-        report.recommendations.clone(),
-        bullet,
-    );
+    ));
+    out.push(("Recommendations", report.recommendations.clone()));
     let mut warnings = report.warnings.clone();
     for r in &report.results {
         warnings.extend(
@@ -180,9 +299,8 @@ fn notes(report: &AnalyzeReport, bullet: &str) -> Vec<String> {
                 .map(|w| format!("{}: {w}", display(&r.compiler_options))),
         );
     }
-    section(&mut out, "Warnings", warnings, bullet);
-    section(
-        &mut out,
+    out.push(("Warnings", warnings));
+    out.push((
         "Generated code (per frame)",
         report
             .results
@@ -196,10 +314,7 @@ fn notes(report: &AnalyzeReport, bullet: &str) -> Vec<String> {
                 ))
             })
             .collect(),
-        bullet,
-    );
-    out.push(String::new());
-    out.push(format!("Conclusion: {}", report.conclusion));
+    ));
     out
 }
 
@@ -215,12 +330,12 @@ const COMPARE_HEADERS: [&str; 8] = [
 ];
 
 /// One row per compared implementation, then one per failure.
-fn compare_rows(report: &CompareReport) -> Vec<[String; 8]> {
-    let mut rows: Vec<[String; 8]> = report
+fn compare_rows(report: &CompareReport) -> Vec<Vec<String>> {
+    let mut rows: Vec<Vec<String>> = report
         .comparison
         .iter()
         .map(|r| {
-            [
+            vec![
                 r.rank.to_string(),
                 r.name.clone(),
                 display(&r.compiler_options).to_string(),
@@ -238,7 +353,7 @@ fn compare_rows(report: &CompareReport) -> Vec<[String; 8]> {
         })
         .collect();
     rows.extend(report.errors.iter().map(|e| {
-        let mut row: [String; 8] = Default::default();
+        let mut row = vec![String::new(); 8];
         row[0] = "–".into();
         row[1] = e.name.clone();
         row[7] = "failed".into();
@@ -258,12 +373,12 @@ const CHECK_HEADERS: [&str; 7] = [
 ];
 
 /// One row per baseline entry (and new entry).
-fn check_rows(report: &CheckReport) -> Vec<[String; 7]> {
+fn check_rows(report: &CheckReport) -> Vec<Vec<String>> {
     report
         .rows
         .iter()
         .map(|r| {
-            [
+            vec![
                 r.dsp.clone(),
                 display(&r.compiler_options).to_string(),
                 format!("{:?}", r.status).to_uppercase(),
@@ -277,26 +392,6 @@ fn check_rows(report: &CheckReport) -> Vec<[String; 7]> {
         .collect()
 }
 
-/// The line that says what a check compared, and the lines under its table.
-fn check_heading(report: &CheckReport) -> String {
-    format!(
-        "baseline {}: tolerance {} %; SLOWER or FASTER only when the whole 95 % interval of the change lies beyond it",
-        report.baseline, report.tolerance_percent
-    )
-}
-
-fn check_notes(report: &CheckReport, bullet: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    section(
-        &mut out,
-        "Conditions differ from the baseline's",
-        report.condition_differences.clone(),
-        bullet,
-    );
-    section(&mut out, "Failed now", report.errors.clone(), bullet);
-    out
-}
-
 const CORPUS_HEADERS: [&str; 7] = [
     "dsp",
     "status",
@@ -308,12 +403,12 @@ const CORPUS_HEADERS: [&str; 7] = [
 ];
 
 /// One row per DSP of a corpus.
-fn corpus_rows(report: &CorpusReport) -> Vec<[String; 7]> {
+fn corpus_rows(report: &CorpusReport) -> Vec<Vec<String>> {
     report
         .entries
         .iter()
         .map(|e| {
-            [
+            vec![
                 e.dsp.clone(),
                 e.status.clone(),
                 e.best_options
@@ -333,45 +428,32 @@ fn corpus_rows(report: &CorpusReport) -> Vec<[String; 7]> {
         .collect()
 }
 
-fn corpus_heading(report: &CorpusReport) -> String {
-    let a = &report.aggregates;
-    format!(
-        "corpus {}: {} measured, {} failed, {} skipped in {:.0} s",
-        report.dir, a.measured, a.failed, a.skipped, report.wall_seconds
-    )
-}
-
-fn corpus_notes(report: &CorpusReport, bullet: &str) -> Vec<String> {
+/// The lists under a corpus table: wins, speed-ups, failures.
+fn corpus_sections(report: &CorpusReport) -> Sections {
     let a = &report.aggregates;
     let mut out = Vec::new();
     let mut wins: Vec<(&String, &usize)> = a.wins.iter().collect();
     wins.sort_by(|x, y| y.1.cmp(x.1));
-    section(
-        &mut out,
+    out.push((
         "Fastest option set, how often",
         wins.iter()
             .map(|(o, n)| format!("{}: {n}", display(o)))
             .collect(),
-        bullet,
-    );
-    section(
-        &mut out,
+    ));
+    out.push((
         "Geometric-mean speed-up over scalar",
         a.geomean_speedup_vs_scalar
             .iter()
             .map(|(o, g)| format!("{}: {g:.2}×", display(o)))
             .collect(),
-        bullet,
-    );
-    section(
-        &mut out,
+    ));
+    out.push((
         "Failures and skips by reason",
         a.reasons
             .iter()
             .map(|(r, n)| format!("{n} × {r}"))
             .collect(),
-        bullet,
-    );
+    ));
     out
 }
 
@@ -393,36 +475,11 @@ fn compare_heading(report: &CompareReport) -> String {
     )
 }
 
-/// The lines under a comparison's table.
-fn compare_notes(report: &CompareReport, bullet: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    section(
-        &mut out,
-        "Not measured",
-        report
-            .errors
-            .iter()
-            .map(|e| format!("{}: {}", e.name, e.message))
-            .collect(),
-        bullet,
-    );
-    section(
-        &mut out,
-        "Recommendations",
-        report.recommendations.clone(),
-        bullet,
-    );
-    section(&mut out, "Warnings", report.warnings.clone(), bullet);
-    out.push(String::new());
-    out.push(format!("Verdict: {}", report.verdict));
-    out
-}
-
-/// The profile's numbers as (name, value) rows, shared by the table and Markdown.
-fn profile_rows(p: &ProfileReport) -> Vec<(&'static str, String)> {
+/// The profile's numbers, a row of name and value each.
+fn profile_rows(p: &ProfileReport) -> Vec<Vec<String>> {
     let m = &p.metrics;
     let optional_bytes = |b: Option<u64>| b.map(human_bytes).unwrap_or_else(|| "?".into());
-    vec![
+    [
         ("average load", format!("{:.2} %", m.avg_cpu_percent)),
         (
             "peak load (worst block)",
@@ -492,6 +549,9 @@ fn profile_rows(p: &ProfileReport) -> Vec<(&'static str, String)> {
             ),
         ),
     ]
+    .into_iter()
+    .map(|(name, value)| vec![name.to_string(), value])
+    .collect()
 }
 
 /// The line that says what a profile ran.
@@ -524,11 +584,23 @@ fn profile_heading(p: &ProfileReport) -> String {
     )
 }
 
-/// The lines under a profile's numbers: probes, controls, advice, warnings.
-fn profile_notes(p: &ProfileReport, bullet: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    section(
-        &mut out,
+/// The lists under a profile's numbers: load over time, probes, controls, advice, warnings.
+fn profile_sections(p: &ProfileReport) -> Sections {
+    let t = &p.timeline;
+    let step = (t.timestamps.len() / 10).max(1);
+    let mut out = vec![(
+        "Load over time (mean / worst block of 100 ms windows; 10 shown, all in JSON and CSV)",
+        (0..t.timestamps.len())
+            .step_by(step)
+            .map(|i| {
+                format!(
+                    "{:>7.1} s  {:>7.2} % / {:>7.2} %",
+                    t.timestamps[i], t.cpu_usage_over_time[i], t.max_cpu_over_time[i]
+                )
+            })
+            .collect(),
+    )];
+    out.push((
         "Block sizes, back to back (99th-percentile / worst load)",
         p.block_sizes
             .iter()
@@ -539,24 +611,16 @@ fn profile_notes(p: &ProfileReport, bullet: &str) -> Vec<String> {
                 )
             })
             .collect(),
-        bullet,
-    );
-    section(
-        &mut out,
+    ));
+    out.push((
         "Controls",
         p.controls
             .iter()
             .map(|c| format!("{}: {}", c.path, c.values))
             .collect(),
-        bullet,
-    );
-    section(
-        &mut out,
-        "Recommendations",
-        p.recommendations.clone(),
-        bullet,
-    );
-    section(&mut out, "Warnings", p.warnings.clone(), bullet);
+    ));
+    out.push(("Recommendations", p.recommendations.clone()));
+    out.push(("Warnings", p.warnings.clone()));
     out
 }
 
