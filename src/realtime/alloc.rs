@@ -1,8 +1,8 @@
 //! Counts heap allocations made on a thread while it is armed: the check that real-time code
 //! (compute() in a timed loop or an audio callback) never allocates.
 //!
-//! The `faustperf` binary installs [`CountingAllocator`] as its global allocator. A host that
-//! does not gets `None` from [`count_while`].
+//! The `faustperf` binary installs [`CountingAllocator`] as its global allocator; in a host
+//! that does not, [`installed`] is false and profiles count no allocations (`None`).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
