@@ -218,33 +218,59 @@ pub fn default_dir() -> PathBuf {
 }
 
 /// Where baseline `name` lives in `dir`; names are plain (letters, digits, `-`, `_`, `.`).
-pub fn path(dir: &Path, name: &str) -> Result<PathBuf, String> {
+pub fn path(dir: &Path, name: &str) -> Result<PathBuf, BaselineError> {
     let plain = !name.is_empty()
         && !name.starts_with('.')
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     if !plain {
-        return Err(format!(
-            "baseline name `{name}`: use letters, digits, `-`, `_` and `.` (it names a file)"
-        ));
+        return Err(BaselineError::Name(name.into()));
     }
     Ok(dir.join(format!("{name}.json")))
 }
 
-pub fn load(path: &Path) -> Result<Baseline, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not a faustperf baseline: {e}", path.display()))
+pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
+    let text = std::fs::read_to_string(path).map_err(|e| BaselineError::io(path, e))?;
+    serde_json::from_str(&text).map_err(|error| BaselineError::NotABaseline {
+        path: path.into(),
+        error,
+    })
 }
 
-pub fn save(path: &Path, baseline: &Baseline) -> Result<(), String> {
+pub fn save(path: &Path, baseline: &Baseline) -> Result<(), BaselineError> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|e| BaselineError::io(dir, e))?;
     }
     // Baselines hold strings and numbers: serialising cannot fail.
     let text = serde_json::to_string_pretty(baseline).expect("baselines serialise");
-    std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::write(path, text + "\n").map_err(|e| BaselineError::io(path, e))
+}
+
+/// Why a baseline cannot be named, read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("baseline name `{0}`: use letters, digits, `-`, `_` and `.` (it names a file)")]
+    Name(String),
+    #[error("{}: {error}", path.display())]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{} is not a faustperf baseline: {error}", path.display())]
+    NotABaseline {
+        path: PathBuf,
+        error: serde_json::Error,
+    },
+}
+
+impl BaselineError {
+    fn io(path: &Path, error: std::io::Error) -> BaselineError {
+        BaselineError::Io {
+            path: path.into(),
+            error,
+        }
+    }
 }
 
 /// The names of the baselines in `dir`, sorted.

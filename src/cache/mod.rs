@@ -11,6 +11,7 @@
 
 use crate::jobs::{CompileInfo, Compiled};
 use crate::libfaust::imports::source_files;
+use crate::libfaust::imports::ImportError;
 use crate::libfaust::{DspSource, LibFaust};
 use crate::options::OptionSet;
 use serde::{Deserialize, Serialize};
@@ -89,8 +90,8 @@ impl Cache {
     /// A digest of `source` and every file it imports, computed once per analysis, or why it
     /// cannot be computed (an imported file that cannot be found or read: then the sets are
     /// compiled without the cache).
-    pub fn source_digest(source: &DspSource) -> Result<String, String> {
-        let (text, files) = source_files(source, &|_| Ok(())).map_err(|e| e.to_string())?;
+    pub fn source_digest(source: &DspSource) -> Result<String, CacheError> {
+        let (text, files) = source_files(source, &|_| Ok(())).map_err(CacheError::Source)?;
         let mut hash = Sha256::new();
         hash.update(text.as_bytes());
         for file in files {
@@ -122,12 +123,12 @@ impl Cache {
 
     /// The entry for `key`: `Ok(None)` when absent; `Err` (with the entry removed) when it is
     /// truncated, corrupted or not for this key.
-    pub fn load(&self, key: &str) -> Result<Option<Compiled>, String> {
+    pub fn load(&self, key: &str) -> Result<Option<Compiled>, CacheError> {
         let path = self.entry_path(key);
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("cache entry {}: {e}", path.display())),
+            Err(error) => return Err(CacheError::Unreadable { path, error }),
         };
         match parse_entry(&bytes, key) {
             Ok(compiled) => {
@@ -139,10 +140,7 @@ impl Cache {
             }
             Err(why) => {
                 let _ = fs::remove_file(&path);
-                Err(format!(
-                    "cache entry {} discarded ({why}); recompiling",
-                    path.display()
-                ))
+                Err(CacheError::Discarded { path, why })
             }
         }
     }
@@ -239,32 +237,69 @@ impl Cache {
     }
 }
 
-fn parse_entry(bytes: &[u8], key: &str) -> Result<Compiled, String> {
-    let newline = bytes.iter().position(|&b| b == b'\n').ok_or("no header")?;
+/// The entry in `bytes`, or what is wrong with it.
+fn parse_entry(bytes: &[u8], key: &str) -> Result<Compiled, Flaw> {
+    let newline = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or(Flaw::NoHeader)?;
     let header: Header =
-        serde_json::from_slice(&bytes[..newline]).map_err(|e| format!("unreadable header: {e}"))?;
+        serde_json::from_slice(&bytes[..newline]).map_err(|e| Flaw::Header(e.to_string()))?;
     if header.format != FORMAT {
-        return Err(format!("format {} is not {FORMAT}", header.format));
+        return Err(Flaw::Format(header.format));
     }
     if header.key != key {
-        return Err("the entry belongs to another key".into());
+        return Err(Flaw::OtherKey);
     }
     let code = &bytes[newline + 1..];
     if code.len() != header.code_bytes {
-        return Err(format!(
-            "{} bytes of code instead of {}",
-            code.len(),
-            header.code_bytes
-        ));
+        return Err(Flaw::Length {
+            found: code.len(),
+            expected: header.code_bytes,
+        });
     }
     if hex(&Sha256::digest(code)) != header.code_sha256 {
-        return Err("the code does not match its checksum".into());
+        return Err(Flaw::Checksum);
     }
-    let machine_code = String::from_utf8(code.to_vec()).map_err(|_| "the code is not text")?;
+    let machine_code = String::from_utf8(code.to_vec()).map_err(|_| Flaw::NotText)?;
     Ok(Compiled {
         info: header.info,
         machine_code,
     })
+}
+
+/// Why the cache could not serve a compile; the run goes on without it.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    /// The source or a file it imports cannot be read.
+    #[error("{0}")]
+    Source(ImportError),
+    #[error("cache entry {}: {error}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("cache entry {} discarded ({why}); recompiling", path.display())]
+    Discarded { path: PathBuf, why: Flaw },
+}
+
+/// What is wrong with a cache entry.
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum Flaw {
+    #[error("no header")]
+    NoHeader,
+    #[error("unreadable header: {0}")]
+    Header(String),
+    #[error("format {0} is not {FORMAT}")]
+    Format(String),
+    #[error("the entry belongs to another key")]
+    OtherKey,
+    #[error("{found} bytes of code instead of {expected}")]
+    Length { found: usize, expected: usize },
+    #[error("the code does not match its checksum")]
+    Checksum,
+    #[error("the code is not text")]
+    NotText,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -307,7 +342,11 @@ mod tests {
         let path = cache.entry_path("k1");
         let bytes = fs::read(&path).unwrap();
         fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
-        assert!(cache.load("k1").unwrap_err().contains("discarded"));
+        assert!(cache
+            .load("k1")
+            .unwrap_err()
+            .to_string()
+            .contains("discarded"));
         assert!(!path.exists());
 
         // Corrupted code of the right length, and a foreign file under the key's name.
@@ -315,7 +354,11 @@ mod tests {
         let mut bytes = fs::read(&path).unwrap();
         *bytes.last_mut().unwrap() = b'X';
         fs::write(&path, &bytes).unwrap();
-        assert!(cache.load("k1").unwrap_err().contains("checksum"));
+        assert!(cache
+            .load("k1")
+            .unwrap_err()
+            .to_string()
+            .contains("checksum"));
         fs::write(&path, b"not a cache entry").unwrap();
         assert!(cache.load("k1").is_err());
 
@@ -354,6 +397,7 @@ mod tests {
         fs::remove_file(dir.path().join("helper.lib")).unwrap();
         assert!(Cache::source_digest(&source)
             .unwrap_err()
+            .to_string()
             .contains("helper.lib"));
     }
 }

@@ -80,7 +80,7 @@ pub fn run(args: AnalyzeArgs) -> Result<i32, Stop> {
 /// when the cache directory is unusable, which is warned about), or says what is wrong.
 fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>), String> {
     let (source, name) = args.source.read()?;
-    let mut sets = parse_option_sets("--options", &args.options)?;
+    let mut sets = parse_option_sets("--options", &args.options).map_err(|e| e.to_string())?;
     if args.double {
         // The baseline must be double too: add it here rather than let analyze add a single one.
         if !sets.is_empty() && !sets.iter().any(OptionSet::is_scalar) {

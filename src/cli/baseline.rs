@@ -124,7 +124,7 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
             };
             baseline::save(&path, &b).map_err(|message| Stop {
                 code: exit::INTERNAL,
-                message,
+                message: message.to_string(),
             })?;
             eprintln!("saved {} entries to {}", b.entries.len(), path.display());
             Ok(if errors.is_empty() {

@@ -223,7 +223,8 @@ impl MeasureArgs {
     pub fn config(&self, run: &RunArgs, core: Option<usize>) -> Result<MeasureConfig, String> {
         let budget = match self.duration {
             Some(seconds) => Budget::Fixed {
-                seconds: check_seconds("--duration", seconds, MAX_SECONDS)?,
+                seconds: check_seconds("--duration", seconds, MAX_SECONDS)
+                    .map_err(|e| e.to_string())?,
             },
             None if !(self.precision > 0.0 && self.precision < 100.0) => {
                 return Err(format!(
@@ -233,7 +234,8 @@ impl MeasureArgs {
             }
             None => Budget::Adaptive {
                 precision_percent: self.precision,
-                max_seconds: check_seconds("--max-time", self.max_time, MAX_SECONDS)?,
+                max_seconds: check_seconds("--max-time", self.max_time, MAX_SECONDS)
+                    .map_err(|e| e.to_string())?,
             },
         };
         Ok(MeasureConfig {

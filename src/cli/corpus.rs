@@ -36,7 +36,8 @@ pub fn run(args: CorpusArgs) -> Result<i32, Stop> {
         if !args.dir.is_dir() {
             return Err(format!("{} is not a directory", args.dir.display()));
         }
-        let option_sets = parse_option_sets("--options", &args.options)?;
+        let option_sets =
+            parse_option_sets("--options", &args.options).map_err(|e| e.to_string())?;
         let core = args.run.core()?;
         let measure = args.measure.config(&args.run, core)?;
         let out =

@@ -50,7 +50,7 @@ fn validate(args: InspectArgs) -> Result<(InspectRequest, Workers), String> {
     let option_sets: Vec<OptionSet> = if args.options.is_empty() {
         default_option_sets()
     } else {
-        parse_option_sets("--options", &args.options)?
+        parse_option_sets("--options", &args.options).map_err(|e| e.to_string())?
     };
     let config = args.workers.config()?;
     let workers = if args.in_process {

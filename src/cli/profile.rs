@@ -100,9 +100,9 @@ fn validate(
 > {
     let (source, name) = args.source.read()?;
     let options = parse_option_set(&args.options).map_err(|e| format!("--options: {e}"))?;
-    check_seconds("--duration", args.duration, MAX_SECONDS)?;
+    check_seconds("--duration", args.duration, MAX_SECONDS).map_err(|e| e.to_string())?;
     if let Signal::Wav { path } = &args.signal {
-        check_wav(path, args.sample_rate)?;
+        check_wav(path, args.sample_rate).map_err(|e| e.to_string())?;
     }
     let core = args.run.core()?;
     let config = ProfileConfig {

@@ -27,13 +27,13 @@ pub enum ImportError {
 }
 
 /// The program's own text and every file it imports, transitively, each once. Each file is shown
-/// to `allow` before it is read.
+/// to `allow` before it is read, which may refuse it ([`ImportError::Refused`]).
 pub fn source_files(
     source: &DspSource,
-    allow: &dyn Fn(&Path) -> Result<(), String>,
+    allow: &dyn Fn(&Path) -> Result<(), ImportError>,
 ) -> Result<(String, Vec<SourceFile>), ImportError> {
     let read = |path: &Path| {
-        allow(path).map_err(ImportError::Refused)?;
+        allow(path)?;
         fs::read_to_string(path)
             .map_err(|e| ImportError::Unreadable(format!("{}: {e}", path.display())))
     };

@@ -52,7 +52,7 @@ pub struct LibFaust {
     machine_target: String,
 }
 
-static LIBFAUST: OnceLock<Result<LibFaust, String>> = OnceLock::new();
+static LIBFAUST: OnceLock<Result<LibFaust, FaustError>> = OnceLock::new();
 static COMPILER: Mutex<()> = Mutex::new(());
 
 /// Serialises every call into the Faust compiler in this process (libfaust is not thread-safe).
@@ -68,7 +68,7 @@ impl LibFaust {
     pub fn get() -> Result<&'static LibFaust, FaustError> {
         LIBFAUST
             .get_or_init(|| {
-                let api = faust_ffi::Api::load().map_err(|e| e.to_string())?;
+                let api = faust_ffi::Api::load().map_err(|e| FaustError::missing(e.to_string()))?;
                 // SAFETY: both functions take no arguments; the version is a static string, the
                 // target a string we own and free with freeCMemory.
                 let (version, machine_target) = unsafe {
@@ -87,7 +87,7 @@ impl LibFaust {
                 })
             })
             .as_ref()
-            .map_err(|reason| FaustError::missing(reason.clone()))
+            .map_err(FaustError::clone)
     }
 
     /// libfaust's version, e.g. `2.54.9`.

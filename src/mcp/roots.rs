@@ -47,7 +47,10 @@ impl Roots {
             }
         };
         let library_dirs: Vec<PathBuf> = LIBRARY_DIRS.iter().map(PathBuf::from).collect();
-        match source_files(&source, &|path| self.check(path, &library_dirs)) {
+        match source_files(&source, &|path| {
+            self.check(path, &library_dirs)
+                .map_err(ImportError::Refused)
+        }) {
             Err(ImportError::Refused(why)) => return Err(why),
             // A missing or unreadable import is left to the compiler, which names its line.
             Ok(_) | Err(ImportError::Unreadable(_)) => {}

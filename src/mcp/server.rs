@@ -139,7 +139,7 @@ fn refuse(message: impl Into<String>) -> CallToolResult {
 /// A duration a client gave: `None` stays `None`; otherwise within (0, [`MAX_SECONDS`]].
 fn seconds(name: &str, value: Option<f64>) -> Result<Option<f64>, String> {
     value
-        .map(|s| check_seconds(name, s, MAX_SECONDS))
+        .map(|s| check_seconds(name, s, MAX_SECONDS).map_err(|e| e.to_string()))
         .transpose()
 }
 
@@ -151,7 +151,7 @@ fn option_sets(texts: &[String]) -> Result<Vec<OptionSet>, String> {
                 .into(),
         );
     }
-    options::parse_option_sets("options_to_test", texts)
+    options::parse_option_sets("options_to_test", texts).map_err(|e| e.to_string())
 }
 
 /// A fixed measuring time when the client gave one, else the adaptive budget.
@@ -455,7 +455,7 @@ impl FaustPerfServer {
                 .settings
                 .roots
                 .file(path)
-                .and_then(|_| check_wav(path, SAMPLE_RATE))
+                .and_then(|_| check_wav(path, SAMPLE_RATE).map_err(|e| e.to_string()))
             {
                 return Ok(refuse(format!("input_signal: {why}")));
             }

@@ -78,14 +78,25 @@ pub const ADAPTIVE: Budget = Budget::Adaptive {
 };
 
 /// A time a caller gave (`what` names the argument): more than 0 and at most `max` seconds.
-pub fn check_seconds(what: &str, seconds: f64, max: f64) -> Result<f64, String> {
+pub fn check_seconds(what: &str, seconds: f64, max: f64) -> Result<f64, OutOfRange> {
     if seconds.is_finite() && seconds > 0.0 && seconds <= max {
         Ok(seconds)
     } else {
-        Err(format!(
-            "{what} {seconds} must be more than 0 and at most {max} seconds"
-        ))
+        Err(OutOfRange {
+            what: what.into(),
+            seconds,
+            max,
+        })
     }
+}
+
+/// A time outside what is accepted.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} {seconds} must be more than 0 and at most {max} seconds")]
+pub struct OutOfRange {
+    pub what: String,
+    pub seconds: f64,
+    pub max: f64,
 }
 
 /// How long to measure.

@@ -49,13 +49,16 @@ pub fn cores_except(core: Option<usize>) -> Vec<usize> {
 
 /// Restricts the calling thread, and the threads and processes it starts afterwards, to
 /// `cores` (no change when empty); says why when the system refuses.
-pub fn restrict_process(cores: &[usize]) -> Result<(), String> {
+pub fn restrict_process(cores: &[usize]) -> Result<(), AffinityError> {
     if cores.is_empty() {
         return Ok(());
     }
     // Read the cores allowed so far before narrowing them.
     all_cores();
-    let refused = |why: String| format!("cannot restrict this process to cores {cores:?}: {why}");
+    let refused = |error: std::io::Error| AffinityError {
+        cores: cores.to_vec(),
+        error,
+    };
     #[cfg(target_os = "linux")]
     {
         // SAFETY: cpu_set_t is plain data, zeroed then filled with CPU_SET; sched_setaffinity
@@ -68,14 +71,22 @@ pub fn restrict_process(cores: &[usize]) -> Result<(), String> {
             if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0 {
                 Ok(())
             } else {
-                Err(refused(std::io::Error::last_os_error().to_string()))
+                Err(refused(std::io::Error::last_os_error()))
             }
         }
     }
     #[cfg(not(target_os = "linux"))]
     {
-        Err(refused("not supported on this system".into()))
+        Err(refused(std::io::ErrorKind::Unsupported.into()))
     }
+}
+
+/// The system refused to restrict this process to some cores.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot restrict this process to cores {cores:?}: {error}")]
+pub struct AffinityError {
+    pub cores: Vec<usize>,
+    pub error: std::io::Error,
 }
 
 /// Applies the requested conditions to the calling thread and reports what was granted.

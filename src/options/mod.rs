@@ -100,6 +100,12 @@ pub fn display(options: &str) -> &str {
 /// Why an option set is refused before any compile.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum OptionError {
+    /// An error in one of several sets, with the argument and the set it came from.
+    #[error("{what}: {error}")]
+    In {
+        what: String,
+        error: Box<OptionError>,
+    },
     #[error("`{option}` {why}; faustperf compiles in memory and refuses options that read or write files")]
     TouchesFiles { option: String, why: &'static str },
     #[error("`{0}` is not a code-generation option faustperf accepts (libfaust would silently ignore unknown options); accepted: {list}", list = accepted_list())]
@@ -219,10 +225,15 @@ fn accepted_list() -> String {
 
 /// Parses and validates one option set written as on the faust command line, e.g.
 /// Parses every set of `texts`; an error names the argument `what` and the set.
-pub fn parse_option_sets(what: &str, texts: &[String]) -> Result<Vec<OptionSet>, String> {
+pub fn parse_option_sets(what: &str, texts: &[String]) -> Result<Vec<OptionSet>, OptionError> {
     texts
         .iter()
-        .map(|t| parse_option_set(t).map_err(|e| format!("{what} \"{t}\": {e}")))
+        .map(|t| {
+            parse_option_set(t).map_err(|e| OptionError::In {
+                what: format!("{what} \"{t}\""),
+                error: Box::new(e),
+            })
+        })
         .collect()
 }
 

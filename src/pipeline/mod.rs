@@ -121,7 +121,7 @@ pub fn compile_all(
             match cache.load(key) {
                 Ok(hit) => hit.map(|compiled| Ok((compiled, true))),
                 Err(why) => {
-                    warnings.push(why);
+                    warnings.push(why.to_string());
                     None
                 }
             }

@@ -51,7 +51,7 @@ pub(super) fn signal_buffers(
         config.sample_rate,
         config.seed,
     )
-    .map_err(FaustError::invalid_input)?;
+    .map_err(|e| FaustError::invalid_input(e.to_string()))?;
     Ok(AudioBuffers::new(
         instance.precision(),
         instance.inputs(),

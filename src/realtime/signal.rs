@@ -2,7 +2,7 @@
 
 use crate::measure::rng::SplitMix64;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What the DSP's inputs receive.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,11 +24,30 @@ pub enum Signal {
     },
 }
 
+/// Why a signal cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SignalError {
+    #[error("`{0}`: the sine frequency must be a positive number of Hz, e.g. sine:1000")]
+    Frequency(String),
+    #[error("`{0}` is not a signal: use silence, noise, sine[:FREQ], impulse or a file.wav")]
+    Unknown(String),
+    #[error("{}: {error}", path.display())]
+    Wav { path: PathBuf, error: hound::Error },
+    #[error("{} is at {rate} Hz but the profile runs at {sample_rate} Hz: resample the file or pass --sample-rate {rate}", path.display())]
+    Rate {
+        path: PathBuf,
+        rate: u32,
+        sample_rate: u32,
+    },
+    #[error("{} holds no audio", .0.display())]
+    Empty(PathBuf),
+}
+
 impl std::str::FromStr for Signal {
-    type Err = String;
+    type Err = SignalError;
 
     /// `silence`, `noise`, `sine`, `sine:FREQ`, `impulse`, or a path ending in `.wav`.
-    fn from_str(text: &str) -> Result<Signal, String> {
+    fn from_str(text: &str) -> Result<Signal, SignalError> {
         match text {
             "silence" => Ok(Signal::Silence),
             "noise" => Ok(Signal::Noise),
@@ -36,16 +55,12 @@ impl std::str::FromStr for Signal {
             "sine" => Ok(Signal::Sine { freq: 440.0 }),
             _ if text.starts_with("sine:") => match text[5..].parse::<f64>() {
                 Ok(freq) if freq.is_finite() && freq > 0.0 => Ok(Signal::Sine { freq }),
-                _ => Err(format!(
-                    "`{text}`: the sine frequency must be a positive number of Hz, e.g. sine:1000"
-                )),
+                _ => Err(SignalError::Frequency(text.into())),
             },
             _ if text.to_ascii_lowercase().ends_with(".wav") => {
                 Ok(Signal::Wav { path: text.into() })
             }
-            _ => Err(format!(
-                "`{text}` is not a signal: use silence, noise, sine[:FREQ], impulse or a file.wav"
-            )),
+            _ => Err(SignalError::Unknown(text.into())),
         }
     }
 }
@@ -63,16 +78,24 @@ impl std::fmt::Display for Signal {
 }
 
 /// Checks a WAV file without reading its samples: it opens, and its rate is `sample_rate`.
-pub fn check_wav(path: &std::path::Path, sample_rate: u32) -> Result<(), String> {
-    let reader = hound::WavReader::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn check_wav(path: &Path, sample_rate: u32) -> Result<(), SignalError> {
+    let reader = hound::WavReader::open(path).map_err(|e| wav(path, e))?;
     let rate = reader.spec().sample_rate;
     if rate != sample_rate {
-        return Err(format!(
-            "{} is at {rate} Hz but the profile runs at {sample_rate} Hz: resample the file or pass --sample-rate {rate}",
-            path.display()
-        ));
+        return Err(SignalError::Rate {
+            path: path.into(),
+            rate,
+            sample_rate,
+        });
     }
     Ok(())
+}
+
+fn wav(path: &Path, error: hound::Error) -> SignalError {
+    SignalError::Wav {
+        path: path.into(),
+        error,
+    }
 }
 
 /// `channels` channels of `len` samples of `signal` at `sample_rate`.
@@ -82,7 +105,7 @@ pub fn generate(
     len: usize,
     sample_rate: u32,
     seed: u64,
-) -> Result<Vec<Vec<f64>>, String> {
+) -> Result<Vec<Vec<f64>>, SignalError> {
     let mut rng = SplitMix64::new(seed);
     let one = |rng: &mut SplitMix64| -> Vec<f64> {
         match signal {
@@ -100,8 +123,7 @@ pub fn generate(
         return Ok((0..channels).map(|_| one(&mut rng)).collect());
     };
     check_wav(path, sample_rate)?;
-    let mut reader =
-        hound::WavReader::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut reader = hound::WavReader::open(path).map_err(|e| wav(path, e))?;
     let spec = reader.spec();
     let file_channels = spec.channels.max(1) as usize;
     let samples: Vec<f64> = match spec.sample_format {
@@ -117,10 +139,10 @@ pub fn generate(
                 .collect::<Result<_, _>>()
         }
     }
-    .map_err(|e| format!("{}: {e}", path.display()))?;
+    .map_err(|e| wav(path, e))?;
     let frames = samples.len() / file_channels;
     if frames == 0 {
-        return Err(format!("{} holds no audio", path.display()));
+        return Err(SignalError::Empty(path.into()));
     }
     Ok((0..channels)
         .map(|c| {
@@ -138,20 +160,24 @@ mod tests {
 
     #[test]
     fn parses_every_kind() {
-        assert_eq!("silence".parse::<Signal>(), Ok(Signal::Silence));
-        assert_eq!("sine".parse::<Signal>(), Ok(Signal::Sine { freq: 440.0 }));
+        assert_eq!("silence".parse::<Signal>().ok(), Some(Signal::Silence));
         assert_eq!(
-            "sine:1000".parse::<Signal>(),
-            Ok(Signal::Sine { freq: 1000.0 })
+            "sine".parse::<Signal>().ok(),
+            Some(Signal::Sine { freq: 440.0 })
+        );
+        assert_eq!(
+            "sine:1000".parse::<Signal>().ok(),
+            Some(Signal::Sine { freq: 1000.0 })
         );
         assert!("sine:-3".parse::<Signal>().is_err());
         assert!("sawtooth"
             .parse::<Signal>()
             .unwrap_err()
+            .to_string()
             .contains("silence, noise"));
         assert_eq!(
-            "a/b.WAV".parse::<Signal>(),
-            Ok(Signal::Wav {
+            "a/b.WAV".parse::<Signal>().ok(),
+            Some(Signal::Wav {
                 path: "a/b.WAV".into()
             })
         );
@@ -194,7 +220,7 @@ mod tests {
         assert_eq!(got[0], [0.5, 0.25, 0.5, 0.25, 0.5]);
         assert_eq!(got[1], [-0.5, -0.25, -0.5, -0.25, -0.5]);
         assert_eq!(got[2], got[0]);
-        let err = generate(&wav, 1, 5, 44100, 1).unwrap_err();
+        let err = generate(&wav, 1, 5, 44100, 1).unwrap_err().to_string();
         assert!(
             err.contains("48000 Hz") && err.contains("--sample-rate 48000"),
             "{err}"

@@ -53,7 +53,7 @@ pub fn kernel_abi() -> Option<i32> {
 /// beneath `roots`, the Faust library directories and [`SYSTEM_READ`]; no write anywhere but
 /// `/dev/null` (where that shell sends `which`'s errors).
 /// Returns how far the kernel enforced it, in words, or why it could not be set up.
-pub fn confine(roots: &[PathBuf]) -> Result<&'static str, String> {
+pub fn confine(roots: &[PathBuf]) -> Result<&'static str, landlock::RulesetError> {
     let abi = ABI::V7;
     let mut read: Vec<PathBuf> = roots.to_vec();
     read.extend(LIBRARY_DIRS.iter().map(PathBuf::from));
@@ -63,8 +63,7 @@ pub fn confine(roots: &[PathBuf]) -> Result<&'static str, String> {
         .and_then(|r| r.create())
         .and_then(|r| r.add_rules(path_beneath_rules(&read, AccessFs::from_read(abi))))
         .and_then(|r| r.add_rules(path_beneath_rules(["/dev/null"], AccessFs::from_file(abi))))
-        .and_then(|r| r.restrict_self())
-        .map_err(|e| format!("cannot set up Landlock: {e}"))?;
+        .and_then(|r| r.restrict_self())?;
     Ok(match status.ruleset {
         RulesetStatus::FullyEnforced => "fully enforced",
         RulesetStatus::PartiallyEnforced => "partially enforced (an older kernel ABI)",

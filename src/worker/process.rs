@@ -31,7 +31,9 @@ pub fn worker_main(
         match super::confine::confine(confine_to) {
             Ok("fully enforced") => {}
             Ok(status) => eprintln!("faustperf worker: Landlock confinement {status}"),
-            Err(e) => eprintln!("faustperf worker: {e}; running unconfined"),
+            Err(e) => {
+                eprintln!("faustperf worker: cannot set up Landlock: {e}; running unconfined")
+            }
         }
     }
     exit_when_orphaned();
