@@ -76,32 +76,8 @@ fn validate(args: &CompareArgs) -> Result<CompareRequest, String> {
     for spec in &args.implementations {
         implementations.push(parse_impl(spec, &default_options)?);
     }
-    if implementations.len() < 2 {
-        return Err(
-            "give at least two implementations to compare (files, or --impl NAME=SOURCE[:OPTIONS])"
-                .into(),
-        );
-    }
-    let mut names: Vec<&str> = implementations.iter().map(|i| i.name.as_str()).collect();
-    names.sort_unstable();
-    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-        return Err(format!(
-            "two implementations are named `{}`: name them with --impl NAME=…",
-            w[0]
-        ));
-    }
-    if !(args.tie_threshold.is_finite() && (0.0..100.0).contains(&args.tie_threshold)) {
-        return Err(format!(
-            "--tie-threshold {} must be a percentage from 0 to 100",
-            args.tie_threshold
-        ));
-    }
-    let core = args.run.core()?;
-    Ok(CompareRequest {
-        implementations,
-        measure: args.measure.config(&args.run, core)?,
-        tie_threshold_percent: args.tie_threshold,
-    })
+    let measure = args.measure.config(&args.run, args.run.core()?)?;
+    CompareRequest::new(implementations, measure, args.tie_threshold).map_err(|e| e.to_string())
 }
 
 fn file_name(path: &Path) -> String {

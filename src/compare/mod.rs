@@ -31,6 +31,44 @@ pub struct CompareRequest {
     pub tie_threshold_percent: f64,
 }
 
+impl CompareRequest {
+    /// A request, or why it cannot be run: fewer than two implementations, two of one name,
+    /// or a tie threshold outside [0, 100) %.
+    pub fn new(
+        implementations: Vec<Implementation>,
+        measure: MeasureConfig,
+        tie_threshold_percent: f64,
+    ) -> Result<CompareRequest, RequestError> {
+        if implementations.len() < 2 {
+            return Err(RequestError::TooFew);
+        }
+        let mut names: Vec<&str> = implementations.iter().map(|i| i.name.as_str()).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(RequestError::SameName(w[0].into()));
+        }
+        if !(0.0..100.0).contains(&tie_threshold_percent) {
+            return Err(RequestError::TieThreshold(tie_threshold_percent));
+        }
+        Ok(CompareRequest {
+            implementations,
+            measure,
+            tie_threshold_percent,
+        })
+    }
+}
+
+/// Why a comparison cannot be run.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("give at least two implementations to compare (files, or --impl NAME=SOURCE[:OPTIONS] on the command line)")]
+    TooFew,
+    #[error("two implementations are named `{0}`: give each its own name")]
+    SameName(String),
+    #[error("the tie threshold {0} must be a percentage from 0 to 100")]
+    TieThreshold(f64),
+}
+
 /// One implementation's result.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ImplResult {

@@ -131,6 +131,16 @@ fn input_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     schema_for_input::<T>().unwrap_or_else(|e| panic!("the arguments' schema is an object: {e}"))
 }
 
+/// The value of a `Result`, or the tool answers with its error as a refusal (see [`refuse`]).
+macro_rules! or_refuse {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(why) => return Ok(refuse(why.to_string())),
+        }
+    };
+}
+
 /// Bad input, said as a tool error (`isError: true`) so that the assistant can fix its call.
 fn refuse(message: impl Into<String>) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message.into())])
@@ -284,21 +294,12 @@ impl FaustPerfServer {
             sample_rate,
             inspect,
         } = params;
-        let (source, name) = match self.settings.roots.source(&source, "code") {
-            Ok(v) => v,
-            Err(why) => return Ok(refuse(why)),
-        };
+        let (source, name) = or_refuse!(self.settings.roots.source(&source, "code"));
         let option_sets = match options_to_test {
             None => OptionSets::Presets,
-            Some(sets) => match option_sets(&sets) {
-                Ok(sets) => OptionSets::Custom(sets),
-                Err(why) => return Ok(refuse(why)),
-            },
+            Some(sets) => OptionSets::Custom(or_refuse!(option_sets(&sets))),
         };
-        let budget = match budget("duration_seconds", duration_seconds) {
-            Ok(b) => b,
-            Err(why) => return Ok(refuse(why)),
-        };
+        let budget = or_refuse!(budget("duration_seconds", duration_seconds));
         let sample_rate = sample_rate.unwrap_or(44100);
         if !(1..=1_536_000).contains(&sample_rate) {
             return Ok(refuse(format!(
@@ -331,14 +332,9 @@ impl FaustPerfServer {
                 report
             })
             .await;
-        match report {
-            Ok(report) => {
-                let text = Format::Table.render(&report);
-                let failed = !report.success;
-                answer(&AnalyzeOutput::from(report), text, failed)
-            }
-            Err(why) => Ok(refuse(why)),
-        }
+        let report = or_refuse!(report);
+        let (text, failed) = (Format::Table.render(&report), !report.success);
+        answer(&AnalyzeOutput::from(report), text, failed)
     }
 
     #[tool(
@@ -352,46 +348,27 @@ impl FaustPerfServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let params: CompareParams = parameters(arguments)?;
-        if params.implementations.len() < 2 {
-            return Ok(refuse("give at least two implementations to compare"));
-        }
         let mut implementations = Vec::new();
         for i in &params.implementations {
-            if params
-                .implementations
-                .iter()
-                .filter(|j| j.name == i.name)
-                .count()
-                > 1
-            {
-                return Ok(refuse(format!(
-                    "two implementations are named `{}`",
-                    i.name
-                )));
-            }
-            let (source, _) = match self.settings.roots.source(&i.source, &i.name) {
-                Ok(v) => v,
-                Err(why) => return Ok(refuse(format!("{}: {why}", i.name))),
-            };
-            let options = match parse_option_set(&i.compiler_options) {
-                Ok(o) => o,
-                Err(e) => return Ok(refuse(format!("{}: compiler_options: {e}", i.name))),
-            };
+            let (source, _) = or_refuse!(self
+                .settings
+                .roots
+                .source(&i.source, &i.name)
+                .map_err(|why| format!("{}: {why}", i.name)));
+            let options = or_refuse!(parse_option_set(&i.compiler_options)
+                .map_err(|e| format!("{}: compiler_options: {e}", i.name)));
             implementations.push(Implementation {
                 name: i.name.clone(),
                 source,
                 options,
             });
         }
-        let budget = match budget("test_duration_seconds", params.test_duration_seconds) {
-            Ok(b) => b,
-            Err(why) => return Ok(refuse(why)),
-        };
-        let request = CompareRequest {
-            implementations,
-            measure: self.measure_config(44100, budget),
-            tie_threshold_percent: 1.0,
-        };
+        let budget = or_refuse!(budget(
+            "test_duration_seconds",
+            params.test_duration_seconds
+        ));
+        let measure = self.measure_config(44100, budget);
+        let request = or_refuse!(CompareRequest::new(implementations, measure, 1.0));
         let count = request.implementations.len() as f64;
         let report = self
             .run(&context, move |workers, cache, tx| {
@@ -403,14 +380,9 @@ impl FaustPerfServer {
                 compare(&request, workers, cache)
             })
             .await;
-        match report {
-            Ok(report) => {
-                let text = Format::Table.render(&report);
-                let failed = report.comparison.is_empty();
-                answer(&report, text, failed)
-            }
-            Err(why) => Ok(refuse(why)),
-        }
+        let report = or_refuse!(report);
+        let failed = report.comparison.is_empty();
+        answer(&report, Format::Table.render(&report), failed)
     }
 
     #[tool(
@@ -425,14 +397,9 @@ impl FaustPerfServer {
     ) -> Result<CallToolResult, ErrorData> {
         let params: ProfileParams = parameters(arguments)?;
         const SAMPLE_RATE: u32 = 48000;
-        let (source, name) = match self.settings.roots.source(&params.source, "code") {
-            Ok(v) => v,
-            Err(why) => return Ok(refuse(why)),
-        };
-        let options = match parse_option_set(&params.compiler_options) {
-            Ok(o) => o,
-            Err(e) => return Ok(refuse(format!("compiler_options: {e}"))),
-        };
+        let (source, name) = or_refuse!(self.settings.roots.source(&params.source, "code"));
+        let options = or_refuse!(parse_option_set(&params.compiler_options)
+            .map_err(|e| format!("compiler_options: {e}")));
         let signal = match (params.input_signal.as_deref(), params.custom_signal_path) {
             (Some("custom"), Some(path)) => Signal::Wav { path: path.into() },
             (Some("custom"), None) => {
@@ -445,25 +412,19 @@ impl FaustPerfServer {
                     "custom_signal_path goes with input_signal \"custom\"; give both, or neither",
                 ))
             }
-            (text, None) => match text.unwrap_or("noise").parse() {
-                Ok(s) => s,
-                Err(why) => return Ok(refuse(format!("input_signal: {why}"))),
-            },
+            (text, None) => {
+                let parsed = text.unwrap_or("noise").parse::<Signal>();
+                or_refuse!(parsed.map_err(|why| format!("input_signal: {why}")))
+            }
         };
         if let Signal::Wav { path } = &signal {
-            if let Err(why) = self
-                .settings
-                .roots
-                .file(path)
+            let readable = self.settings.roots.file(path);
+            or_refuse!(readable
                 .and_then(|_| check_wav(path, SAMPLE_RATE).map_err(|e| e.to_string()))
-            {
-                return Ok(refuse(format!("input_signal: {why}")));
-            }
+                .map_err(|why| format!("input_signal: {why}")));
         }
-        let duration = match seconds("duration_seconds", params.duration_seconds) {
-            Ok(d) => d.unwrap_or(10.0),
-            Err(why) => return Ok(refuse(why)),
-        };
+        let duration =
+            or_refuse!(seconds("duration_seconds", params.duration_seconds)).unwrap_or(10.0);
         let request = ProfileRequest {
             source,
             name,
@@ -511,16 +472,10 @@ impl FaustPerfServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let params: InspectParams = parameters(arguments)?;
-        let (source, name) = match self.settings.roots.source(&params.source, "code") {
-            Ok(v) => v,
-            Err(why) => return Ok(refuse(why)),
-        };
+        let (source, name) = or_refuse!(self.settings.roots.source(&params.source, "code"));
         let option_sets = match params.options_to_test {
             None => default_option_sets(),
-            Some(sets) => match option_sets(&sets) {
-                Ok(sets) => sets,
-                Err(why) => return Ok(refuse(why)),
-            },
+            Some(sets) => or_refuse!(option_sets(&sets)),
         };
         let request = InspectRequest {
             source,
@@ -538,14 +493,9 @@ impl FaustPerfServer {
                 inspect(&request, workers)
             })
             .await;
-        match report {
-            Ok(report) => {
-                let text = InspectFormat::Table.render(&report);
-                let failed = report.sets.is_empty();
-                answer(&report, text, failed)
-            }
-            Err(why) => Ok(refuse(why)),
-        }
+        let report = or_refuse!(report);
+        let failed = report.sets.is_empty();
+        answer(&report, InspectFormat::Table.render(&report), failed)
     }
 
     #[tool(
@@ -574,11 +524,7 @@ impl FaustPerfServer {
         };
         let mut text = String::from("Presets:\n");
         for p in &output.presets {
-            let set = if p.compiler_options.is_empty() {
-                "(scalar)"
-            } else {
-                &p.compiler_options
-            };
+            let set = options::display(&p.compiler_options);
             text.push_str(&format!("  {set}: {}\n", p.purpose));
         }
         text.push_str("Options:\n");
