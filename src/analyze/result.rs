@@ -248,17 +248,6 @@ impl SetError {
             cause,
         }
     }
-
-    /// True for a compile error from Faust itself (as opposed to a crash, timeout, …).
-    pub fn is_compile_error(&self) -> bool {
-        matches!(
-            self.cause,
-            RunError::Faust {
-                error: FaustError::Compile { .. },
-                ..
-            }
-        )
-    }
 }
 
 /// Under which conditions the numbers were taken.
