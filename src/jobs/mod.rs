@@ -1,24 +1,25 @@
-//! What runs in a worker process: each job is a file here, and [`JOBS`] registers it. A job
-//! is a request type with its reply (see [`crate::worker::Job`]); the worker moves it without
-//! knowing what it does, and the engines it calls (`libfaust`, `measure`, `inspect`'s IR
-//! reader, `profile`'s runner) know nothing of workers.
-
-mod compile;
-mod inspect;
-mod measure;
-mod profile;
-
-pub use compile::{CompileInfo, CompileJob, Compiled};
-pub use inspect::InspectJob;
-pub use measure::MeasureJob;
-pub use profile::{Live, ProfileJob};
+//! What runs in a worker process: each job is a file here, registered by one line of
+//! [`register!`]. A job is a request type with its reply (see [`crate::worker::Job`]); the
+//! worker moves it without knowing what it does, and the engines it calls (`libfaust`,
+//! `measure`, `ir`, `realtime`) know nothing of workers.
 
 use crate::worker::{serve, Job, Jobs};
 
-/// Every job a worker can run.
-pub const JOBS: Jobs = &[
-    (CompileJob::NAME, serve::<CompileJob>),
-    (InspectJob::NAME, serve::<InspectJob>),
-    (MeasureJob::NAME, serve::<MeasureJob>),
-    (ProfileJob::NAME, serve::<ProfileJob>),
-];
+/// Declares each job's module, exports the job and lists it in [`JOBS`].
+macro_rules! register {
+    ($($module:ident::$job:ident),* $(,)?) => {
+        $(mod $module; pub use $module::$job;)*
+        /// Every job a worker can run.
+        pub const JOBS: Jobs = &[$(($job::NAME, serve::<$job>)),*];
+    };
+}
+
+register! {
+    compile::CompileJob,
+    inspect::InspectJob,
+    measure::MeasureJob,
+    profile::ProfileJob,
+}
+
+pub use compile::{CompileInfo, Compiled};
+pub use profile::Live;
