@@ -1,6 +1,6 @@
 //! `faustperf analyze`.
 
-use super::common::{MeasureArgs, RunArgs, SourceArgs};
+use super::common::{tie_threshold, MeasureArgs, RunArgs, SourceArgs};
 use super::progress::StderrProgress;
 use super::{exit, Stop};
 use crate::analyze::result::SetStatus;
@@ -31,7 +31,7 @@ pub struct AnalyzeArgs {
     measure: MeasureArgs,
     /// Sets slower than the fastest by less than this are reported as tied with it, % (within
     /// one run identical code differs by a few tenths of a percent; between runs more).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = tie_threshold)]
     tie_threshold: f64,
     /// Also read each measured set's generated code and add its key facts (as `inspect`
     /// does); compiles each set once more, since the cache keeps machine code only.
@@ -102,12 +102,6 @@ fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>
         ),
         (None, false, _) => OptionSets::Custom(sets),
     };
-    if !(args.tie_threshold.is_finite() && (0.0..100.0).contains(&args.tie_threshold)) {
-        return Err(format!(
-            "--tie-threshold {} must be a percentage from 0 to 100",
-            args.tie_threshold
-        ));
-    }
     let core = args.run.core()?;
     let measure = args.measure.config(&args.run, core)?;
     let workers = args.run.workers(core)?;

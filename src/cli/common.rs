@@ -252,6 +252,16 @@ impl MeasureArgs {
     }
 }
 
+/// A tie threshold: a [`percent`] below 100.
+pub fn tie_threshold(text: &str) -> Result<f64, String> {
+    match percent(text)? {
+        p if p < 100.0 => Ok(p),
+        _ => Err(format!(
+            "`{text}`: a tie threshold is a percentage below 100"
+        )),
+    }
+}
+
 /// A percentage as users write it, `10` or `10%`: finite and not negative.
 pub fn percent(text: &str) -> Result<f64, String> {
     let number = text.trim().trim_end_matches('%').trim_end();

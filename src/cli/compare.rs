@@ -1,6 +1,6 @@
 //! `faustperf compare`.
 
-use super::common::{MeasureArgs, RunArgs};
+use super::common::{tie_threshold, MeasureArgs, RunArgs};
 use super::{exit, Stop};
 use crate::compare::{compare, CompareRequest, Implementation};
 use crate::libfaust::DspSource;
@@ -30,7 +30,7 @@ pub struct CompareArgs {
     measure: MeasureArgs,
     /// The fastest wins only when faster than every other by more than this, with 95 %
     /// confidence, % (instances of identical code differ by up to about 1 %).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = tie_threshold)]
     tie_threshold: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]

@@ -32,8 +32,8 @@ pub struct CompareRequest {
 }
 
 impl CompareRequest {
-    /// A request, or why it cannot be run: fewer than two implementations, two of one name,
-    /// or a tie threshold outside [0, 100) %.
+    /// A request, or why it cannot be run: fewer than two implementations, or two of one
+    /// name.
     pub fn new(
         implementations: Vec<Implementation>,
         measure: MeasureConfig,
@@ -46,9 +46,6 @@ impl CompareRequest {
         names.sort_unstable();
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
             return Err(RequestError::SameName(w[0].into()));
-        }
-        if !(0.0..100.0).contains(&tie_threshold_percent) {
-            return Err(RequestError::TieThreshold(tie_threshold_percent));
         }
         Ok(CompareRequest {
             implementations,
@@ -65,8 +62,6 @@ pub enum RequestError {
     TooFew,
     #[error("two implementations are named `{0}`: give each its own name")]
     SameName(String),
-    #[error("the tie threshold {0} must be a percentage from 0 to 100")]
-    TieThreshold(f64),
 }
 
 /// One implementation's result.
