@@ -102,10 +102,10 @@ fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>
         ),
         (None, false, _) => OptionSets::Custom(sets),
     };
-    let core = args.run.core()?;
+    let core = args.run.machine.core()?;
     let measure = args.measure.config(&args.run, core)?;
     let workers = args.run.workers(core)?;
-    let cache = args.run.cache();
+    let cache = args.run.machine.cache();
     Ok((
         AnalyzeRequest {
             source,

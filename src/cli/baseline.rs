@@ -101,7 +101,7 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
         } => {
             let path = baseline::path(&dir, &name).map_err(Stop::usage)?;
             let sets = parse_option_sets("--options", &options).map_err(Stop::usage)?;
-            let core = run.core().map_err(Stop::usage)?;
+            let core = run.machine.core().map_err(Stop::usage)?;
             let config = measure.config(&run, core).map_err(Stop::usage)?;
             let targets: Vec<(PathBuf, Vec<OptionSet>)> =
                 dsps.into_iter().map(|d| (d, sets.clone())).collect();
@@ -109,10 +109,8 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
             for e in &errors {
                 eprintln!("warning: {e}");
             }
-            let conditions = conditions.ok_or(Stop {
-                code: exit::DSP_FAILED,
-                message: "nothing could be measured".into(),
-            })?;
+            let conditions =
+                conditions.ok_or(Stop(exit::DSP_FAILED, "nothing could be measured".into()))?;
             let saved_at = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
@@ -122,16 +120,10 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
                 conditions,
                 entries,
             };
-            baseline::save(&path, &b).map_err(|message| Stop {
-                code: exit::INTERNAL,
-                message: message.to_string(),
-            })?;
+            baseline::save(&path, &b)
+                .map_err(|message| Stop(exit::INTERNAL, message.to_string()))?;
             eprintln!("saved {} entries to {}", b.entries.len(), path.display());
-            Ok(if errors.is_empty() {
-                exit::OK
-            } else {
-                exit::SOME_SETS_FAILED
-            })
+            Ok(exit::of_outcome(true, !errors.is_empty()))
         }
         Action::Check {
             name,
@@ -144,7 +136,7 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
         } => {
             let path = baseline::path(&dir, &name).map_err(Stop::usage)?;
             let b = baseline::load(&path).map_err(Stop::usage)?;
-            let core = run.core().map_err(Stop::usage)?;
+            let core = run.machine.core().map_err(Stop::usage)?;
             // The baseline's buffer size and sample rate, so that the numbers compare.
             let config = MeasureConfig {
                 frames: b.conditions.buffer_size,
@@ -205,7 +197,7 @@ fn measure_all(
 ) -> Result<Measured, Stop> {
     Stop::unless_libfaust()?;
     let mut workers: Workers = run.workers(config.core).map_err(Stop::usage)?;
-    let cache = run.cache();
+    let cache = run.machine.cache();
     let (mut entries, mut conditions, mut errors) = (Vec::new(), None, Vec::new());
     for (dsp, sets) in targets {
         if !dsp.is_file() {

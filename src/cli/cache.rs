@@ -58,11 +58,10 @@ pub fn run(command: CacheCommand) -> Result<i32, Stop> {
             Ok(exit::OK)
         }
         CacheAction::Clear => {
-            let n = cache.clear().map_err(|e| Stop {
-                code: exit::INTERNAL,
-                message: format!("cannot clear {}: {e}", cache.dir().display()),
-            })?;
-            eprintln!("removed {n} entries from {}", cache.dir().display());
+            let dir = cache.dir().display();
+            let n = (cache.clear())
+                .map_err(|e| Stop(exit::INTERNAL, format!("cannot clear {dir}: {e}")))?;
+            eprintln!("removed {n} entries from {dir}");
             Ok(exit::OK)
         }
     }

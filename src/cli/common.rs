@@ -80,11 +80,6 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    /// The measuring core: `--core` if it exists, else the default.
-    pub fn core(&self) -> Result<Option<usize>, String> {
-        self.machine.core()
-    }
-
     /// The workers, measuring on `core`; this process keeps off that core.
     pub fn workers(&self, core: Option<usize>) -> Result<Workers, String> {
         let config = self.machine.workers.config()?;
@@ -93,11 +88,6 @@ impl RunArgs {
             return Ok(Workers::in_process());
         }
         Ok(Workers::isolated(config, self.machine.workers.jobs(), core))
-    }
-
-    /// The compile cache (see [`MachineArgs::cache`]).
-    pub fn cache(&self) -> Option<Cache> {
-        self.machine.cache()
     }
 }
 

@@ -52,7 +52,7 @@ pub fn run(args: CompareArgs) -> Result<i32, Stop> {
         "compiling and measuring {} implementations in interleaved rounds…",
         request.implementations.len()
     );
-    let report = compare(&request, &mut workers, args.run.cache().as_ref());
+    let report = compare(&request, &mut workers, args.run.machine.cache().as_ref());
     print!("{}", args.format.render(&report));
     Ok(exit::of_outcome(
         report.comparison.len() >= 2,
@@ -76,7 +76,7 @@ fn validate(args: &CompareArgs) -> Result<CompareRequest, String> {
     for spec in &args.implementations {
         implementations.push(parse_impl(spec, &default_options)?);
     }
-    let measure = args.measure.config(&args.run, args.run.core()?)?;
+    let measure = args.measure.config(&args.run, args.run.machine.core()?)?;
     CompareRequest::new(implementations, measure, args.tie_threshold).map_err(|e| e.to_string())
 }
 

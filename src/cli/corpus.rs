@@ -38,7 +38,7 @@ pub fn run(args: CorpusArgs) -> Result<i32, Stop> {
         }
         let option_sets =
             parse_option_sets("--options", &args.options).map_err(|e| e.to_string())?;
-        let core = args.run.core()?;
+        let core = args.run.machine.core()?;
         let measure = args.measure.config(&args.run, core)?;
         let out =
             std::fs::File::create(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
@@ -54,25 +54,16 @@ pub fn run(args: CorpusArgs) -> Result<i32, Stop> {
         ))
     })();
     let (request, mut out, mut workers) = prepared.map_err(Stop::usage)?;
-    let cache = args.run.cache();
+    let cache = args.run.machine.cache();
     let mut on_entry = |entry: &crate::corpus::CorpusEntry, index: usize, total: usize| {
         if let Err(e) = append(&mut out, entry) {
             eprintln!("warning: cannot write {}: {e}", args.out.display());
         }
-        let what = entry.best_mbps.map_or_else(
-            || {
-                format!(
-                    "{}{}",
-                    entry.status,
-                    entry
-                        .reason
-                        .as_deref()
-                        .map(|r| format!(": {r}"))
-                        .unwrap_or_default()
-                )
-            },
-            |mbps| format!("{mbps:.1} MB/s"),
-        );
+        let what = match (entry.best_mbps, &entry.reason) {
+            (Some(mbps), _) => format!("{mbps:.1} MB/s"),
+            (None, Some(reason)) => format!("{}: {reason}", entry.status),
+            (None, None) => entry.status.clone(),
+        };
         eprintln!(
             "[{}/{total}] {}: {}",
             index + 1,

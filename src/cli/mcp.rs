@@ -25,10 +25,9 @@ pub fn run(args: McpArgs) -> Result<i32, Stop> {
         settings.roots.describe(),
         confinement(confine::kernel_abi())
     );
-    serve(settings).map(|()| exit::OK).map_err(|e| Stop {
-        code: exit::INTERNAL,
-        message: e.to_string(),
-    })
+    serve(settings)
+        .map(|()| exit::OK)
+        .map_err(|e| Stop(exit::INTERNAL, e.to_string()))
 }
 
 fn settings(args: McpArgs) -> Result<ServerSettings, String> {

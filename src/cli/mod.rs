@@ -45,30 +45,21 @@ pub mod exit {
     }
 }
 
-/// Why a command stopped before its result: said once on stderr as `error: …`, then the
-/// process exits with `code`.
-pub struct Stop {
-    pub code: i32,
-    pub message: String,
-}
+/// Why a command stopped before its result: an exit code, and a message said once on stderr
+/// as `error: …`.
+pub struct Stop(pub i32, pub String);
 
 impl Stop {
     /// Bad usage (exit 2): `message` says what was wrong and what to do.
     pub fn usage(message: impl std::fmt::Display) -> Stop {
-        Stop {
-            code: exit::USAGE,
-            message: message.to_string(),
-        }
+        Stop(exit::USAGE, message.to_string())
     }
 
     /// libfaust must load before a command can compile anything (exit 5 otherwise).
     pub fn unless_libfaust() -> Result<(), Stop> {
         crate::libfaust::LibFaust::get()
             .map(|_| ())
-            .map_err(|e| Stop {
-                code: exit::LIBFAUST_MISSING,
-                message: e.to_string(),
-            })
+            .map_err(|e| Stop(exit::LIBFAUST_MISSING, e.to_string()))
     }
 }
 
@@ -154,14 +145,11 @@ pub fn main() -> i32 {
             let cores: Vec<usize> = cores.iter().filter_map(|c| c.parse().ok()).collect();
             crate::worker::worker_main(crate::jobs::JOBS, memory_limit_mb, &cores, &confine_to)
                 .map(|()| exit::OK)
-                .map_err(|e| Stop {
-                    code: exit::INTERNAL,
-                    message: format!("faustperf worker: {e}"),
-                })
+                .map_err(|e| Stop(exit::INTERNAL, format!("faustperf worker: {e}")))
         }
     };
-    outcome.unwrap_or_else(|stop| {
-        eprintln!("error: {}", stop.message);
-        stop.code
+    outcome.unwrap_or_else(|Stop(code, message)| {
+        eprintln!("error: {message}");
+        code
     })
 }

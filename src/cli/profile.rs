@@ -74,37 +74,34 @@ pub fn run(args: ProfileArgs) -> Result<i32, Stop> {
     if terminal {
         eprintln!();
     }
-    let report = result.map_err(|e| Stop {
-        code: match e {
+    let report = result.map_err(|e| {
+        let code = match e {
             RunError::Faust {
                 error: FaustError::Audio { .. },
                 ..
             } => exit::AUDIO_UNAVAILABLE,
             _ => exit::DSP_FAILED,
-        },
-        message: e.to_string(),
+        };
+        Stop(code, e.to_string())
     })?;
     print!("{}", args.format.render(&report));
     Ok(exit::OK)
 }
 
-fn validate(
-    args: &ProfileArgs,
-) -> Result<
-    (
-        ProfileRequest,
-        crate::pipeline::Workers,
-        Option<crate::cache::Cache>,
-    ),
-    String,
-> {
+type Prepared = (
+    ProfileRequest,
+    crate::pipeline::Workers,
+    Option<crate::cache::Cache>,
+);
+
+fn validate(args: &ProfileArgs) -> Result<Prepared, String> {
     let (source, name) = args.source.read()?;
     let options = parse_option_set(&args.options).map_err(|e| format!("--options: {e}"))?;
     check_seconds("--duration", args.duration, MAX_SECONDS).map_err(|e| e.to_string())?;
     if let Signal::Wav { path } = &args.signal {
         check_wav(path, args.sample_rate).map_err(|e| e.to_string())?;
     }
-    let core = args.run.core()?;
+    let core = args.run.machine.core()?;
     let config = ProfileConfig {
         sample_rate: args.sample_rate,
         frames: args.buffer_size as usize,
@@ -126,6 +123,6 @@ fn validate(
             config,
         },
         workers,
-        args.run.cache(),
+        args.run.machine.cache(),
     ))
 }

@@ -166,10 +166,7 @@ fn option_sets(texts: &[String]) -> Result<Vec<OptionSet>, String> {
 
 /// A fixed measuring time when the client gave one, else the adaptive budget.
 fn budget(name: &str, value: Option<f64>) -> Result<Budget, String> {
-    Ok(match seconds(name, value)? {
-        Some(seconds) => Budget::Fixed { seconds },
-        None => ADAPTIVE,
-    })
+    Ok(seconds(name, value)?.map_or(ADAPTIVE, |seconds| Budget::Fixed { seconds }))
 }
 
 #[tool_router]

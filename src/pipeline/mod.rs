@@ -105,26 +105,20 @@ pub fn compile_all(
         .map(|job| {
             cache?;
             let lib = lib?;
-            match Cache::source_digest(&job.source) {
-                Ok(digest) => Some(Cache::key(&digest, &job.options, lib)),
-                Err(why) => {
-                    warnings.push(format!("compiled without the cache: {why}"));
-                    None
-                }
-            }
+            let digest = Cache::source_digest(&job.source)
+                .map_err(|why| warnings.push(format!("compiled without the cache: {why}")))
+                .ok()?;
+            Some(Cache::key(&digest, &job.options, lib))
         })
         .collect();
     let mut results: Vec<Option<CompileOutcome>> = keys
         .iter()
         .map(|key| {
             let (cache, key) = cache.zip(key.as_deref())?;
-            match cache.load(key) {
-                Ok(hit) => hit.map(|compiled| Ok((compiled, true))),
-                Err(why) => {
-                    warnings.push(why.to_string());
-                    None
-                }
-            }
+            let hit = cache
+                .load(key)
+                .map_err(|why| warnings.push(why.to_string()));
+            Some(Ok((hit.ok()??, true)))
         })
         .collect();
     for (i, r) in results.iter().enumerate() {
@@ -149,10 +143,7 @@ pub fn compile_all(
         }
         results[i] = Some(result.map(|code| (code, false)));
     }
-    let stdlib_added = results
-        .iter()
-        .any(|r| matches!(r, Some(Ok((code, _))) if code.info.stdlib_imported));
-    if stdlib_added {
+    if (results.iter()).any(|r| matches!(r, Some(Ok((code, _))) if code.info.stdlib_imported)) {
         warnings.push(crate::libfaust::stdlib::NOTE.into());
     }
     let results = results

@@ -15,59 +15,64 @@ const COLUMNS: &str = "dsp,compiler_options,status,rank,throughput_mbps,ci95_low
 impl Exporter<AnalyzeReport> for Csv {
     fn render(&self, report: &AnalyzeReport) -> String {
         let sr = report.conditions.sample_rate;
-        let mut out = vec![COLUMNS.to_string()];
-        for r in &report.results {
-            out.push(
-                [
-                    field(&report.dsp),
-                    field(&r.compiler_options),
-                    "ok".into(),
-                    r.rank.to_string(),
-                    r.throughput_mbps.to_string(),
-                    r.throughput_ci95_mbps[0].to_string(),
-                    r.throughput_ci95_mbps[1].to_string(),
-                    r.throughput_rel_sd_percent.to_string(),
-                    r.cpu_percent.to_string(),
-                    sr.to_string(),
-                    r.speedup_vs_baseline
-                        .map(|s| s.to_string())
-                        .unwrap_or_default(),
-                    r.memory_bytes.map(|m| m.to_string()).unwrap_or_default(),
-                    r.compile_seconds.to_string(),
-                    r.tied_with_best.to_string(),
-                    r.is_recommended.to_string(),
-                    String::new(),
-                ]
-                .join(","),
-            );
-        }
-        for e in &report.errors {
+        let measured = report.results.iter().map(|r| {
+            vec![
+                field(&report.dsp),
+                field(&r.compiler_options),
+                "ok".into(),
+                r.rank.to_string(),
+                r.throughput_mbps.to_string(),
+                r.throughput_ci95_mbps[0].to_string(),
+                r.throughput_ci95_mbps[1].to_string(),
+                r.throughput_rel_sd_percent.to_string(),
+                r.cpu_percent.to_string(),
+                sr.to_string(),
+                number(r.speedup_vs_baseline),
+                number(r.memory_bytes),
+                r.compile_seconds.to_string(),
+                r.tied_with_best.to_string(),
+                r.is_recommended.to_string(),
+                String::new(),
+            ]
+        });
+        let failed = report.errors.iter().map(|e| {
             let status = match e.status {
                 SetStatus::Failed => "failed",
                 SetStatus::Unsupported => "unsupported",
             };
-            out.push(message_row(
-                &report.dsp,
-                &e.compiler_options,
-                status,
-                12,
-                &e.message,
-            ));
-        }
-        for w in &report.warnings {
-            out.push(message_row(&report.dsp, "", "warning", 12, w));
-        }
-        out.join("\n") + "\n"
+            message_row(&report.dsp, &e.compiler_options, status, 12, &e.message)
+        });
+        let warned =
+            (report.warnings.iter()).map(|w| message_row(&report.dsp, "", "warning", 12, w));
+        sheet(COLUMNS, measured.chain(failed).chain(warned))
     }
+}
+
+/// A header line, then a line of comma-separated cells per row.
+fn sheet(header: &str, rows: impl Iterator<Item = Vec<String>>) -> String {
+    let mut out = vec![header.to_string()];
+    out.extend(rows.map(|cells| cells.join(",")));
+    out.join("\n") + "\n"
 }
 
 /// A row that carries a message: the first two cells, a status, `blanks` empty cells, the
 /// message (failures, and the report's warnings as `warning` rows).
-fn message_row(first: &str, options: &str, status: &str, blanks: usize, message: &str) -> String {
+fn message_row(
+    first: &str,
+    options: &str,
+    status: &str,
+    blanks: usize,
+    message: &str,
+) -> Vec<String> {
     let mut cells = vec![field(first), field(options), status.into()];
     cells.extend(std::iter::repeat_n(String::new(), blanks));
     cells.push(field(message));
-    cells.join(",")
+    cells
+}
+
+/// A number unrounded, or an empty cell.
+fn number(x: Option<impl ToString>) -> String {
+    x.map(|v| v.to_string()).unwrap_or_default()
 }
 
 /// Quotes a field when it holds a comma, quote or line break (RFC 4180).
@@ -83,100 +88,84 @@ fn field(text: &str) -> String {
 impl Exporter<ProfileReport> for Csv {
     fn render(&self, report: &ProfileReport) -> String {
         let t = &report.timeline;
-        let mut out = vec!["timestamp_s,mean_cpu_percent,max_cpu_percent".to_string()];
-        for i in 0..t.timestamps.len() {
-            out.push(format!(
-                "{},{},{}",
-                t.timestamps[i], t.cpu_usage_over_time[i], t.max_cpu_over_time[i]
-            ));
-        }
-        out.join("\n") + "\n"
+        let rows = (0..t.timestamps.len()).map(|i| {
+            let values = [
+                t.timestamps[i],
+                t.cpu_usage_over_time[i],
+                t.max_cpu_over_time[i],
+            ];
+            values.map(|v| v.to_string()).to_vec()
+        });
+        sheet("timestamp_s,mean_cpu_percent,max_cpu_percent", rows)
     }
 }
 
 /// One row per implementation, failures included.
 impl Exporter<CompareReport> for Csv {
     fn render(&self, report: &CompareReport) -> String {
-        let mut out = vec!["name,compiler_options,status,rank,throughput_mbps,ns_per_frame,ns_per_frame_ci95_low,ns_per_frame_ci95_high,cpu_percent,speedup_vs_slowest,fastest_speedup_ci95_low,fastest_speedup_ci95_high,memory_bytes,message".to_string()];
-        for r in &report.comparison {
-            out.push(
-                [
-                    field(&r.name),
-                    field(&r.compiler_options),
-                    "ok".into(),
-                    r.rank.to_string(),
-                    r.throughput_mbps.to_string(),
-                    r.ns_per_frame.to_string(),
-                    r.ns_per_frame_ci95[0].to_string(),
-                    r.ns_per_frame_ci95[1].to_string(),
-                    r.cpu_percent.to_string(),
-                    r.speedup_vs_slowest.to_string(),
-                    r.fastest_speedup_ci95[0].to_string(),
-                    r.fastest_speedup_ci95[1].to_string(),
-                    r.memory_bytes.map(|m| m.to_string()).unwrap_or_default(),
-                    String::new(),
-                ]
-                .join(","),
-            );
-        }
-        for e in &report.errors {
-            out.push(message_row(&e.name, "", "failed", 10, &e.message));
-        }
-        for w in &report.warnings {
-            out.push(message_row("", "", "warning", 10, w));
-        }
-        out.join("\n") + "\n"
+        let measured = report.comparison.iter().map(|r| {
+            vec![
+                field(&r.name),
+                field(&r.compiler_options),
+                "ok".into(),
+                r.rank.to_string(),
+                r.throughput_mbps.to_string(),
+                r.ns_per_frame.to_string(),
+                r.ns_per_frame_ci95[0].to_string(),
+                r.ns_per_frame_ci95[1].to_string(),
+                r.cpu_percent.to_string(),
+                r.speedup_vs_slowest.to_string(),
+                r.fastest_speedup_ci95[0].to_string(),
+                r.fastest_speedup_ci95[1].to_string(),
+                number(r.memory_bytes),
+                String::new(),
+            ]
+        });
+        let failed =
+            (report.errors.iter()).map(|e| message_row(&e.name, "", "failed", 10, &e.message));
+        let warned = (report.warnings.iter()).map(|w| message_row("", "", "warning", 10, w));
+        sheet("name,compiler_options,status,rank,throughput_mbps,ns_per_frame,ns_per_frame_ci95_low,ns_per_frame_ci95_high,cpu_percent,speedup_vs_slowest,fastest_speedup_ci95_low,fastest_speedup_ci95_high,memory_bytes,message", measured.chain(failed).chain(warned))
     }
 }
 
 /// One row per entry.
 impl Exporter<CheckReport> for Csv {
     fn render(&self, report: &CheckReport) -> String {
-        let number = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
-        let mut out = vec!["dsp,compiler_options,status,change_percent,change_ci95_low,change_ci95_high,baseline_mbps,current_mbps".to_string()];
-        for r in &report.rows {
+        let rows = report.rows.iter().map(|r| {
             let ci = r.change_ci95_percent;
-            out.push(
-                [
-                    field(&r.dsp),
-                    field(&r.compiler_options),
-                    format!("{:?}", r.status).to_uppercase(),
-                    number(r.change_percent),
-                    number(ci.map(|c| c[0])),
-                    number(ci.map(|c| c[1])),
-                    number(r.baseline_mbps),
-                    number(r.current_mbps),
-                ]
-                .join(","),
-            );
-        }
-        out.join("\n") + "\n"
+            vec![
+                field(&r.dsp),
+                field(&r.compiler_options),
+                format!("{:?}", r.status).to_uppercase(),
+                number(r.change_percent),
+                number(ci.map(|c| c[0])),
+                number(ci.map(|c| c[1])),
+                number(r.baseline_mbps),
+                number(r.current_mbps),
+            ]
+        });
+        sheet("dsp,compiler_options,status,change_percent,change_ci95_low,change_ci95_high,baseline_mbps,current_mbps", rows)
     }
 }
 
 /// One row per DSP.
 impl Exporter<CorpusReport> for Csv {
     fn render(&self, report: &CorpusReport) -> String {
-        let number = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
-        let mut out = vec![
-            "dsp,status,best_options,best_mbps,cpu_percent,speedup_vs_scalar,failed_sets,reason"
-                .to_string(),
-        ];
-        for e in &report.entries {
-            out.push(
-                [
-                    field(&e.dsp),
-                    e.status.clone(),
-                    field(e.best_options.as_deref().unwrap_or("")),
-                    number(e.best_mbps),
-                    number(e.cpu_percent),
-                    number(e.speedup_vs_scalar),
-                    e.failures.len().to_string(),
-                    field(e.reason.as_deref().unwrap_or("")),
-                ]
-                .join(","),
-            );
-        }
-        out.join("\n") + "\n"
+        let rows = report.entries.iter().map(|e| {
+            vec![
+                field(&e.dsp),
+                e.status.clone(),
+                field(e.best_options.as_deref().unwrap_or("")),
+                number(e.best_mbps),
+                number(e.cpu_percent),
+                number(e.speedup_vs_scalar),
+                e.failures.len().to_string(),
+                field(e.reason.as_deref().unwrap_or("")),
+            ]
+        });
+        sheet(
+            "dsp,status,best_options,best_mbps,cpu_percent,speedup_vs_scalar,failed_sets,reason",
+            rows,
+        )
     }
 }
