@@ -1,5 +1,5 @@
 //! What runs in a worker process: each job is a file here, registered by one line of
-//! [`register!`]. A job is a request type with its reply (see [`crate::worker::Job`]); the
+//! `register!`. A job is a request type with its reply (see [`crate::worker::Job`]); the
 //! worker moves it without knowing what it does, and the engines it calls (`libfaust`,
 //! `measure`, `ir`, `realtime`) know nothing of workers.
 
