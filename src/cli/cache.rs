@@ -51,10 +51,8 @@ pub fn run(command: CacheCommand) -> Result<i32, Stop> {
     match command.action {
         CacheAction::Stats => {
             // Stats hold a path and numbers: serialising cannot fail.
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&cache.stats()).expect("stats serialise")
-            );
+            let stats = serde_json::to_string_pretty(&cache.stats()).expect("stats serialise");
+            println!("{stats}");
             Ok(exit::OK)
         }
         CacheAction::Clear => {

@@ -6,7 +6,7 @@ use crate::cache::Cache;
 use crate::libfaust::DspSource;
 use crate::measure::{
     check_seconds, thread, Budget, MeasureConfig, DEFAULT_BEST_N, DEFAULT_FRAMES,
-    DEFAULT_MAX_SECONDS, DEFAULT_PRECISION_PERCENT,
+    DEFAULT_MAX_SECONDS, DEFAULT_PRECISION_PERCENT, DEFAULT_SAMPLE_RATE, MAX_SAMPLE_RATE,
 };
 use crate::pipeline::Workers;
 use crate::worker::{Cancel, WorkerConfig};
@@ -186,7 +186,7 @@ pub struct MeasureArgs {
     #[arg(long = "bs", default_value_t = DEFAULT_FRAMES as u32, value_parser = clap::value_parser!(u32).range(1..=65536))]
     buffer_size: u32,
     /// Sample rate for CPU %, Hz (CPU % at 44100, 48000 and 96000 Hz is always in the JSON).
-    #[arg(long, default_value_t = 44100, value_parser = clap::value_parser!(u32).range(1..=1_536_000))]
+    #[arg(long, default_value_t = DEFAULT_SAMPLE_RATE, value_parser = clap::value_parser!(u32).range(1..=MAX_SAMPLE_RATE as i64))]
     sample_rate: u32,
     /// Measure each for exactly this many seconds (warm-ups excluded) instead of adaptively.
     #[arg(long)]

@@ -3,7 +3,7 @@
 use super::common::{RunArgs, SourceArgs, MAX_SECONDS};
 use super::{exit, Stop};
 use crate::libfaust::FaustError;
-use crate::measure::check_seconds;
+use crate::measure::{check_seconds, MAX_SAMPLE_RATE};
 use crate::options::parse_option_set;
 use crate::profile::{run_profile, ProfileRequest};
 use crate::realtime::signal::{check_wav, Signal};
@@ -27,7 +27,7 @@ pub struct ProfileArgs {
     )]
     options: String,
     /// Sample rate, Hz: one block is computed every bs / sample-rate seconds.
-    #[arg(long, default_value_t = 48000, value_parser = clap::value_parser!(u32).range(1..=1_536_000))]
+    #[arg(long, default_value_t = 48000, value_parser = clap::value_parser!(u32).range(1..=MAX_SAMPLE_RATE as i64))]
     sample_rate: u32,
     /// Frames per block.
     #[arg(long = "bs", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]

@@ -14,6 +14,7 @@ use crate::inspect::{default_option_sets, inspect, InspectRequest};
 use crate::libfaust::LibFaust;
 use crate::measure::{
     check_seconds, Budget, MeasureConfig, ADAPTIVE, DEFAULT_BEST_N, DEFAULT_FRAMES,
+    DEFAULT_SAMPLE_RATE, MAX_SAMPLE_RATE,
 };
 use crate::options::{self, parse_option_set, OptionSet};
 use crate::pipeline::Workers;
@@ -297,11 +298,11 @@ impl FaustPerfServer {
             Some(sets) => OptionSets::Custom(or_refuse!(option_sets(&sets))),
         };
         let budget = or_refuse!(budget("duration_seconds", duration_seconds));
-        let sample_rate = sample_rate.unwrap_or(44100);
-        if !(1..=1_536_000).contains(&sample_rate) {
-            return Ok(refuse(format!(
-                "sample_rate {sample_rate} must be between 1 and 1536000 Hz"
-            )));
+        let sample_rate = sample_rate.unwrap_or(DEFAULT_SAMPLE_RATE);
+        if !(1..=MAX_SAMPLE_RATE).contains(&sample_rate) {
+            let why =
+                format!("sample_rate {sample_rate} must be between 1 and {MAX_SAMPLE_RATE} Hz");
+            return Ok(refuse(why));
         }
         let request = AnalyzeRequest {
             source,
@@ -364,7 +365,7 @@ impl FaustPerfServer {
             "test_duration_seconds",
             params.test_duration_seconds
         ));
-        let measure = self.measure_config(44100, budget);
+        let measure = self.measure_config(DEFAULT_SAMPLE_RATE, budget);
         let request = or_refuse!(CompareRequest::new(implementations, measure, 1.0));
         let count = request.implementations.len() as f64;
         let report = self

@@ -65,8 +65,11 @@ const OUT_OF_RACE_FACTOR: f64 = 1.10;
 /// further passes would tie it with the leader.
 const OUT_OF_RACE_PAIRED: f64 = 1.02;
 
-/// Frames per `compute()` call unless asked otherwise.
+/// Frames per `compute()` call, and the sample rate (Hz), unless asked otherwise; the highest
+/// sample rate accepted.
 pub const DEFAULT_FRAMES: usize = 512;
+pub const DEFAULT_SAMPLE_RATE: u32 = 44100;
+pub const MAX_SAMPLE_RATE: u32 = 1_536_000;
 /// How many fastest blocks the estimate averages unless asked otherwise.
 pub const DEFAULT_BEST_N: usize = 10;
 /// The default adaptive budget: every set within ±1 %, or 3 s of timed rounds per set.
