@@ -14,7 +14,7 @@ use crate::options::{self, faustbench, OptionSet};
 use crate::pipeline::{compile_all, measure_sets, CompileEvent, Workers};
 use crate::worker::RunError;
 use rank::Measured;
-use result::{AnalyzeReport, BaselineComparison, Category, Conditions, SetError, SetStatus};
+use result::{AnalyzeReport, BaselineComparison, Category, Conditions, SetError};
 use std::time::Instant;
 
 /// Which option sets to try.
@@ -303,13 +303,10 @@ impl State<'_> {
     /// Records a set that could not be compiled or measured.
     fn fail(&mut self, set: &OptionSet, cause: RunError) -> SetState {
         let error = SetError::new(set, cause);
-        let status = error.status;
+        let state = SetState::Failed(error.status.words().into());
         self.errors.push(error);
         self.measured.retain(|m| m.set != *set);
-        SetState::Failed(match status {
-            SetStatus::Unsupported => "not supported by this backend".into(),
-            SetStatus::Failed => "failed".into(),
-        })
+        state
     }
 
     fn warn_once(&mut self, warning: String) {

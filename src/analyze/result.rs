@@ -211,6 +211,16 @@ pub enum SetStatus {
     Unsupported,
 }
 
+impl SetStatus {
+    /// In words, for people.
+    pub fn words(self) -> &'static str {
+        match self {
+            SetStatus::Failed => "failed",
+            SetStatus::Unsupported => "not supported by this backend",
+        }
+    }
+}
+
 /// An option set that produced no measurement.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SetError {

@@ -350,15 +350,13 @@ fn interleaved(
             let best = set
                 .best_mean(config.best_n, config.seed ^ i as u64)
                 .widened(clock_wander);
-            let mut raw = set.finish(
+            set.finish(
                 buffers,
                 stop.unwrap_or(StopReason::TimeCap),
                 conditions.clone(),
-                ns_per_tick,
+                (ns_per_tick, core_clock_ghz),
                 best,
-            )?;
-            raw.core_clock_ghz = core_clock_ghz;
-            Ok(raw)
+            )
         })
         .collect()
 }
@@ -706,13 +704,14 @@ impl<'a> Rounds<'a> {
         BestMean::of(&in_cycles, best_n, seed).around(stats::best_mean_of(&measured, best_n))
     }
 
-    /// The measurement in nanoseconds, with its statistics; `best` is its estimate in ticks.
+    /// The measurement in nanoseconds, with its statistics; `best` is its estimate in ticks;
+    /// the clocks are the TSC's ns per tick and the core's clock during the run.
     fn finish(
         self,
         buffers: &AudioBuffers,
         stop: StopReason,
         thread: ThreadConditions,
-        ns_per_tick: f64,
+        (ns_per_tick, core_clock_ghz): (f64, Option<[f64; 2]>),
         best: BestMean,
     ) -> Result<RawMeasurement, FaustError> {
         let to_ns = |v: &[f64]| -> Vec<f64> { v.iter().map(|t| t * ns_per_tick).collect() };
@@ -723,11 +722,7 @@ impl<'a> Rounds<'a> {
             timing: TimingSummary::of(
                 &times,
                 &tops,
-                BestMean {
-                    estimate: best.estimate * ns_per_tick,
-                    low: best.low * ns_per_tick,
-                    high: best.high * ns_per_tick,
-                },
+                best.around(best.estimate * ns_per_tick),
                 self.batch,
                 self.config.best_n,
             ),
@@ -741,7 +736,7 @@ impl<'a> Rounds<'a> {
             clock_overhead_ns: self.timing.cost as f64 * ns_per_tick,
             thread,
             timed_seconds: self.timed.as_secs_f64(),
-            core_clock_ghz: None,
+            core_clock_ghz,
         })
     }
 }

@@ -5,7 +5,7 @@ mod json;
 mod markdown;
 mod table;
 
-use crate::analyze::result::{AnalyzeReport, SetStatus};
+use crate::analyze::result::AnalyzeReport;
 use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
 use crate::corpus::CorpusReport;
@@ -120,10 +120,6 @@ fn rows(report: &AnalyzeReport) -> Vec<Vec<String>> {
         })
         .collect();
     rows.extend(report.errors.iter().map(|e| {
-        let status = match e.status {
-            SetStatus::Failed => "failed",
-            SetStatus::Unsupported => "not supported by this backend",
-        };
         vec![
             "–".into(),
             display(&e.compiler_options).to_string(),
@@ -133,7 +129,7 @@ fn rows(report: &AnalyzeReport) -> Vec<Vec<String>> {
             "–".into(),
             "–".into(),
             "–".into(),
-            status.into(),
+            e.status.words().into(),
         ]
     }));
     rows
