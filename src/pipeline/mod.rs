@@ -5,6 +5,7 @@
 
 use crate::cache::Cache;
 use crate::jobs::{CompileJob, Compiled, MeasureJob, JOBS};
+use crate::libfaust::DspSource;
 use crate::measure::thread::all_cores;
 use crate::measure::{MeasureConfig, RawMeasurement, Stretch};
 use crate::options::OptionSet;
@@ -100,14 +101,23 @@ pub fn compile_all(
 ) -> (Vec<CompileOutcome>, Vec<String>) {
     let mut warnings = Vec::new();
     let lib = crate::libfaust::LibFaust::get().ok();
+    // Each source (and every file it imports) is read and hashed once, however many sets.
+    let mut digests: Vec<(&DspSource, Option<String>)> = Vec::new();
     let keys: Vec<Option<String>> = jobs
         .iter()
         .map(|job| {
             cache?;
             let lib = lib?;
-            let digest = Cache::source_digest(&job.source)
-                .map_err(|why| warnings.push(format!("compiled without the cache: {why}")))
-                .ok()?;
+            let digest = match digests.iter().find(|(source, _)| **source == job.source) {
+                Some((_, digest)) => digest.clone(),
+                None => {
+                    let digest = Cache::source_digest(&job.source)
+                        .map_err(|why| warnings.push(format!("compiled without the cache: {why}")))
+                        .ok();
+                    digests.push((&job.source, digest.clone()));
+                    digest
+                }
+            }?;
             Some(Cache::key(&digest, &job.options, lib))
         })
         .collect();

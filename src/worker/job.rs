@@ -37,14 +37,14 @@ pub enum Limit {
 
 /// Runs one job from its JSON body and answers its reply as JSON; the worker's table holds one
 /// per job ([`serve`]`::<J>`).
-pub type Serve = fn(Value, &(dyn Fn(Value) + Sync)) -> Result<Value, FaustError>;
+pub type Serve = fn(&Value, &(dyn Fn(Value) + Sync)) -> Result<Value, FaustError>;
 
 /// The jobs a worker can run, by name.
 pub type Jobs = &'static [(&'static str, Serve)];
 
 /// [`Serve`] for the job `J`.
-pub fn serve<J: Job>(body: Value, note: &(dyn Fn(Value) + Sync)) -> Result<Value, FaustError> {
-    let job: J = serde_json::from_value(body)
+pub fn serve<J: Job>(body: &Value, note: &(dyn Fn(Value) + Sync)) -> Result<Value, FaustError> {
+    let job = J::deserialize(body)
         .map_err(|e| FaustError::invalid_input(format!("bad {} request: {e}", J::NAME)))?;
     let reply = job.run(&|n: J::Note| {
         if let Ok(n) = serde_json::to_value(n) {
@@ -98,7 +98,7 @@ pub(crate) enum Event {
 pub(crate) fn dispatch(
     jobs: Jobs,
     name: &str,
-    body: Value,
+    body: &Value,
     note: &(dyn Fn(Value) + Sync),
 ) -> Result<Value, FaustError> {
     let (_, serve) = jobs.iter().find(|(n, _)| *n == name).ok_or_else(|| {

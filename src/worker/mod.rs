@@ -148,7 +148,7 @@ impl Backend for InProcess {
             let _ = tx.lock().unwrap_or_else(|p| p.into_inner()).send(note);
         };
         relay_while(
-            || job::dispatch(self.jobs, task.name, task.body.clone(), &note),
+            || job::dispatch(self.jobs, task.name, &task.body, &note),
             &rx,
             on_note,
         )

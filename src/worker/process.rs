@@ -49,7 +49,7 @@ pub fn worker_main(
     let stdin = std::io::stdin();
     for line in stdin.lock().lines() {
         let event = match serde_json::from_str::<Request>(&line?) {
-            Ok(request) => dispatch(jobs, &request.job, request.body, &note),
+            Ok(request) => dispatch(jobs, &request.job, &request.body, &note),
             Err(e) => Err(FaustError::invalid_input(format!(
                 "bad request from the supervisor: {e}"
             ))),
