@@ -55,7 +55,7 @@ fn in_process_analysis() {
     );
     assert!(report.success, "{:?}", report.errors);
     assert_eq!(report.conditions.isolation, "in_process");
-    assert_eq!(report.conditions.sample_rate, 48000);
+    assert_eq!(report.conditions.common.sample_rate, 48000);
     assert_eq!(report.results.len(), 2);
     assert_eq!((report.inputs, report.outputs), (Some(1), Some(1)));
     assert!(report

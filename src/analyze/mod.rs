@@ -7,7 +7,7 @@ pub mod result;
 
 use crate::cache::Cache;
 use crate::jobs::{CompileJob, Compiled};
-use crate::libfaust::{DspSource, Toolchain};
+use crate::libfaust::DspSource;
 use crate::measure::units::{bytes_per_block, mbps};
 use crate::measure::{max_passes, MeasureConfig, RawMeasurement, Stretch};
 use crate::options::{self, faustbench, OptionSet};
@@ -388,8 +388,7 @@ fn conditions(
     let m = &request.measure;
     Conditions {
         faustperf_version: env!("CARGO_PKG_VERSION").into(),
-        toolchain: Toolchain::here(),
-        cpu_model: cpu_model(),
+        common: crate::measure::Conditions::here(m.frames, m.sample_rate),
         core: raw.and_then(|r| r.thread.core),
         governor: raw.and_then(|r| r.thread.governor.clone()),
         realtime_priority: raw.is_some_and(|r| r.thread.realtime_priority),
@@ -397,8 +396,6 @@ fn conditions(
         clock: raw.map(|r| r.clock),
         clock_overhead_ns: raw.map(|r| r.clock_overhead_ns),
         core_clock_ghz: raw.and_then(|r| r.core_clock_ghz),
-        buffer_size: m.frames,
-        sample_rate: m.sample_rate,
         buffer_blocks: raw.map(|r| r.buffer_blocks),
         buffer_bytes: raw.map(|r| r.buffer_bytes),
         budget: m.budget,
@@ -415,11 +412,11 @@ const CLOCK_CHANGE: f64 = 1.01;
 
 fn warnings(c: &Conditions, channels: Option<(usize, usize)>, m: &MeasureConfig) -> Vec<String> {
     let mut out = Vec::new();
-    if c.toolchain.machine_target.ends_with(":generic") {
+    if c.common.toolchain.machine_target.ends_with(":generic") {
         out.push(format!(
             "LLVM 14 in libfaust does not recognise this CPU (target {}): it generates code for a generic CPU, \
              which may be slower than this CPU allows; the ranking still holds for this machine",
-            c.toolchain.machine_target
+            c.common.toolchain.machine_target
         ));
     }
     if c.clock.is_some() {
@@ -465,13 +462,4 @@ fn batch_note(results: &[result::SetResult]) -> Option<String> {
         batched.len(),
         results.len()
     ))
-}
-
-/// The CPU's model name from `/proc/cpuinfo`.
-pub fn cpu_model() -> Option<String> {
-    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
-    info.lines()
-        .find(|l| l.starts_with("model name"))
-        .and_then(|l| l.split_once(':'))
-        .map(|(_, v)| v.trim().to_string())
 }

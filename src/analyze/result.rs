@@ -1,6 +1,6 @@
 //! The result of `analyze`: one plain, serialisable struct, every unit in its field's doc.
 
-use crate::libfaust::{FaustError, Toolchain};
+use crate::libfaust::FaustError;
 use crate::measure::clock::ClockKind;
 use crate::measure::stats::{MedianInterval, TimingSummary};
 use crate::measure::{Budget, StopReason};
@@ -264,10 +264,9 @@ impl SetError {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Conditions {
     pub faustperf_version: String,
-    /// libfaust and its target.
+    /// libfaust, its target, the CPU, the buffer size and the sample rate.
     #[serde(flatten)]
-    pub toolchain: Toolchain,
-    pub cpu_model: Option<String>,
+    pub common: crate::measure::Conditions,
     /// Core the measuring thread was pinned to; `null` = not pinned.
     pub core: Option<usize>,
     /// CPU frequency governor of that core, when readable.
@@ -282,10 +281,6 @@ pub struct Conditions {
     /// chain of dependent additions timed before every pass); `null` without the TSC. A
     /// difference means the host or power management changed the CPU's speed during the run.
     pub core_clock_ghz: Option<[f64; 2]>,
-    /// Frames per compute() call.
-    pub buffer_size: usize,
-    /// Hz.
-    pub sample_rate: u32,
     /// Blocks the buffers rotate over, and the bytes they hold.
     pub buffer_blocks: Option<usize>,
     pub buffer_bytes: Option<usize>,

@@ -1,8 +1,8 @@
 //! Regression baselines: per-DSP, per-option-set results saved with their conditions, then
 //! re-measured and compared (`faustperf baseline save|check|list|show|delete`).
 
-use crate::analyze::result::{AnalyzeReport, Conditions};
-use crate::libfaust::Toolchain;
+use crate::analyze::result::AnalyzeReport;
+use crate::measure::Conditions;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -12,66 +12,9 @@ pub struct Baseline {
     pub name: String,
     /// Seconds since the Unix epoch when it was saved.
     pub saved_at: u64,
-    pub conditions: BaselineConditions,
+    /// What must match for a comparison to be fair.
+    pub conditions: Conditions,
     pub entries: Vec<Entry>,
-}
-
-/// What must match for a comparison to be fair.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BaselineConditions {
-    /// libfaust and its target.
-    #[serde(flatten)]
-    pub toolchain: Toolchain,
-    pub cpu_model: Option<String>,
-    pub buffer_size: usize,
-    pub sample_rate: u32,
-}
-
-impl BaselineConditions {
-    pub fn of(c: &Conditions) -> BaselineConditions {
-        BaselineConditions {
-            toolchain: c.toolchain.clone(),
-            cpu_model: c.cpu_model.clone(),
-            buffer_size: c.buffer_size,
-            sample_rate: c.sample_rate,
-        }
-    }
-
-    /// The differences from `other`, in words.
-    pub fn differences(&self, other: &BaselineConditions) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut differ = |what: &str, a: String, b: String| {
-            if a != b {
-                out.push(format!("{what}: baseline {a}, now {b}"));
-            }
-        };
-        differ(
-            "libfaust",
-            self.toolchain.libfaust_version.clone(),
-            other.toolchain.libfaust_version.clone(),
-        );
-        differ(
-            "machine target",
-            self.toolchain.machine_target.clone(),
-            other.toolchain.machine_target.clone(),
-        );
-        differ(
-            "CPU",
-            format!("{:?}", self.cpu_model),
-            format!("{:?}", other.cpu_model),
-        );
-        differ(
-            "buffer size",
-            self.buffer_size.to_string(),
-            other.buffer_size.to_string(),
-        );
-        differ(
-            "sample rate",
-            self.sample_rate.to_string(),
-            other.sample_rate.to_string(),
-        );
-        out
-    }
 }
 
 /// One DSP with one option set.
@@ -309,7 +252,7 @@ mod tests {
         Baseline {
             name: "b".into(),
             saved_at: 0,
-            conditions: BaselineConditions {
+            conditions: Conditions {
                 toolchain: crate::libfaust::Toolchain {
                     libfaust_version: "2.54.9".into(),
                     machine_target: "t".into(),

@@ -3,9 +3,9 @@
 use super::common::{percent, MeasureArgs, RunArgs};
 use super::{exit, Stop};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
-use crate::baseline::{self, Baseline, BaselineConditions, CheckReport, Entry, Status};
+use crate::baseline::{self, Baseline, CheckReport, Entry, Status};
 use crate::libfaust::DspSource;
-use crate::measure::MeasureConfig;
+use crate::measure::{Conditions, MeasureConfig};
 use crate::options::{parse_option_set, parse_option_sets, OptionSet};
 use crate::pipeline::Workers;
 use crate::report::Format;
@@ -186,7 +186,7 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
     }
 }
 
-type Measured = (Vec<Entry>, Option<BaselineConditions>, Vec<String>);
+type Measured = (Vec<Entry>, Option<Conditions>, Vec<String>);
 
 /// Analyzes each DSP with its option sets; returns the entries, the conditions of the first
 /// success, and the failures in words.
@@ -222,7 +222,7 @@ fn measure_all(
             )
         }));
         if report.success && conditions.is_none() {
-            conditions = Some(BaselineConditions::of(&report.conditions));
+            conditions = Some(report.conditions.common.clone());
         }
         entries.extend(Entry::of(&report));
     }

@@ -3,10 +3,10 @@
 
 use crate::cache::Cache;
 use crate::jobs::{CompileJob, Compiled};
-use crate::libfaust::{DspSource, FaustError, Toolchain};
+use crate::libfaust::{DspSource, FaustError};
 use crate::measure::stats::{paired_ratio, MedianInterval};
 use crate::measure::units::{bytes_per_block, cpu_percent, mbps};
-use crate::measure::{Budget, MeasureConfig, RawMeasurement};
+use crate::measure::{Budget, Conditions, MeasureConfig, RawMeasurement};
 use crate::options::display;
 use crate::options::OptionSet;
 use crate::pipeline::{compile_all, measure_sets, Workers};
@@ -126,14 +126,12 @@ pub struct CompareReport {
     pub recommendations: Vec<String>,
     pub warnings: Vec<String>,
     pub errors: Vec<ImplError>,
-    pub buffer_size: usize,
-    pub sample_rate: u32,
+    /// libfaust, its target, the CPU, the buffer size and the sample rate.
+    #[serde(flatten)]
+    pub conditions: Conditions,
     pub budget: Budget,
     /// Seed of the input noise, placements and the bootstrap of `ns_per_frame_ci95`.
     pub seed: u64,
-    /// libfaust and its target.
-    #[serde(flatten)]
-    pub toolchain: Toolchain,
     /// Core of the measuring thread.
     pub core: Option<usize>,
 }
@@ -201,11 +199,9 @@ pub fn compare(
         .into(),
         warnings,
         errors,
-        buffer_size: m.frames,
-        sample_rate: m.sample_rate,
+        conditions: Conditions::here(m.frames, m.sample_rate),
         budget: m.budget,
         seed: m.seed,
-        toolchain: Toolchain::here(),
         core: thread_core,
     }
 }

@@ -550,7 +550,7 @@ impl FaustPerfServer {
             libfaust_version: lib.as_ref().ok().map(|l| l.version().to_string()),
             libfaust_error: lib.as_ref().err().map(|e| e.to_string()),
             machine_target: lib.as_ref().ok().map(|l| l.machine_target().to_string()),
-            cpu_model: crate::analyze::cpu_model(),
+            cpu_model: crate::measure::cpu_model(),
             // The machine's cores: this process's own affinity leaves out the measuring core.
             // SAFETY: sysconf has no preconditions.
             cores: unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize,

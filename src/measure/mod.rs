@@ -29,7 +29,7 @@ pub mod stats;
 pub mod thread;
 pub mod units;
 
-use crate::libfaust::{AudioBuffers, BoundInstance, Factory, FaustError, Instance};
+use crate::libfaust::{AudioBuffers, BoundInstance, Factory, FaustError, Instance, Toolchain};
 use crate::options::Precision;
 use clock::{Clock, ClockKind};
 use rng::SplitMix64;
@@ -126,6 +126,77 @@ impl Budget {
             Budget::Adaptive { max_seconds, .. } => max_seconds,
         }
     }
+}
+
+/// What must be the same for two measurements to compare; every report that measures embeds
+/// it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Conditions {
+    /// libfaust and its target.
+    #[serde(flatten)]
+    pub toolchain: Toolchain,
+    pub cpu_model: Option<String>,
+    /// Frames per compute() call.
+    pub buffer_size: usize,
+    /// Hz.
+    pub sample_rate: u32,
+}
+
+impl Conditions {
+    /// This machine's, for blocks of `buffer_size` frames at `sample_rate` Hz.
+    pub fn here(buffer_size: usize, sample_rate: u32) -> Conditions {
+        Conditions {
+            toolchain: Toolchain::here(),
+            cpu_model: cpu_model(),
+            buffer_size,
+            sample_rate,
+        }
+    }
+
+    /// The differences from `other`, in words.
+    pub fn differences(&self, other: &Conditions) -> Vec<String> {
+        let (a, b) = (self, other);
+        [
+            (
+                "libfaust",
+                &a.toolchain.libfaust_version,
+                &b.toolchain.libfaust_version,
+            ),
+            (
+                "machine target",
+                &a.toolchain.machine_target,
+                &b.toolchain.machine_target,
+            ),
+            (
+                "CPU",
+                &format!("{:?}", a.cpu_model),
+                &format!("{:?}", b.cpu_model),
+            ),
+            (
+                "buffer size",
+                &a.buffer_size.to_string(),
+                &b.buffer_size.to_string(),
+            ),
+            (
+                "sample rate",
+                &a.sample_rate.to_string(),
+                &b.sample_rate.to_string(),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, a, b)| a != b)
+        .map(|(what, a, b)| format!("{what}: baseline {a}, now {b}"))
+        .collect()
+    }
+}
+
+/// The CPU's model name from `/proc/cpuinfo`.
+pub fn cpu_model() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
 }
 
 /// How to measure compiled DSPs.

@@ -5,9 +5,10 @@
 use crate::analyze::result::Category;
 use crate::cache::Cache;
 use crate::jobs::{CompileJob, Live, ProfileJob};
-use crate::libfaust::{DspSource, Toolchain};
+use crate::libfaust::DspSource;
 use crate::measure::stats::{mean, quantile_sorted};
 use crate::measure::thread::ThreadConditions;
+use crate::measure::Conditions;
 use crate::options::OptionSet;
 use crate::pipeline::{compile_all, Workers};
 use crate::realtime::{BlockSizeProbe, ControlUse, DenormalProbe, ProfileConfig, RawProfile};
@@ -84,8 +85,7 @@ pub fn run_profile(
             ),
         },
         signal: config.signal.to_string(),
-        sample_rate: config.sample_rate,
-        buffer_size: config.frames,
+        conditions: Conditions::here(config.frames, config.sample_rate),
         duration_seconds: config.duration_seconds,
         category: Category::of(metrics.avg_cpu_percent),
         recommendations: recommendations(&metrics, config, &raw),
@@ -97,7 +97,6 @@ pub fn run_profile(
         block_sizes: raw.block_sizes,
         warnings,
         thread: raw.thread,
-        toolchain: Toolchain::here(),
         isolation: workers.measurer.isolation().into(),
     })
 }
@@ -161,8 +160,9 @@ pub struct ProfileReport {
     /// `paced`, or `audio callback (JACK)` etc.
     pub mode: String,
     pub signal: String,
-    pub sample_rate: u32,
-    pub buffer_size: usize,
+    /// libfaust, its target, the CPU, the buffer size and the sample rate.
+    #[serde(flatten)]
+    pub conditions: Conditions,
     pub duration_seconds: f64,
     pub metrics: Metrics,
     pub category: Category,
@@ -175,9 +175,6 @@ pub struct ProfileReport {
     pub recommendations: Vec<String>,
     pub warnings: Vec<String>,
     pub thread: Option<ThreadConditions>,
-    /// libfaust and its target.
-    #[serde(flatten)]
-    pub toolchain: Toolchain,
     /// `worker` or `in_process`.
     pub isolation: String,
 }

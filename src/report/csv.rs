@@ -14,7 +14,7 @@ const COLUMNS: &str = "dsp,compiler_options,status,rank,throughput_mbps,ci95_low
 
 impl Exporter<AnalyzeReport> for Csv {
     fn render(&self, report: &AnalyzeReport) -> String {
-        let sr = report.conditions.sample_rate;
+        let sr = report.conditions.common.sample_rate;
         let measured = report.results.iter().map(|r| {
             vec![
                 field(&report.dsp),

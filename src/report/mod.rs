@@ -459,14 +459,14 @@ fn compare_heading(report: &CompareReport) -> String {
         "compare {} implementations by {}, interleaved rounds: bs {}, {} Hz, {}; libfaust {}, {}, core {}",
         report.comparison.len() + report.errors.len(),
         report.compared_by,
-        report.buffer_size,
-        report.sample_rate,
+        report.conditions.buffer_size,
+        report.conditions.sample_rate,
         match report.budget {
             Budget::Fixed { seconds } => format!("{seconds} s each"),
             Budget::Adaptive { precision_percent, max_seconds } => format!("to ±{precision_percent} % or {max_seconds} s each"),
         },
-        report.toolchain.libfaust_version,
-        report.toolchain.machine_target,
+        report.conditions.toolchain.libfaust_version,
+        report.conditions.toolchain.machine_target,
         report.core.map_or_else(|| "not pinned".into(), |c| c.to_string()),
     )
 }
@@ -558,12 +558,12 @@ fn profile_heading(p: &ProfileReport) -> String {
         p.dsp,
         display(&p.compiler_options),
         p.mode,
-        p.sample_rate,
-        p.buffer_size,
+        p.conditions.sample_rate,
+        p.conditions.buffer_size,
         p.duration_seconds,
         p.signal,
-        p.toolchain.libfaust_version,
-        p.toolchain.machine_target,
+        p.conditions.toolchain.libfaust_version,
+        p.conditions.toolchain.machine_target,
         match thread {
             Some(t) => format!(
                 "core {}, real-time priority {}",
@@ -630,8 +630,8 @@ fn heading(report: &AnalyzeReport) -> String {
     format!(
         "{}: {channels}bs {}, {} Hz, mean of the {} fastest blocks, sets measured interleaved {}; libfaust {}, {}, core {}, throughput in MB/s of 2^20 bytes",
         report.dsp,
-        c.buffer_size,
-        c.sample_rate,
+        c.common.buffer_size,
+        c.common.sample_rate,
         c.best_n,
         match c.budget {
             Budget::Fixed { seconds } => format!("{seconds} s per set"),
@@ -639,8 +639,8 @@ fn heading(report: &AnalyzeReport) -> String {
                 format!("to ±{precision_percent} % or {max_seconds} s per set")
             }
         },
-        c.toolchain.libfaust_version,
-        c.toolchain.machine_target,
+        c.common.toolchain.libfaust_version,
+        c.common.toolchain.machine_target,
         match (c.core, c.clock) {
             (Some(core), _) => core.to_string(),
             (None, Some(_)) => "not pinned".into(),
@@ -695,11 +695,15 @@ mod tests {
             )],
             conditions: Conditions {
                 faustperf_version: "0.1.0".into(),
-                toolchain: crate::libfaust::Toolchain {
-                    libfaust_version: "2.54.9 (LLVM 14.0.6)".into(),
-                    machine_target: "x86_64-pc-linux-gnu:znver3".into(),
+                common: crate::measure::Conditions {
+                    toolchain: crate::libfaust::Toolchain {
+                        libfaust_version: "2.54.9 (LLVM 14.0.6)".into(),
+                        machine_target: "x86_64-pc-linux-gnu:znver3".into(),
+                    },
+                    cpu_model: Some("Example CPU".into()),
+                    buffer_size: 512,
+                    sample_rate: 44100,
                 },
-                cpu_model: Some("Example CPU".into()),
                 core: Some(1),
                 governor: Some("powersave".into()),
                 realtime_priority: true,
@@ -707,8 +711,6 @@ mod tests {
                 clock: Some(crate::measure::clock::ClockKind::Tsc),
                 clock_overhead_ns: Some(12.5),
                 core_clock_ghz: Some([3.2, 3.2]),
-                buffer_size: 512,
-                sample_rate: 44100,
                 buffer_blocks: Some(1366),
                 buffer_bytes: Some(16_785_408),
                 budget: crate::measure::Budget::Adaptive {
