@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 fn main() {
+    wasmtime_version();
     println!("cargo:rerun-if-env-changed=FAUST_INCLUDE_DIR");
     let include = std::env::var_os("FAUST_INCLUDE_DIR")
         .map(PathBuf::from)
@@ -37,4 +38,17 @@ fn main() {
             list.display()
         );
     }
+}
+
+/// The wasmtime version in Cargo.lock, for reports (`FAUSTPERF_WASMTIME_VERSION`).
+fn wasmtime_version() {
+    println!("cargo:rerun-if-changed=Cargo.lock");
+    let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
+    let version = lock
+        .split("[[package]]")
+        .find(|p| p.contains("name = \"wasmtime\"\n"))
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = ")))
+        .map(|v| v.trim_matches('"').to_string())
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=FAUSTPERF_WASMTIME_VERSION={version}");
 }

@@ -8,7 +8,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use faustperf::corpus::{find_dsps, skip_reason};
 use faustperf::jobs::CompileJob;
-use faustperf::libfaust::{AudioBuffers, DspSource, Factory};
+use faustperf::libfaust::{AudioBuffers, DspSource};
 use faustperf::measure::rng::SplitMix64;
 use faustperf::options::display;
 use faustperf::options::parse_option_set;
@@ -55,6 +55,7 @@ fn corpus(c: &mut Criterion) {
                 source: DspSource::File { path: path.clone() },
                 options: parse_option_set(o).expect("valid option sets"),
                 sample_rate: SAMPLE_RATE,
+                cxx: None,
             })
             .collect();
         let (compiled, _) = compile_all(&mut workers, None, &jobs, &mut |_, _| {});
@@ -72,7 +73,7 @@ fn corpus(c: &mut Criterion) {
                 }
             };
             let set = parse_option_set(options).expect("valid option sets");
-            let Ok(factory) = Factory::from_machine_code(&code.machine_code, &set) else {
+            let Ok(factory) = code.code.load(&set) else {
                 continue;
             };
             let Ok(mut instance) = factory.instance(SAMPLE_RATE) else {

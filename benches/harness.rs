@@ -10,7 +10,7 @@
 //! - the same for the time faustperf reports (the clock's cost subtracted): how far the figure
 //!   it prints is from what a bare loop takes.
 
-use faustperf::libfaust::{AudioBuffers, BoundInstance, DspSource, Factory};
+use faustperf::libfaust::{AudioBuffers, BoundInstance, DspFactory, DspSource, Factory};
 use faustperf::measure::clock::Clock;
 use faustperf::measure::rng::SplitMix64;
 use faustperf::measure::stats::MedianInterval;
@@ -48,7 +48,7 @@ fn main() {
         core: thread::default_core(),
     };
     // The batch and clock cost faustperf chooses for this DSP.
-    let raw = measure_interleaved(std::slice::from_ref(&factory), &config, &mut |_| {})
+    let raw = measure_interleaved(&[&factory as &dyn DspFactory], &config, &mut |_| {})
         .expect("measures")
         .remove(0)
         .expect("measures");

@@ -1,5 +1,6 @@
 //! faustperf: measures how fast Faust DSP programs run under each compiler option set.
 pub mod analyze;
+pub mod backends;
 pub mod baseline;
 pub mod cache;
 pub mod cli;

@@ -3,14 +3,17 @@
 //! Serialised: libfaust compiles are process-wide and the measurements share a core.
 
 use faustperf::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
+use faustperf::backends::{self, Cxx};
 use faustperf::cache::Cache;
 use faustperf::inspect::{inspect, InspectRequest};
 use faustperf::jobs::JOBS;
+use faustperf::libfaust::AudioBuffers;
 use faustperf::libfaust::{code_digest, DspSource, Factory, FaustError, LibFaust};
+use faustperf::measure::rng::SplitMix64;
 use faustperf::measure::{Budget, MeasureConfig};
-use faustperf::options::parse_option_set;
+use faustperf::options::{parse_option_set, Backend};
 use faustperf::pipeline::Workers;
-use faustperf::worker::{Backend, InProcess, Phase, RunError, Task};
+use faustperf::worker::{InProcess, Phase, RunError, Runner, Task};
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -39,6 +42,8 @@ fn request(code: &str, sets: &[&str]) -> AnalyzeRequest {
             core: None,
         },
         tie_threshold_percent: 1.0,
+        backends: vec![Backend::Llvm],
+        cxx: None,
     }
 }
 
@@ -168,7 +173,7 @@ fn note<T>(calls: &Calls, what: &'static str, run: impl FnOnce() -> T) -> T {
     out
 }
 
-impl Backend for Recorder {
+impl Runner for Recorder {
     fn run_task(&mut self, task: &Task, on_note: &mut dyn FnMut(Value)) -> Result<Value, RunError> {
         note(&self.1, task.name, || self.0.run_task(task, on_note))
     }
@@ -185,7 +190,7 @@ fn every_stage_compiles_before_it_measures() {
     let calls: Calls = Arc::default();
     let mut workers = Workers {
         compilers: (0..2)
-            .map(|_| Box::new(Recorder(InProcess::new(JOBS), calls.clone())) as Box<dyn Backend>)
+            .map(|_| Box::new(Recorder(InProcess::new(JOBS), calls.clone())) as Box<dyn Runner>)
             .collect(),
         measurer: Box::new(Recorder(InProcess::new(JOBS), calls.clone())),
     };
@@ -251,4 +256,84 @@ fn the_same_code_is_told_by_the_machine_code() {
         digest(&["-vec", "-fun", "-vs", "64"])
     );
     assert_ne!(digest(&["-vec"]), digest(&[]));
+}
+
+/// The output of `blocks` blocks of 256 frames of `set` on `source`, interleaved, with seeded
+/// noise in and every control at its initial value; `None` when the backend does not support
+/// the set.
+fn output(source: &DspSource, set: &faustperf::options::OptionSet, cxx: &Cxx) -> Option<Vec<f32>> {
+    let (compiled, _) = match backends::compile(source, set, Some(cxx)) {
+        Err(FaustError::Unsupported { .. }) => return None,
+        other => other.unwrap_or_else(|e| panic!("{set:?}: {e}")),
+    };
+    let mut instance = compiled.factory.instance(48000).unwrap();
+    let (inputs, outputs) = (instance.inputs(), instance.outputs());
+    let mut rng = SplitMix64::new(3);
+    let blocks = 8;
+    let mut buffers = AudioBuffers::new(set.precision(), inputs, outputs, 256, blocks, |_, _| {
+        rng.noise()
+    });
+    let mut bound = instance.bind(&mut buffers).unwrap();
+    for block in 0..blocks {
+        bound.compute(block);
+    }
+    let mut out = vec![0.0f32; 256 * outputs * blocks];
+    for (block, chunk) in out.chunks_mut(256 * outputs).enumerate() {
+        buffers.write_interleaved(block, chunk, outputs);
+    }
+    Some(out)
+}
+
+/// No backend reports speed for code that does not compute the DSP: for the same input noise
+/// and controls, each backend's output matches LLVM's on every fixture, scalar and vector,
+/// within what fast math and other math libraries change.
+#[test]
+fn every_backend_computes_what_llvm_computes() {
+    let _guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let cxx = Cxx::default_compiler().expect("g++ (setup.sh installs it)");
+    let mut fixtures: Vec<_> = std::fs::read_dir("fixtures")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "dsp"))
+        // Faust refuses both: one has an error, the other no output.
+        .filter(|p| !p.ends_with("compile_error.dsp") && !p.ends_with("meter.dsp"))
+        .collect();
+    fixtures.sort();
+    let mut compared = 0;
+    for path in fixtures {
+        let source = DspSource::File { path: path.clone() };
+        let precision = if path.ends_with("resonator_double.dsp") {
+            " -double"
+        } else {
+            ""
+        };
+        for options in ["", "-vec -lv 1"] {
+            let set = parse_option_set(&format!("{options}{precision}")).unwrap();
+            let reference = output(&source, &set, &cxx).unwrap();
+            let peak = reference.iter().fold(1f32, |m, x| m.max(x.abs()));
+            for backend in [Backend::Cpp, Backend::Wasm, Backend::Interp] {
+                let Some(out) = output(&source, &set.on(backend), &cxx) else {
+                    continue;
+                };
+                assert_eq!(
+                    out.len(),
+                    reference.len(),
+                    "{} on {backend}",
+                    path.display()
+                );
+                let worst = (out.iter().zip(&reference))
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0f32, f32::max);
+                assert!(
+                    worst <= 1e-3 * peak,
+                    "{} {options} on {backend}: output differs from llvm's by {worst} (peak {peak})",
+                    path.display()
+                );
+                compared += 1;
+            }
+        }
+    }
+    // 8 fixtures: scalar on cpp, wasm and interp, vector on cpp and interp (wasm's vector code
+    // is refused), but for the interpreter's missing -double.
+    assert_eq!(compared, 8 * 5 - 2);
 }

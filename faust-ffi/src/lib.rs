@@ -1,5 +1,7 @@
 //! Raw declarations of the libfaust C API (`faust/dsp/llvm-dsp-c.h`, `faust/gui/CInterface.h`,
-//! `faust/dsp/libfaust-c.h`) and the code that loads libfaust at run time.
+//! `faust/dsp/libfaust-c.h`, `faust/dsp/interpreter-dsp-c.h`, and the WebAssembly functions of
+//! Faust's `compiler/generator/wasm/wasm-dsp-aux.cpp`, which no installed header declares) and
+//! the code that loads libfaust at run time.
 //!
 //! Nothing here is safe to call on its own: the safe wrappers live in the `faustperf` crate. This
 //! crate only knows the C signatures, the `#[repr(C)]` glue structs and where libfaust is found.
@@ -24,6 +26,24 @@ pub struct LlvmDspFactory {
 /// Opaque `llvm_dsp` (one DSP instance).
 #[repr(C)]
 pub struct LlvmDsp {
+    _private: [u8; 0],
+}
+
+/// Opaque `interpreter_dsp_factory`.
+#[repr(C)]
+pub struct InterpDspFactory {
+    _private: [u8; 0],
+}
+
+/// Opaque `interpreter_dsp` (one DSP instance run by Faust's interpreter).
+#[repr(C)]
+pub struct InterpDsp {
+    _private: [u8; 0],
+}
+
+/// Opaque `WasmModule`: a WebAssembly module and its JSON description.
+#[repr(C)]
+pub struct WasmModule {
     _private: [u8; 0],
 }
 
@@ -147,6 +167,75 @@ pub struct Api {
     pub build_user_interface: unsafe extern "C" fn(dsp: *mut LlvmDsp, glue: *mut c_void),
     pub metadata: unsafe extern "C" fn(dsp: *mut LlvmDsp, meta: *mut MetaGlue),
     pub free_memory: unsafe extern "C" fn(ptr: *mut c_void),
+    /// `generateCAuxFilesFromString`: writes what `-lang`/`-o` in `argv` ask for.
+    pub generate_aux_files_from_string: unsafe extern "C" fn(
+        name_app: *const c_char,
+        dsp_content: *const c_char,
+        argc: c_int,
+        argv: *const *const c_char,
+        error_msg: *mut c_char,
+    ) -> bool,
+    pub generate_aux_files_from_file: unsafe extern "C" fn(
+        filename: *const c_char,
+        argc: c_int,
+        argv: *const *const c_char,
+        error_msg: *mut c_char,
+    ) -> bool,
+    pub create_interp_factory_from_string: unsafe extern "C" fn(
+        name_app: *const c_char,
+        dsp_content: *const c_char,
+        argc: c_int,
+        argv: *const *const c_char,
+        error_msg: *mut c_char,
+    ) -> *mut InterpDspFactory,
+    pub create_interp_factory_from_file: unsafe extern "C" fn(
+        filename: *const c_char,
+        argc: c_int,
+        argv: *const *const c_char,
+        error_msg: *mut c_char,
+    ) -> *mut InterpDspFactory,
+    pub delete_interp_factory: unsafe extern "C" fn(factory: *mut InterpDspFactory) -> bool,
+    pub write_interp_factory_to_bitcode:
+        unsafe extern "C" fn(factory: *mut InterpDspFactory) -> *mut c_char,
+    pub read_interp_factory_from_bitcode: unsafe extern "C" fn(
+        bitcode: *const c_char,
+        error_msg: *mut c_char,
+    ) -> *mut InterpDspFactory,
+    pub create_interp_instance:
+        unsafe extern "C" fn(factory: *mut InterpDspFactory) -> *mut InterpDsp,
+    pub delete_interp_instance: unsafe extern "C" fn(dsp: *mut InterpDsp),
+    pub get_interp_num_inputs: unsafe extern "C" fn(dsp: *mut InterpDsp) -> c_int,
+    pub get_interp_num_outputs: unsafe extern "C" fn(dsp: *mut InterpDsp) -> c_int,
+    pub init_interp_instance: unsafe extern "C" fn(dsp: *mut InterpDsp, sample_rate: c_int),
+    pub compute_interp: unsafe extern "C" fn(
+        dsp: *mut InterpDsp,
+        count: c_int,
+        inputs: *mut *mut c_void,
+        outputs: *mut *mut c_void,
+    ),
+    /// `buildUserInterfaceCInterpreterDSPInstance`; the glue is a `UiGlue<f32>`.
+    pub build_interp_user_interface: unsafe extern "C" fn(dsp: *mut InterpDsp, glue: *mut c_void),
+    /// `createWasmCDSPFactoryFromString(name, code, argc, argv, error_msg, internal_memory)`.
+    pub create_wasm_from_string: unsafe extern "C" fn(
+        name_app: *const c_char,
+        dsp_content: *const c_char,
+        argc: c_int,
+        argv: *const *const c_char,
+        error_msg: *mut c_char,
+        internal_memory: bool,
+    ) -> *mut WasmModule,
+    pub create_wasm_from_file: unsafe extern "C" fn(
+        filename: *const c_char,
+        argc: c_int,
+        argv: *const *const c_char,
+        error_msg: *mut c_char,
+        internal_memory: bool,
+    ) -> *mut WasmModule,
+    pub get_wasm_module: unsafe extern "C" fn(module: *mut WasmModule) -> *const c_char,
+    pub get_wasm_module_size: unsafe extern "C" fn(module: *mut WasmModule) -> c_int,
+    /// The module's JSON description.
+    pub get_wasm_helpers: unsafe extern "C" fn(module: *mut WasmModule) -> *const c_char,
+    pub free_wasm_module: unsafe extern "C" fn(module: *mut WasmModule),
     _library: libloading::Library,
 }
 
@@ -244,6 +333,26 @@ impl Api {
                 build_user_interface: sym!("buildUserInterfaceCDSPInstance"),
                 metadata: sym!("metadataCDSPInstance"),
                 free_memory: sym!("freeCMemory"),
+                generate_aux_files_from_string: sym!("generateCAuxFilesFromString"),
+                generate_aux_files_from_file: sym!("generateCAuxFilesFromFile"),
+                create_interp_factory_from_string: sym!("createCInterpreterDSPFactoryFromString"),
+                create_interp_factory_from_file: sym!("createCInterpreterDSPFactoryFromFile"),
+                delete_interp_factory: sym!("deleteCInterpreterDSPFactory"),
+                write_interp_factory_to_bitcode: sym!("writeCInterpreterDSPFactoryToBitcode"),
+                read_interp_factory_from_bitcode: sym!("readCInterpreterDSPFactoryFromBitcode"),
+                create_interp_instance: sym!("createCInterpreterDSPInstance"),
+                delete_interp_instance: sym!("deleteCInterpreterDSPInstance"),
+                get_interp_num_inputs: sym!("getNumInputsCInterpreterDSPInstance"),
+                get_interp_num_outputs: sym!("getNumOutputsCInterpreterDSPInstance"),
+                init_interp_instance: sym!("initCInterpreterDSPInstance"),
+                compute_interp: sym!("computeCInterpreterDSPInstance"),
+                build_interp_user_interface: sym!("buildUserInterfaceCInterpreterDSPInstance"),
+                create_wasm_from_string: sym!("createWasmCDSPFactoryFromString"),
+                create_wasm_from_file: sym!("createWasmCDSPFactoryFromFile"),
+                get_wasm_module: sym!("getWasmCModule"),
+                get_wasm_module_size: sym!("getWasmCModuleSize"),
+                get_wasm_helpers: sym!("getWasmCHelpers"),
+                free_wasm_module: sym!("freeWasmCModule"),
                 _library: library,
             })
         }

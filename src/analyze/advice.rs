@@ -1,7 +1,6 @@
 //! Recommendations drawn from ranked results; each cites the numbers it rests on.
 
 use super::result::{Category, SetResult};
-use crate::options::display;
 
 /// Instance memory above which a recommendation is made, bytes.
 const LARGE_MEMORY: u64 = 10 << 20;
@@ -13,7 +12,7 @@ pub fn recommendations(results: &[SetResult], sample_rate: u32) -> Vec<String> {
         return out;
     };
     let recommended = results.iter().find(|r| r.is_recommended).unwrap_or(best);
-    let name = |r: &SetResult| display(&r.compiler_options).to_string();
+    let name = SetResult::name;
 
     let tied: Vec<&SetResult> = results.iter().filter(|r| r.tied_with_best).collect();
     if tied.len() > 1 {
@@ -100,17 +99,17 @@ pub fn recommendations(results: &[SetResult], sample_rate: u32) -> Vec<String> {
 /// tied with the fastest.
 pub fn rationale(results: &[SetResult]) -> Option<String> {
     let recommended = results.iter().find(|r| r.is_recommended)?;
-    let name = display(&recommended.compiler_options);
-    let tied: Vec<&str> = results
+    let name = recommended.name();
+    let tied: Vec<String> = results
         .iter()
         .filter(|r| r.tied_with_best && !r.is_recommended)
-        .map(|r| display(&r.compiler_options))
+        .map(SetResult::name)
         .collect();
     Some(match (recommended.rank, tied.is_empty()) {
         (1, true) => match results.get(1) {
             Some(next) => format!(
                 "{name} is the fastest beyond noise: the next, {}, takes {:.1} % more time per block",
-                display(&next.compiler_options),
+                next.name(),
                 100.0 * (next.time_vs_fastest.as_ref().map_or(1.0, |r| r.median) - 1.0)
             ),
             None => format!("{name} is the only set measured"),
@@ -134,7 +133,7 @@ pub fn conclusion(results: &[SetResult], sample_rate: u32) -> String {
         .unwrap_or_default();
     format!(
         "Use {}: {:.1} MB/s{}, {:.2} % CPU at {} Hz on average ({:?}: {}).",
-        display(&recommended.compiler_options),
+        recommended.name(),
         recommended.throughput_mbps,
         speedup,
         recommended.cpu_percent_mean_block,

@@ -4,13 +4,15 @@
 pub mod advice;
 pub mod rank;
 pub mod result;
+pub mod side_by_side;
 
+use crate::backends::{Code, Cxx};
 use crate::cache::Cache;
 use crate::jobs::{CompileJob, Compiled};
 use crate::libfaust::DspSource;
 use crate::measure::units::{bytes_per_block, mbps};
 use crate::measure::{max_passes, MeasureConfig, RawMeasurement, Stretch};
-use crate::options::{self, faustbench, OptionSet};
+use crate::options::{self, faustbench, Backend, OptionSet};
 use crate::pipeline::{compile_all, measure_sets, CompileEvent, Workers};
 use crate::worker::RunError;
 use rank::Measured;
@@ -38,6 +40,10 @@ pub struct AnalyzeRequest {
     pub measure: MeasureConfig,
     /// Sets slower than the fastest by less than this are reported as tied with it, %.
     pub tie_threshold_percent: f64,
+    /// Every set runs on each of these backends; the search runs on the first.
+    pub backends: Vec<Backend>,
+    /// The C++ compiler, for sets on the `cpp` backend.
+    pub cxx: Option<Cxx>,
 }
 
 /// Where an option set is in the pipeline.
@@ -95,17 +101,28 @@ pub fn analyze(
         measurements: 0,
     };
     let bs = request.measure.frames;
+    // Each set on each backend, backend after backend (the baseline is the first's scalar set).
+    let on_backends = |sets: Vec<OptionSet>| -> Vec<OptionSet> {
+        (request.backends.iter())
+            .flat_map(|&b| sets.iter().map(move |s| s.on(b)))
+            .collect()
+    };
     match &request.option_sets {
-        OptionSets::Presets => state.run_stage(options::presets(), workers, progress),
+        OptionSets::Presets => state.run_stage(on_backends(options::presets()), workers, progress),
         OptionSets::Custom(sets) => {
             let mut sets = sets.clone();
             if !sets.iter().any(OptionSet::is_scalar) {
                 sets.insert(0, OptionSet::scalar());
             }
-            state.run_stage(sets, workers, progress)
+            state.run_stage(on_backends(sets), workers, progress)
         }
         OptionSets::Faustbench => {
-            state.run_stage(faustbench::first_stage(bs), workers, progress);
+            let backend = request.backends.first().copied().unwrap_or_default();
+            let first = faustbench::first_stage(bs)
+                .iter()
+                .map(|s| s.on(backend))
+                .collect();
+            state.run_stage(first, workers, progress);
             if let Some(best) = state.fastest() {
                 state.run_stage(faustbench::mcd_stage(&best), workers, progress);
             }
@@ -164,6 +181,7 @@ impl State<'_> {
                 source: self.request.source.clone(),
                 options: set.clone(),
                 sample_rate: self.request.measure.sample_rate,
+                cxx: self.request.cxx.clone(),
             })
             .collect();
         let (compiled, warnings) = compile_all(workers, self.cache, &jobs, &mut |i, event| {
@@ -221,11 +239,11 @@ impl State<'_> {
             }
         }
         let m = &self.request.measure;
-        let codes: Vec<(String, OptionSet)> = unique
+        let codes: Vec<(Code, OptionSet)> = unique
             .iter()
             .map(|&u| {
                 let (set, _, code, _) = &to_measure[u];
-                (code.machine_code.clone(), set.clone())
+                (code.code.clone(), set.clone())
             })
             .collect();
         let (max, sets) = (max_passes(&m.budget), codes.len());
@@ -348,7 +366,7 @@ impl State<'_> {
                 } else {
                     format!(
                         "{} runs {:.2}× the scalar baseline ({:.1} vs {:.1} MB/s)",
-                        options::display(&r.compiler_options),
+                        r.name(),
                         speedup,
                         r.throughput_mbps,
                         b.throughput_mbps
@@ -366,6 +384,12 @@ impl State<'_> {
             inputs: channels.map(|c| c.0),
             outputs: channels.map(|c| c.1),
             recommended_options: recommended.map(|r| r.compiler_options.clone()),
+            recommended_backend: recommended.map(|r| r.backend),
+            side_by_side: side_by_side::side_by_side(
+                &results,
+                &request.backends,
+                request.tie_threshold_percent,
+            ),
             baseline_comparison,
             category: recommended.map(|r| Category::of(r.cpu_percent_mean_block)),
             recommendations: advice::recommendations(&results, m.sample_rate),

@@ -119,6 +119,7 @@ pub fn rank(
             }
             SetResult {
                 compiler_options: m.set.label.clone(),
+                backend: m.set.backend,
                 options: m.set.clone(),
                 normalized_options: m.compile.normalized_options.clone(),
                 code_digest: m.compile.code_digest.clone(),
@@ -194,6 +195,7 @@ pub(crate) mod tests {
                 normalized_options: format!("-lang llvm {options}"),
                 sha_key: format!("key of {options}"),
                 code_digest: format!("code of {options}"),
+                threads: 1,
                 stdlib_imported: false,
                 warnings: vec![],
                 inputs: 1,

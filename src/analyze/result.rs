@@ -4,7 +4,7 @@ use crate::libfaust::FaustError;
 use crate::measure::clock::ClockKind;
 use crate::measure::stats::{MedianInterval, TimingSummary};
 use crate::measure::{Budget, StopReason};
-use crate::options::OptionSet;
+use crate::options::{display_on, Backend, OptionSet};
 use crate::worker::RunError;
 use serde::Serialize;
 
@@ -22,6 +22,10 @@ pub struct AnalyzeReport {
     pub results: Vec<SetResult>,
     /// The option set to use: the simplest among those tied with the fastest.
     pub recommended_options: Option<String>,
+    /// The backend it ran on.
+    pub recommended_backend: Option<Backend>,
+    /// With several backends: each set's speed on each, side by side.
+    pub side_by_side: Option<super::side_by_side::SideBySide>,
     pub baseline_comparison: Option<BaselineComparison>,
     /// Load category of the recommended set at `conditions.sample_rate`, judged on its mean
     /// block (`cpu_percent_mean_block`), not on its best blocks.
@@ -46,6 +50,8 @@ pub struct AnalyzeReport {
 pub struct SetResult {
     /// The options as given (normalised to short names); `""` is the scalar baseline.
     pub compiler_options: String,
+    /// The backend that compiled and ran it.
+    pub backend: Backend,
     /// The set itself, as it was compiled (`compiler_options` is its label).
     #[serde(skip)]
     pub options: OptionSet,
@@ -225,6 +231,7 @@ impl SetStatus {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SetError {
     pub compiler_options: String,
+    pub backend: Backend,
     pub status: SetStatus,
     /// The message to show.
     pub message: String,
@@ -234,14 +241,28 @@ pub struct SetError {
     pub cause: RunError,
 }
 
+impl SetResult {
+    /// How the set is named to people (see [`display_on`]).
+    pub fn name(&self) -> String {
+        display_on(&self.compiler_options, self.backend)
+    }
+}
+
 impl SetError {
-    /// Why `set` failed; a set the backend is known to refuse ([`OptionSet::backend_refuses`])
-    /// that libfaust did refuse is [`SetStatus::Unsupported`], not a failure.
+    /// How the set is named to people (see [`display_on`]).
+    pub fn name(&self) -> String {
+        display_on(&self.compiler_options, self.backend)
+    }
+
+    /// Why `set` failed; a set its backend does not support ([`OptionSet::unsupported`]) is
+    /// [`SetStatus::Unsupported`], not a failure.
     pub(crate) fn new(set: &OptionSet, cause: RunError) -> SetError {
-        let status = if set.backend_refuses() && matches!(cause, RunError::Faust { .. }) {
-            SetStatus::Unsupported
-        } else {
-            SetStatus::Failed
+        let status = match cause {
+            RunError::Faust {
+                error: FaustError::Unsupported { .. },
+                ..
+            } => SetStatus::Unsupported,
+            _ => SetStatus::Failed,
         };
         let line = match &cause {
             RunError::Faust {
@@ -252,6 +273,7 @@ impl SetError {
         };
         SetError {
             compiler_options: set.label.clone(),
+            backend: set.backend,
             status,
             message: cause.to_string(),
             line,

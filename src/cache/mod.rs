@@ -1,7 +1,9 @@
-//! The compile cache: machine code of compiled option sets on disk, so that a second run skips
-//! the compiler entirely.
+//! The compile cache: compiled code of option sets on disk (LLVM machine code, interpreter
+//! bytecode, C++ shared objects, precompiled WebAssembly), so that a second run skips the
+//! compilers entirely.
 //!
-//! Key: SHA-256 of the cache format, libfaust's version, the machine target, the compiler
+//! Key: SHA-256 of the cache format, libfaust's version, the machine target, the backend (with
+//! the C++ compiler's identity and flags, or the WebAssembly runtime's version), the compiler
 //! options, the DSP source and every file it imports (found by following `import`, `library`
 //! and `component` in the text, next to the DSP, in the working directory and in the Faust
 //! library directories). Entries are written to a temporary file and renamed, so concurrent
@@ -9,11 +11,12 @@
 //! so a truncated or corrupted one is detected, discarded and recompiled. The least recently
 //! used entries are removed when the cache grows past its cap.
 
+use crate::backends::Cxx;
 use crate::jobs::{CompileInfo, Compiled};
 use crate::libfaust::imports::source_files;
 use crate::libfaust::imports::ImportError;
 use crate::libfaust::{DspSource, LibFaust};
-use crate::options::OptionSet;
+use crate::options::{Backend, OptionSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -21,7 +24,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-const FORMAT: &str = "faustperf-cache/2";
+const FORMAT: &str = "faustperf-cache/3";
 const ENTRY_EXTENSION: &str = "entry";
 /// Temporary files older than this were left by a process that died while writing.
 const STALE_TEMP: Duration = Duration::from_secs(3600);
@@ -104,9 +107,27 @@ impl Cache {
 
     /// The key of a source (its [`Cache::source_digest`]) compiled with `options` by this
     /// libfaust for this CPU.
-    pub fn key(source_digest: &str, options: &OptionSet, lib: &LibFaust) -> String {
+    pub fn key(
+        source_digest: &str,
+        options: &OptionSet,
+        cxx: Option<&Cxx>,
+        lib: &LibFaust,
+    ) -> String {
+        let backend = match options.backend {
+            Backend::Cpp => cxx.map_or_else(String::new, |c| {
+                format!("cpp {} | {}", c.version, c.command_line())
+            }),
+            Backend::Wasm => format!("wasm {}", crate::backends::wasm::runtime()),
+            other => other.name().to_string(),
+        };
         let mut hash = Sha256::new();
-        for part in [FORMAT, lib.version(), lib.machine_target(), source_digest] {
+        for part in [
+            FORMAT,
+            lib.version(),
+            lib.machine_target(),
+            &backend,
+            source_digest,
+        ] {
             hash.update(part.as_bytes());
             hash.update([0]);
         }
@@ -148,11 +169,12 @@ impl Cache {
     /// Stores `compiled` under `key` (temporary file, then rename), then evicts least recently
     /// used entries past the cap. On failure (e.g. disk full) nothing partial is left.
     pub fn store(&self, key: &str, compiled: &Compiled) -> std::io::Result<()> {
+        let code = serde_json::to_vec(&compiled.code)?;
         let header = Header {
             format: FORMAT.into(),
             key: key.into(),
-            code_bytes: compiled.machine_code.len(),
-            code_sha256: hex(&Sha256::digest(compiled.machine_code.as_bytes())),
+            code_bytes: code.len(),
+            code_sha256: hex(&Sha256::digest(&code)),
             info: compiled.info.clone(),
         };
         let temp = self.dir.join(format!(".{key}.tmp-{}", std::process::id()));
@@ -160,7 +182,7 @@ impl Cache {
             let mut file = fs::File::create(&temp)?;
             serde_json::to_writer(&mut file, &header)?;
             file.write_all(b"\n")?;
-            file.write_all(compiled.machine_code.as_bytes())?;
+            file.write_all(&code)?;
             file.sync_all()?;
             fs::rename(&temp, self.entry_path(key))
         })();
@@ -261,10 +283,10 @@ fn parse_entry(bytes: &[u8], key: &str) -> Result<Compiled, Flaw> {
     if hex(&Sha256::digest(code)) != header.code_sha256 {
         return Err(Flaw::Checksum);
     }
-    let machine_code = String::from_utf8(code.to_vec()).map_err(|_| Flaw::NotText)?;
+    let code = serde_json::from_slice(code).map_err(|e| Flaw::Code(e.to_string()))?;
     Ok(Compiled {
         info: header.info,
-        machine_code,
+        code,
     })
 }
 
@@ -298,8 +320,8 @@ pub enum Flaw {
     Length { found: usize, expected: usize },
     #[error("the code does not match its checksum")]
     Checksum,
-    #[error("the code is not text")]
-    NotText,
+    #[error("unreadable code: {0}")]
+    Code(String),
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -325,8 +347,11 @@ mod tests {
                 precision: Precision::Single,
                 memory_bytes: Some(10),
                 controls: 0,
+                threads: 1,
             },
-            machine_code: code.into(),
+            code: crate::backends::Code::Llvm {
+                machine_code: code.into(),
+            },
         }
     }
 
@@ -389,8 +414,8 @@ mod tests {
         let d1 = Cache::source_digest(&source).unwrap();
         assert_eq!(d1, Cache::source_digest(&source).unwrap());
         assert_ne!(
-            Cache::key(&d1, &options, lib),
-            Cache::key(&d1, &OptionSet::scalar(), lib)
+            Cache::key(&d1, &options, None, lib),
+            Cache::key(&d1, &OptionSet::scalar(), None, lib)
         );
         fs::write(dir.path().join("helper.lib"), "helper = *(2);").unwrap();
         assert_ne!(d1, Cache::source_digest(&source).unwrap());

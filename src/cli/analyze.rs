@@ -1,6 +1,6 @@
 //! `faustperf analyze`.
 
-use super::common::{tie_threshold, MeasureArgs, RunArgs, SourceArgs};
+use super::common::{tie_threshold, BackendArgs, MeasureArgs, RunArgs, SourceArgs};
 use super::progress::StderrProgress;
 use super::{exit, Stop};
 use crate::analyze::result::SetStatus;
@@ -27,6 +27,8 @@ pub struct AnalyzeArgs {
     /// Compile every set with -double (64-bit samples; MB/s then counts 8 bytes per sample).
     #[arg(long)]
     double: bool,
+    #[command(flatten)]
+    backend: BackendArgs,
     #[command(flatten)]
     measure: MeasureArgs,
     /// Sets slower than the fastest by less than this are reported as tied with it, % (within
@@ -102,6 +104,10 @@ fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>
         ),
         (None, false, _) => OptionSets::Custom(sets),
     };
+    let (backends, cxx) = args.backend.resolve()?;
+    if matches!(option_sets, OptionSets::Faustbench) && backends.len() > 1 {
+        return Err("--sweep faustbench searches one backend at a time: give one --backend".into());
+    }
     let core = args.run.machine.core()?;
     let measure = args.measure.config(&args.run, core)?;
     let workers = args.run.workers(core)?;
@@ -113,6 +119,8 @@ fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>
             option_sets,
             measure,
             tie_threshold_percent: args.tie_threshold,
+            backends,
+            cxx,
         },
         workers,
         cache,

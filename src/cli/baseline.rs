@@ -6,7 +6,7 @@ use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use crate::baseline::{self, Baseline, CheckReport, Entry, Status};
 use crate::libfaust::DspSource;
 use crate::measure::{Conditions, MeasureConfig};
-use crate::options::{parse_option_set, parse_option_sets, OptionSet};
+use crate::options::{parse_option_set, parse_option_sets, Backend, OptionSet};
 use crate::pipeline::Workers;
 use crate::report::Format;
 use clap::{Args, Subcommand};
@@ -211,6 +211,8 @@ fn measure_all(
             option_sets: OptionSets::Custom(sets.clone()),
             measure: config.clone(),
             tie_threshold_percent: 0.0,
+            backends: vec![Backend::Llvm],
+            cxx: None,
         };
         let report = analyze(&request, &mut workers, cache.as_ref(), &mut Silent);
         errors.extend(report.errors.iter().map(|e| {

@@ -2,12 +2,15 @@
 //! run (isolation, core, cache).
 
 use super::cache::CacheArgs;
+use crate::backends::cpp::{DEFAULT_CXX, DEFAULT_CXXFLAGS};
+use crate::backends::Cxx;
 use crate::cache::Cache;
 use crate::libfaust::DspSource;
 use crate::measure::{
     check_seconds, thread, Budget, MeasureConfig, DEFAULT_BEST_N, DEFAULT_FRAMES,
     DEFAULT_MAX_SECONDS, DEFAULT_PRECISION_PERCENT, DEFAULT_SAMPLE_RATE, MAX_SAMPLE_RATE,
 };
+use crate::options::{parse_backends, Backend};
 use crate::pipeline::Workers;
 use crate::worker::{Cancel, WorkerConfig};
 use clap::Args;
@@ -138,13 +141,53 @@ impl MachineArgs {
     }
 }
 
+/// Which backends compile and run the code, and the C++ compiler of `cpp`.
+#[derive(Args)]
+pub struct BackendArgs {
+    /// llvm (libfaust's JIT), cpp (Faust's C++ built by the C++ compiler), wasm (Faust's
+    /// WebAssembly run by wasmtime), interp (libfaust's interpreter); several separated by
+    /// commas, or all.
+    #[arg(long = "backend", default_value = "llvm")]
+    backend: String,
+    /// The C++ compiler of the cpp backend (e.g. clang++).
+    #[arg(long, default_value = DEFAULT_CXX)]
+    cxx: String,
+    /// Its flags (Faust's faust2bench uses -Ofast -march=native).
+    #[arg(long, default_value = DEFAULT_CXXFLAGS, allow_hyphen_values = true)]
+    cxxflags: String,
+}
+
+impl BackendArgs {
+    /// The backends asked for, and the C++ compiler when `cpp` is among them (asked for its
+    /// version, so that a missing compiler is said at once).
+    pub fn resolve(&self) -> Result<(Vec<Backend>, Option<Cxx>), String> {
+        let backends = parse_backends(&self.backend).map_err(|e| format!("--backend: {e}"))?;
+        let cxx = backends
+            .contains(&Backend::Cpp)
+            .then(|| Cxx::new(&self.cxx, &self.cxxflags).map_err(|e| format!("--cxx: {e}")))
+            .transpose()?;
+        Ok((backends, cxx))
+    }
+
+    /// The one backend of a command that runs one.
+    pub fn one(&self) -> Result<(Backend, Option<Cxx>), String> {
+        match self.resolve()? {
+            (backends, cxx) if backends.len() == 1 => Ok((backends[0], cxx)),
+            _ => Err(
+                "--backend: this command runs one backend; give one of llvm, cpp, wasm, interp"
+                    .into(),
+            ),
+        }
+    }
+}
+
 /// How worker processes are limited.
 #[derive(Args)]
 pub struct WorkerArgs {
     /// Seconds a compile may take before its worker is killed.
     #[arg(long, default_value_t = 60.0)]
     compile_timeout: f64,
-    /// Address-space cap of each worker process, MiB.
+    /// Cap of the memory each worker process can write (heap and private mappings), MiB.
     #[arg(long, default_value_t = 4096)]
     memory_limit: u64,
     /// Compile worker processes [default: one per core]; they run on every core, since nothing

@@ -1,6 +1,6 @@
 //! `faustperf compare`.
 
-use super::common::{tie_threshold, MeasureArgs, RunArgs};
+use super::common::{tie_threshold, BackendArgs, MeasureArgs, RunArgs};
 use super::{exit, Stop};
 use crate::compare::{compare, CompareRequest, Implementation};
 use crate::libfaust::DspSource;
@@ -26,6 +26,8 @@ pub struct CompareArgs {
         default_value = ""
     )]
     options: String,
+    #[command(flatten)]
+    backend: BackendArgs,
     #[command(flatten)]
     measure: MeasureArgs,
     /// The fastest wins only when faster than every other by more than this, with 95 %
@@ -76,8 +78,13 @@ fn validate(args: &CompareArgs) -> Result<CompareRequest, String> {
     for spec in &args.implementations {
         implementations.push(parse_impl(spec, &default_options)?);
     }
+    let (backend, cxx) = args.backend.one()?;
+    for i in &mut implementations {
+        i.options = i.options.on(backend);
+    }
     let measure = args.measure.config(&args.run, args.run.machine.core()?)?;
-    CompareRequest::new(implementations, measure, args.tie_threshold).map_err(|e| e.to_string())
+    CompareRequest::new(implementations, measure, args.tie_threshold, cxx)
+        .map_err(|e| e.to_string())
 }
 
 fn file_name(path: &Path) -> String {

@@ -1,6 +1,6 @@
 //! `faustperf profile`.
 
-use super::common::{RunArgs, SourceArgs, MAX_SECONDS};
+use super::common::{BackendArgs, RunArgs, SourceArgs, MAX_SECONDS};
 use super::{exit, Stop};
 use crate::libfaust::FaustError;
 use crate::measure::{check_seconds, MAX_SAMPLE_RATE};
@@ -26,6 +26,8 @@ pub struct ProfileArgs {
         default_value = ""
     )]
     options: String,
+    #[command(flatten)]
+    backend: BackendArgs,
     /// Sample rate, Hz: one block is computed every bs / sample-rate seconds.
     #[arg(long, default_value_t = 48000, value_parser = clap::value_parser!(u32).range(1..=MAX_SAMPLE_RATE as i64))]
     sample_rate: u32,
@@ -96,7 +98,10 @@ type Prepared = (
 
 fn validate(args: &ProfileArgs) -> Result<Prepared, String> {
     let (source, name) = args.source.read()?;
-    let options = parse_option_set(&args.options).map_err(|e| format!("--options: {e}"))?;
+    let (backend, cxx) = args.backend.one()?;
+    let options = parse_option_set(&args.options)
+        .map_err(|e| format!("--options: {e}"))?
+        .on(backend);
     check_seconds("--duration", args.duration, MAX_SECONDS).map_err(|e| e.to_string())?;
     if let Signal::Wav { path } = &args.signal {
         check_wav(path, args.sample_rate).map_err(|e| e.to_string())?;
@@ -121,6 +126,7 @@ fn validate(args: &ProfileArgs) -> Result<Prepared, String> {
             name,
             options,
             config,
+            cxx,
         },
         workers,
         args.run.machine.cache(),

@@ -1,6 +1,7 @@
 //! `compare`: which of several implementations is faster, measured in interleaved rounds with the
 //! same harness on the same core, and a winner only when the difference is significant.
 
+use crate::backends::{Code, Cxx};
 use crate::cache::Cache;
 use crate::jobs::{CompileJob, Compiled};
 use crate::libfaust::{DspSource, FaustError};
@@ -29,6 +30,8 @@ pub struct CompareRequest {
     /// The fastest wins only when it is faster than every other by more than this, with 95 %
     /// confidence, %.
     pub tie_threshold_percent: f64,
+    /// The C++ compiler, for implementations on the `cpp` backend.
+    pub cxx: Option<Cxx>,
 }
 
 impl CompareRequest {
@@ -38,6 +41,7 @@ impl CompareRequest {
         implementations: Vec<Implementation>,
         measure: MeasureConfig,
         tie_threshold_percent: f64,
+        cxx: Option<Cxx>,
     ) -> Result<CompareRequest, RequestError> {
         if implementations.len() < 2 {
             return Err(RequestError::TooFew);
@@ -51,6 +55,7 @@ impl CompareRequest {
             implementations,
             measure,
             tie_threshold_percent,
+            cxx,
         })
     }
 }
@@ -151,6 +156,7 @@ pub fn compare(
             source: i.source.clone(),
             options: i.options.clone(),
             sample_rate: m.sample_rate,
+            cxx: request.cxx.clone(),
         })
         .collect();
     let (compiled, mut warnings) = compile_all(workers, cache, &jobs, &mut |_, _| {});
@@ -162,9 +168,9 @@ pub fn compare(
             Err(e) => errors.push(impl_error(&implementation.name, &e)),
         }
     }
-    let codes: Vec<(String, OptionSet)> = ready
+    let codes: Vec<(Code, OptionSet)> = ready
         .iter()
-        .map(|(i, code, _)| (code.machine_code.clone(), i.options.clone()))
+        .map(|(i, code, _)| (code.code.clone(), i.options.clone()))
         .collect();
     let raws = measure_sets(workers.measurer.as_mut(), &codes, m, &mut |_| {});
     let mut measured = Vec::new();

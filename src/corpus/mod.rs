@@ -6,8 +6,7 @@ use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use crate::cache::Cache;
 use crate::libfaust::DspSource;
 use crate::measure::MeasureConfig;
-use crate::options::display;
-use crate::options::{parse_option_set, OptionSet};
+use crate::options::{display, parse_option_set, Backend, OptionSet};
 use crate::pipeline::Workers;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -137,6 +136,8 @@ pub fn run(
                         option_sets: OptionSets::Custom(request.option_sets.clone()),
                         measure: request.measure.clone(),
                         tie_threshold_percent: 1.0,
+                        backends: vec![Backend::Llvm],
+                        cxx: None,
                     };
                     entry_of(name, &analyze(&analysis, workers, cache, &mut Silent))
                 }

@@ -1,6 +1,7 @@
-//! Compile a program with one option set.
+//! Compile a program with one option set, on its backend.
 
-use crate::libfaust::{code_digest, stdlib, DspSource, Factory, FaustError};
+use crate::backends::{self, Code, Cxx};
+use crate::libfaust::{DspSource, FaustError};
 use crate::options::{OptionSet, Precision};
 use crate::worker::{Job, Limit, Phase};
 use serde::{Deserialize, Serialize};
@@ -13,16 +14,18 @@ pub struct CompileJob {
     pub options: OptionSet,
     /// Sample rate of the instance made to read channels, controls and memory.
     pub sample_rate: u32,
+    /// The C++ compiler, for sets of the `cpp` backend.
+    pub cxx: Option<Cxx>,
 }
 
 /// What compiling produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompileInfo {
-    /// Wall time of the compile, seconds.
+    /// Wall time of the compile, seconds (for `cpp`, libfaust's and the C++ compiler's).
     pub seconds: f64,
-    /// libfaust's normalised option string (it omits `-fm` and `-ct`).
+    /// libfaust's normalised option string (it omits `-fm` and `-ct`; LLVM only).
     pub normalized_options: String,
-    /// libfaust's SHA-1 key of code and options.
+    /// libfaust's SHA-1 key of code and options (LLVM only).
     pub sha_key: String,
     /// Digest of the generated code alone (see [`crate::libfaust::code_digest`]): equal
     /// digests mean the same code, whatever the options said.
@@ -39,14 +42,15 @@ pub struct CompileInfo {
     pub memory_bytes: Option<u64>,
     /// Number of input controls.
     pub controls: usize,
+    /// Threads the code may run on (OpenMP's, with `-omp` on `cpp`; else 1).
+    pub threads: usize,
 }
 
 /// Compiled code and what is known about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Compiled {
     pub info: CompileInfo,
-    /// libfaust's machine code for this CPU (`writeCDSPFactoryToMachine`).
-    pub machine_code: String,
+    pub code: Code,
 }
 
 impl Job for CompileJob {
@@ -61,37 +65,28 @@ impl Job for CompileJob {
 
     fn run(&self, _: &(dyn Fn(()) + Sync)) -> Result<Compiled, FaustError> {
         let start = Instant::now();
-        let (factory, stdlib_imported) = self.factory()?;
+        let (compilation, stdlib_imported) =
+            backends::compile(&self.source, &self.options, self.cxx.as_ref())?;
         let seconds = start.elapsed().as_secs_f64();
+        let factory = &compilation.factory;
         let instance = factory.instance(self.sample_rate)?;
-        let machine_code = factory.machine_code();
         let info = CompileInfo {
             seconds,
-            normalized_options: factory.compile_options(),
-            sha_key: factory.sha_key(),
-            code_digest: code_digest(&machine_code),
+            code_digest: compilation.code.digest(),
+            normalized_options: compilation.normalized_options,
+            sha_key: compilation.sha_key,
             stdlib_imported,
-            warnings: factory.warnings(),
+            warnings: compilation.warnings,
             inputs: instance.inputs(),
             outputs: instance.outputs(),
             precision: factory.precision(),
             memory_bytes: instance.memory_bytes(),
             controls: instance.controls().len(),
+            threads: factory.threads(),
         };
-        Ok(Compiled { info, machine_code })
-    }
-}
-
-impl CompileJob {
-    /// Compiles the source; code that failed only for want of `import("stdfaust.lib");` is
-    /// compiled again with it (see [`stdlib::with_stdlib`]), and the flag says so.
-    pub(crate) fn factory(&self) -> Result<(Factory, bool), FaustError> {
-        match Factory::compile(&self.source, &self.options) {
-            Ok(factory) => Ok((factory, false)),
-            Err(error) => match stdlib::with_stdlib(&self.source, &error) {
-                Some(with) => Factory::compile(&with, &self.options).map(|f| (f, true)),
-                None => Err(error),
-            },
-        }
+        Ok(Compiled {
+            info,
+            code: compilation.code,
+        })
     }
 }

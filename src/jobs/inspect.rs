@@ -2,7 +2,7 @@
 
 use super::compile::CompileJob;
 use crate::ir::{inspect_ir, SetInspection};
-use crate::libfaust::FaustError;
+use crate::libfaust::{stdlib, DspFactory, Factory, FaustError};
 use crate::worker::{Job, Limit, Phase};
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +22,9 @@ impl Job for InspectJob {
     }
 
     fn run(&self, _: &(dyn Fn(()) + Sync)) -> Result<SetInspection, FaustError> {
-        let (factory, _) = self.0.factory()?;
+        let options = &self.0.options;
+        let (factory, _) =
+            stdlib::compile_or_with_stdlib(&self.0.source, |s| Factory::compile(s, options))?;
         let instance = factory.instance(self.0.sample_rate)?;
         inspect_ir(
             &self.0.options,

@@ -1,6 +1,7 @@
 //! Measure compiled code, the sets interleaved.
 
-use crate::libfaust::{Factory, FaustError};
+use crate::backends::Code;
+use crate::libfaust::{DspFactory, FaustError};
 use crate::measure::{self, MeasureConfig, RawMeasurement, Stretch};
 use crate::options::OptionSet;
 use crate::worker::{Job, Limit, Phase};
@@ -11,8 +12,8 @@ use std::time::Duration;
 /// [`measure::measure_interleaved`]). Notes each [`Stretch`] before it runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureJob {
-    /// Machine code ([`super::Compiled::machine_code`]) and compile options of each set.
-    pub codes: Vec<(String, OptionSet)>,
+    /// Compiled code ([`super::Compiled::code`]) and compile options of each set.
+    pub codes: Vec<(Code, OptionSet)>,
     pub measure: MeasureConfig,
 }
 
@@ -31,15 +32,14 @@ impl Job for MeasureJob {
 
     /// Measures every set whose code loads; a set whose code does not load fails alone.
     fn run(&self, note: &(dyn Fn(Stretch) + Sync)) -> Result<Self::Reply, FaustError> {
-        let loaded: Vec<Result<Factory, FaustError>> = self
+        let loaded: Vec<Result<Box<dyn DspFactory>, FaustError>> = self
             .codes
             .iter()
-            .map(|(code, options)| Factory::from_machine_code(code, options))
+            .map(|(code, options)| code.load(options))
             .collect();
-        let factories: Vec<Factory> = loaded
+        let factories: Vec<&dyn DspFactory> = loaded
             .iter()
-            .filter_map(|f| f.as_ref().ok())
-            .cloned()
+            .filter_map(|f| f.as_deref().ok())
             .collect();
         let which: Vec<usize> = (0..loaded.len()).filter(|&i| loaded[i].is_ok()).collect();
         let mut measured =

@@ -1,6 +1,7 @@
 //! Run compiled code in real time, paced or on an audio server.
 
-use crate::libfaust::{Factory, FaustError};
+use crate::backends::Code;
+use crate::libfaust::FaustError;
 use crate::options::OptionSet;
 use crate::realtime::{self, ProfileConfig, RawProfile};
 use crate::worker::{Job, Limit, Phase};
@@ -10,7 +11,7 @@ use std::time::Duration;
 /// Profile code compiled by a [`super::CompileJob`] in real time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileJob {
-    pub machine_code: String,
+    pub code: Code,
     /// The option set it was compiled with.
     pub options: OptionSet,
     pub profile: ProfileConfig,
@@ -39,8 +40,8 @@ impl Job for ProfileJob {
     }
 
     fn run(&self, note: &(dyn Fn(Live) + Sync)) -> Result<RawProfile, FaustError> {
-        let factory = Factory::from_machine_code(&self.machine_code, &self.options)?;
-        realtime::run(&factory, &self.profile, &|audio_seconds, load_percent| {
+        let factory = self.code.load(&self.options)?;
+        realtime::run(factory.as_ref(), &self.profile, &|audio_seconds, load_percent| {
             note(Live {
                 audio_seconds,
                 load_percent,

@@ -1,8 +1,9 @@
-//! The one place where libfaust's failures become Rust errors.
+//! The one place where the failures of compiling and running generated code become Rust errors.
 
 use serde::{Deserialize, Serialize};
 
-/// A failure of libfaust or of faustperf's use of it.
+/// A failure of libfaust, of the other compilers and runtimes of generated code, or of
+/// faustperf's use of them.
 #[derive(
     Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize, schemars::JsonSchema,
 )]
@@ -27,9 +28,18 @@ pub enum FaustError {
     /// Something faustperf passes to libfaust is not representable in C (e.g. a NUL byte).
     #[error("{message}")]
     InvalidInput { message: String },
-    /// Machine code (from the compile cache) could not be loaded.
-    #[error("libfaust could not load the compiled code: {message}")]
+    /// Compiled code (from a compile, the cache or another process) could not be loaded.
+    #[error("the compiled code could not be loaded: {message}")]
     MachineCode { message: String },
+    /// The set's backend does not support one of its options (checked before compiling).
+    #[error("{message}")]
+    Unsupported { message: String },
+    /// The C++ compiler failed on Faust's C++.
+    #[error("the C++ compiler failed ({command}): {message}")]
+    Cxx { command: String, message: String },
+    /// The WebAssembly runtime refused the module or trapped while running it.
+    #[error("WebAssembly (wasmtime): {message}")]
+    Wasm { message: String },
     /// libfaust returned no instance for a factory.
     #[error("libfaust could not create an instance of the compiled DSP")]
     Instance,

@@ -1,18 +1,45 @@
 //! DSP instances, their audio buffers, and `compute()`.
 
-use super::factory::FactoryHandle;
-use super::ui::{self, Collector, Control, Zone};
-use super::{compiler_lock, FaustError};
+use super::ui::{Control, Zone};
+use super::FaustError;
 use crate::options::Precision;
 use std::ffi::c_void;
-use std::sync::Arc;
 
-/// Owns an `llvm_dsp*`; keeps its factory alive; deleted on drop.
+/// One instance of generated code, whichever backend made it (libfaust's LLVM JIT or
+/// interpreter, a C++ shared object, a WebAssembly module): what an [`Instance`] runs.
+pub trait Dsp: Send {
+    fn inputs(&self) -> usize;
+    fn outputs(&self) -> usize;
+    /// The input controls, with zones this instance's [`Dsp::compute`] reads.
+    fn controls(&mut self, precision: Precision) -> Vec<Control>;
+    /// Bytes the instance holds outside the C heap (`None`: all of it is on the heap).
+    fn own_memory_bytes(&self) -> Option<u64> {
+        None
+    }
+    /// Runs the generated `compute()`.
+    ///
+    /// # Safety
+    /// `inputs` and `outputs` hold one pointer per channel of the instance, each to `frames`
+    /// samples of its precision.
+    unsafe fn compute(&mut self, frames: i32, inputs: *mut *mut c_void, outputs: *mut *mut c_void);
+}
+
+/// Compiled code of any backend, from which instances are made.
+pub trait DspFactory: Send + Sync {
+    /// A new instance initialised at `sample_rate`.
+    fn instance(&self, sample_rate: u32) -> Result<Instance, FaustError>;
+    /// The sample type of the instances' `compute()`.
+    fn precision(&self) -> Precision;
+    /// Threads the code may run on (OpenMP code built by the C++ compiler may use several).
+    fn threads(&self) -> usize {
+        1
+    }
+}
+
+/// A DSP instance of any backend, with its channel counts, controls and memory.
 pub struct Instance {
-    factory: Arc<FactoryHandle>,
-    ptr: *mut faust_ffi::LlvmDsp,
-    inputs: usize,
-    outputs: usize,
+    dsp: Box<dyn Dsp>,
+    precision: Precision,
     memory_bytes: Option<u64>,
     controls: Vec<Control>,
 }
@@ -23,72 +50,40 @@ pub struct Instance {
 unsafe impl Send for Instance {}
 
 impl Instance {
-    pub(crate) fn new(factory: Arc<FactoryHandle>, sample_rate: u32) -> Result<Self, FaustError> {
-        let api = &factory.lib.api;
+    /// Wraps what `create` makes (an instance initialised at the sample rate); its memory is
+    /// what the C heap grew by meanwhile, or what the instance says it holds.
+    pub(crate) fn new(
+        precision: Precision,
+        create: impl FnOnce() -> Result<Box<dyn Dsp>, FaustError>,
+    ) -> Result<Instance, FaustError> {
         let before = heap_in_use();
-        let ptr = {
-            let _guard = compiler_lock();
-            // SAFETY: the factory is live (we hold an Arc to it); the compiler lock is held.
-            unsafe { (api.create_instance)(factory.ptr) }
-        };
-        if ptr.is_null() {
-            return Err(FaustError::Instance);
-        }
-        let sample_rate = i32::try_from(sample_rate).map_err(|_| {
-            FaustError::invalid_input(format!("sample rate {sample_rate} is too large"))
-        })?;
-        // SAFETY: `ptr` is a live instance.
-        unsafe { (api.init_instance)(ptr, sample_rate) };
-        let memory_bytes = match (before, heap_in_use()) {
+        let mut dsp = create()?;
+        let memory_bytes = dsp.own_memory_bytes().or(match (before, heap_in_use()) {
             (Some(b), Some(a)) => Some(a.saturating_sub(b)),
             _ => None,
-        };
-        // SAFETY: `ptr` is a live instance.
-        let (inputs, outputs) = unsafe { ((api.get_num_inputs)(ptr), (api.get_num_outputs)(ptr)) };
-        let mut collector = Collector::default();
-        // SAFETY: the glue matches the instance's FAUSTFLOAT (its factory's precision) and the
-        // collector outlives the call.
-        unsafe {
-            match factory.precision {
-                Precision::Single => {
-                    let mut glue = ui::glue::<f32>(&mut collector);
-                    (api.build_user_interface)(
-                        ptr,
-                        (&mut glue as *mut faust_ffi::UiGlue<f32>).cast(),
-                    )
-                }
-                Precision::Double => {
-                    let mut glue = ui::glue::<f64>(&mut collector);
-                    (api.build_user_interface)(
-                        ptr,
-                        (&mut glue as *mut faust_ffi::UiGlue<f64>).cast(),
-                    )
-                }
-            }
-        }
+        });
+        let controls = dsp.controls(precision);
         Ok(Instance {
-            factory,
-            ptr,
-            inputs: inputs.max(0) as usize,
-            outputs: outputs.max(0) as usize,
+            dsp,
+            precision,
             memory_bytes,
-            controls: collector.controls,
+            controls,
         })
     }
 
     /// Number of input channels.
     pub fn inputs(&self) -> usize {
-        self.inputs
+        self.dsp.inputs()
     }
 
     /// Number of output channels.
     pub fn outputs(&self) -> usize {
-        self.outputs
+        self.dsp.outputs()
     }
 
     /// The sample type of `compute()`.
     pub fn precision(&self) -> Precision {
-        self.factory.precision
+        self.precision
     }
 
     /// Heap bytes that creating and initialising this instance took (glibc's `mallinfo2`
@@ -124,8 +119,8 @@ impl Instance {
         &'a mut self,
         buffers: &'a mut AudioBuffers,
     ) -> Result<BoundInstance<'a>, FaustError> {
-        if buffers.inputs != self.inputs
-            || buffers.outputs != self.outputs
+        if buffers.inputs != self.inputs()
+            || buffers.outputs != self.outputs()
             || buffers.precision != self.precision()
         {
             return Err(FaustError::invalid_input(format!(
@@ -133,8 +128,8 @@ impl Instance {
                 buffers.inputs,
                 buffers.outputs,
                 buffers.precision,
-                self.inputs,
-                self.outputs,
+                self.inputs(),
+                self.outputs(),
                 self.precision()
             )));
         }
@@ -142,13 +137,6 @@ impl Instance {
             instance: self,
             buffers,
         })
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        // SAFETY: `ptr` is live and deleted once; the factory outlives it (we hold the Arc).
-        unsafe { (self.factory.lib.api.delete_instance)(self.ptr) };
     }
 }
 
@@ -339,12 +327,9 @@ impl BoundInstance<'_> {
         // SAFETY: `bind` checked that the buffers have the instance's channel counts and sample
         // type; block `b` of every channel holds `frames` samples; the instance is live and ours.
         unsafe {
-            (self.instance.factory.lib.api.compute)(
-                self.instance.ptr,
-                self.buffers.frames as i32,
-                inputs,
-                outputs,
-            )
+            self.instance
+                .dsp
+                .compute(self.buffers.frames as i32, inputs, outputs)
         }
     }
 

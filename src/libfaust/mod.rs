@@ -1,4 +1,5 @@
-//! Safe wrappers over libfaust's LLVM backend: the loaded library, factories, instances, controls.
+//! Safe wrappers over libfaust: the loaded library, LLVM and interpreter factories, the C++ and
+//! WebAssembly it generates, instances of any backend, controls.
 //!
 //! Every call that enters the Faust compiler or its factory table goes through [`compiler_lock`]:
 //! libfaust 2.54.9 corrupts memory when two threads compile at once. `compute()` on distinct
@@ -7,16 +8,20 @@
 mod digest;
 mod error;
 mod factory;
+pub mod generate;
 pub mod imports;
 mod instance;
+mod interp;
 pub mod stdlib;
 mod strings;
-mod ui;
+pub(crate) mod ui;
 
 pub use digest::code_digest;
 pub use error::FaustError;
+pub(crate) use factory::c_sample_rate;
 pub use factory::{DspSource, Factory};
-pub use instance::{AudioBuffers, BoundInstance, Instance};
+pub use instance::{AudioBuffers, BoundInstance, Dsp, DspFactory, Instance};
+pub use interp::InterpFactory;
 pub use ui::{Control, ControlKind};
 
 use serde::{Deserialize, Serialize};

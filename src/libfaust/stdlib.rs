@@ -17,6 +17,21 @@ pub const IMPORT: &str = "import(\"stdfaust.lib\"); ";
 /// What reports say when the import was added.
 pub const NOTE: &str = "the code uses Faust's standard library without importing it: it was compiled with import(\"stdfaust.lib\"); put in front of its first line (line numbers are the code's own); add the import to the code to silence this note";
 
+/// Compiles `source` with `compile`; code that failed only for want of
+/// `import("stdfaust.lib");` (see [`with_stdlib`]) is compiled again with it, and the flag says so.
+pub fn compile_or_with_stdlib<T>(
+    source: &DspSource,
+    compile: impl Fn(&DspSource) -> Result<T, FaustError>,
+) -> Result<(T, bool), FaustError> {
+    match compile(source) {
+        Ok(compiled) => Ok((compiled, false)),
+        Err(error) => match with_stdlib(source, &error) {
+            Some(with) => compile(&with).map(|c| (c, true)),
+            None => Err(error),
+        },
+    }
+}
+
 /// The code with [`IMPORT`] in front, when compiling it failed only because a
 /// standard-library environment is undefined (`undefined symbol : os`) and the code (in
 /// memory or in a file) imports nothing and defines no such name: it was meant to use the

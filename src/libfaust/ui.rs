@@ -1,5 +1,6 @@
 //! The DSP's controls, read through libfaust's `UIGlue` callbacks.
 
+use crate::options::Precision;
 use faust_ffi::UiGlue;
 use serde::Serialize;
 use std::ffi::{c_char, c_void, CStr};
@@ -55,9 +56,9 @@ impl FaustFloat for f64 {
 
 /// Collects controls while `buildUserInterface` walks the DSP's UI tree.
 #[derive(Default)]
-pub(crate) struct Collector {
+struct Collector {
     groups: Vec<String>,
-    pub(crate) controls: Vec<Control>,
+    controls: Vec<Control>,
 }
 
 impl Collector {
@@ -180,7 +181,7 @@ unsafe extern "C" fn declare<T: FaustFloat>(
 }
 
 /// The glue that fills `collector`, for samples of type `T`.
-pub(crate) fn glue<T: FaustFloat>(collector: &mut Collector) -> UiGlue<T> {
+fn glue<T: FaustFloat>(collector: &mut Collector) -> UiGlue<T> {
     UiGlue {
         ui_interface: (collector as *mut Collector).cast(),
         open_tab_box: open_box,
@@ -197,4 +198,28 @@ pub(crate) fn glue<T: FaustFloat>(collector: &mut Collector) -> UiGlue<T> {
         add_soundfile,
         declare: declare::<T>,
     }
+}
+
+/// The controls that `build_user_interface(glue)` reports, the glue being a `UiGlue` of
+/// `precision`'s sample type.
+///
+/// # Safety
+/// `build_user_interface` must pass the glue to a `buildUserInterface` of code whose
+/// `FAUSTFLOAT` matches `precision`, and return when it returns.
+pub(crate) unsafe fn collect(
+    precision: Precision,
+    build_user_interface: impl FnOnce(*mut c_void),
+) -> Vec<Control> {
+    let mut collector = Collector::default();
+    match precision {
+        Precision::Single => {
+            let mut glue = glue::<f32>(&mut collector);
+            build_user_interface((&mut glue as *mut UiGlue<f32>).cast())
+        }
+        Precision::Double => {
+            let mut glue = glue::<f64>(&mut collector);
+            build_user_interface((&mut glue as *mut UiGlue<f64>).cast())
+        }
+    }
+    collector.controls
 }

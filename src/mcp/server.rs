@@ -3,11 +3,12 @@
 
 use super::roots::Roots;
 use super::wire::{
-    AnalyzeOutput, AnalyzeParams, Backend, CompareOutput, CompareParams, EnvironmentOutput,
+    AnalyzeOutput, AnalyzeParams, BackendParam, CompareOutput, CompareParams, EnvironmentOutput,
     InspectOutput, InspectParams, OptionInfo, OptionsOutput, PresetInfo, ProfileOutput,
     ProfileParams,
 };
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Progress, SetState};
+use crate::backends::Cxx;
 use crate::cache::Cache;
 use crate::compare::{compare, CompareRequest, Implementation};
 use crate::inspect::{default_option_sets, inspect, InspectRequest};
@@ -16,7 +17,7 @@ use crate::measure::{
     check_seconds, Budget, MeasureConfig, ADAPTIVE, DEFAULT_BEST_N, DEFAULT_FRAMES,
     DEFAULT_SAMPLE_RATE, MAX_SAMPLE_RATE,
 };
-use crate::options::{self, parse_option_set, OptionSet};
+use crate::options::{self, parse_option_set, Backend, OptionSet};
 use crate::pipeline::Workers;
 use crate::profile::{run_profile, ProfileRequest};
 use crate::realtime::signal::{check_wav, Signal};
@@ -165,6 +166,19 @@ fn option_sets(texts: &[String]) -> Result<Vec<OptionSet>, String> {
     options::parse_option_sets("options_to_test", texts).map_err(|e| e.to_string())
 }
 
+/// The backends a client named (`one`: the tool runs one), and the default C++ compiler when
+/// `cpp` is among them.
+fn backends(param: BackendParam, one: bool) -> Result<(Vec<Backend>, Option<Cxx>), String> {
+    let backends = param.backends();
+    if one && backends.len() > 1 {
+        return Err("backend: this tool runs one backend; give llvm, cpp, wasm or interp".into());
+    }
+    let cxx = (backends.contains(&Backend::Cpp))
+        .then(|| Cxx::default_compiler().map_err(|e| format!("backend cpp: {e}")))
+        .transpose()?;
+    Ok((backends, cxx))
+}
+
 /// A fixed measuring time when the client gave one, else the adaptive budget.
 fn budget(name: &str, value: Option<f64>) -> Result<Budget, String> {
     Ok(seconds(name, value)?.map_or(ADAPTIVE, |seconds| Budget::Fixed { seconds }))
@@ -283,10 +297,9 @@ impl FaustPerfServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let params: AnalyzeParams = parameters(arguments)?;
-        // LLVM is the only backend: the parameter admits nothing else.
         let AnalyzeParams {
             source,
-            backend: Backend::Llvm,
+            backend,
             options_to_test,
             duration_seconds,
             sample_rate,
@@ -304,12 +317,15 @@ impl FaustPerfServer {
                 format!("sample_rate {sample_rate} must be between 1 and {MAX_SAMPLE_RATE} Hz");
             return Ok(refuse(why));
         }
+        let (backends, cxx) = or_refuse!(backends(backend, false));
         let request = AnalyzeRequest {
             source,
             name,
             option_sets,
             measure: self.measure_config(sample_rate, budget),
             tie_threshold_percent: 1.0,
+            backends,
+            cxx,
         };
         let report = self
             .run(&context, move |workers, cache, tx| {
@@ -346,6 +362,7 @@ impl FaustPerfServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let params: CompareParams = parameters(arguments)?;
+        let (backends, cxx) = or_refuse!(backends(params.backend, true));
         let mut implementations = Vec::new();
         for i in &params.implementations {
             let (source, _) = or_refuse!(self
@@ -358,7 +375,7 @@ impl FaustPerfServer {
             implementations.push(Implementation {
                 name: i.name.clone(),
                 source,
-                options,
+                options: options.on(backends[0]),
             });
         }
         let budget = or_refuse!(budget(
@@ -366,7 +383,7 @@ impl FaustPerfServer {
             params.test_duration_seconds
         ));
         let measure = self.measure_config(DEFAULT_SAMPLE_RATE, budget);
-        let request = or_refuse!(CompareRequest::new(implementations, measure, 1.0));
+        let request = or_refuse!(CompareRequest::new(implementations, measure, 1.0, cxx));
         let count = request.implementations.len() as f64;
         let report = self
             .run(&context, move |workers, cache, tx| {
@@ -395,9 +412,11 @@ impl FaustPerfServer {
     ) -> Result<CallToolResult, ErrorData> {
         let params: ProfileParams = parameters(arguments)?;
         const SAMPLE_RATE: u32 = 48000;
+        let (backends, cxx) = or_refuse!(backends(params.backend, true));
         let (source, name) = or_refuse!(self.settings.roots.source(&params.source, "code"));
         let options = or_refuse!(parse_option_set(&params.compiler_options)
-            .map_err(|e| format!("compiler_options: {e}")));
+            .map_err(|e| format!("compiler_options: {e}")))
+        .on(backends[0]);
         let signal = match (params.input_signal.as_deref(), params.custom_signal_path) {
             (Some("custom"), Some(path)) => Signal::Wav { path: path.into() },
             (Some("custom"), None) => {
@@ -439,6 +458,7 @@ impl FaustPerfServer {
                 core: self.settings.core,
                 audio: None,
             },
+            cxx,
         };
         let report = self
             .run(&context, move |workers, cache, tx| {

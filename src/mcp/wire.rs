@@ -4,17 +4,39 @@
 use crate::analyze::result::AnalyzeReport;
 use crate::compare::CompareReport;
 use crate::inspect::InspectReport;
+use crate::options::Backend;
 use crate::profile::ProfileReport;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Code-generation backends that work here.
+/// Which code generator compiles and runs the code.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum Backend {
-    /// libfaust's LLVM JIT (the only backend faustperf runs).
+pub enum BackendParam {
+    /// libfaust's LLVM JIT.
     #[default]
     Llvm,
+    /// Faust's C++, built by the system's C++ compiler (g++ -O3 -ffast-math -march=native).
+    Cpp,
+    /// Faust's WebAssembly, run by wasmtime.
+    Wasm,
+    /// libfaust's interpreter.
+    Interp,
+    /// Every backend, side by side (analyze only).
+    All,
+}
+
+impl BackendParam {
+    /// The backends it names.
+    pub fn backends(self) -> Vec<Backend> {
+        match self {
+            BackendParam::Llvm => vec![Backend::Llvm],
+            BackendParam::Cpp => vec![Backend::Cpp],
+            BackendParam::Wasm => vec![Backend::Wasm],
+            BackendParam::Interp => vec![Backend::Interp],
+            BackendParam::All => Backend::ALL.to_vec(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -23,9 +45,10 @@ pub struct AnalyzeParams {
     /// Faust code (e.g. `import("stdfaust.lib"); process = os.osc(440);`), or the path of a
     /// `.dsp` file beneath the directories the server may read.
     pub source: String,
-    /// Code generator; only `llvm`.
+    /// Code generator: `llvm` (default), `cpp`, `wasm`, `interp`, or `all` to measure every
+    /// option set on each, side by side.
     #[serde(default)]
-    pub backend: Backend,
+    pub backend: BackendParam,
     /// Option sets to try, each as on the faust command line (e.g. "-vec -vs 32"); default:
     /// faustperf's presets. The scalar baseline is added when none is scalar. Options that read
     /// or write files are refused.
@@ -89,6 +112,9 @@ pub struct CompareParams {
     /// Seconds of measuring per implementation. Default: adaptive, until every 95 % interval is
     /// within ±1 % or 3 s each.
     pub test_duration_seconds: Option<f64>,
+    /// Code generator of every implementation: `llvm` (default), `cpp`, `wasm` or `interp`.
+    #[serde(default)]
+    pub backend: BackendParam,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -125,6 +151,9 @@ pub struct ProfileParams {
     pub custom_signal_path: Option<String>,
     /// Seconds of audio, run in real time (default 10, at most 600).
     pub duration_seconds: Option<f64>,
+    /// Code generator: `llvm` (default), `cpp`, `wasm` or `interp`.
+    #[serde(default)]
+    pub backend: BackendParam,
 }
 
 /// `profile`'s report as is: `metrics`, `timeline` (every 100 ms), `recommendations`, probes.

@@ -29,7 +29,7 @@ pub mod stats;
 pub mod thread;
 pub mod units;
 
-use crate::libfaust::{AudioBuffers, BoundInstance, Factory, FaustError, Instance, Toolchain};
+use crate::libfaust::{AudioBuffers, BoundInstance, DspFactory, FaustError, Instance, Toolchain};
 use crate::options::Precision;
 use clock::{Clock, ClockKind};
 use rng::SplitMix64;
@@ -279,7 +279,7 @@ pub struct Stretch {
 /// asks. One result per factory: a set that cannot be measured (no instance, unusable times)
 /// fails alone while the others go on.
 pub fn measure_interleaved(
-    factories: &[Factory],
+    factories: &[&dyn DspFactory],
     config: &MeasureConfig,
     on_stretch: &mut (dyn FnMut(Stretch) + Send),
 ) -> Result<Vec<Result<RawMeasurement, FaustError>>, FaustError> {
@@ -341,7 +341,7 @@ struct Timing {
 }
 
 fn interleaved(
-    factories: &[Factory],
+    factories: &[&dyn DspFactory],
     config: &MeasureConfig,
     conditions: ThreadConditions,
     on_stretch: &mut (dyn FnMut(Stretch) + Send),
@@ -362,7 +362,7 @@ fn interleaved(
     let mut sets: Vec<Result<Rounds, FaustError>> = factories
         .iter()
         .enumerate()
-        .map(|(set, factory)| {
+        .map(|(set, &factory)| {
             on_stretch(Stretch { pass: 0, set });
             Rounds::new(
                 factory,
@@ -592,7 +592,7 @@ impl BlockTimer {
 
 /// The state of measuring one compiled DSP round after round.
 struct Rounds<'a> {
-    factory: &'a Factory,
+    factory: &'a dyn DspFactory,
     config: &'a MeasureConfig,
     timing: Timing,
     instance: Instance,
@@ -629,7 +629,7 @@ impl<'a> Rounds<'a> {
     /// Makes the first instance, finds its buffers in `pool`, warms up (50 ms, at least 16
     /// blocks) and decides the batch size from the clock's cost and how long one block takes.
     fn new(
-        factory: &'a Factory,
+        factory: &'a dyn DspFactory,
         config: &'a MeasureConfig,
         timing: Timing,
         round_seconds: f64,

@@ -3,12 +3,78 @@
 
 use serde::{Deserialize, Serialize};
 
-/// One option set as the user wrote it, and as arguments for the compiler.
+/// One option set as the user wrote it, and as arguments for the compiler, with the backend
+/// that compiles and runs it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OptionSet {
     /// Arguments, normalised to short names (`--vectorize` → `-vec`), whitespace-separated.
     pub label: String,
     pub args: Vec<String>,
+    pub backend: Backend,
+}
+
+/// Which of Faust's code generators compiles a set, and what runs the code.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    /// libfaust's LLVM JIT, in this process.
+    #[default]
+    Llvm,
+    /// Faust's C++, built into a shared object by the system's C++ compiler.
+    Cpp,
+    /// Faust's WebAssembly, run by wasmtime.
+    Wasm,
+    /// libfaust's interpreter (FBC), for hosts where JIT is not allowed.
+    Interp,
+}
+
+impl Backend {
+    pub const ALL: [Backend; 4] = [Backend::Llvm, Backend::Cpp, Backend::Wasm, Backend::Interp];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Llvm => "llvm",
+            Backend::Cpp => "cpp",
+            Backend::Wasm => "wasm",
+            Backend::Interp => "interp",
+        }
+    }
+
+    /// The options this backend refuses, with why.
+    pub fn refuses(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Backend::Llvm => LLVM_REFUSES,
+            Backend::Cpp => CPP_REFUSES,
+            Backend::Wasm => WASM_REFUSES,
+            Backend::Interp => INTERP_REFUSES,
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Backends as users name them: one, several separated by commas, or `all`.
+pub fn parse_backends(text: &str) -> Result<Vec<Backend>, OptionError> {
+    if text.trim() == "all" {
+        return Ok(Backend::ALL.to_vec());
+    }
+    let mut out = Vec::new();
+    for word in text.split(',').map(str::trim) {
+        let backend = Backend::ALL
+            .into_iter()
+            .find(|b| b.name() == word)
+            .ok_or_else(|| OptionError::UnknownBackend(word.to_string()))?;
+        if !out.contains(&backend) {
+            out.push(backend);
+        }
+    }
+    Ok(out)
 }
 
 impl OptionSet {
@@ -17,6 +83,7 @@ impl OptionSet {
         OptionSet {
             label: String::new(),
             args: Vec::new(),
+            backend: Backend::Llvm,
         }
     }
 
@@ -28,12 +95,34 @@ impl OptionSet {
             .any(|a| matches!(a.as_str(), "-vec" | "-omp" | "-sch"))
     }
 
-    /// Whether the LLVM backend of libfaust 2.54.9 is known to refuse this set: it is still
-    /// compiled, to report libfaust's own reason, and listed as unsupported rather than failed.
-    pub fn backend_refuses(&self) -> bool {
-        self.args
+    /// Why this set's backend cannot compile or run it, before any compile: the set is then
+    /// listed as unsupported rather than failed.
+    pub fn unsupported(&self) -> Option<String> {
+        let simple_loops = self.args.windows(2).any(|w| w[0] == "-lv" && w[1] == "1");
+        let vector = self.args.iter().any(|a| a == "-vec");
+        if self.backend == Backend::Interp && vector && !simple_loops {
+            return Some(format!(
+                "`-vec` is supported by the {} backend only with the simple loop variant: libfaust refuses -lv 0 (\"Vector mode with -lv 0 not supported\"); try `{} -lv 1`",
+                self.backend, self.label
+            ));
+        }
+        let refuses = self.backend.refuses();
+        let (option, why) = self
+            .args
             .iter()
-            .any(|a| BACKEND_REFUSES.contains(&a.as_str()))
+            .find_map(|a| refuses.iter().find(|(o, _)| o == a))?;
+        Some(format!(
+            "`{option}` is not supported by the {} backend: {why}",
+            self.backend
+        ))
+    }
+
+    /// The same options on `backend`.
+    pub fn on(&self, backend: Backend) -> OptionSet {
+        OptionSet {
+            backend,
+            ..self.clone()
+        }
     }
 
     /// The sample type the set asks for: `f64` with `-double`.
@@ -66,6 +155,7 @@ impl OptionSet {
         OptionSet {
             label: args.join(" "),
             args,
+            backend: self.backend,
         }
     }
 }
@@ -85,6 +175,14 @@ impl Precision {
             Precision::Single => 4,
             Precision::Double => 8,
         }
+    }
+}
+
+/// How a set is named to people: its options, and its backend unless LLVM (`-vec on cpp`).
+pub fn display_on(options: &str, backend: Backend) -> String {
+    match backend {
+        Backend::Llvm => display(options).to_string(),
+        other => format!("{} on {other}", display(options)),
     }
 }
 
@@ -112,6 +210,10 @@ pub enum OptionError {
     Unknown(String),
     #[error("`{option}` needs {what}")]
     BadValue { option: String, what: &'static str },
+    #[error(
+        "`{0}` is not a backend: give llvm, cpp, wasm, interp, several separated by commas, or all"
+    )]
+    UnknownBackend(String),
 }
 
 enum Arg {
@@ -184,8 +286,67 @@ const ALLOWED: &[(&str, &str, Arg, &str)] = &[
     "narrowing iterations of the interval analysis"),
 ];
 
-/// Options the LLVM backend refuses when compiling (measured on libfaust 2.54.9).
-const BACKEND_REFUSES: &[&str] = &["-omp", "-mem", "-os", "-quad"];
+/// Options each backend refuses (libfaust 2.54.9 and the C++ compiler, measured on every
+/// fixture; see `unsupported_sets_are_refused_before_compiling` in `tests/cli.rs`), with why.
+const LLVM_REFUSES: &[(&str, &str)] = &[
+    ("-omp", "libfaust refuses OpenMP for LLVM (\"OpenMP not supported for LLVM\"); measure it with --backend cpp"),
+    ("-sch", "libfaust's LLVM backend generates broken code for the scheduler (\"Broken function found\")"),
+    ("-mem", "libfaust allows a custom memory manager only for C++"),
+    ("-os", "libfaust makes one-sample code only for C, C++ and Cmajor"),
+    ("-quad", "libfaust refuses quad precision for LLVM"),
+];
+const CPP_REFUSES: &[(&str, &str)] = &[
+    ("-sch", "the code needs Faust's work-stealing scheduler runtime, which faustperf's architecture does not link"),
+    ("-mem", "the code needs a host memory manager (dsp_memory_manager), which faustperf's architecture does not provide"),
+    ("-os", "one-sample code has another API (frame by frame), which faustperf's architecture does not drive"),
+];
+const WASM_REFUSES: &[(&str, &str)] = &[
+    ("-vec", "libfaust 2.54.9's WebAssembly vector code reads its inputs at the wrong addresses (input sample i comes from sample 2i), so it does not compute the DSP"),
+    ("-omp", "libfaust refuses OpenMP for WebAssembly"),
+    ("-sch", "libfaust refuses the scheduler for WebAssembly"),
+    (
+        "-fun",
+        "libfaust makes one function per loop only for C, C++ and LLVM",
+    ),
+    (
+        "-mem",
+        "libfaust allows a custom memory manager only for C++",
+    ),
+    (
+        "-os",
+        "libfaust makes one-sample code only for C, C++ and Cmajor",
+    ),
+    ("-quad", "libfaust refuses quad precision for WebAssembly"),
+];
+const INTERP_REFUSES: &[(&str, &str)] = &[
+    ("-omp", "libfaust refuses OpenMP for the interpreter"),
+    ("-sch", "libfaust refuses the scheduler for the interpreter"),
+    (
+        "-fun",
+        "libfaust makes one function per loop only for C, C++ and LLVM",
+    ),
+    (
+        "-fm",
+        "libfaust allows fast math only for C, C++, LLVM and WebAssembly text",
+    ),
+    ("-cm", "libfaust refuses compute-mix for the interpreter"),
+    (
+        "-double",
+        "libfaust's C API runs the interpreter with float samples only",
+    ),
+    (
+        "-mem",
+        "libfaust allows a custom memory manager only for C++",
+    ),
+    (
+        "-os",
+        "libfaust makes one-sample code only for C, C++ and Cmajor",
+    ),
+    (
+        "-quad",
+        "libfaust refuses quad precision for the interpreter",
+    ),
+];
 
 /// Options that write or read files, or print and stop, with why each is refused.
 const FILE_OPTIONS: &[(&str, &str)] = &[
@@ -212,7 +373,10 @@ const FILE_OPTIONS: &[(&str, &str)] = &[
     ("-inj", "injects a source file"),
     ("-i", "inlines architecture files"),
     ("-e", "exports the expanded DSP"),
-    ("-lang", "selects another backend (faustperf uses LLVM)"),
+    (
+        "-lang",
+        "selects the code generator: use --backend llvm|cpp|wasm|interp",
+    ),
 ];
 
 fn accepted_list() -> String {
@@ -288,6 +452,7 @@ pub fn parse_option_set(text: &str) -> Result<OptionSet, OptionError> {
     Ok(OptionSet {
         label: args.join(" "),
         args,
+        backend: Backend::Llvm,
     })
 }
 
@@ -388,7 +553,10 @@ mod tests {
         assert!(!set.is_scalar());
         assert!(parse_option_set("").unwrap().is_scalar());
         assert_eq!(parse_option_set("").unwrap().display(), "(scalar)");
-        assert!(parse_option_set("-vec -omp").unwrap().backend_refuses());
+        assert!(parse_option_set("-vec -omp")
+            .unwrap()
+            .unsupported()
+            .is_some_and(|why| why.contains("OpenMP")));
     }
 
     #[test]

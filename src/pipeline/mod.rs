@@ -3,18 +3,19 @@
 //! compile cache; then compiled sets are measured or profiled on the one measuring worker, kept
 //! on its own core. Nothing is measured while anything compiles.
 
+use crate::backends::Code;
 use crate::cache::Cache;
 use crate::jobs::{CompileJob, Compiled, MeasureJob, JOBS};
 use crate::libfaust::DspSource;
 use crate::measure::thread::all_cores;
 use crate::measure::{MeasureConfig, RawMeasurement, Stretch};
 use crate::options::OptionSet;
-use crate::worker::{Backend, InProcess, Phase, RunError, Supervisor, WorkerConfig};
+use crate::worker::{InProcess, Phase, RunError, Runner, Supervisor, WorkerConfig};
 
-/// The compile lanes and the measuring backend of an analysis.
+/// The compile lanes and the measuring runner of an analysis.
 pub struct Workers {
-    pub compilers: Vec<Box<dyn Backend>>,
-    pub measurer: Box<dyn Backend>,
+    pub compilers: Vec<Box<dyn Runner>>,
+    pub measurer: Box<dyn Runner>,
 }
 
 impl Workers {
@@ -23,7 +24,7 @@ impl Workers {
     pub fn isolated(config: WorkerConfig, jobs: usize, measure_core: Option<usize>) -> Workers {
         Workers {
             compilers: (0..jobs.max(1))
-                .map(|_| Box::new(Supervisor::new(config.clone(), all_cores())) as Box<dyn Backend>)
+                .map(|_| Box::new(Supervisor::new(config.clone(), all_cores())) as Box<dyn Runner>)
                 .collect(),
             measurer: Box::new(Supervisor::new(config, measure_core.into_iter().collect())),
         }
@@ -47,9 +48,9 @@ impl Workers {
 /// index when it is free, in the order given; `on_start(i)` is told on this thread as each
 /// starts. Returns `(i, result)` in the order of `indices`.
 pub fn on_lanes<T: Send>(
-    lanes: &mut [Box<dyn Backend>],
+    lanes: &mut [Box<dyn Runner>],
     indices: &[usize],
-    job: impl Fn(&mut dyn Backend, usize) -> T + Sync,
+    job: impl Fn(&mut dyn Runner, usize) -> T + Sync,
     on_start: &mut dyn FnMut(usize),
 ) -> Vec<(usize, T)> {
     let queue = std::sync::Mutex::new(indices.iter().rev().copied().collect::<Vec<usize>>());
@@ -118,7 +119,7 @@ pub fn compile_all(
                     digest
                 }
             }?;
-            Some(Cache::key(&digest, &job.options, lib))
+            Some(Cache::key(&digest, &job.options, job.cxx.as_ref(), lib))
         })
         .collect();
     let mut results: Vec<Option<CompileOutcome>> = keys
@@ -170,8 +171,8 @@ pub fn compile_all(
 /// that their passes stay paired. `on_stretch` hears each stretch with the set's index in
 /// `codes`.
 pub fn measure_sets(
-    measurer: &mut dyn Backend,
-    codes: &[(String, OptionSet)],
+    measurer: &mut dyn Runner,
+    codes: &[(Code, OptionSet)],
     config: &MeasureConfig,
     on_stretch: &mut dyn FnMut(Stretch),
 ) -> Vec<Result<RawMeasurement, RunError>> {
@@ -225,14 +226,21 @@ mod tests {
     use crate::worker::Task;
     use serde_json::Value;
 
-    /// A measuring backend whose worker dies while set `crash` runs (when it is in the job),
+    /// A measuring runner whose worker dies while set `crash` runs (when it is in the job),
     /// and otherwise measures every set as `stop`-ped rounds of its index.
     struct Dies {
         crash: usize,
         jobs: Vec<Vec<String>>,
     }
 
-    impl Backend for Dies {
+    fn machine_code(code: &Code) -> String {
+        match code {
+            Code::Llvm { machine_code } => machine_code.clone(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    impl Runner for Dies {
         fn run_task(
             &mut self,
             task: &Task,
@@ -240,10 +248,10 @@ mod tests {
         ) -> Result<Value, RunError> {
             let job: MeasureJob = serde_json::from_value(task.body.clone()).unwrap();
             self.jobs
-                .push(job.codes.iter().map(|c| c.0.clone()).collect());
+                .push(job.codes.iter().map(|c| machine_code(&c.0)).collect());
             for (set, (code, _)) in job.codes.iter().enumerate() {
                 on_note(serde_json::to_value(Stretch { pass: 1, set }).unwrap());
-                if *code == format!("code {}", self.crash) {
+                if machine_code(code) == format!("code {}", self.crash) {
                     return Err(RunError::Crashed {
                         phase: Phase::Measure,
                         cause: "killed by SIGSEGV".into(),
@@ -265,8 +273,11 @@ mod tests {
 
     #[test]
     fn a_set_that_kills_the_worker_fails_alone_and_the_others_are_measured_again() {
-        let codes: Vec<(String, OptionSet)> = (0..3)
-            .map(|i| (format!("code {i}"), OptionSet::scalar()))
+        let codes: Vec<(Code, OptionSet)> = (0..3)
+            .map(|i| {
+                let machine_code = format!("code {i}");
+                (Code::Llvm { machine_code }, OptionSet::scalar())
+            })
             .collect();
         let config = MeasureConfig {
             frames: 64,
@@ -279,15 +290,15 @@ mod tests {
             realtime: false,
             core: None,
         };
-        let mut backend = Dies {
+        let mut runner = Dies {
             crash: 1,
             jobs: Vec::new(),
         };
         let mut heard = Vec::new();
-        let results = measure_sets(&mut backend, &codes, &config, &mut |s| heard.push(s.set));
+        let results = measure_sets(&mut runner, &codes, &config, &mut |s| heard.push(s.set));
         assert!(matches!(results[1], Err(RunError::Crashed { .. })));
         // The others ran to the end in a second job without the culprit (the stand-in
-        // backend answers every set it finishes with an error that says so).
+        // runner answers every set it finishes with an error that says so).
         for i in [0, 2] {
             assert!(
                 matches!(&results[i], Err(RunError::Faust { error, .. }) if error.to_string() == "measured"),
@@ -296,7 +307,7 @@ mod tests {
             );
         }
         assert_eq!(
-            backend.jobs,
+            runner.jobs,
             [vec!["code 0", "code 1", "code 2"], vec!["code 0", "code 2"]]
         );
         // Stretches are told by the set's index among all the sets.

@@ -3,6 +3,7 @@
 //! misses, the denormal slow-down and which block sizes are safe, with advice.
 
 use crate::analyze::result::Category;
+use crate::backends::Cxx;
 use crate::cache::Cache;
 use crate::jobs::{CompileJob, Live, ProfileJob};
 use crate::libfaust::DspSource;
@@ -23,10 +24,12 @@ pub struct ProfileRequest {
     pub name: String,
     pub options: OptionSet,
     pub config: ProfileConfig,
+    /// The C++ compiler, for the `cpp` backend.
+    pub cxx: Option<Cxx>,
 }
 
 /// Compiles the request's code (or takes it from `cache`) on a compile lane, then profiles it on
-/// the measuring backend; `on_live` gets the seconds of audio done and the recent load (%) every
+/// the measuring runner; `on_live` gets the seconds of audio done and the recent load (%) every
 /// 250 ms while the DSP runs.
 pub fn run_profile(
     request: &ProfileRequest,
@@ -38,6 +41,7 @@ pub fn run_profile(
         source: request.source.clone(),
         options: request.options.clone(),
         sample_rate: request.config.sample_rate,
+        cxx: request.cxx.clone(),
     };
     let (mut results, mut warnings) =
         compile_all(workers, cache, std::slice::from_ref(&job), &mut |_, _| {});
@@ -52,7 +56,7 @@ pub fn run_profile(
     }
     let raw = workers.measurer.run(
         &ProfileJob {
-            machine_code: compiled.machine_code,
+            code: compiled.code,
             options: request.options.clone(),
             profile: request.config.clone(),
         },

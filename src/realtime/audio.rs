@@ -8,7 +8,7 @@
 use super::alloc;
 use super::block::{control_uses, monotonic_ns, set_controls, signal_buffers, Live};
 use super::{AudioHost, HostStats, ProfileConfig, RawProfile};
-use crate::libfaust::{Factory, FaustError};
+use crate::libfaust::{DspFactory, FaustError};
 use crate::measure::rng::SplitMix64;
 use crate::measure::thread;
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
@@ -29,7 +29,7 @@ struct Records {
 
 /// Runs the DSP in the host's output callback for the planned duration.
 pub fn audio(
-    factory: &Factory,
+    factory: &dyn DspFactory,
     config: &ProfileConfig,
     host: AudioHost,
     live: &Live,

@@ -10,7 +10,7 @@ mod block;
 mod paced;
 pub mod signal;
 
-use crate::libfaust::{Factory, FaustError};
+use crate::libfaust::{DspFactory, FaustError};
 use crate::measure::thread::{self, ThreadConditions};
 use block::Live;
 use serde::{Deserialize, Serialize};
@@ -26,7 +26,7 @@ const LIVE_INTERVAL: Duration = Duration::from_millis(250);
 /// the seconds of audio done and the mean load since the previous call (%); the real-time code
 /// itself only updates two atomics.
 pub fn run(
-    factory: &Factory,
+    factory: &dyn DspFactory,
     config: &ProfileConfig,
     on_live: &(dyn Fn(f64, f64) + Sync),
 ) -> Result<RawProfile, FaustError> {

@@ -4,7 +4,7 @@
 use super::alloc;
 use super::block::{control_uses, monotonic_ns, set_controls, signal_buffers, Live};
 use super::{BlockSizeProbe, DenormalProbe, ProfileConfig, RawProfile};
-use crate::libfaust::{AudioBuffers, Factory, FaustError};
+use crate::libfaust::{AudioBuffers, DspFactory, FaustError};
 use crate::measure::rng::SplitMix64;
 use crate::measure::stats::{mean, BlockTimes};
 use crate::measure::thread;
@@ -21,7 +21,7 @@ const PROBED_BLOCK_SIZES: [usize; 7] = [32, 64, 128, 256, 512, 1024, 2048];
 const PROBE_SECONDS: f64 = 0.05;
 
 pub(super) fn paced(
-    factory: &Factory,
+    factory: &dyn DspFactory,
     config: &ProfileConfig,
     live: &Live,
 ) -> Result<RawProfile, FaustError> {
@@ -101,7 +101,7 @@ pub(super) fn paced(
 /// Compute time of an impulse followed by silence, with denormals flushed and not: decaying
 /// feedback ends in denormal numbers, which many CPUs process far slower.
 pub(super) fn denormal_probe(
-    factory: &Factory,
+    factory: &dyn DspFactory,
     config: &ProfileConfig,
 ) -> Result<Option<DenormalProbe>, FaustError> {
     let frames = config.frames;
@@ -172,7 +172,7 @@ pub(super) fn denormal_probe(
 
 /// The 99th-percentile load of blocks of several sizes, timed back to back with noise input.
 pub(super) fn block_size_probe(
-    factory: &Factory,
+    factory: &dyn DspFactory,
     config: &ProfileConfig,
 ) -> Result<Vec<BlockSizeProbe>, FaustError> {
     thread::flush_denormals(config.flush_denormals);

@@ -10,7 +10,7 @@ use crate::profile::ProfileReport;
 
 pub struct Csv;
 
-const COLUMNS: &str = "dsp,compiler_options,status,rank,throughput_mbps,ci95_low_mbps,ci95_high_mbps,rel_sd_percent,cpu_percent,sample_rate,speedup_vs_baseline,memory_bytes,compile_seconds,tied_with_best,recommended,message";
+const COLUMNS: &str = "dsp,compiler_options,backend,status,rank,throughput_mbps,ci95_low_mbps,ci95_high_mbps,rel_sd_percent,cpu_percent,sample_rate,speedup_vs_baseline,memory_bytes,compile_seconds,tied_with_best,recommended,message";
 
 impl Exporter<AnalyzeReport> for Csv {
     fn render(&self, report: &AnalyzeReport) -> String {
@@ -19,6 +19,7 @@ impl Exporter<AnalyzeReport> for Csv {
             vec![
                 field(&report.dsp),
                 field(&r.compiler_options),
+                r.backend.to_string(),
                 "ok".into(),
                 r.rank.to_string(),
                 r.throughput_mbps.to_string(),
@@ -40,10 +41,15 @@ impl Exporter<AnalyzeReport> for Csv {
                 SetStatus::Failed => "failed",
                 SetStatus::Unsupported => "unsupported",
             };
-            message_row(&report.dsp, &e.compiler_options, status, 12, &e.message)
+            let mut row = message_row(&report.dsp, &e.compiler_options, status, 12, &e.message);
+            row.insert(2, e.backend.to_string());
+            row
         });
-        let warned =
-            (report.warnings.iter()).map(|w| message_row(&report.dsp, "", "warning", 12, w));
+        let warned = (report.warnings.iter()).map(|w| {
+            let mut row = message_row(&report.dsp, "", "warning", 12, w);
+            row.insert(2, String::new());
+            row
+        });
         sheet(COLUMNS, measured.chain(failed).chain(warned))
     }
 }

@@ -101,7 +101,7 @@ fn rows(report: &AnalyzeReport) -> Vec<Vec<String>> {
             }
             vec![
                 r.rank.to_string(),
-                display(&r.compiler_options).to_string(),
+                r.name(),
                 format!("{:.1}", r.throughput_mbps),
                 format!(
                     "{:.1}–{:.1}",
@@ -122,7 +122,7 @@ fn rows(report: &AnalyzeReport) -> Vec<Vec<String>> {
     rows.extend(report.errors.iter().map(|e| {
         vec![
             "–".into(),
-            display(&e.compiler_options).to_string(),
+            e.name(),
             "–".into(),
             "–".into(),
             "–".into(),
@@ -283,17 +283,32 @@ fn sections(report: &AnalyzeReport) -> Sections {
         report
             .errors
             .iter()
-            .map(|e| format!("{}: {}", display(&e.compiler_options), e.message))
+            .map(|e| format!("{}: {}", e.name(), e.message))
             .collect(),
     ));
+    if let Some(s) = &report.side_by_side {
+        let mut lines: Vec<String> = (s.sets.iter())
+            .map(|row| {
+                let cells: Vec<String> = (s.backends.iter().zip(&row.throughput_mbps))
+                    .map(|(b, mbps)| format!("{b} {}", number(*mbps, 1)))
+                    .collect();
+                let fastest = row
+                    .fastest
+                    .map_or(String::new(), |b| format!(" → fastest on {b}"));
+                format!(
+                    "{}: {}{fastest}",
+                    display(&row.compiler_options),
+                    cells.join(" · ")
+                )
+            })
+            .collect();
+        lines.extend(s.llvm_winner_on_cpp.clone());
+        out.push(("Backends side by side (MB/s)", lines));
+    }
     out.push(("Recommendations", report.recommendations.clone()));
     let mut warnings = report.warnings.clone();
     for r in &report.results {
-        warnings.extend(
-            r.warnings
-                .iter()
-                .map(|w| format!("{}: {w}", display(&r.compiler_options))),
-        );
+        warnings.extend(r.warnings.iter().map(|w| format!("{}: {w}", r.name())));
     }
     out.push(("Warnings", warnings));
     out.push((
@@ -303,11 +318,7 @@ fn sections(report: &AnalyzeReport) -> Sections {
             .iter()
             .filter_map(|r| {
                 let i = r.inspection.as_ref()?;
-                Some(format!(
-                    "{}: {}",
-                    display(&r.compiler_options),
-                    crate::inspect::key_facts(i)
-                ))
+                Some(format!("{}: {}", r.name(), crate::inspect::key_facts(i)))
             })
             .collect(),
     ));
@@ -676,6 +687,8 @@ mod tests {
             inputs: Some(1),
             outputs: Some(2),
             recommended_options: Some(recommended.compiler_options.clone()),
+            recommended_backend: Some(recommended.backend),
+            side_by_side: None,
             baseline_comparison: Some(BaselineComparison {
                 speedup: 2.0,
                 description: "-vec runs 2.00× the scalar baseline".into(),

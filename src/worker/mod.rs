@@ -95,7 +95,7 @@ fn stderr_suffix(tail: &str) -> String {
 }
 
 /// Something that runs jobs: a supervised worker process or this process.
-pub trait Backend: Send {
+pub trait Runner: Send {
     /// Runs one job, handing its notes to `on_note` as they come. `Err` when the job failed
     /// or the worker died, hung or was cancelled while it ran.
     fn run_task(&mut self, task: &Task, on_note: &mut dyn FnMut(Value)) -> Result<Value, RunError>;
@@ -103,7 +103,7 @@ pub trait Backend: Send {
     fn isolation(&self) -> &'static str;
 }
 
-impl dyn Backend + '_ {
+impl dyn Runner + '_ {
     /// Runs `job`, its notes to `on_note`.
     pub fn run<J: Job>(
         &mut self,
@@ -140,7 +140,7 @@ impl InProcess {
     }
 }
 
-impl Backend for InProcess {
+impl Runner for InProcess {
     fn run_task(&mut self, task: &Task, on_note: &mut dyn FnMut(Value)) -> Result<Value, RunError> {
         let (tx, rx) = std::sync::mpsc::channel();
         let tx = std::sync::Mutex::new(tx);

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 pub const WORKER_SUBCOMMAND: &str = "__worker";
 
 /// Runs the worker until stdin closes, each request by the job of its name in `jobs`.
-/// `memory_limit_mb` caps its address space; `cores`, when not empty, are the only cores its
+/// `memory_limit_mb` caps the memory it can write; `cores`, when not empty, are the only cores its
 /// threads may run on; `confine_to`, when not empty, confines it with Landlock to reading
 /// those roots (see [`super::confine`]).
 pub fn worker_main(
@@ -81,8 +81,10 @@ pub fn protocol_stdout() -> std::io::Result<std::io::Stdout> {
     Ok(std::io::stdout())
 }
 
-/// Caps the address space (RLIMIT_AS): a program that allocates without bound makes the worker
-/// fail an allocation and die, which the supervisor reports, instead of swapping the machine.
+/// Caps the memory the worker can write (RLIMIT_DATA: heap and private writable mappings): a
+/// program that allocates without bound makes the worker fail an allocation and die, which the
+/// supervisor reports, instead of swapping the machine. Not the address space (RLIMIT_AS):
+/// WebAssembly runtimes reserve several GiB of it, untouched, for every module memory.
 fn cap_memory(limit_mb: u64) {
     #[cfg(unix)]
     {
@@ -92,7 +94,7 @@ fn cap_memory(limit_mb: u64) {
             rlim_max: bytes,
         };
         // SAFETY: setrlimit on this process with a valid struct.
-        if unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) } != 0 {
+        if unsafe { libc::setrlimit(libc::RLIMIT_DATA, &limit) } != 0 {
             eprintln!(
                 "faustperf worker: cannot cap memory at {limit_mb} MB: {}",
                 std::io::Error::last_os_error()

@@ -3,7 +3,7 @@
 
 use super::job::{Event, Limit, Request, Task};
 use super::process::WORKER_SUBCOMMAND;
-use super::{Backend, Phase, RunError};
+use super::{Phase, RunError, Runner};
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
@@ -220,7 +220,7 @@ impl Supervisor {
     }
 }
 
-impl Backend for Supervisor {
+impl Runner for Supervisor {
     fn run_task(&mut self, task: &Task, on_note: &mut dyn FnMut(Value)) -> Result<Value, RunError> {
         let (limit, silence) = match task.limit {
             Limit::CompileTimeout(factor) => (self.config.compile_timeout.mul_f64(factor), false),
