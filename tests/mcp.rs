@@ -168,6 +168,10 @@ fn the_design_examples_work_as_written() {
                 "profile_faust_execution",
                 json!({"source": "process = fi.lowpass(4, 1000);", "input_signal": "sine", "duration_seconds": 0.5})
             ),
+            step(
+                "analyze_faust_performance",
+                json!({"source": "process = os.osc(440);", "backend": "all", "options_to_test": ["", "-vec -lv 1"], "duration_seconds": 0.2})
+            ),
         ]),
         &["--allow-dir", &allowed],
     );
@@ -252,7 +256,7 @@ fn the_design_examples_work_as_written() {
     let delays = ok(&r[5]);
     // Faust keeps one line for the four taps: at least the longest, 4000 samples.
     assert!(delays["results"][0]["memory_bytes"].as_u64().unwrap() > 4000 * 4);
-    for (result, signal) in r.as_array().unwrap()[6..]
+    for (result, signal) in r.as_array().unwrap()[6..9]
         .iter()
         .zip(["silence", "noise", "sine"])
     {
@@ -263,6 +267,24 @@ fn the_design_examples_work_as_written() {
         );
         assert!(profile["metrics"]["avg_cpu_percent"].as_f64().unwrap() > 0.0);
     }
+
+    // Every backend side by side: each set runs on each backend that supports it, and each
+    // result says which backend ran it; wasm refuses -vec with the reason.
+    let all = ok(&r[9]);
+    let results = all["results"].as_array().unwrap();
+    for backend in ["llvm", "cpp", "wasm", "interp"] {
+        assert!(
+            results.iter().any(|r| r["backend"] == backend),
+            "no {backend} result: {all}"
+        );
+    }
+    assert_eq!(results.len(), 7, "{all}");
+    assert_eq!(all["errors"][0]["backend"], "wasm");
+    assert_eq!(all["errors"][0]["status"], "unsupported");
+    let side = &all["side_by_side"];
+    assert_eq!(side["backends"], json!(["llvm", "cpp", "wasm", "interp"]));
+    assert_eq!(side["sets"].as_array().unwrap().len(), 2);
+    assert!(side["llvm_winner_on_cpp"].is_string(), "{side}");
 }
 
 #[test]
@@ -584,10 +606,12 @@ fn landlock_keeps_a_worker_from_reading_outside_its_roots() {
         .unwrap();
     let mut stdin = worker.stdin.take().unwrap();
     let mut stdout = BufReader::new(worker.stdout.take().unwrap());
-    let mut compile = |code: &str| {
+    let cxx = faustperf::backends::Cxx::default_compiler().unwrap();
+    let mut compile = |code: &str, backend: &str| {
         let request = json!({"job": "compile", "body": {
             "source": {"kind": "code", "name": "t", "code": code},
-            "options": {"label": "", "args": []}, "sample_rate": 44100}});
+            "options": {"label": "", "args": [], "backend": backend}, "sample_rate": 44100,
+            "cxx": cxx}});
         writeln!(stdin, "{request}").unwrap();
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
@@ -595,14 +619,23 @@ fn landlock_keeps_a_worker_from_reading_outside_its_roots() {
     };
     // The server's own check is bypassed here: the kernel refuses the read (unconfined, Faust
     // reads the file and fails on its syntax instead).
-    let denied = compile("import(\"/etc/passwd\"); process = _;");
+    let denied = compile("import(\"/etc/passwd\"); process = _;", "llvm");
     assert_eq!(
         denied["failed"]["message"], "unable to open file /etc/passwd",
         "{denied}"
     );
     // The Faust libraries stay readable.
-    let fine = compile("import(\"stdfaust.lib\"); process = os.osc(440);");
-    assert!(fine["reply"]["machine_code"].is_string(), "{fine}");
+    let fine = compile("import(\"stdfaust.lib\"); process = os.osc(440);", "llvm");
+    assert!(fine["reply"]["code"]["machine_code"].is_string(), "{fine}");
+    // The C++ compiler runs confined too, writing only the worker's private directory.
+    let cpp = compile("import(\"stdfaust.lib\"); process = os.osc(440);", "cpp");
+    assert!(cpp["reply"]["code"]["shared_object"].is_string(), "{cpp}");
+    let private = std::env::temp_dir().join(format!("faustperf-worker-{}", worker.id()));
+    assert!(private.is_dir());
     drop(stdin);
     let _ = worker.wait();
+    // Confined, it cannot remove the directory itself from /tmp (its supervisor does), only
+    // empty it.
+    assert_eq!(std::fs::read_dir(&private).unwrap().count(), 0);
+    std::fs::remove_dir(&private).unwrap();
 }

@@ -10,6 +10,7 @@ pub struct OptionSet {
     /// Arguments, normalised to short names (`--vectorize` → `-vec`), whitespace-separated.
     pub label: String,
     pub args: Vec<String>,
+    #[serde(default)]
     pub backend: Backend,
 }
 

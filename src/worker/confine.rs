@@ -1,6 +1,6 @@
 //! Confinement of a worker that runs code sent by others (the MCP server's workers): with
-//! Landlock, the worker may read only the Faust libraries, the roots it is given and the few
-//! system files measuring needs, and may write nowhere. Even a Faust `import("/etc/passwd")`
+//! Landlock, the worker may read only the Faust libraries, the roots it is given and the system
+//! files that measuring and the C++ compiler need, and may write only its private directory. Even a Faust `import("/etc/passwd")`
 //! that slipped past the server's own check then fails to open.
 
 use crate::libfaust::imports::LIBRARY_DIRS;
@@ -8,12 +8,12 @@ use landlock::{
     path_beneath_rules, Access, AccessFs, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus,
     ABI,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// System paths a worker reads after it has started: shared libraries loaded late, the CPU
-/// description and the governor (see `measure::thread`), its own process entries, and the
-/// shell and `which`: libfaust runs `sh -c "which faust"` on every compile to find its
-/// libraries, and crashes when that cannot run.
+/// description and the governor (see `measure::thread`), its own process entries, the shell
+/// and `which` (libfaust runs `sh -c "which faust"` on every compile to find its libraries,
+/// and crashes when that cannot run), and the C++ compiler with its headers.
 const SYSTEM_READ: &[&str] = &[
     "/bin",
     "/usr/bin",
@@ -21,6 +21,8 @@ const SYSTEM_READ: &[&str] = &[
     "/lib",
     "/lib64",
     "/usr/lib64",
+    "/usr/libexec",
+    "/usr/include",
     "/etc/ld.so.cache",
     "/proc/cpuinfo",
     "/proc/self",
@@ -51,9 +53,9 @@ pub fn kernel_abi() -> Option<i32> {
 
 /// Confines this thread and the threads and processes it starts from now on: read-only access
 /// beneath `roots`, the Faust library directories and [`SYSTEM_READ`]; no write anywhere but
-/// `/dev/null` (where that shell sends `which`'s errors).
+/// beneath `private` and to `/dev/null` (where that shell sends `which`'s errors).
 /// Returns how far the kernel enforced it, in words, or why it could not be set up.
-pub fn confine(roots: &[PathBuf]) -> Result<&'static str, landlock::RulesetError> {
+pub fn confine(roots: &[PathBuf], private: &Path) -> Result<&'static str, landlock::RulesetError> {
     let abi = ABI::V7;
     let mut read: Vec<PathBuf> = roots.to_vec();
     read.extend(LIBRARY_DIRS.iter().map(PathBuf::from));
@@ -63,6 +65,7 @@ pub fn confine(roots: &[PathBuf]) -> Result<&'static str, landlock::RulesetError
         .and_then(|r| r.create())
         .and_then(|r| r.add_rules(path_beneath_rules(&read, AccessFs::from_read(abi))))
         .and_then(|r| r.add_rules(path_beneath_rules(["/dev/null"], AccessFs::from_file(abi))))
+        .and_then(|r| r.add_rules(path_beneath_rules([private], AccessFs::from_all(abi))))
         .and_then(|r| r.restrict_self())?;
     Ok(match status.ruleset {
         RulesetStatus::FullyEnforced => "fully enforced",

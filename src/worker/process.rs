@@ -24,11 +24,22 @@ pub fn worker_main(
     if let Err(e) = crate::measure::thread::restrict_process(cores) {
         eprintln!("faustperf worker: {e}");
     }
+    let private = private_dir(std::process::id());
     if !confine_to.is_empty() {
         // libfaust is loaded first, while its libraries can still be found; then the worker is
-        // confined before it starts any thread, so that every thread is.
+        // confined before it starts any thread, so that every thread is. The one directory it
+        // may write is its own, which becomes its temporary directory (the C++ backend builds
+        // there).
         let _ = crate::libfaust::LibFaust::get();
-        match super::confine::confine(confine_to) {
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        if let Err(e) = builder.create(&private) {
+            eprintln!("faustperf worker: cannot create {}: {e}", private.display());
+        }
+        // SAFETY: no other thread runs yet, so none reads the environment meanwhile.
+        std::env::set_var("TMPDIR", &private);
+        match super::confine::confine(confine_to, &private) {
             Ok("fully enforced") => {}
             Ok(status) => eprintln!("faustperf worker: Landlock confinement {status}"),
             Err(e) => {
@@ -57,6 +68,9 @@ pub fn worker_main(
         .map_or_else(Event::Failed, Event::Reply);
         send(&event)?;
     }
+    // Its contents; the directory itself, in the temporary directory it may not write, goes
+    // with the supervisor.
+    let _ = std::fs::remove_dir_all(&private);
     Ok(())
 }
 
@@ -79,6 +93,12 @@ pub fn protocol_stdout() -> std::io::Result<std::fs::File> {
 #[cfg(not(unix))]
 pub fn protocol_stdout() -> std::io::Result<std::io::Stdout> {
     Ok(std::io::stdout())
+}
+
+/// The directory a confined worker (process `pid`) may write, removed when it ends (by the
+/// supervisor when it was killed).
+pub fn private_dir(pid: u32) -> PathBuf {
+    std::env::temp_dir().join(format!("faustperf-worker-{pid}"))
 }
 
 /// Caps the memory the worker can write (RLIMIT_DATA: heap and private writable mappings): a

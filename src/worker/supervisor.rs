@@ -190,6 +190,7 @@ impl Supervisor {
             }
             Err(RecvTimeoutError::Disconnected) => {
                 let status = worker.child.wait();
+                let _ = std::fs::remove_dir_all(super::process::private_dir(worker.child.id()));
                 // Give the stderr reader a moment to take the last lines.
                 std::thread::sleep(Duration::from_millis(50));
                 let tail: Vec<String> = worker
@@ -216,6 +217,7 @@ impl Supervisor {
         if let Some(mut worker) = self.worker.take() {
             let _ = worker.child.kill();
             let _ = worker.child.wait();
+            let _ = std::fs::remove_dir_all(super::process::private_dir(worker.child.id()));
         }
     }
 }
