@@ -17,6 +17,13 @@
 //!   full search, timed (about 7 min), to compare wall time (cold ≤ 1/4, warm ≤ 1/8) and the
 //!   best MB/s (within 2 %).
 //!
+//! - `backends`: `--backend all` with the presets on osc, freeverb and zitaRev (every backend
+//!   gives a result for every set it supports); warm `--backend all` against warm LLVM alone on
+//!   freeverb (target ≤ 3×); the interpreter against LLVM on every fixture (slower on each);
+//!   and, with `FAUSTBENCH_CPP` naming Faust's `tools/benchmark/faustbench.cpp` (tag 2.54.9),
+//!   `--backend cpp` against that tool built with the same compiler and flags, on freeverb
+//!   `-scal` and `-vec -vs 32` (median of 3 alternated runs; target ±5 %).
+//!
 //! Name sections after `--` to run only those, e.g. `cargo bench --bench fidelity -- repeat`.
 //! One thing measures at a time: run it on an otherwise idle machine.
 
@@ -68,6 +75,172 @@ fn main() {
     if want("sweep") {
         let full = std::env::var_os("FIDELITY_FULL_SEARCH").is_some();
         sweep(&dsps[1].1, faustbench.as_deref().filter(|_| full));
+    }
+    if want("backends") {
+        backends(&dsps, &fixtures);
+        match std::env::var_os("FAUSTBENCH_CPP") {
+            Some(source) => cpp_against_faustbench(Path::new(&source), &dsps[1].1),
+            None => println!("cpp: set FAUSTBENCH_CPP to Faust's tools/benchmark/faustbench.cpp (2.54.9) to compare"),
+        }
+    }
+}
+
+/// Every backend on the presets; warm `--backend all` against warm LLVM alone; the
+/// interpreter against LLVM on every fixture.
+fn backends(dsps: &[(&str, PathBuf)], fixtures: &Path) {
+    println!("--backend all, default presets (per backend: measured / unsupported / failed)");
+    let cache = tempfile::tempdir().expect("temp dir");
+    for (name, path) in dsps {
+        let run = analyze(path, cache.path(), &["--backend", "all"]);
+        let count = |key: &str, backend: &str, status: Option<&str>| {
+            run.report[key].as_array().map_or(0, |a| {
+                a.iter()
+                    .filter(|r| r["backend"] == backend)
+                    .filter(|r| status.is_none_or(|s| r["status"] == s))
+                    .count()
+            })
+        };
+        let per: Vec<String> = ["llvm", "cpp", "wasm", "interp"]
+            .iter()
+            .map(|b| {
+                format!(
+                    "{b} {}/{}/{}",
+                    count("results", b, None),
+                    count("errors", b, Some("unsupported")),
+                    count("errors", b, Some("failed"))
+                )
+            })
+            .collect();
+        let fastest = &run.report["results"][0];
+        println!(
+            "  {name:8} {}  fastest {} on {} {:.1} MB/s; {}; cold {:.1} s",
+            per.join("  "),
+            fastest["compiler_options"],
+            fastest["backend"],
+            fastest["throughput_mbps"].as_f64().unwrap_or(f64::NAN),
+            run.report["side_by_side"]["llvm_winner_on_cpp"]
+                .as_str()
+                .unwrap_or("-"),
+            run.wall
+        );
+    }
+    let freeverb = &dsps[1].1;
+    let warm = |extra: &[&str]| -> f64 {
+        let _ = analyze(freeverb, cache.path(), extra);
+        let walls: Vec<f64> = (0..3)
+            .map(|_| analyze(freeverb, cache.path(), extra).wall)
+            .collect();
+        median(&walls)
+    };
+    let (llvm, all) = (warm(&[]), warm(&["--backend", "all"]));
+    println!(
+        "warm freeverb presets, median of 3: llvm {llvm:.1} s, --backend all {all:.1} s = {:.2}× (target ≤ 3×)",
+        all / llvm
+    );
+    println!("interp against llvm, scalar, every fixture (MB/s; target: interp slower on each)");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(fixtures)
+        .expect("fixtures")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "dsp"))
+        .filter(|p| !p.ends_with("compile_error.dsp") && !p.ends_with("meter.dsp"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let double = path.ends_with("resonator_double.dsp");
+        let set = if double { "-double" } else { "" };
+        let run = analyze(
+            &path,
+            cache.path(),
+            &["--backend", "llvm,interp", "--options", set],
+        );
+        let on = |backend: &str| {
+            run.report["results"].as_array().and_then(|a| {
+                a.iter()
+                    .find(|r| r["backend"] == backend)
+                    .and_then(|r| r["throughput_mbps"].as_f64())
+            })
+        };
+        match (on("llvm"), on("interp")) {
+            (Some(l), Some(i)) => println!(
+                "  {:22} llvm {l:8.1}  interp {i:7.1}  llvm/interp {:5.1}×{}",
+                path.file_name().unwrap_or_default().to_string_lossy(),
+                l / i,
+                if i < l { "" } else { "  NOT SLOWER" }
+            ),
+            (l, _) => println!(
+                "  {:22} llvm {l:?}, interp not measured ({})",
+                path.file_name().unwrap_or_default().to_string_lossy(),
+                run.report["errors"][0]["message"]
+            ),
+        }
+    }
+}
+
+/// `--backend cpp` against Faust's own C++ faustbench built from `source` with the same
+/// compiler and flags, on freeverb `-scal` and `-vec -vs 32`.
+fn cpp_against_faustbench(source: &Path, freeverb: &Path) {
+    println!("faustbench (C++, g++ -O3 -ffast-math -march=native) against faustperf --backend cpp (MB/s, median of 3 alternated; target ±5 %)");
+    let cache = tempfile::tempdir().expect("temp dir");
+    for set in ["-scal", "-vec -vs 32"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let faust = Command::new("faust")
+            .args(["-cn", "dsp_scal"])
+            .args(set.split_whitespace())
+            .arg(freeverb)
+            .arg("-o")
+            .arg(dir.path().join("dsp_scal.h"))
+            .status()
+            .expect("faust runs");
+        std::fs::copy(source, dir.path().join("faustbench.cpp")).expect("faustbench.cpp");
+        let include = Command::new("faust")
+            .arg("-includedir")
+            .output()
+            .expect("faust runs");
+        let built = Command::new("g++")
+            .args([
+                "-O3",
+                "-ffast-math",
+                "-march=native",
+                "-std=c++11",
+                "-DSINGLE_TESTS",
+                "-I",
+            ])
+            .arg(String::from_utf8_lossy(&include.stdout).trim())
+            .args(["faustbench.cpp", "-o", "faustbench"])
+            .current_dir(dir.path())
+            .status()
+            .expect("g++ runs");
+        if !faust.success() || !built.success() {
+            println!("  {set}: faustbench could not be built");
+            continue;
+        }
+        let (mut fb, mut fp) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
+            let out = Command::new(dir.path().join("faustbench"))
+                .output()
+                .expect("faustbench runs");
+            let text = String::from_utf8_lossy(&out.stdout);
+            fb.push(text.lines().find_map(mbytes_per_sec).unwrap_or(f64::NAN));
+            let run = analyze(
+                freeverb,
+                cache.path(),
+                &["--backend", "cpp", "--options", set],
+            );
+            fp.push(throughput_of(&run.report, set).unwrap_or(f64::NAN));
+        }
+        let (b, p) = (median(&fb), median(&fp));
+        println!(
+            "  freeverb {set:12} faustbench {:>20}  faustperf {:>20}  {:+5.1} %{}",
+            list(&fb),
+            list(&fp),
+            100.0 * (p / b - 1.0),
+            if (p / b - 1.0).abs() <= 0.05 {
+                ""
+            } else {
+                "  OUTSIDE ±5 %"
+            }
+        );
     }
 }
 

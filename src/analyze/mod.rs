@@ -427,6 +427,9 @@ fn conditions(
         random_controls: m.random_controls,
         seed: m.seed,
         tie_threshold_percent: request.tie_threshold_percent,
+        cxx: (request.cxx.as_ref()).map(|c| format!("{} ({})", c.command_line(), c.version)),
+        wasm_runtime: (request.backends.contains(&Backend::Wasm))
+            .then(crate::backends::wasm::runtime),
         isolation: isolation.into(),
     }
 }
@@ -462,6 +465,9 @@ fn warnings(c: &Conditions, channels: Option<(usize, usize)>, m: &MeasureConfig)
         if c.clock == Some(crate::measure::clock::ClockKind::Monotonic) {
             out.push("no invariant TSC on this CPU: blocks were timed with the monotonic clock, which is coarser".into());
         }
+    }
+    if c.wasm_runtime.is_some() {
+        out.push("wasm: browsers run WebAssembly without flushing denormals, which this measuring thread flushes; a DSP with decaying feedback may run slower on the web than measured here: compile it with -ftz 2 (Faust flushes them in the code) for the web".into());
     }
     if matches!(channels, Some((_, 0))) {
         out.push(

@@ -111,6 +111,12 @@ pub fn rank(
                     " (noise, and random controls if asked); its speed may not be representative"
                 ));
             }
+            if m.compile.threads > 1 {
+                warnings.push(format!(
+                    "OpenMP code: it may run on {} threads; its time is wall time and its CPU % counts one core, so the machine's load is up to {}× that",
+                    m.compile.threads, m.compile.threads
+                ));
+            }
             if t.round_rel_sd_percent > 5.0 {
                 warnings.push(format!(
                     "its {} rounds spread ±{:.1} %: the machine was noisy, or the DSP's speed depends much on where its instance lies in memory; close other programs or measure longer",
@@ -144,6 +150,7 @@ pub fn rank(
                 headroom_percent: 100.0 - cpu_percent(t.mean_ns, frames, sample_rate),
                 category: Category::of(cpu_percent(t.mean_ns, frames, sample_rate)),
                 memory_bytes: m.compile.memory_bytes,
+                threads: m.compile.threads,
                 speedup_vs_baseline: speedup.map(|s| s.median),
                 speedup_vs_baseline_ci95: speedup
                     .filter(|s| s.low.is_finite() && s.high.is_finite())

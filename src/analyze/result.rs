@@ -93,6 +93,8 @@ pub struct SetResult {
     pub category: Category,
     /// Heap bytes of one instance (created and initialised); `null` where not measurable.
     pub memory_bytes: Option<u64>,
+    /// Threads its code may run on (OpenMP's with `-omp` on `cpp`; else 1).
+    pub threads: usize,
     /// How many times faster than the scalar baseline (× in time per block): the median over
     /// passes of the baseline's round time over this set's in the same pass; `null` when the
     /// baseline failed.
@@ -314,6 +316,10 @@ pub struct Conditions {
     pub seed: u64,
     /// Sets slower than the fastest by less than this are tied with it, %.
     pub tie_threshold_percent: f64,
+    /// The C++ compiler and flags of `cpp` sets, with its version.
+    pub cxx: Option<String>,
+    /// The runtime of `wasm` sets, with its version.
+    pub wasm_runtime: Option<String>,
     /// `worker` (isolated process) or `in_process`.
     pub isolation: String,
 }

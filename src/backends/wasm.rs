@@ -5,7 +5,7 @@
 //! the runtime does in every audio callback. The math functions the module imports are the
 //! double-precision ones a browser's `Math` gives.
 
-use crate::libfaust::ui::Zone;
+use crate::libfaust::ui::{control_path, Zone};
 use crate::libfaust::{
     generate, Control, ControlKind, Dsp, DspFactory, DspSource, FaustError, Instance,
 };
@@ -125,15 +125,8 @@ fn collect_controls(items: &Value, groups: &mut Vec<String>, out: &mut Vec<(Cont
             continue;
         };
         let buttons = matches!(kind, ControlKind::Button | ControlKind::CheckButton);
-        let path = groups
-            .iter()
-            .map(String::as_str)
-            .chain([label.as_str()])
-            .filter(|g| !g.is_empty() && *g != "0x00")
-            .collect::<Vec<_>>()
-            .join("/");
         let control = Control {
-            path,
+            path: control_path(groups, &label),
             kind,
             init: number("init", 0.0),
             min: number("min", 0.0),

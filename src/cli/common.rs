@@ -144,10 +144,8 @@ impl MachineArgs {
 /// Which backends compile and run the code, and the C++ compiler of `cpp`.
 #[derive(Args)]
 pub struct BackendArgs {
-    /// llvm (libfaust's JIT), cpp (Faust's C++ built by the C++ compiler), wasm (Faust's
-    /// WebAssembly run by wasmtime), interp (libfaust's interpreter); several separated by
-    /// commas, or all.
-    #[arg(long = "backend", default_value = "llvm")]
+    /// llvm, cpp, wasm, interp; several separated by commas, or all.
+    #[arg(long = "backend", default_value = "llvm", long_help = crate::options::backends_help())]
     backend: String,
     /// The C++ compiler of the cpp backend (e.g. clang++).
     #[arg(long, default_value = DEFAULT_CXX)]

@@ -181,7 +181,12 @@ pub(crate) mod tests {
                 &parse_option_set("-vec -omp").unwrap(),
                 RunError::Faust {
                     phase: Phase::Compile,
-                    error: FaustError::from_compiler_text("ERROR : OpenMP not supported for LLVM"),
+                    error: FaustError::Unsupported {
+                        message: crate::options::parse_option_set("-vec -omp")
+                            .unwrap()
+                            .unsupported()
+                            .unwrap(),
+                    },
                 },
             )],
             wall_seconds: 0.5,

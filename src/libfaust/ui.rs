@@ -63,16 +63,7 @@ struct Collector {
 
 impl Collector {
     fn push(&mut self, label: *const c_char, kind: ControlKind, zone: Zone, range: [f64; 4]) {
-        // Code compiled from a string names its top group `0x00`: not a useful label.
-        let label = label_text(label);
-        let path = self
-            .groups
-            .iter()
-            .map(String::as_str)
-            .chain([label.as_str()])
-            .filter(|g| !g.is_empty() && *g != "0x00")
-            .collect::<Vec<_>>()
-            .join("/");
+        let path = control_path(&self.groups, &label_text(label));
         let [init, min, max, step] = range;
         self.controls.push(Control {
             path,
@@ -84,6 +75,16 @@ impl Collector {
             zone,
         });
     }
+}
+
+/// A control's path: the labels of its groups and its own, joined with `/`. Code compiled from
+/// a string names its top group `0x00`: not a useful label.
+pub(crate) fn control_path(groups: &[String], label: &str) -> String {
+    (groups.iter().map(String::as_str))
+        .chain([label])
+        .filter(|g| !g.is_empty() && *g != "0x00")
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn label_text(label: *const c_char) -> String {

@@ -534,6 +534,9 @@ impl FaustPerfServer {
                     option: format!("{short} ({long})"),
                     takes_value,
                     meaning: meaning.into(),
+                    not_supported_by: (options::refused_by(short).into_iter())
+                        .map(|(backend, why)| format!("{backend}: {why}"))
+                        .collect(),
                 })
                 .collect(),
             refused: options::refused()
@@ -548,6 +551,9 @@ impl FaustPerfServer {
         text.push_str("Options:\n");
         for o in &output.options {
             text.push_str(&format!("  {}: {}\n", o.option, o.meaning));
+            for not in &o.not_supported_by {
+                text.push_str(&format!("    not on {not}\n"));
+            }
         }
         text.push_str("Refused:\n");
         for r in &output.refused {

@@ -174,6 +174,8 @@ pub struct OptionInfo {
     /// Whether it takes a value (e.g. `-vs 32`).
     pub takes_value: bool,
     pub meaning: String,
+    /// The backends that cannot run it, each with why (`backend: reason`).
+    pub not_supported_by: Vec<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]

@@ -103,8 +103,8 @@ impl OptionSet {
         let vector = self.args.iter().any(|a| a == "-vec");
         if self.backend == Backend::Interp && vector && !simple_loops {
             return Some(format!(
-                "`-vec` is supported by the {} backend only with the simple loop variant: libfaust refuses -lv 0 (\"Vector mode with -lv 0 not supported\"); try `{} -lv 1`",
-                self.backend, self.label
+                "`-vec` is supported by the interp backend {INTERP_VECTOR}; try `{} -lv 1`",
+                self.label
             ));
         }
         let refuses = self.backend.refuses();
@@ -249,7 +249,7 @@ const ALLOWED: &[(&str, &str, Arg, &str)] = &[
             max: i32::MAX as i64,
         },
     "delay line threshold: delays longer than this use a ring buffer with a power-of-2 mask"),
-    ("-omp", "--openmp", Arg::None, "OpenMP parallel loops (the LLVM backend refuses it)"),
+    ("-omp", "--openmp", Arg::None, "OpenMP parallel loops (cpp only, built with -fopenmp)"),
     ("-pl", "--par-loop", Arg::None, "with -omp: parallel loops"),
     ("-sch", "--scheduler", Arg::None, "work-stealing scheduler (needs a host that runs it)"),
     ("-exp10", "--generate-exp10", Arg::None, "use exp10 instead of pow(10, x)"),
@@ -319,6 +319,9 @@ const WASM_REFUSES: &[(&str, &str)] = &[
     ),
     ("-quad", "libfaust refuses quad precision for WebAssembly"),
 ];
+/// The interpreter's condition on `-vec`.
+const INTERP_VECTOR: &str =
+    "only with -lv 1: libfaust refuses -lv 0 (\"Vector mode with -lv 0 not supported\")";
 const INTERP_REFUSES: &[(&str, &str)] = &[
     ("-omp", "libfaust refuses OpenMP for the interpreter"),
     ("-sch", "libfaust refuses the scheduler for the interpreter"),
@@ -489,6 +492,40 @@ pub fn accepted() -> impl Iterator<Item = (&'static str, &'static str, bool, &'s
     ALLOWED
         .iter()
         .map(|(short, long, arg, meaning)| (*short, *long, !matches!(arg, Arg::None), *meaning))
+}
+
+/// The backends that refuse `option` (a short form), each with why.
+pub fn refused_by(option: &str) -> Vec<(Backend, &'static str)> {
+    let mut out: Vec<(Backend, &'static str)> = (Backend::ALL.into_iter())
+        .flat_map(|b| {
+            b.refuses()
+                .iter()
+                .filter(|(o, _)| *o == option)
+                .map(move |(_, why)| (b, *why))
+        })
+        .collect();
+    if option == "-vec" {
+        out.push((Backend::Interp, INTERP_VECTOR));
+    }
+    out
+}
+
+/// What `--backend` says in `--help`: each backend and the options it refuses.
+pub fn backends_help() -> String {
+    let mut text = String::from(
+        "llvm (libfaust's JIT), cpp (Faust's C++ built by the C++ compiler), wasm (Faust's \
+         WebAssembly run by wasmtime), interp (libfaust's interpreter); several separated by \
+         commas, or all. A set with an option its backend cannot run is listed as unsupported, \
+         with the reason, and not compiled:",
+    );
+    for backend in Backend::ALL {
+        let mut refused: Vec<&str> = backend.refuses().iter().map(|(o, _)| *o).collect();
+        if backend == Backend::Interp {
+            refused.push("-vec without -lv 1");
+        }
+        text.push_str(&format!("\n  {backend}: {}", refused.join(" ")));
+    }
+    text
 }
 
 /// Every refused option with why.

@@ -703,7 +703,12 @@ mod tests {
                 &crate::options::parse_option_set("-vec -omp").unwrap(),
                 RunError::Faust {
                     phase: Phase::Compile,
-                    error: FaustError::from_compiler_text("ERROR : OpenMP not supported for LLVM"),
+                    error: FaustError::Unsupported {
+                        message: crate::options::parse_option_set("-vec -omp")
+                            .unwrap()
+                            .unsupported()
+                            .unwrap(),
+                    },
                 },
             )],
             conditions: Conditions {
@@ -734,6 +739,8 @@ mod tests {
                 random_controls: false,
                 seed: 1,
                 tie_threshold_percent: 1.0,
+                cxx: None,
+                wasm_runtime: None,
                 isolation: "worker".into(),
             },
             wall_seconds: 3.5,
