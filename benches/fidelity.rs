@@ -147,12 +147,10 @@ fn backends(dsps: &[(&str, PathBuf)], fixtures: &Path) {
         .collect();
     paths.sort();
     for path in paths {
-        let double = path.ends_with("resonator_double.dsp");
-        let set = if double { "-double" } else { "" };
         let run = analyze(
             &path,
             cache.path(),
-            &["--backend", "llvm,interp", "--options", set],
+            &["--backend", "llvm,interp", "--options", ""],
         );
         let on = |backend: &str| {
             run.report["results"].as_array().and_then(|a| {

@@ -167,20 +167,6 @@ pub struct Api {
     pub build_user_interface: unsafe extern "C" fn(dsp: *mut LlvmDsp, glue: *mut c_void),
     pub metadata: unsafe extern "C" fn(dsp: *mut LlvmDsp, meta: *mut MetaGlue),
     pub free_memory: unsafe extern "C" fn(ptr: *mut c_void),
-    /// `generateCAuxFilesFromString`: writes what `-lang`/`-o` in `argv` ask for.
-    pub generate_aux_files_from_string: unsafe extern "C" fn(
-        name_app: *const c_char,
-        dsp_content: *const c_char,
-        argc: c_int,
-        argv: *const *const c_char,
-        error_msg: *mut c_char,
-    ) -> bool,
-    pub generate_aux_files_from_file: unsafe extern "C" fn(
-        filename: *const c_char,
-        argc: c_int,
-        argv: *const *const c_char,
-        error_msg: *mut c_char,
-    ) -> bool,
     pub create_interp_factory_from_string: unsafe extern "C" fn(
         name_app: *const c_char,
         dsp_content: *const c_char,
@@ -333,8 +319,6 @@ impl Api {
                 build_user_interface: sym!("buildUserInterfaceCDSPInstance"),
                 metadata: sym!("metadataCDSPInstance"),
                 free_memory: sym!("freeCMemory"),
-                generate_aux_files_from_string: sym!("generateCAuxFilesFromString"),
-                generate_aux_files_from_file: sym!("generateCAuxFilesFromFile"),
                 create_interp_factory_from_string: sym!("createCInterpreterDSPFactoryFromString"),
                 create_interp_factory_from_file: sym!("createCInterpreterDSPFactoryFromFile"),
                 delete_interp_factory: sym!("deleteCInterpreterDSPFactory"),

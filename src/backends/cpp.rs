@@ -1,8 +1,9 @@
-//! The `cpp` backend: Faust's C++ for an option set, built by the system's C++ compiler into a
-//! shared object with faustperf's architecture (a C ABI over the generated class), loaded with
+//! The `cpp` backend: Faust's C++ for an option set (from the `faust` command, see
+//! [`generate`]), built by the system's C++ compiler into a shared object with faustperf's
+//! architecture (a C ABI over the generated class), loaded with
 //! libloading and run like libfaust's own code.
 
-use crate::libfaust::{generate, ui, Control, Dsp, DspFactory, DspSource, FaustError, Instance};
+use crate::libfaust::{ui, Control, Dsp, DspFactory, DspSource, FaustError, Instance, LibFaust};
 use crate::options::{OptionSet, Precision};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -154,6 +155,72 @@ impl Drop for Scratch {
     }
 }
 
+/// Writes Faust's C++ for `source` with `options` to `generated.cpp` in `scratch`, by the
+/// `faust` command of the same version as libfaust. libfaust's own C API cannot: it drops
+/// `-vec` and `-sch` when it generates C++ (`generateAuxFilesFromString` in Faust 2.54.9's
+/// `compiler/generator/dsp_aux.cpp` filters them out), so every set would get scalar code.
+fn generate(source: &DspSource, options: &OptionSet, scratch: &Scratch) -> Result<(), FaustError> {
+    let version = faust_version()?;
+    let library = LibFaust::get()?.version();
+    if !library.starts_with(&version) {
+        return Err(FaustError::invalid_input(format!(
+            "the faust command is version {version} but libfaust is {library}: install both from one Faust"
+        )));
+    }
+    let input = match source {
+        DspSource::File { path } => path.clone(),
+        DspSource::Code { name, code } => {
+            let stem: String = (name.chars())
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let file = scratch.path(&format!("{stem}.dsp"));
+            std::fs::write(&file, code).map_err(|e| {
+                FaustError::invalid_input(format!("cannot write {}: {e}", file.display()))
+            })?;
+            file
+        }
+    };
+    let output = Command::new("faust")
+        .args(["-lang", "cpp"])
+        .args(&options.args)
+        .arg(&input)
+        .arg("-o")
+        .arg(scratch.path("generated.cpp"))
+        .output()
+        .map_err(|e| FaustError::invalid_input(format!("cannot run faust: {e}")))?;
+    if !output.status.success() {
+        return Err(FaustError::from_compiler_text(&String::from_utf8_lossy(
+            &output.stderr,
+        )));
+    }
+    Ok(())
+}
+
+/// The version the `faust` command prints (e.g. `2.54.9`), asked once.
+fn faust_version() -> Result<String, FaustError> {
+    static VERSION: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    VERSION
+        .get_or_init(|| {
+            let out = Command::new("faust").arg("--version").output().map_err(|e| {
+                format!("the cpp backend runs the faust command (Debian package faust), which cannot run: {e}")
+            })?;
+            let text = String::from_utf8_lossy(&out.stdout);
+            text.split_whitespace()
+                .skip_while(|w| *w != "Version")
+                .nth(1)
+                .map(String::from)
+                .ok_or_else(|| format!("faust --version printed no version: {text}"))
+        })
+        .clone()
+        .map_err(FaustError::invalid_input)
+}
+
 /// Generates the C++ of `source` with `options` and builds it with `cxx` into a shared object.
 pub fn build(
     source: &DspSource,
@@ -161,7 +228,7 @@ pub fn build(
     cxx: &Cxx,
 ) -> Result<super::Code, FaustError> {
     let scratch = Scratch::new()?;
-    generate::cpp(source, options, &scratch.path("generated.cpp"))?;
+    generate(source, options, &scratch)?;
     let wrapper = scratch.path("faustperf.cpp");
     let object = scratch.path("dsp.so");
     std::fs::write(&wrapper, ARCHITECTURE).map_err(|e| {

@@ -1,37 +1,13 @@
-//! Code that libfaust writes for other compilers and runtimes: C++ source, WebAssembly modules.
+//! Code that libfaust generates for other runtimes: WebAssembly modules.
 
 use super::factory::compile_call_with;
 use super::{DspSource, FaustError, LibFaust};
 use crate::options::OptionSet;
 use std::ffi::CStr;
-use std::path::Path;
-
-/// Writes the C++ class Faust generates for `source` with `options` to `file` (which should be
-/// in a directory private to the caller: libfaust writes it by name).
-pub fn cpp(source: &DspSource, options: &OptionSet, file: &Path) -> Result<(), FaustError> {
-    let api = &LibFaust::get()?.api;
-    let mut args = options.args.clone();
-    args.extend(["-lang", "cpp", "-o"].map(String::from));
-    args.push(file.to_string_lossy().into_owned());
-    compile_call_with(
-        source,
-        &args,
-        // SAFETY: see `compile_call`.
-        |name, code, argc, argv, error| unsafe {
-            (api.generate_aux_files_from_string)(name, code, argc, argv, error)
-        },
-        // SAFETY: see `compile_call`.
-        |path, argc, argv, error| unsafe {
-            (api.generate_aux_files_from_file)(path, argc, argv, error)
-        },
-        |ok| *ok,
-    )?;
-    Ok(())
-}
 
 /// A WebAssembly module of `source` with `options` (its memory inside the module) and its
 /// JSON description (which libfaust hands over inside a JavaScript helper,
-/// `function getJSONmydsp() {return '…';}`).
+/// `function getJSONmydsp() {return '…';}`, with `'` escaped).
 pub fn wasm(source: &DspSource, options: &OptionSet) -> Result<(Vec<u8>, String), FaustError> {
     let api = &LibFaust::get()?.api;
     let module = compile_call_with(
@@ -60,7 +36,8 @@ pub fn wasm(source: &DspSource, options: &OptionSet) -> Result<(Vec<u8>, String)
         let json = helpers
             .split_once("return '")
             .and_then(|(_, rest)| rest.split_once("';}"))
-            .map(|(json, _)| json.to_string())
+            // A JavaScript string: its quotes are escaped, which JSON does not know.
+            .map(|(json, _)| json.replace("\\'", "'"))
             .ok_or_else(|| {
                 FaustError::machine_code("libfaust's WebAssembly helpers hold no JSON description")
             })?;
