@@ -84,10 +84,11 @@ pub fn side_by_side(
             )
         } else if overlap || gap < tie_percent {
             format!(
-                "{name}, the fastest on llvm, ties on cpp with the fastest there, {} ({:.1} vs {:.1} MB/s, within noise)",
+                "{name}, the fastest on llvm, ties on cpp with the fastest there, {} ({:.1} vs {:.1} MB/s: {})",
                 display(&cpp_best.compiler_options),
                 on_cpp.throughput_mbps,
-                cpp_best.throughput_mbps
+                cpp_best.throughput_mbps,
+                if gap < tie_percent { "within the tie threshold" } else { "their 95 % intervals overlap" }
             )
         } else {
             format!(

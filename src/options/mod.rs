@@ -99,23 +99,23 @@ impl OptionSet {
     /// Why this set's backend cannot compile or run it, before any compile: the set is then
     /// listed as unsupported rather than failed.
     pub fn unsupported(&self) -> Option<String> {
-        let simple_loops = self.args.windows(2).any(|w| w[0] == "-lv" && w[1] == "1");
-        let vector = self.args.iter().any(|a| a == "-vec");
-        if self.backend == Backend::Interp && vector && !simple_loops {
+        let refuses = self.backend.refuses();
+        if let Some((option, why)) =
+            (self.args.iter()).find_map(|a| refuses.iter().find(|(o, _)| o == a))
+        {
             return Some(format!(
-                "`-vec` is supported by the interp backend {INTERP_VECTOR}; try `{} -lv 1`",
-                self.label
+                "`{option}` is not supported by the {} backend: {why}",
+                self.backend
             ));
         }
-        let refuses = self.backend.refuses();
-        let (option, why) = self
-            .args
-            .iter()
-            .find_map(|a| refuses.iter().find(|(o, _)| o == a))?;
-        Some(format!(
-            "`{option}` is not supported by the {} backend: {why}",
-            self.backend
-        ))
+        let simple_loops = self.args.windows(2).any(|w| w[0] == "-lv" && w[1] == "1");
+        let vector = self.args.iter().any(|a| a == "-vec");
+        (self.backend == Backend::Interp && vector && !simple_loops).then(|| {
+            format!(
+                "`-vec` is supported by the interp backend {INTERP_VECTOR}; try `{} -lv 1`",
+                self.label
+            )
+        })
     }
 
     /// The same options on `backend`.
