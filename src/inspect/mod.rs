@@ -7,8 +7,7 @@ use crate::ir::{percent_of, round, SetInspection, READER_LLVM};
 use crate::jobs::{CompileJob, InspectJob};
 use crate::libfaust::{DspSource, Toolchain};
 use crate::measure::units::human_bytes;
-use crate::options::display;
-use crate::options::{parse_option_set, OptionSet};
+use crate::options::{display, parse_option_set, Backend, OptionSet};
 use crate::pipeline::{on_lanes, Workers};
 use serde::Serialize;
 use std::time::Instant;
@@ -100,16 +99,18 @@ pub fn add_to_analysis(
     let request = InspectRequest {
         source: source.clone(),
         name: report.dsp.clone(),
-        option_sets: report.results.iter().map(|r| r.options.clone()).collect(),
+        // The IR read is LLVM's: other backends' results are left without an inspection.
+        option_sets: (report.results.iter())
+            .filter(|r| r.backend == Backend::Llvm)
+            .map(|r| r.options.clone())
+            .collect(),
         sample_rate,
     };
     let inspected = inspect(&request, workers);
     for inspection in inspected.sets {
-        if let Some(r) = report
-            .results
-            .iter_mut()
-            .find(|r| r.compiler_options == inspection.compiler_options)
-        {
+        if let Some(r) = report.results.iter_mut().find(|r| {
+            r.backend == Backend::Llvm && r.compiler_options == inspection.compiler_options
+        }) {
             r.inspection = Some(inspection);
         }
     }
