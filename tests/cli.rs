@@ -1695,3 +1695,40 @@ fn cpp_and_wasm_code_is_cached_per_compiler_and_flags() {
         (false.into(), true.into())
     );
 }
+
+#[test]
+fn compare_and_profile_run_on_the_backend_asked_for() {
+    let _guard = serial();
+    let osc = fixture("osc.dsp");
+    let stereo = fixture("stereo_gain.dsp");
+    let (status, r) = compare_json(&[
+        osc.to_str().unwrap(),
+        stereo.to_str().unwrap(),
+        "--backend",
+        "cpp",
+        "--duration",
+        "0.1",
+    ]);
+    assert_eq!(status, 0, "{r}");
+    for i in r["comparison"].as_array().unwrap() {
+        assert_eq!(i["backend"], "cpp");
+    }
+    let (status, p, stderr) = profile_json(&[
+        osc.to_str().unwrap(),
+        "--backend",
+        "wasm",
+        "--duration",
+        "0.3",
+    ]);
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(p["backend"], "wasm");
+    assert!(p["metrics"]["avg_cpu_percent"].as_f64().unwrap() > 0.0);
+    // Several backends make no sense for one comparison.
+    let (status, _) = compare_json(&[
+        osc.to_str().unwrap(),
+        stereo.to_str().unwrap(),
+        "--backend",
+        "all",
+    ]);
+    assert_eq!(status, 2);
+}

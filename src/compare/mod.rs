@@ -74,6 +74,8 @@ pub enum RequestError {
 pub struct ImplResult {
     pub name: String,
     pub compiler_options: String,
+    /// The backend that compiled and ran it.
+    pub backend: crate::options::Backend,
     pub inputs: usize,
     pub outputs: usize,
     /// 1 = fastest (least time per frame).
@@ -263,6 +265,7 @@ fn rank(
             ImplResult {
                 name: implementation.name.clone(),
                 compiler_options: implementation.options.label.clone(),
+                backend: implementation.options.backend,
                 inputs: info.inputs,
                 outputs: info.outputs,
                 rank: rank + 1,
@@ -388,6 +391,7 @@ mod tests {
         ImplResult {
             name: name.into(),
             compiler_options: "-vec".into(),
+            backend: crate::options::Backend::Llvm,
             inputs: 1,
             outputs: 1,
             rank,

@@ -81,6 +81,7 @@ pub fn run_profile(
     Ok(ProfileReport {
         dsp: request.name.clone(),
         compiler_options: request.options.label.clone(),
+        backend: request.options.backend,
         mode: match config.audio {
             None => "paced".into(),
             Some(_) => format!(
@@ -161,6 +162,8 @@ pub struct Timeline {
 pub struct ProfileReport {
     pub dsp: String,
     pub compiler_options: String,
+    /// The backend that compiled and ran it.
+    pub backend: crate::options::Backend,
     /// `paced`, or `audio callback (JACK)` etc.
     pub mode: String,
     pub signal: String,

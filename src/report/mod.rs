@@ -12,7 +12,7 @@ use crate::corpus::CorpusReport;
 use crate::inspect::InspectReport;
 use crate::measure::units::human_bytes;
 use crate::measure::Budget;
-use crate::options::display;
+use crate::options::{display, display_on};
 use crate::profile::ProfileReport;
 
 /// Renders a report of type `R` as text for stdout.
@@ -345,7 +345,7 @@ fn compare_rows(report: &CompareReport) -> Vec<Vec<String>> {
             vec![
                 r.rank.to_string(),
                 r.name.clone(),
-                display(&r.compiler_options).to_string(),
+                display_on(&r.compiler_options, r.backend),
                 format!("{:.1}", r.throughput_mbps),
                 format!(
                     "{:.3} ({:.3}–{:.3})",
@@ -567,7 +567,7 @@ fn profile_heading(p: &ProfileReport) -> String {
     format!(
         "{} {}: {} at {} Hz, {} frames, {} s, signal {}; libfaust {}, {}, {}",
         p.dsp,
-        display(&p.compiler_options),
+        display_on(&p.compiler_options, p.backend),
         p.mode,
         p.conditions.sample_rate,
         p.conditions.buffer_size,
