@@ -1732,3 +1732,35 @@ fn compare_and_profile_run_on_the_backend_asked_for() {
     ]);
     assert_eq!(status, 2);
 }
+
+#[test]
+fn a_crash_or_trap_in_generated_code_fails_that_set_on_each_backend() {
+    let _guard = serial();
+    // An integer remainder by a control that starts at 0: native code dies of SIGFPE,
+    // WebAssembly traps.
+    let code =
+        r#"d = int(hslider("divisor", 0, 0, 4, 1)); process = _ : *(100) : int : %(d) : float;"#;
+    let (code, report, _) = analyze_json(&[
+        "--code",
+        code,
+        "--backend",
+        "llvm,cpp,wasm",
+        "--options",
+        "",
+    ]);
+    assert_eq!(code, 3, "{report}");
+    let errors = report["errors"].as_array().unwrap();
+    let message = |backend: &str| {
+        errors.iter().find(|e| e["backend"] == backend).unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(message("llvm").contains("SIGFPE"), "{errors:?}");
+    assert!(message("cpp").contains("SIGFPE"), "{errors:?}");
+    let wasm = message("wasm");
+    assert!(
+        wasm.contains("WebAssembly") && wasm.contains("integer divide by zero"),
+        "{wasm}"
+    );
+}

@@ -34,9 +34,10 @@ fn engine() -> Result<Engine, FaustError> {
     Engine::new(&config).map_err(wasm_error)
 }
 
+/// Its whole chain of causes (a trap says what trapped in its source).
 fn wasm_error(e: impl std::fmt::Display) -> FaustError {
     FaustError::Wasm {
-        message: e.to_string(),
+        message: format!("{e:#}"),
     }
 }
 
@@ -276,8 +277,10 @@ impl Dsp for WasmDsp {
 
     unsafe fn compute(&mut self, frames: i32, inputs: *mut *mut c_void, outputs: *mut *mut c_void) {
         let n = frames.max(0) as usize;
-        if n > self.frames && self.lay_out(n).is_err() {
-            return;
+        if n > self.frames {
+            if let Err(e) = self.lay_out(n) {
+                trapped(&e);
+            }
         }
         let bytes = n * self.sample_bytes;
         let base = self.memory.data_ptr(&self.store);
@@ -294,12 +297,11 @@ impl Dsp for WasmDsp {
         }
         let io = self.io_base as i32;
         let out_pointers = io + 4 * self.inputs as i32;
-        if self
+        if let Err(e) = self
             .compute
             .call(&mut self.store, (0, frames, io, out_pointers))
-            .is_err()
         {
-            return;
+            trapped(&wasm_error(e));
         }
         // SAFETY: as above.
         unsafe {
@@ -309,6 +311,15 @@ impl Dsp for WasmDsp {
             }
         }
     }
+}
+
+/// Ends the process on a trap in `compute()` (e.g. an integer division by zero), as a crash in
+/// native code would: the supervisor then fails the set whose stretch was running, with this
+/// message from the worker's stderr, and measures the others again without it. Timing goes on
+/// no further on code that did not compute.
+fn trapped(error: &FaustError) -> ! {
+    eprintln!("faustperf: {error} in compute()");
+    std::process::abort()
 }
 
 /// Defines every math function the module imports (`env._sinf`, `env._pow`, …) as the
