@@ -25,7 +25,7 @@ pub struct AnalyzeReport {
     /// The backend it ran on.
     pub recommended_backend: Option<Backend>,
     /// With several backends: each set's speed on each, side by side.
-    pub side_by_side: Option<super::side_by_side::SideBySide>,
+    pub side_by_side: Option<SideBySide>,
     pub baseline_comparison: Option<BaselineComparison>,
     /// Load category of the recommended set at `conditions.sample_rate`, judged on its mean
     /// block (`cpu_percent_mean_block`), not on its best blocks.
@@ -322,4 +322,26 @@ pub struct Conditions {
     pub wasm_runtime: Option<String>,
     /// `worker` (isolated process) or `in_process`.
     pub isolation: String,
+}
+
+/// The backends of a run side by side.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct SideBySide {
+    /// The backends, in the order of each row's `throughput_mbps`.
+    pub backends: Vec<Backend>,
+    /// One row per option set, in the order given.
+    pub sets: Vec<BackendRow>,
+    /// Whether the set that wins on `llvm` also wins (or ties) on `cpp`, in one sentence;
+    /// `null` unless both ran.
+    pub llvm_winner_on_cpp: Option<String>,
+}
+
+/// One option set on every backend.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct BackendRow {
+    pub compiler_options: String,
+    /// MB/s on each backend; `null` where it was not measured (unsupported or failed).
+    pub throughput_mbps: Vec<Option<f64>>,
+    /// The backend that ran it fastest.
+    pub fastest: Option<Backend>,
 }

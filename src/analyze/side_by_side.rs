@@ -1,31 +1,8 @@
 //! Several backends in one run: each option set's speed on every backend, the fastest backend,
 //! and whether the set that wins on LLVM also wins (or ties) on C++.
 
-use super::result::SetResult;
+use super::result::{BackendRow, SetResult, SideBySide};
 use crate::options::{display, Backend};
-use serde::Serialize;
-
-/// The backends of a run side by side.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct SideBySide {
-    /// The backends, in the order of each row's `throughput_mbps`.
-    pub backends: Vec<Backend>,
-    /// One row per option set, in the order given.
-    pub sets: Vec<BackendRow>,
-    /// Whether the set that wins on `llvm` also wins (or ties) on `cpp`, in one sentence;
-    /// `null` unless both ran.
-    pub llvm_winner_on_cpp: Option<String>,
-}
-
-/// One option set on every backend.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct BackendRow {
-    pub compiler_options: String,
-    /// MB/s on each backend; `null` where it was not measured (unsupported or failed).
-    pub throughput_mbps: Vec<Option<f64>>,
-    /// The backend that ran it fastest.
-    pub fastest: Option<Backend>,
-}
 
 /// The sets of `results` (ranked) on each of `backends`; `None` with fewer than two. Two sets
 /// are tied when their 95 % intervals overlap or they differ by less than `tie_percent`.
