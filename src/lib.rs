@@ -3,6 +3,7 @@ pub mod analyze;
 pub mod backends;
 pub mod baseline;
 pub mod cache;
+pub mod chart;
 pub mod cli;
 pub mod compare;
 pub mod corpus;

@@ -1764,3 +1764,44 @@ fn a_crash_or_trap_in_generated_code_fails_that_set_on_each_backend() {
         "{wasm}"
     );
 }
+
+#[test]
+fn analyze_writes_its_chart_as_svg_and_a_self_contained_html_page() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (svg, html) = (dir.path().join("chart.svg"), dir.path().join("report.html"));
+    let (code, report, _) = analyze_json(&[
+        fixture("freeverb.dsp").to_str().unwrap(),
+        "--options",
+        "",
+        "--options",
+        "-vec",
+        "--options",
+        "-vec -fun -vs 64",
+        "--svg",
+        svg.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let svg = std::fs::read_to_string(svg).unwrap();
+    assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"));
+    // One bar per measured set, in the bar colours (the background and frame are others).
+    let bar_fills: Vec<String> = faustperf::chart::BAR_COLOURS
+        .iter()
+        .map(|c| format!("fill=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2))
+        .collect();
+    let bars = svg
+        .split("<rect")
+        .skip(1)
+        .filter(|r| bar_fills.iter().any(|f| r.contains(f.as_str())))
+        .count();
+    assert_eq!(bars, report["results"].as_array().unwrap().len(), "{svg}");
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(
+        html.starts_with("<!DOCTYPE html>") && html.contains("<svg") && html.contains("<table>")
+    );
+    assert!(html.contains("Conclusion: Use"), "{html}");
+    // Self-contained: nothing fetched from elsewhere.
+    assert!(!html.contains("src=\"http") && !html.contains("<script") && !html.contains("<link"));
+}

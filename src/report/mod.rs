@@ -1,6 +1,7 @@
 //! Output formats of a report, behind one trait; table, Markdown and CSV share one row builder.
 
 mod csv;
+mod html;
 mod json;
 mod markdown;
 mod table;
@@ -14,6 +15,7 @@ use crate::measure::units::human_bytes;
 use crate::measure::Budget;
 use crate::options::{display, display_on};
 use crate::profile::ProfileReport;
+pub(crate) use html::html;
 
 /// Renders a report of type `R` as text for stdout.
 pub trait Exporter<R> {
