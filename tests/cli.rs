@@ -1805,3 +1805,53 @@ fn analyze_writes_its_chart_as_svg_and_a_self_contained_html_page() {
     // Self-contained: nothing fetched from elsewhere.
     assert!(!html.contains("src=\"http") && !html.contains("<script") && !html.contains("<link"));
 }
+
+#[test]
+fn compare_and_profile_write_their_charts() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (osc, stereo) = (fixture("osc.dsp"), fixture("stereo_gain.dsp"));
+    let (status, r) = compare_json(&[
+        osc.to_str().unwrap(),
+        stereo.to_str().unwrap(),
+        "--duration",
+        "0.1",
+        "--svg",
+        &file("compare.svg"),
+        "--html",
+        &file("compare.html"),
+    ]);
+    assert_eq!(status, 0);
+    // A forest plot: one point per implementation.
+    let svg = std::fs::read_to_string(file("compare.svg")).unwrap();
+    let points = svg.matches("<circle").count();
+    assert_eq!(points, r["comparison"].as_array().unwrap().len(), "{svg}");
+    assert!(std::fs::read_to_string(file("compare.html"))
+        .unwrap()
+        .contains("<svg"));
+    let (status, _, stderr) = profile_json(&[
+        osc.to_str().unwrap(),
+        "--duration",
+        "0.5",
+        "--svg",
+        &file("profile.svg"),
+    ]);
+    assert_eq!(status, 0, "{stderr}");
+    // The load timeline: mean, worst and the deadline line.
+    let svg = std::fs::read_to_string(file("profile.svg")).unwrap();
+    assert!(svg.matches("<polyline").count() >= 3, "{svg}");
+    // A file that cannot be written is a usage error that says which.
+    faustperf()
+        .args([
+            "compare",
+            osc.to_str().unwrap(),
+            stereo.to_str().unwrap(),
+            "--duration",
+            "0.1",
+        ])
+        .args(["--svg", "/nonexistent/dir/chart.svg"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("/nonexistent/dir/chart.svg"));
+}

@@ -1,7 +1,33 @@
 //! Charts of reports, drawn as SVG with plotters.
 
 use crate::analyze::result::AnalyzeReport;
+use crate::compare::CompareReport;
+use crate::profile::ProfileReport;
 use plotters::prelude::*;
+
+/// A report with a main chart.
+pub trait Charted {
+    /// The chart as an SVG document; `None` when there is nothing to draw.
+    fn chart(&self) -> Option<String>;
+}
+
+impl Charted for AnalyzeReport {
+    fn chart(&self) -> Option<String> {
+        analyze_svg(self)
+    }
+}
+
+impl Charted for CompareReport {
+    fn chart(&self) -> Option<String> {
+        compare_svg(self)
+    }
+}
+
+impl Charted for ProfileReport {
+    fn chart(&self) -> Option<String> {
+        profile_svg(self)
+    }
+}
 
 /// Bar colours: the fastest and the sets tied with it, the scalar baseline, the others.
 const TIED: RGBColor = RGBColor(46, 139, 87);
@@ -15,7 +41,7 @@ pub const BAR_COLOURS: [RGBColor; 3] = [TIED, BASELINE, OTHER];
 /// 95 % interval as a whisker; the fastest and the sets tied with it in green, the scalar
 /// baseline in orange, the recommended set marked in its label. `None` when nothing was
 /// measured.
-pub fn analyze_svg(report: &AnalyzeReport) -> Option<String> {
+fn analyze_svg(report: &AnalyzeReport) -> Option<String> {
     let results = &report.results;
     if results.is_empty() {
         return None;
@@ -92,6 +118,156 @@ pub fn analyze_svg(report: &AnalyzeReport) -> Option<String> {
                 let at = SegmentValue::CenterOf(row(i));
                 PathElement::new(vec![(low, at.clone()), (high, at)], BLACK.stroke_width(2))
             }))
+            .ok()?;
+        root.present().ok()?;
+    }
+    Some(svg)
+}
+
+/// `compare`'s verdict as a forest plot: how many times slower than the fastest each
+/// implementation is, with its paired 95 % interval, over the shaded tie band.
+fn compare_svg(report: &CompareReport) -> Option<String> {
+    let rows = &report.comparison;
+    if rows.is_empty() {
+        return None;
+    }
+    let n = rows.len();
+    let band = 1.0 + report.tie_threshold_percent / 100.0;
+    let x_max = (rows.iter())
+        .map(|r| r.fastest_speedup_ci95[1].max(r.fastest_speedup))
+        .fold(band, f64::max)
+        * 1.05;
+    let longest = rows
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(8) as u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (900 + 7 * longest, 90 + 32 * n as u32))
+            .into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("time per frame against the fastest (×, 95 % intervals; shaded: tied within {} %)", report.tie_threshold_percent),
+                ("sans-serif", 15),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(8 + 7 * longest)
+            .build_cartesian_2d(0.95..x_max, (0..n).into_segmented())
+            .ok()?;
+        let row = |i: usize| n - 1 - i;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(r) if *r < n => rows[n - 1 - r].name.clone(),
+                _ => String::new(),
+            })
+            .x_desc("× the fastest's time per frame")
+            .draw()
+            .ok()?;
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [
+                    (1.0, SegmentValue::Exact(0)),
+                    (band, SegmentValue::Exact(n)),
+                ],
+                TIED.mix(0.25).filled(),
+            )))
+            .ok()?;
+        chart
+            .draw_series(rows.iter().enumerate().map(|(i, r)| {
+                let at = SegmentValue::CenterOf(row(i));
+                let [low, high] = r.fastest_speedup_ci95;
+                PathElement::new(vec![(low, at.clone()), (high, at)], BLACK.stroke_width(2))
+            }))
+            .ok()?;
+        chart
+            .draw_series(rows.iter().enumerate().map(|(i, r)| {
+                let colour = if r.rank == 1 || report.tied.contains(&r.name) {
+                    TIED
+                } else {
+                    OTHER
+                };
+                Circle::new(
+                    (r.fastest_speedup, SegmentValue::CenterOf(row(i))),
+                    6,
+                    colour.filled(),
+                )
+            }))
+            .ok()?;
+        root.present().ok()?;
+    }
+    Some(svg)
+}
+
+/// `profile`'s load over time: the mean and the worst block of every window against the
+/// deadline (100 %), windows with a missed deadline marked red.
+fn profile_svg(report: &ProfileReport) -> Option<String> {
+    let t = &report.timeline;
+    if t.timestamps.is_empty() {
+        return None;
+    }
+    let end = t.timestamps.last().copied().unwrap_or(0.0) + 0.1;
+    let y_max = t.max_cpu_over_time.iter().copied().fold(100.0, f64::max) * 1.1;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (1000, 420)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!(
+                    "{}: load per block (mean and worst of each 100 ms; red: a missed deadline)",
+                    report.dsp
+                ),
+                ("sans-serif", 15),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..end, 0.0..y_max)
+            .ok()?;
+        chart
+            .configure_mesh()
+            .x_desc("seconds")
+            .y_desc("% of the block period")
+            .draw()
+            .ok()?;
+        let series = |values: &[f64]| -> Vec<(f64, f64)> {
+            t.timestamps
+                .iter()
+                .copied()
+                .zip(values.iter().copied())
+                .collect()
+        };
+        chart
+            .draw_series(LineSeries::new(
+                series(&t.max_cpu_over_time),
+                OTHER.stroke_width(1),
+            ))
+            .ok()?;
+        chart
+            .draw_series(LineSeries::new(
+                series(&t.cpu_usage_over_time),
+                TIED.stroke_width(2),
+            ))
+            .ok()?;
+        chart
+            .draw_series(LineSeries::new(
+                vec![(0.0, 100.0), (end, 100.0)],
+                RED.stroke_width(1),
+            ))
+            .ok()?;
+        chart
+            .draw_series(
+                series(&t.max_cpu_over_time)
+                    .into_iter()
+                    .filter(|(_, load)| *load > 100.0)
+                    .map(|p| Circle::new(p, 4, RED.filled())),
+            )
             .ok()?;
         root.present().ok()?;
     }

@@ -1,6 +1,6 @@
 //! `faustperf analyze`.
 
-use super::common::{tie_threshold, BackendArgs, MeasureArgs, RunArgs, SourceArgs};
+use super::common::{tie_threshold, BackendArgs, ChartArgs, MeasureArgs, RunArgs, SourceArgs};
 use super::progress::StderrProgress;
 use super::{exit, Stop};
 use crate::analyze::result::SetStatus;
@@ -10,7 +10,6 @@ use crate::options::{parse_option_sets, OptionSet};
 use crate::pipeline::Workers;
 use crate::report::Format;
 use clap::{Args, ValueEnum};
-use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub struct AnalyzeArgs {
@@ -43,12 +42,8 @@ pub struct AnalyzeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Also write the ranking chart (bars of MB/s with their intervals) to this SVG file.
-    #[arg(long, value_name = "FILE")]
-    svg: Option<PathBuf>,
-    /// Also write a self-contained HTML report (chart, table, advice) to this file.
-    #[arg(long, value_name = "FILE")]
-    html: Option<PathBuf>,
+    #[command(flatten)]
+    charts: ChartArgs,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -60,11 +55,11 @@ enum Sweep {
 }
 
 /// Runs `analyze` and returns the exit code.
-pub fn run(args: AnalyzeArgs) -> Result<i32, Stop> {
+pub fn run(mut args: AnalyzeArgs) -> Result<i32, Stop> {
     Stop::unless_libfaust()?;
     let format = args.format;
+    let charts = std::mem::take(&mut args.charts);
     let with_inspection = args.inspect;
-    let (svg_file, html_file) = (args.svg.clone(), args.html.clone());
     let (request, mut workers, cache) = validate(args).map_err(Stop::usage)?;
     let mut progress = StderrProgress::new();
     let mut report = analyze(&request, &mut workers, cache.as_ref(), &mut progress);
@@ -82,14 +77,7 @@ pub fn run(args: AnalyzeArgs) -> Result<i32, Stop> {
         );
     }
     print!("{}", format.render(&report));
-    let chart = crate::chart::analyze_svg(&report);
-    if let Some(file) = svg_file {
-        let svg = chart.as_deref().unwrap_or("");
-        write(&file, svg)?;
-    }
-    if let Some(file) = html_file {
-        write(&file, &crate::report::html(&report, chart.as_deref()))?;
-    }
+    charts.write(&report)?;
     let some_failed = report.errors.iter().any(|e| e.status == SetStatus::Failed);
     Ok(exit::of_outcome(report.success, some_failed))
 }
@@ -141,10 +129,4 @@ fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>
         workers,
         cache,
     ))
-}
-
-/// Writes `text` to `file`, or says why it cannot.
-fn write(file: &Path, text: &str) -> Result<(), Stop> {
-    std::fs::write(file, text)
-        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", file.display())))
 }

@@ -2,9 +2,11 @@
 //! run (isolation, core, cache).
 
 use super::cache::CacheArgs;
+use super::Stop;
 use crate::backends::cpp::{DEFAULT_CXX, DEFAULT_CXXFLAGS};
 use crate::backends::Cxx;
 use crate::cache::Cache;
+use crate::chart::Charted;
 use crate::libfaust::DspSource;
 use crate::measure::{
     check_seconds, thread, Budget, MeasureConfig, DEFAULT_BEST_N, DEFAULT_FRAMES,
@@ -12,6 +14,7 @@ use crate::measure::{
 };
 use crate::options::{parse_backends, Backend};
 use crate::pipeline::Workers;
+use crate::report::Paged;
 use crate::worker::{Cancel, WorkerConfig};
 use clap::Args;
 use std::io::{IsTerminal, Read};
@@ -176,6 +179,35 @@ impl BackendArgs {
                     .into(),
             ),
         }
+    }
+}
+
+/// Pictures of the report, written beside the output.
+#[derive(Args, Default)]
+pub struct ChartArgs {
+    /// Also write the report's main chart to this SVG file.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+    /// Also write a self-contained HTML report (chart, table, advice) to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+}
+
+impl ChartArgs {
+    /// Writes the files asked for, or says which could not be written.
+    pub fn write<R: Charted + Paged>(&self, report: &R) -> Result<(), Stop> {
+        let chart = report.chart();
+        let write = |file: &PathBuf, text: &str| {
+            std::fs::write(file, text)
+                .map_err(|e| Stop::usage(format!("cannot write {}: {e}", file.display())))
+        };
+        if let Some(file) = &self.svg {
+            write(file, chart.as_deref().unwrap_or_default())?;
+        }
+        if let Some(file) = &self.html {
+            write(file, &crate::report::html(report, chart.as_deref()))?;
+        }
+        Ok(())
     }
 }
 

@@ -1,6 +1,6 @@
 //! `faustperf compare`.
 
-use super::common::{tie_threshold, BackendArgs, MeasureArgs, RunArgs};
+use super::common::{tie_threshold, BackendArgs, ChartArgs, MeasureArgs, RunArgs};
 use super::{exit, Stop};
 use crate::compare::{compare, CompareRequest, Implementation};
 use crate::libfaust::DspSource;
@@ -38,6 +38,8 @@ pub struct CompareArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     #[command(flatten)]
+    charts: ChartArgs,
+    #[command(flatten)]
     run: RunArgs,
 }
 
@@ -56,6 +58,7 @@ pub fn run(args: CompareArgs) -> Result<i32, Stop> {
     );
     let report = compare(&request, &mut workers, args.run.machine.cache().as_ref());
     print!("{}", args.format.render(&report));
+    args.charts.write(&report)?;
     Ok(exit::of_outcome(
         report.comparison.len() >= 2,
         !report.errors.is_empty(),

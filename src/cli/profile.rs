@@ -1,6 +1,6 @@
 //! `faustperf profile`.
 
-use super::common::{BackendArgs, RunArgs, SourceArgs, MAX_SECONDS};
+use super::common::{BackendArgs, ChartArgs, RunArgs, SourceArgs, MAX_SECONDS};
 use super::{exit, Stop};
 use crate::libfaust::FaustError;
 use crate::measure::{check_seconds, MAX_SAMPLE_RATE};
@@ -52,6 +52,8 @@ pub struct ProfileArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     #[command(flatten)]
+    charts: ChartArgs,
+    #[command(flatten)]
     run: RunArgs,
 }
 
@@ -87,6 +89,7 @@ pub fn run(args: ProfileArgs) -> Result<i32, Stop> {
         Stop(code, e.to_string())
     })?;
     print!("{}", args.format.render(&report));
+    args.charts.write(&report)?;
     Ok(exit::OK)
 }
 

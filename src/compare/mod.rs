@@ -136,6 +136,8 @@ pub struct CompareReport {
     /// libfaust, its target, the CPU, the buffer size and the sample rate.
     #[serde(flatten)]
     pub conditions: Conditions,
+    /// Implementations slower than the fastest by less than this are tied with it, %.
+    pub tie_threshold_percent: f64,
     pub budget: Budget,
     /// Seed of the input noise, placements and the bootstrap of `ns_per_frame_ci95`.
     pub seed: u64,
@@ -208,6 +210,7 @@ pub fn compare(
         warnings,
         errors,
         conditions: Conditions::here(m.frames, m.sample_rate),
+        tie_threshold_percent: request.tie_threshold_percent,
         budget: m.budget,
         seed: m.seed,
         core: thread_core,

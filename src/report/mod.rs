@@ -145,7 +145,7 @@ fn number(x: Option<f64>, digits: usize) -> String {
 /// What a report shows people: a heading, a table, titled lists under it and a closing line.
 /// The text table and Markdown draw it (as hyperfine's `MarkupExporter` does); JSON and CSV
 /// have their own, machine-readable shapes.
-pub(crate) struct Page {
+pub struct Page {
     heading: String,
     columns: Vec<&'static str>,
     /// Columns the text table aligns left (the others hold numbers).
@@ -179,7 +179,7 @@ impl Page {
 }
 
 /// A report that people read as a [`Page`].
-pub(crate) trait Paged {
+pub trait Paged {
     fn page(&self) -> Page;
 }
 
