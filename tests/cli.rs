@@ -1109,9 +1109,15 @@ fn baseline_round_trip_and_a_regression() {
     // Unchanged: every entry OK. Between processes on a shared VM a set can move by 15-20 %
     // (seen once in CI on -vec), more than one run's interval shows, so this step allows 40 %
     // (written as users do, with a percent sign); three times the work is still far beyond it.
+    let chart = dir.path().join("check.svg");
     let out = base(&["check", "main", "--tolerance", "40%", "--format", "json"])
+        .arg("--svg")
+        .arg(&chart)
         .output()
         .unwrap();
+    // One point per entry, against the tolerance band.
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert_eq!(svg.matches("<circle").count(), 2, "{svg}");
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -1226,13 +1232,19 @@ fn corpus_reports_broken_crashing_and_library_files_and_measures_the_rest() {
     .unwrap();
     std::fs::write(dir.path().join("sub/helper.dsp"), "helper(g) = *(g);\n").unwrap();
     let out_file = dir.path().join("results.jsonl");
+    let chart = dir.path().join("corpus.svg");
     let out = faustperf()
         .args(["corpus", "--format", "json", "--duration", "0.2", "--out"])
         .arg(&out_file)
+        .arg("--svg")
+        .arg(&chart)
         .arg(dir.path())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(4));
+    // One point per measured DSP (only osc.dsp).
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert_eq!(svg.matches("<circle").count(), 1, "{svg}");
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     let status = |dsp: &str| {
         r["entries"]

@@ -1,7 +1,9 @@
 //! Charts of reports, drawn as SVG with plotters.
 
 use crate::analyze::result::AnalyzeReport;
+use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
+use crate::corpus::CorpusReport;
 use crate::profile::ProfileReport;
 use plotters::prelude::*;
 
@@ -26,6 +28,18 @@ impl Charted for CompareReport {
 impl Charted for ProfileReport {
     fn chart(&self) -> Option<String> {
         profile_svg(self)
+    }
+}
+
+impl Charted for CheckReport {
+    fn chart(&self) -> Option<String> {
+        check_svg(self)
+    }
+}
+
+impl Charted for CorpusReport {
+    fn chart(&self) -> Option<String> {
+        corpus_svg(self)
     }
 }
 
@@ -268,6 +282,134 @@ fn profile_svg(report: &ProfileReport) -> Option<String> {
                     .filter(|(_, load)| *load > 100.0)
                     .map(|p| Circle::new(p, 4, RED.filled())),
             )
+            .ok()?;
+        root.present().ok()?;
+    }
+    Some(svg)
+}
+
+/// `baseline check`: each entry's change in time against the baseline with its 95 % interval,
+/// over the shaded tolerance band (right of it: slower).
+fn check_svg(report: &CheckReport) -> Option<String> {
+    let rows: Vec<_> = report
+        .rows
+        .iter()
+        .filter(|r| r.change_percent.is_some())
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let n = rows.len();
+    let tolerance = report.tolerance_percent;
+    let reach = (rows.iter())
+        .flat_map(|r| r.change_ci95_percent.unwrap_or([0.0; 2]))
+        .chain([tolerance])
+        .fold(0.0, |m: f64, v| m.max(v.abs()))
+        * 1.2;
+    let labels: Vec<String> = (rows.iter())
+        .map(|r| format!("{} {}", r.dsp, crate::options::display(&r.compiler_options)))
+        .collect();
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(8) as u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (900 + 7 * longest, 90 + 32 * n as u32))
+            .into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("{}: change in time per block against the baseline (%, 95 % intervals; shaded: within ±{tolerance} %)", report.baseline),
+                ("sans-serif", 15),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(8 + 7 * longest)
+            .build_cartesian_2d(-reach..reach, (0..n).into_segmented())
+            .ok()?;
+        let row = |i: usize| n - 1 - i;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(r) if *r < n => labels[n - 1 - r].clone(),
+                _ => String::new(),
+            })
+            .x_desc("% (positive: slower)")
+            .draw()
+            .ok()?;
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [
+                    (-tolerance, SegmentValue::Exact(0)),
+                    (tolerance, SegmentValue::Exact(n)),
+                ],
+                TIED.mix(0.25).filled(),
+            )))
+            .ok()?;
+        chart
+            .draw_series(rows.iter().enumerate().map(|(i, r)| {
+                let at = SegmentValue::CenterOf(row(i));
+                let [low, high] = r.change_ci95_percent.unwrap_or([0.0; 2]);
+                PathElement::new(vec![(low, at.clone()), (high, at)], BLACK.stroke_width(2))
+            }))
+            .ok()?;
+        chart
+            .draw_series(rows.iter().enumerate().map(|(i, r)| {
+                let change = r.change_percent.unwrap_or(0.0);
+                let colour = if change > tolerance { RED } else { OTHER };
+                Circle::new((change, SegmentValue::CenterOf(row(i))), 6, colour.filled())
+            }))
+            .ok()?;
+        root.present().ok()?;
+    }
+    Some(svg)
+}
+
+/// `corpus`: the best set's speed-up over scalar code against scalar MB/s, one point per DSP
+/// measured; the failed and skipped are listed in the report, not drawn.
+fn corpus_svg(report: &CorpusReport) -> Option<String> {
+    let points: Vec<(f64, f64)> = (report.entries.iter())
+        .filter_map(|e| {
+            let speedup = e.speedup_vs_scalar?;
+            Some((e.best_mbps? / speedup, speedup))
+        })
+        .collect();
+    if points.is_empty() {
+        return None;
+    }
+    let x_max = points.iter().map(|p| p.0).fold(0.0, f64::max) * 1.1;
+    let y_max = points.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (900, 520)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!(
+                    "{}: speed-up of the best option set over scalar code, per DSP",
+                    report.dir
+                ),
+                ("sans-serif", 15),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+            .ok()?;
+        chart
+            .configure_mesh()
+            .x_desc("scalar MB/s")
+            .y_desc("best ÷ scalar (×)")
+            .draw()
+            .ok()?;
+        chart
+            .draw_series(LineSeries::new(
+                vec![(0.0, 1.0), (x_max, 1.0)],
+                BLACK.stroke_width(1),
+            ))
+            .ok()?;
+        chart
+            .draw_series(points.iter().map(|&p| Circle::new(p, 5, OTHER.filled())))
             .ok()?;
         root.present().ok()?;
     }

@@ -1,6 +1,6 @@
 //! `faustperf baseline save|check|list|show|delete`.
 
-use super::common::{percent, MeasureArgs, RunArgs};
+use super::common::{percent, ChartArgs, MeasureArgs, RunArgs};
 use super::{exit, Stop};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use crate::baseline::{self, Baseline, CheckReport, Entry, Status};
@@ -53,6 +53,8 @@ enum Action {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        #[command(flatten)]
+        charts: ChartArgs,
         #[command(flatten)]
         measure: MeasureArgs,
         #[command(flatten)]
@@ -131,6 +133,7 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
             tolerance,
             strict,
             format,
+            charts,
             measure,
             run,
         } => {
@@ -175,6 +178,7 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
                 eprintln!("WARNING: conditions differ from the baseline's: {d}; its numbers may not compare");
             }
             print!("{}", format.render(&report));
+            charts.write(&report)?;
             Ok(if report.any(Status::Slower) {
                 exit::REGRESSION
             } else if strict && !report.condition_differences.is_empty() {

@@ -1,6 +1,6 @@
 //! `faustperf corpus`.
 
-use super::common::{MeasureArgs, RunArgs};
+use super::common::{ChartArgs, MeasureArgs, RunArgs};
 use super::{exit, Stop};
 use crate::corpus::{append, run as run_corpus, CorpusRequest};
 use crate::options::parse_option_sets;
@@ -25,6 +25,8 @@ pub struct CorpusArgs {
     /// Output format of the summary on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    #[command(flatten)]
+    charts: ChartArgs,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -73,6 +75,7 @@ pub fn run(args: CorpusArgs) -> Result<i32, Stop> {
     };
     let report = run_corpus(&request, &mut workers, cache.as_ref(), &mut on_entry);
     print!("{}", args.format.render(&report));
+    args.charts.write(&report)?;
     let any_failure = report
         .entries
         .iter()
