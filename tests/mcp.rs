@@ -170,7 +170,7 @@ fn the_design_examples_work_as_written() {
             ),
             step(
                 "analyze_faust_performance",
-                json!({"source": "process = os.osc(440);", "backend": "all", "options_to_test": ["", "-vec -lv 1"], "duration_seconds": 0.2})
+                json!({"source": "process = os.osc(440);", "backend": "all", "options_to_test": ["", "-vec -lv 1"], "duration_seconds": 0.2, "chart": true})
             ),
         ]),
         &["--allow-dir", &allowed],
@@ -285,6 +285,13 @@ fn the_design_examples_work_as_written() {
     assert_eq!(side["backends"], json!(["llvm", "cpp", "wasm", "interp"]));
     assert_eq!(side["sets"].as_array().unwrap().len(), 2);
     assert!(side["llvm_winner_on_cpp"].is_string(), "{side}");
+    // With `chart: true`, the ranking comes as a PNG image beside the structured result.
+    let images = r[9]["images"].as_array().unwrap();
+    assert_eq!(images.len(), 1, "{}", r[9]);
+    assert_eq!(images[0]["mime_type"], "image/png");
+    assert_eq!(images[0]["head"], json!([137, 80, 78, 71, 13, 10, 26, 10]));
+    // Without it, none.
+    assert!(r[0]["images"].as_array().unwrap().is_empty());
 }
 
 #[test]

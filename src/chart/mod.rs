@@ -415,3 +415,25 @@ fn corpus_svg(report: &CorpusReport) -> Option<String> {
     }
     Some(svg)
 }
+
+/// An SVG chart as PNG, with the system's fonts (DejaVu Sans for `sans-serif`, Debian's
+/// fonts-dejavu-core), for clients that show images but not SVG.
+pub fn png(svg: &str) -> Result<Vec<u8>, String> {
+    let mut options = resvg::usvg::Options {
+        font_family: "DejaVu Sans".into(),
+        ..Default::default()
+    };
+    let fonts = options.fontdb_mut();
+    fonts.load_system_fonts();
+    fonts.set_sans_serif_family("DejaVu Sans");
+    let tree = resvg::usvg::Tree::from_str(svg, &options).map_err(|e| e.to_string())?;
+    let size = tree.size().to_int_size();
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height())
+        .ok_or("the chart has no area")?;
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::default(),
+        &mut pixmap.as_mut(),
+    );
+    pixmap.encode_png().map_err(|e| e.to_string())
+}

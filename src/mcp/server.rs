@@ -10,6 +10,7 @@ use super::wire::{
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Progress, SetState};
 use crate::backends::Cxx;
 use crate::cache::Cache;
+use crate::chart::Charted;
 use crate::compare::{compare, CompareRequest, Implementation};
 use crate::inspect::{default_option_sets, inspect, InspectRequest};
 use crate::libfaust::LibFaust;
@@ -24,6 +25,7 @@ use crate::realtime::signal::{check_wav, Signal};
 use crate::realtime::{ControlMode, ProfileConfig};
 use crate::report::{Format, InspectFormat};
 use crate::worker::{Cancel, WorkerConfig};
+use base64::Engine;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::{schema_for_input, schema_for_output};
 use rmcp::model::{
@@ -118,6 +120,30 @@ fn answer<T: Serialize>(
     };
     result.structured_content = Some(structured);
     Ok(result)
+}
+
+/// The report's main chart as PNG (base64) when the client asked for it (`chart: true`).
+fn chart_png(asked: bool, report: &impl Charted) -> Result<Option<String>, String> {
+    if !asked {
+        return Ok(None);
+    }
+    let Some(svg) = report.chart() else {
+        return Ok(None);
+    };
+    let png = crate::chart::png(&svg).map_err(|e| format!("the chart could not be drawn: {e}"))?;
+    Ok(Some(base64::engine::general_purpose::STANDARD.encode(png)))
+}
+
+/// `result` with `image` (PNG, base64) added to its content.
+fn with_image(
+    result: Result<CallToolResult, ErrorData>,
+    image: Option<String>,
+) -> Result<CallToolResult, ErrorData> {
+    result.map(|mut r| {
+        r.content
+            .extend(image.map(|png| ContentBlock::image(png, "image/png")));
+        r
+    })
 }
 
 /// A tool's arguments, or a JSON-RPC "invalid params" error saying what is wrong with them.
@@ -300,6 +326,7 @@ impl FaustPerfServer {
         let AnalyzeParams {
             source,
             backend,
+            chart,
             options_to_test,
             duration_seconds,
             sample_rate,
@@ -348,7 +375,8 @@ impl FaustPerfServer {
             .await;
         let report = or_refuse!(report);
         let (text, failed) = (Format::Table.render(&report), !report.success);
-        answer(&AnalyzeOutput::from(report), text, failed)
+        let image = or_refuse!(chart_png(chart, &report));
+        with_image(answer(&AnalyzeOutput::from(report), text, failed), image)
     }
 
     #[tool(
@@ -397,7 +425,11 @@ impl FaustPerfServer {
             .await;
         let report = or_refuse!(report);
         let failed = report.comparison.is_empty();
-        answer(&report, Format::Table.render(&report), failed)
+        let image = or_refuse!(chart_png(params.chart, &report));
+        with_image(
+            answer(&report, Format::Table.render(&report), failed),
+            image,
+        )
     }
 
     #[tool(
@@ -473,7 +505,10 @@ impl FaustPerfServer {
             })
             .await;
         match report {
-            Ok(Ok(report)) => answer(&report, Format::Table.render(&report), false),
+            Ok(Ok(report)) => {
+                let image = or_refuse!(chart_png(params.chart, &report));
+                with_image(answer(&report, Format::Table.render(&report), false), image)
+            }
             Ok(Err(e)) => Ok(refuse(e.to_string())),
             Err(why) => Ok(refuse(why)),
         }

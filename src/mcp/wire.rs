@@ -49,6 +49,9 @@ pub struct AnalyzeParams {
     /// option set on each, side by side.
     #[serde(default)]
     pub backend: BackendParam,
+    /// Also return the ranking chart as a PNG image (default false).
+    #[serde(default)]
+    pub chart: bool,
     /// Option sets to try, each as on the faust command line (e.g. "-vec -vs 32"); default:
     /// faustperf's presets. The scalar baseline is added when none is scalar. Options that read
     /// or write files are refused.
@@ -115,6 +118,9 @@ pub struct CompareParams {
     /// Code generator of every implementation: `llvm` (default), `cpp`, `wasm` or `interp`.
     #[serde(default)]
     pub backend: BackendParam,
+    /// Also return the forest plot of the comparison as a PNG image (default false).
+    #[serde(default)]
+    pub chart: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -154,6 +160,9 @@ pub struct ProfileParams {
     /// Code generator: `llvm` (default), `cpp`, `wasm` or `interp`.
     #[serde(default)]
     pub backend: BackendParam,
+    /// Also return the load timeline as a PNG image (default false).
+    #[serde(default)]
+    pub chart: bool,
 }
 
 /// `profile`'s report as is: `metrics`, `timeline` (every 100 ms), `recommendations`, probes.

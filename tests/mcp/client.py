@@ -15,6 +15,7 @@ text, progress messages and values, seconds, or the exception the client raised 
 structured result that does not match the tool's output schema).
 """
 
+import base64
 import json
 import os
 import sys
@@ -63,6 +64,12 @@ async def call(session, step, progress_seen=None):
         out["is_error"] = bool(result.is_error)
         out["structured"] = result.structured_content
         out["text"] = "\n".join(c.text for c in result.content if c.type == "text")
+        # Images as the client received them: their type and the first bytes decoded.
+        out["images"] = [
+            {"mime_type": getattr(c, "mime_type", None) or getattr(c, "mimeType", None), "head": list(base64.b64decode(c.data)[:8])}
+            for c in result.content
+            if c.type == "image"
+        ]
     except BaseException as e:  # noqa: BLE001 - the test wants to see every failure
         if isinstance(e, anyio.get_cancelled_exc_class()):
             out["cancelled"] = True
