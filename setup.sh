@@ -6,10 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # faust: libfaust, its headers and libraries, and the faust command (the cpp backend's C++);
-# g++: Faust's fastmath.cpp and the cpp backend; fonts-dejavu-core: the text of PNG charts for MCP
-# clients; jackd2 and the JACK and
-# ALSA headers: `profile --audio` (cpal) and its tests against a dummy JACK server; llvm-14 and
-# llvm-14-dev: `inspect` reads libfaust's LLVM IR with inkwell, linked to the same libLLVM-14.so.
+# g++: Faust's fastmath.cpp and the cpp backend; fonts-dejavu-core: the text of PNG charts for
+# MCP clients; jackd2 and the JACK and ALSA headers: `profile --audio` (cpal) and its tests
+# against a dummy JACK server; llvm-14 and llvm-14-dev: `inspect` reads libfaust's LLVM IR with
+# inkwell, linked to the same libLLVM-14.so.
 packages=(faust g++ fonts-dejavu-core pkg-config jackd2 libjack-jackd2-dev libasound2-dev llvm-14 llvm-14-dev)
 missing=()
 for p in "${packages[@]}"; do
