@@ -1,11 +1,14 @@
-//! Charts of reports, drawn as SVG with plotters.
+//! Charts of reports, drawn as SVG with plotters; PNG of them for clients that show images.
 
 use crate::analyze::result::AnalyzeReport;
 use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
 use crate::corpus::CorpusReport;
 use crate::profile::ProfileReport;
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
+use std::ops::Range;
 
 /// A report with a main chart.
 pub trait Charted {
@@ -51,6 +54,80 @@ const OTHER: RGBColor = RGBColor(100, 130, 180);
 /// The colours of the bars, for those who count them.
 pub const BAR_COLOURS: [RGBColor; 3] = [TIED, BASELINE, OTHER];
 
+/// A chart with one labelled row per item, as `rows` draws into.
+type Rows<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordusize>>>;
+
+/// A chart of one row per label, the first on top, over `x`; `draw` draws the items, item `i`
+/// at `SegmentValue::CenterOf(row(i))` (or between `Exact(row(i))` and `Exact(row(i) + 1)`).
+fn rows(
+    title: String,
+    labels: &[String],
+    x: Range<f64>,
+    x_desc: &str,
+    draw: impl FnOnce(&mut Rows<'_, '_>, &dyn Fn(usize) -> usize) -> Option<()>,
+) -> Option<String> {
+    let n = labels.len();
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(8) as u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (900 + 7 * longest, 90 + 30 * n as u32))
+            .into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 15))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(8 + 7 * longest)
+            .build_cartesian_2d(x, (0..n).into_segmented())
+            .ok()?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(r) if *r < n => labels[n - 1 - r].clone(),
+                _ => String::new(),
+            })
+            .x_desc(x_desc)
+            .draw()
+            .ok()?;
+        // Row 0 is at the bottom: the first item goes in the top row.
+        draw(&mut chart, &|i| n - 1 - i)?;
+        root.present().ok()?;
+    }
+    Some(svg)
+}
+
+/// Whiskers from `low` to `high` of each item, in black.
+fn whiskers(
+    chart: &mut Rows<'_, '_>,
+    row: &dyn Fn(usize) -> usize,
+    spans: &[[f64; 2]],
+) -> Option<()> {
+    chart
+        .draw_series(spans.iter().enumerate().map(|(i, &[low, high])| {
+            let at = SegmentValue::CenterOf(row(i));
+            PathElement::new(vec![(low, at.clone()), (high, at)], BLACK.stroke_width(2))
+        }))
+        .ok()?;
+    Some(())
+}
+
+/// A shaded band from `low` to `high` across every row.
+fn band(chart: &mut Rows<'_, '_>, n: usize, low: f64, high: f64) -> Option<()> {
+    chart
+        .draw_series(std::iter::once(Rectangle::new(
+            [
+                (low, SegmentValue::Exact(0)),
+                (high, SegmentValue::Exact(n)),
+            ],
+            TIED.mix(0.25).filled(),
+        )))
+        .ok()?;
+    Some(())
+}
+
 /// `analyze`'s ranking: a horizontal bar of MB/s per measured set, fastest on top, with its
 /// 95 % interval as a whisker; the fastest and the sets tied with it in green, the scalar
 /// baseline in orange, the recommended set marked in its label. `None` when nothing was
@@ -60,9 +137,7 @@ fn analyze_svg(report: &AnalyzeReport) -> Option<String> {
     if results.is_empty() {
         return None;
     }
-    let n = results.len();
-    let labels: Vec<String> = results
-        .iter()
+    let labels: Vec<String> = (results.iter())
         .map(|r| {
             let mark = if r.is_recommended {
                 "  ← recommended"
@@ -72,40 +147,12 @@ fn analyze_svg(report: &AnalyzeReport) -> Option<String> {
             format!("{}{mark}", r.name())
         })
         .collect();
-    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(10) as u32;
-    let x_max = results
-        .iter()
+    let x_max = (results.iter())
         .map(|r| r.throughput_ci95_mbps[1].max(r.throughput_mbps))
         .fold(0.0, f64::max)
         * 1.08;
-    let (width, height) = (900 + 7 * longest, 90 + 28 * n as u32);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        root.fill(&WHITE).ok()?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("{}: MB/s per option set (95 % intervals; green: fastest and tied within noise; orange: scalar baseline)", report.dsp),
-                ("sans-serif", 15),
-            )
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(8 + 7 * longest)
-            .build_cartesian_2d(0.0..x_max, (0..n).into_segmented())
-            .ok()?;
-        // Row 0 is at the bottom: the fastest goes in the top row.
-        let row = |i: usize| n - 1 - i;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(r) if *r < n => labels[n - 1 - r].clone(),
-                _ => String::new(),
-            })
-            .x_desc("MB/s")
-            .draw()
-            .ok()?;
+    let title = format!("{}: MB/s per option set (95 % intervals; green: fastest and tied within noise; orange: scalar baseline)", report.dsp);
+    rows(title, &labels, 0.0..x_max, "MB/s", |chart, row| {
         chart
             .draw_series(results.iter().enumerate().map(|(i, r)| {
                 let colour = if r.tied_with_best || r.rank == 1 {
@@ -126,93 +173,127 @@ fn analyze_svg(report: &AnalyzeReport) -> Option<String> {
                 bar
             }))
             .ok()?;
-        chart
-            .draw_series(results.iter().enumerate().map(|(i, r)| {
-                let [low, high] = r.throughput_ci95_mbps;
-                let at = SegmentValue::CenterOf(row(i));
-                PathElement::new(vec![(low, at.clone()), (high, at)], BLACK.stroke_width(2))
-            }))
-            .ok()?;
-        root.present().ok()?;
-    }
-    Some(svg)
+        let spans: Vec<[f64; 2]> = results.iter().map(|r| r.throughput_ci95_mbps).collect();
+        whiskers(chart, row, &spans)
+    })
 }
 
 /// `compare`'s verdict as a forest plot: how many times slower than the fastest each
 /// implementation is, with its paired 95 % interval, over the shaded tie band.
 fn compare_svg(report: &CompareReport) -> Option<String> {
-    let rows = &report.comparison;
-    if rows.is_empty() {
+    let items = &report.comparison;
+    if items.is_empty() {
         return None;
     }
-    let n = rows.len();
-    let band = 1.0 + report.tie_threshold_percent / 100.0;
-    let x_max = (rows.iter())
+    let tie = 1.0 + report.tie_threshold_percent / 100.0;
+    let x_max = (items.iter())
         .map(|r| r.fastest_speedup_ci95[1].max(r.fastest_speedup))
-        .fold(band, f64::max)
+        .fold(tie, f64::max)
         * 1.05;
-    let longest = rows
+    let labels: Vec<String> = items.iter().map(|r| r.name.clone()).collect();
+    let title = format!(
+        "time per frame against the fastest (×, 95 % intervals; shaded: tied within {} %)",
+        report.tie_threshold_percent
+    );
+    rows(
+        title,
+        &labels,
+        0.95..x_max,
+        "× the fastest's time per frame",
+        |chart, row| {
+            band(chart, items.len(), 1.0, tie)?;
+            let spans: Vec<[f64; 2]> = items.iter().map(|r| r.fastest_speedup_ci95).collect();
+            whiskers(chart, row, &spans)?;
+            chart
+                .draw_series(items.iter().enumerate().map(|(i, r)| {
+                    let tied = r.rank == 1 || report.tied.contains(&r.name);
+                    let colour = if tied { TIED } else { OTHER };
+                    Circle::new(
+                        (r.fastest_speedup, SegmentValue::CenterOf(row(i))),
+                        6,
+                        colour.filled(),
+                    )
+                }))
+                .ok()?;
+            Some(())
+        },
+    )
+}
+
+/// `baseline check`: each entry's change in time against the baseline with its 95 % interval,
+/// over the shaded tolerance band (right of it: slower, in red).
+fn check_svg(report: &CheckReport) -> Option<String> {
+    let items: Vec<_> = report
+        .rows
         .iter()
-        .map(|r| r.name.chars().count())
-        .max()
-        .unwrap_or(8) as u32;
+        .filter(|r| r.change_percent.is_some())
+        .collect();
+    if items.is_empty() {
+        return None;
+    }
+    let tolerance = report.tolerance_percent;
+    let spans: Vec<[f64; 2]> = (items.iter())
+        .map(|r| r.change_ci95_percent.unwrap_or([0.0; 2]))
+        .collect();
+    let reach = (spans.iter().flatten().copied())
+        .chain([tolerance])
+        .fold(0.0, |m: f64, v| m.max(v.abs()))
+        * 1.2;
+    let labels: Vec<String> = (items.iter())
+        .map(|r| format!("{} {}", r.dsp, crate::options::display(&r.compiler_options)))
+        .collect();
+    let title = format!(
+        "{}: change in time per block against the baseline (%, 95 % intervals; shaded: within ±{tolerance} %)",
+        report.baseline
+    );
+    rows(
+        title,
+        &labels,
+        -reach..reach,
+        "% (positive: slower)",
+        |chart, row| {
+            band(chart, items.len(), -tolerance, tolerance)?;
+            whiskers(chart, row, &spans)?;
+            chart
+                .draw_series(items.iter().enumerate().map(|(i, r)| {
+                    let change = r.change_percent.unwrap_or(0.0);
+                    let colour = if change > tolerance { RED } else { OTHER };
+                    Circle::new((change, SegmentValue::CenterOf(row(i))), 6, colour.filled())
+                }))
+                .ok()?;
+            Some(())
+        },
+    )
+}
+
+/// A chart over `x` and `y` with its axes named, as `draw` draws into.
+fn plane(
+    title: String,
+    x: Range<f64>,
+    y: Range<f64>,
+    (x_desc, y_desc): (&str, &str),
+    draw: impl FnOnce(
+        &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    ) -> Option<()>,
+) -> Option<String> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (900 + 7 * longest, 90 + 32 * n as u32))
-            .into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (1000, 460)).into_drawing_area();
         root.fill(&WHITE).ok()?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("time per frame against the fastest (×, 95 % intervals; shaded: tied within {} %)", report.tie_threshold_percent),
-                ("sans-serif", 15),
-            )
+            .caption(title, ("sans-serif", 15))
             .margin(12)
             .x_label_area_size(40)
-            .y_label_area_size(8 + 7 * longest)
-            .build_cartesian_2d(0.95..x_max, (0..n).into_segmented())
+            .y_label_area_size(60)
+            .build_cartesian_2d(x, y)
             .ok()?;
-        let row = |i: usize| n - 1 - i;
         chart
             .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(r) if *r < n => rows[n - 1 - r].name.clone(),
-                _ => String::new(),
-            })
-            .x_desc("× the fastest's time per frame")
+            .x_desc(x_desc)
+            .y_desc(y_desc)
             .draw()
             .ok()?;
-        chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [
-                    (1.0, SegmentValue::Exact(0)),
-                    (band, SegmentValue::Exact(n)),
-                ],
-                TIED.mix(0.25).filled(),
-            )))
-            .ok()?;
-        chart
-            .draw_series(rows.iter().enumerate().map(|(i, r)| {
-                let at = SegmentValue::CenterOf(row(i));
-                let [low, high] = r.fastest_speedup_ci95;
-                PathElement::new(vec![(low, at.clone()), (high, at)], BLACK.stroke_width(2))
-            }))
-            .ok()?;
-        chart
-            .draw_series(rows.iter().enumerate().map(|(i, r)| {
-                let colour = if r.rank == 1 || report.tied.contains(&r.name) {
-                    TIED
-                } else {
-                    OTHER
-                };
-                Circle::new(
-                    (r.fastest_speedup, SegmentValue::CenterOf(row(i))),
-                    6,
-                    colour.filled(),
-                )
-            }))
-            .ok()?;
+        draw(&mut chart)?;
         root.present().ok()?;
     }
     Some(svg)
@@ -222,147 +303,44 @@ fn compare_svg(report: &CompareReport) -> Option<String> {
 /// deadline (100 %), windows with a missed deadline marked red.
 fn profile_svg(report: &ProfileReport) -> Option<String> {
     let t = &report.timeline;
-    if t.timestamps.is_empty() {
-        return None;
-    }
-    let end = t.timestamps.last().copied().unwrap_or(0.0) + 0.1;
+    let end = t.timestamps.last()? + 0.1;
     let y_max = t.max_cpu_over_time.iter().copied().fold(100.0, f64::max) * 1.1;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (1000, 420)).into_drawing_area();
-        root.fill(&WHITE).ok()?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!(
-                    "{}: load per block (mean and worst of each 100 ms; red: a missed deadline)",
-                    report.dsp
-                ),
-                ("sans-serif", 15),
-            )
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0.0..end, 0.0..y_max)
-            .ok()?;
-        chart
-            .configure_mesh()
-            .x_desc("seconds")
-            .y_desc("% of the block period")
-            .draw()
-            .ok()?;
-        let series = |values: &[f64]| -> Vec<(f64, f64)> {
-            t.timestamps
-                .iter()
-                .copied()
-                .zip(values.iter().copied())
-                .collect()
-        };
-        chart
-            .draw_series(LineSeries::new(
-                series(&t.max_cpu_over_time),
-                OTHER.stroke_width(1),
-            ))
-            .ok()?;
-        chart
-            .draw_series(LineSeries::new(
-                series(&t.cpu_usage_over_time),
-                TIED.stroke_width(2),
-            ))
-            .ok()?;
-        chart
-            .draw_series(LineSeries::new(
-                vec![(0.0, 100.0), (end, 100.0)],
-                RED.stroke_width(1),
-            ))
-            .ok()?;
-        chart
-            .draw_series(
-                series(&t.max_cpu_over_time)
-                    .into_iter()
-                    .filter(|(_, load)| *load > 100.0)
-                    .map(|p| Circle::new(p, 4, RED.filled())),
-            )
-            .ok()?;
-        root.present().ok()?;
-    }
-    Some(svg)
-}
-
-/// `baseline check`: each entry's change in time against the baseline with its 95 % interval,
-/// over the shaded tolerance band (right of it: slower).
-fn check_svg(report: &CheckReport) -> Option<String> {
-    let rows: Vec<_> = report
-        .rows
-        .iter()
-        .filter(|r| r.change_percent.is_some())
-        .collect();
-    if rows.is_empty() {
-        return None;
-    }
-    let n = rows.len();
-    let tolerance = report.tolerance_percent;
-    let reach = (rows.iter())
-        .flat_map(|r| r.change_ci95_percent.unwrap_or([0.0; 2]))
-        .chain([tolerance])
-        .fold(0.0, |m: f64, v| m.max(v.abs()))
-        * 1.2;
-    let labels: Vec<String> = (rows.iter())
-        .map(|r| format!("{} {}", r.dsp, crate::options::display(&r.compiler_options)))
-        .collect();
-    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(8) as u32;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (900 + 7 * longest, 90 + 32 * n as u32))
-            .into_drawing_area();
-        root.fill(&WHITE).ok()?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("{}: change in time per block against the baseline (%, 95 % intervals; shaded: within ±{tolerance} %)", report.baseline),
-                ("sans-serif", 15),
-            )
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(8 + 7 * longest)
-            .build_cartesian_2d(-reach..reach, (0..n).into_segmented())
-            .ok()?;
-        let row = |i: usize| n - 1 - i;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(r) if *r < n => labels[n - 1 - r].clone(),
-                _ => String::new(),
-            })
-            .x_desc("% (positive: slower)")
-            .draw()
-            .ok()?;
-        chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [
-                    (-tolerance, SegmentValue::Exact(0)),
-                    (tolerance, SegmentValue::Exact(n)),
-                ],
-                TIED.mix(0.25).filled(),
-            )))
-            .ok()?;
-        chart
-            .draw_series(rows.iter().enumerate().map(|(i, r)| {
-                let at = SegmentValue::CenterOf(row(i));
-                let [low, high] = r.change_ci95_percent.unwrap_or([0.0; 2]);
-                PathElement::new(vec![(low, at.clone()), (high, at)], BLACK.stroke_width(2))
-            }))
-            .ok()?;
-        chart
-            .draw_series(rows.iter().enumerate().map(|(i, r)| {
-                let change = r.change_percent.unwrap_or(0.0);
-                let colour = if change > tolerance { RED } else { OTHER };
-                Circle::new((change, SegmentValue::CenterOf(row(i))), 6, colour.filled())
-            }))
-            .ok()?;
-        root.present().ok()?;
-    }
-    Some(svg)
+    let series = |values: &[f64]| -> Vec<(f64, f64)> {
+        t.timestamps
+            .iter()
+            .copied()
+            .zip(values.iter().copied())
+            .collect()
+    };
+    let title = format!(
+        "{}: load per block (mean and worst of each 100 ms; red: a missed deadline)",
+        report.dsp
+    );
+    plane(
+        title,
+        0.0..end,
+        0.0..y_max,
+        ("seconds", "% of the block period"),
+        |chart| {
+            let worst = series(&t.max_cpu_over_time);
+            chart
+                .draw_series(LineSeries::new(worst.clone(), OTHER.stroke_width(1)))
+                .ok()?;
+            let mean = series(&t.cpu_usage_over_time);
+            chart
+                .draw_series(LineSeries::new(mean, TIED.stroke_width(2)))
+                .ok()?;
+            let deadline = vec![(0.0, 100.0), (end, 100.0)];
+            chart
+                .draw_series(LineSeries::new(deadline, RED.stroke_width(1)))
+                .ok()?;
+            let missed = worst.into_iter().filter(|(_, load)| *load > 100.0);
+            chart
+                .draw_series(missed.map(|p| Circle::new(p, 4, RED.filled())))
+                .ok()?;
+            Some(())
+        },
+    )
 }
 
 /// `corpus`: the best set's speed-up over scalar code against scalar MB/s, one point per DSP
@@ -379,41 +357,26 @@ fn corpus_svg(report: &CorpusReport) -> Option<String> {
     }
     let x_max = points.iter().map(|p| p.0).fold(0.0, f64::max) * 1.1;
     let y_max = points.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (900, 520)).into_drawing_area();
-        root.fill(&WHITE).ok()?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!(
-                    "{}: speed-up of the best option set over scalar code, per DSP",
-                    report.dir
-                ),
-                ("sans-serif", 15),
-            )
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)
-            .ok()?;
-        chart
-            .configure_mesh()
-            .x_desc("scalar MB/s")
-            .y_desc("best ÷ scalar (×)")
-            .draw()
-            .ok()?;
-        chart
-            .draw_series(LineSeries::new(
-                vec![(0.0, 1.0), (x_max, 1.0)],
-                BLACK.stroke_width(1),
-            ))
-            .ok()?;
-        chart
-            .draw_series(points.iter().map(|&p| Circle::new(p, 5, OTHER.filled())))
-            .ok()?;
-        root.present().ok()?;
-    }
-    Some(svg)
+    let title = format!(
+        "{}: speed-up of the best option set over scalar code, per DSP",
+        report.dir
+    );
+    plane(
+        title,
+        0.0..x_max,
+        0.0..y_max,
+        ("scalar MB/s", "best ÷ scalar (×)"),
+        |chart| {
+            let one = vec![(0.0, 1.0), (x_max, 1.0)];
+            chart
+                .draw_series(LineSeries::new(one, BLACK.stroke_width(1)))
+                .ok()?;
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 5, OTHER.filled())))
+                .ok()?;
+            Some(())
+        },
+    )
 }
 
 /// An SVG chart as PNG, with the system's fonts (DejaVu Sans for `sans-serif`, Debian's
