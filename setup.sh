@@ -46,6 +46,17 @@ mcp_clients() {
   fi
 }
 
+# Headless Chromium, which opens the HTML reports in the tests.
+browser() {
+  if ! command -v chromium >/dev/null; then
+    echo "setup: installing chromium" >&2
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  fi
+}
+
 case "${1:-run}" in
   run)
     cargo build --release --quiet
@@ -56,6 +67,7 @@ case "${1:-run}" in
     # fail with "Too many servers already active". With no jackd running, nothing uses them.
     if ! pgrep -x jackd >/dev/null; then rm -rf /dev/shm/jack-* /dev/shm/jack_* 2>/dev/null || true; fi
     mcp_clients
+    browser
     cargo fmt --all -- --check
     cargo clippy --all-targets --quiet -- -D warnings
     cargo test --tests

@@ -1867,3 +1867,61 @@ fn compare_and_profile_write_their_charts() {
         .code(2)
         .stderr(predicates::str::contains("/nonexistent/dir/chart.svg"));
 }
+
+/// Headless Chromium (Debian's `chromium`, which `./setup.sh test` installs) opens `page` and
+/// takes a screenshot; returns it and Chromium's log.
+fn chromium_screenshot(page: &Path, shot: &Path) -> (resvg::tiny_skia::Pixmap, String) {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1200,900",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs (./setup.sh test installs it)");
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    let png = std::fs::read(shot).unwrap_or_else(|e| panic!("no screenshot ({e}): {log}"));
+    (resvg::tiny_skia::Pixmap::decode_png(&png).unwrap(), log)
+}
+
+#[test]
+fn html_reports_render_in_a_real_browser() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    let (code, _, _) = analyze_json(&[
+        fixture("freeverb.dsp").to_str().unwrap(),
+        "--options",
+        "",
+        "--options",
+        "-vec",
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let (shot, log) = chromium_screenshot(&page, &dir.path().join("shot.png"));
+    // Not blank: a good share of the page is drawn (text, table, bars).
+    let drawn = (shot.pixels().iter())
+        .filter(|p| p.red() < 200 || p.green() < 200 || p.blue() < 200)
+        .count();
+    let share = drawn as f64 / shot.pixels().len() as f64;
+    assert!(
+        share > 0.03,
+        "only {:.1} % of the screenshot is drawn",
+        100.0 * share
+    );
+    // And the page made the browser say nothing: no console message, no failed load.
+    assert!(!log.contains("CONSOLE"), "{log}");
+}
