@@ -1593,6 +1593,19 @@ fn backend_all_runs_every_set_on_every_backend_that_supports_it() {
         "{csv}"
     );
     assert!(csv.lines().any(|l| l.contains(",interp,ok,")), "{csv}");
+    // The chart groups the bars by option set, a colour per backend: one bar per result.
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("all.svg");
+    let (_, report, _) = analyze_json(&[&args[..], &["--svg", chart.to_str().unwrap()]].concat());
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert!(svg.contains("per option set and backend"), "{svg}");
+    let fills: Vec<String> = (faustperf::chart::BAR_COLOURS.iter())
+        .map(|c| format!("fill=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2))
+        .collect();
+    let bars = (svg.split("<rect").skip(1))
+        .filter(|r| fills.iter().any(|f| r.contains(f.as_str())))
+        .count();
+    assert_eq!(bars, report["results"].as_array().unwrap().len());
 }
 
 #[test]

@@ -1,12 +1,13 @@
 //! Charts of reports, drawn as SVG with plotters; PNG of them for clients that show images.
 
-use crate::analyze::result::AnalyzeReport;
+use crate::analyze::result::{AnalyzeReport, SetResult};
 use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
 use crate::corpus::CorpusReport;
 use crate::profile::ProfileReport;
 use plotters::coord::ranged1d::SegmentedCoord;
 use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::ops::Range;
 
@@ -51,8 +52,24 @@ const TIED: RGBColor = RGBColor(46, 139, 87);
 const BASELINE: RGBColor = RGBColor(230, 145, 56);
 const OTHER: RGBColor = RGBColor(100, 130, 180);
 
+/// With several backends, each backend's colour (llvm, cpp, wasm, interp) and its name.
+const BACKEND_COLOUR_NAMES: [&str; 4] = ["blue", "green", "orange", "purple"];
+const BACKEND_COLOURS: [RGBColor; 4] = [
+    RGBColor(100, 130, 180),
+    RGBColor(46, 139, 87),
+    RGBColor(230, 145, 56),
+    RGBColor(150, 100, 170),
+];
+
 /// The colours of the bars, for those who count them.
-pub const BAR_COLOURS: [RGBColor; 3] = [TIED, BASELINE, OTHER];
+pub const BAR_COLOURS: [RGBColor; 6] = [
+    TIED,
+    BASELINE,
+    OTHER,
+    BACKEND_COLOURS[1],
+    BACKEND_COLOURS[2],
+    BACKEND_COLOURS[3],
+];
 
 /// A chart with one labelled row per item, as `rows` draws into.
 type Rows<'a, 'b> =
@@ -130,12 +147,18 @@ fn band(chart: &mut Rows<'_, '_>, n: usize, low: f64, high: f64) -> Option<()> {
 
 /// `analyze`'s ranking: a horizontal bar of MB/s per measured set, fastest on top, with its
 /// 95 % interval as a whisker; the fastest and the sets tied with it in green, the scalar
-/// baseline in orange, the recommended set marked in its label. `None` when nothing was
-/// measured.
+/// baseline in orange, the recommended set marked in its label. With several backends, the
+/// bars are grouped by option set, a colour per backend. `None` when nothing was measured.
 fn analyze_svg(report: &AnalyzeReport) -> Option<String> {
-    let results = &report.results;
-    if results.is_empty() {
+    if report.results.is_empty() {
         return None;
+    }
+    let mut results: Vec<&SetResult> = report.results.iter().collect();
+    if let Some(s) = &report.side_by_side {
+        results.sort_by_key(|r| {
+            let set = (s.sets.iter()).position(|row| row.compiler_options == r.compiler_options);
+            (set, s.backends.iter().position(|b| *b == r.backend))
+        });
     }
     let labels: Vec<String> = (results.iter())
         .map(|r| {
@@ -151,11 +174,24 @@ fn analyze_svg(report: &AnalyzeReport) -> Option<String> {
         .map(|r| r.throughput_ci95_mbps[1].max(r.throughput_mbps))
         .fold(0.0, f64::max)
         * 1.08;
-    let title = format!("{}: MB/s per option set (95 % intervals; green: fastest and tied within noise; orange: scalar baseline)", report.dsp);
+    let title = match &report.side_by_side {
+        Some(s) => format!(
+            "{}: MB/s per option set and backend (95 % intervals; {})",
+            report.dsp,
+            (s.backends.iter())
+                .map(|&b| format!("{b} {}", BACKEND_COLOUR_NAMES[b as usize]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => format!("{}: MB/s per option set (95 % intervals; green: fastest and tied within noise; orange: scalar baseline)", report.dsp),
+    };
+    let grouped = report.side_by_side.is_some();
     rows(title, &labels, 0.0..x_max, "MB/s", |chart, row| {
         chart
             .draw_series(results.iter().enumerate().map(|(i, r)| {
-                let colour = if r.tied_with_best || r.rank == 1 {
+                let colour = if grouped {
+                    BACKEND_COLOURS[r.backend as usize]
+                } else if r.tied_with_best || r.rank == 1 {
                     TIED
                 } else if r.is_baseline {
                     BASELINE
@@ -271,36 +307,49 @@ fn plane(
     title: String,
     x: Range<f64>,
     y: Range<f64>,
-    (x_desc, y_desc): (&str, &str),
-    draw: impl FnOnce(
-        &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
-    ) -> Option<()>,
+    descs: (&str, &str),
+    draw: impl FnOnce(&mut Plane<'_, '_>) -> Option<()>,
 ) -> Option<String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (1000, 460)).into_drawing_area();
         root.fill(&WHITE).ok()?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 15))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(x, y)
-            .ok()?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .draw()
-            .ok()?;
-        draw(&mut chart)?;
+        plane_on(&root, title, x, y, descs, draw)?;
         root.present().ok()?;
     }
     Some(svg)
 }
 
+/// A chart over `x` and `y`, as [`plane`] draws it, in `area`.
+type Plane<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+fn plane_on(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    title: String,
+    x: Range<f64>,
+    y: Range<f64>,
+    (x_desc, y_desc): (&str, &str),
+    draw: impl FnOnce(&mut Plane<'_, '_>) -> Option<()>,
+) -> Option<()> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 15))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x, y)
+        .ok()?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .draw()
+        .ok()?;
+    draw(&mut chart)
+}
+
 /// `profile`'s load over time: the mean and the worst block of every window against the
-/// deadline (100 %), windows with a missed deadline marked red.
+/// deadline (100 %), windows with a missed deadline marked red; below it, the block-size
+/// probe: the 99th-percentile and the slowest block's load at each block size.
 fn profile_svg(report: &ProfileReport) -> Option<String> {
     let t = &report.timeline;
     let end = t.timestamps.last()? + 0.1;
@@ -312,35 +361,75 @@ fn profile_svg(report: &ProfileReport) -> Option<String> {
             .zip(values.iter().copied())
             .collect()
     };
-    let title = format!(
-        "{}: load per block (mean and worst of each 100 ms; red: a missed deadline)",
-        report.dsp
-    );
-    plane(
-        title,
-        0.0..end,
-        0.0..y_max,
-        ("seconds", "% of the block period"),
-        |chart| {
-            let worst = series(&t.max_cpu_over_time);
-            chart
-                .draw_series(LineSeries::new(worst.clone(), OTHER.stroke_width(1)))
-                .ok()?;
-            let mean = series(&t.cpu_usage_over_time);
-            chart
-                .draw_series(LineSeries::new(mean, TIED.stroke_width(2)))
-                .ok()?;
-            let deadline = vec![(0.0, 100.0), (end, 100.0)];
-            chart
-                .draw_series(LineSeries::new(deadline, RED.stroke_width(1)))
-                .ok()?;
-            let missed = worst.into_iter().filter(|(_, load)| *load > 100.0);
-            chart
-                .draw_series(missed.map(|p| Circle::new(p, 4, RED.filled())))
-                .ok()?;
-            Some(())
-        },
-    )
+    let deadline = |to: f64| LineSeries::new(vec![(0.0, 100.0), (to, 100.0)], RED.stroke_width(1));
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (1000, 760)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let (top, bottom) = root.split_vertically(460);
+        let title = format!(
+            "{}: load per block (mean and worst of each 100 ms; red: a missed deadline)",
+            report.dsp
+        );
+        plane_on(
+            &top,
+            title,
+            0.0..end,
+            0.0..y_max,
+            ("seconds", "% of the block period"),
+            |chart| {
+                let worst = series(&t.max_cpu_over_time);
+                chart
+                    .draw_series(LineSeries::new(worst.clone(), OTHER.stroke_width(1)))
+                    .ok()?;
+                let mean = series(&t.cpu_usage_over_time);
+                chart
+                    .draw_series(LineSeries::new(mean, TIED.stroke_width(2)))
+                    .ok()?;
+                chart.draw_series(deadline(end)).ok()?;
+                let missed = worst.into_iter().filter(|(_, load)| *load > 100.0);
+                chart
+                    .draw_series(missed.map(|p| Circle::new(p, 4, RED.filled())))
+                    .ok()?;
+                Some(())
+            },
+        )?;
+        let probe = &report.block_sizes;
+        if !probe.is_empty() {
+            let frames = |p: &crate::realtime::BlockSizeProbe| (p.frames as f64).log2();
+            let x_max = probe.iter().map(frames).fold(1.0, f64::max) + 1.0;
+            let y_max = (probe.iter().map(|p| p.max_load_percent)).fold(100.0, f64::max) * 1.1;
+            let title = "block sizes: load of the 99th-percentile (green) and slowest (blue) block"
+                .to_string();
+            plane_on(
+                &bottom,
+                title,
+                0.0..x_max,
+                0.0..y_max,
+                ("log2 of frames per block", "% of the block period"),
+                |chart| {
+                    let p99: Vec<(f64, f64)> = probe
+                        .iter()
+                        .map(|p| (frames(p), p.p99_load_percent))
+                        .collect();
+                    let max: Vec<(f64, f64)> = probe
+                        .iter()
+                        .map(|p| (frames(p), p.max_load_percent))
+                        .collect();
+                    chart
+                        .draw_series(LineSeries::new(max, OTHER.stroke_width(1)))
+                        .ok()?;
+                    chart
+                        .draw_series(LineSeries::new(p99, TIED.stroke_width(2)))
+                        .ok()?;
+                    chart.draw_series(deadline(x_max)).ok()?;
+                    Some(())
+                },
+            )?;
+        }
+        root.present().ok()?;
+    }
+    Some(svg)
 }
 
 /// `corpus`: the best set's speed-up over scalar code against scalar MB/s, one point per DSP
