@@ -1938,3 +1938,74 @@ fn html_reports_render_in_a_real_browser() {
     // And the page made the browser say nothing: no console message, no failed load.
     assert!(!log.contains("CONSOLE"), "{log}");
 }
+
+#[test]
+fn report_renders_a_saved_result_again() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let osc = fixture("osc.dsp");
+    let saved = |name: &str, args: &[&str]| {
+        let out = faustperf()
+            .args(args)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        let file = dir.path().join(name);
+        std::fs::write(&file, &out.stdout).unwrap();
+        file
+    };
+    let analysis = saved(
+        "analysis.json",
+        &["analyze", osc.to_str().unwrap(), "--duration", "0.1"],
+    );
+    let comparison = saved(
+        "comparison.json",
+        &[
+            "compare",
+            osc.to_str().unwrap(),
+            fixture("stereo_gain.dsp").to_str().unwrap(),
+            "--duration",
+            "0.1",
+        ],
+    );
+    let profile = saved(
+        "profile.json",
+        &["profile", osc.to_str().unwrap(), "--duration", "0.3"],
+    );
+    for file in [&analysis, &comparison, &profile] {
+        // The JSON comes back as it was: nothing is lost in the round trip.
+        let out = faustperf()
+            .arg("report")
+            .arg(file)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let again: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let before: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        assert_eq!(again, before, "{}", file.display());
+    }
+    let page = dir.path().join("analysis.html");
+    faustperf()
+        .arg("report")
+        .arg(&analysis)
+        .arg("--html")
+        .arg(&page)
+        .assert()
+        .code(0);
+    assert!(std::fs::read_to_string(&page).unwrap().contains("<svg"));
+    // Something else is refused with what to do.
+    let other = dir.path().join("other.json");
+    std::fs::write(&other, "{\"x\": 1}").unwrap();
+    faustperf()
+        .arg("report")
+        .arg(&other)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--format json"));
+}

@@ -6,10 +6,10 @@ use crate::measure::stats::{MedianInterval, TimingSummary};
 use crate::measure::{Budget, StopReason};
 use crate::options::{display_on, Backend, OptionSet};
 use crate::worker::RunError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything `faustperf analyze` found for one DSP.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AnalyzeReport {
     /// The file analysed, or the name given to inline code.
     pub dsp: String,
@@ -46,7 +46,7 @@ pub struct AnalyzeReport {
 }
 
 /// One measured option set.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SetResult {
     /// The options as given (normalised to short names); `""` is the scalar baseline.
     pub compiler_options: String,
@@ -131,7 +131,7 @@ pub struct SetResult {
 }
 
 /// A ratio of two sets' times per block with its 95 % interval.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Ratio {
     /// Median over the passes both sets ran in (or the ratio of their estimates when they
     /// ran in different measurements), ×.
@@ -151,7 +151,7 @@ impl From<MedianInterval> for Ratio {
 }
 
 /// CPU load at one sample rate.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CpuAtRate {
     /// Hz.
     pub sample_rate: u32,
@@ -160,7 +160,7 @@ pub struct CpuAtRate {
 }
 
 /// The recommended set against the scalar baseline.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BaselineComparison {
     /// Recommended throughput over the baseline's (×).
     pub speedup: f64,
@@ -168,7 +168,7 @@ pub struct BaselineComparison {
 }
 
 /// How heavy the DSP is at the chosen sample rate, by CPU % of one core.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// < 10 %.
@@ -211,7 +211,7 @@ impl Category {
 }
 
 /// Whether a set failed or is not supported by the backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SetStatus {
     Failed,
@@ -230,7 +230,7 @@ impl SetStatus {
 }
 
 /// An option set that produced no measurement.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SetError {
     pub compiler_options: String,
     pub backend: Backend,
@@ -285,7 +285,7 @@ impl SetError {
 }
 
 /// Under which conditions the numbers were taken.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Conditions {
     pub faustperf_version: String,
     /// libfaust, its target, the CPU, the buffer size and the sample rate.
@@ -325,7 +325,7 @@ pub struct Conditions {
 }
 
 /// The backends of a run side by side.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SideBySide {
     /// The backends, in the order of each row's `throughput_mbps`.
     pub backends: Vec<Backend>,
@@ -337,7 +337,7 @@ pub struct SideBySide {
 }
 
 /// One option set on every backend.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BackendRow {
     pub compiler_options: String,
     /// MB/s on each backend; `null` where it was not measured (unsupported or failed).

@@ -51,7 +51,7 @@ impl Entry {
 }
 
 /// How an entry compares with the baseline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
     /// Within the tolerance, or not significantly outside it.
@@ -67,7 +67,7 @@ pub enum Status {
 }
 
 /// One entry's check.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckRow {
     pub dsp: String,
     pub compiler_options: String,
@@ -81,7 +81,7 @@ pub struct CheckRow {
 }
 
 /// What `baseline check` found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckReport {
     pub baseline: String,
     pub tolerance_percent: f64,

@@ -10,6 +10,7 @@ mod inspect;
 mod mcp;
 mod profile;
 mod progress;
+mod report;
 
 use clap::{Parser, Subcommand};
 
@@ -107,6 +108,9 @@ enum Command {
     Baseline(baseline::BaselineCommand),
     /// Show or empty the compile cache.
     Cache(cache::CacheCommand),
+    /// Render a saved JSON result (analyze, compare, profile, baseline check, corpus) again:
+    /// as a table, Markdown or CSV, and as its chart (--svg) or an HTML page (--html).
+    Report(report::ReportArgs),
     /// Serve the Model Context Protocol on stdio, for AI assistants (Claude Desktop, Claude
     /// Code, the MCP Inspector): tools to analyze, compare and profile Faust code.
     Mcp(mcp::McpArgs),
@@ -136,6 +140,7 @@ pub fn main() -> i32 {
         Command::Profile(args) => profile::run(args),
         Command::Baseline(command) => baseline::run(command),
         Command::Cache(command) => cache::run(command),
+        Command::Report(args) => report::run(args),
         Command::Mcp(args) => mcp::run(args),
         Command::Worker {
             memory_limit_mb,

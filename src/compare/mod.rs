@@ -12,7 +12,7 @@ use crate::options::display;
 use crate::options::OptionSet;
 use crate::pipeline::{compile_all, measure_sets, Workers};
 use crate::worker::RunError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One implementation to compare.
 #[derive(Debug, Clone)]
@@ -70,7 +70,7 @@ pub enum RequestError {
 }
 
 /// One implementation's result.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ImplResult {
     pub name: String,
     pub compiler_options: String,
@@ -109,7 +109,7 @@ pub struct ImplResult {
 }
 
 /// An implementation that could not be measured.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ImplError {
     pub name: String,
     pub message: String,
@@ -118,7 +118,7 @@ pub struct ImplError {
 }
 
 /// Everything `faustperf compare` found.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CompareReport {
     /// Ranked, fastest first.
     pub comparison: Vec<ImplResult>,

@@ -8,7 +8,7 @@ use crate::libfaust::DspSource;
 use crate::measure::MeasureConfig;
 use crate::options::{display, parse_option_set, Backend, OptionSet};
 use crate::pipeline::Workers;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,7 +23,7 @@ pub struct CorpusRequest {
 }
 
 /// One DSP's outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CorpusEntry {
     /// Path relative to the corpus directory.
     pub dsp: String,
@@ -43,7 +43,7 @@ pub struct CorpusEntry {
 }
 
 /// Over the whole corpus.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Aggregates {
     pub measured: usize,
     pub failed: usize,
@@ -57,7 +57,7 @@ pub struct Aggregates {
 }
 
 /// Everything `faustperf corpus` found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CorpusReport {
     pub dir: String,
     pub entries: Vec<CorpusEntry>,

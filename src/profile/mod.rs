@@ -14,7 +14,7 @@ use crate::options::OptionSet;
 use crate::pipeline::{compile_all, Workers};
 use crate::realtime::{BlockSizeProbe, ControlUse, DenormalProbe, ProfileConfig, RawProfile};
 use crate::worker::RunError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What to profile.
 #[derive(Debug, Clone)]
@@ -110,7 +110,7 @@ pub fn run_profile(
 pub const TIMELINE_WINDOW_SECONDS: f64 = 0.1;
 
 /// The numbers of a profile.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Metrics {
     /// Mean over blocks of compute time ÷ block period, %.
     pub avg_cpu_percent: f64,
@@ -147,7 +147,7 @@ pub struct Metrics {
 }
 
 /// Load over time, in windows of [`TIMELINE_WINDOW_SECONDS`].
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Timeline {
     /// Window starts, seconds from the start of the run.
     pub timestamps: Vec<f64>,
@@ -158,7 +158,7 @@ pub struct Timeline {
 }
 
 /// Everything `faustperf profile` found.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProfileReport {
     pub dsp: String,
     pub compiler_options: String,
