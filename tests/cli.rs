@@ -1913,30 +1913,56 @@ fn chromium_screenshot(page: &Path, shot: &Path) -> (resvg::tiny_skia::Pixmap, S
 fn html_reports_render_in_a_real_browser() {
     let _guard = serial();
     let dir = tempfile::tempdir().unwrap();
-    let page = dir.path().join("report.html");
-    let (code, _, _) = analyze_json(&[
-        fixture("freeverb.dsp").to_str().unwrap(),
-        "--options",
-        "",
-        "--options",
-        "-vec",
-        "--html",
-        page.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0);
-    let (shot, log) = chromium_screenshot(&page, &dir.path().join("shot.png"));
-    // Not blank: a good share of the page is drawn (text, table, bars).
-    let drawn = (shot.pixels().iter())
-        .filter(|p| p.red() < 200 || p.green() < 200 || p.blue() < 200)
-        .count();
-    let share = drawn as f64 / shot.pixels().len() as f64;
-    assert!(
-        share > 0.03,
-        "only {:.1} % of the screenshot is drawn",
-        100.0 * share
-    );
-    // And the page made the browser say nothing: no console message, no failed load.
-    assert!(!log.contains("CONSOLE"), "{log}");
+    let page = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (osc, freeverb) = (fixture("osc.dsp"), fixture("freeverb.dsp"));
+    let (osc, freeverb) = (osc.to_str().unwrap(), freeverb.to_str().unwrap());
+    let runs: [(&str, Vec<&str>); 3] = [
+        (
+            "analyze.html",
+            vec![
+                "analyze",
+                freeverb,
+                "--options",
+                "",
+                "--options",
+                "-vec",
+                "--duration",
+                "0.1",
+            ],
+        ),
+        (
+            "compare.html",
+            vec!["compare", osc, freeverb, "--duration", "0.1"],
+        ),
+        ("profile.html", vec!["profile", osc, "--duration", "0.3"]),
+    ];
+    for (name, args) in runs {
+        let out = faustperf()
+            .args(&args)
+            .arg("--html")
+            .arg(page(name))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (shot, log) = chromium_screenshot(Path::new(&page(name)), &dir.path().join("shot.png"));
+        // Not blank: a good share of the page is drawn (text, table, chart).
+        let drawn = (shot.pixels().iter())
+            .filter(|p| p.red() < 200 || p.green() < 200 || p.blue() < 200)
+            .count();
+        let share = drawn as f64 / shot.pixels().len() as f64;
+        assert!(
+            share > 0.03,
+            "{name}: only {:.1} % of the screenshot is drawn",
+            100.0 * share
+        );
+        // And the page made the browser say nothing: no console message, no failed load.
+        assert!(!log.contains("CONSOLE"), "{name}: {log}");
+    }
 }
 
 #[test]
