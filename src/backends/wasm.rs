@@ -14,7 +14,8 @@ use base64::Engine as _;
 use serde_json::Value;
 use std::ffi::c_void;
 use wasmtime::{
-    Config, Engine, Instance as WasmInstance, Linker, Memory, Module, Store, TypedFunc, ValType,
+    Config, Engine, Instance as WasmInstance, InstancePre, Linker, Memory, Module, Store,
+    TypedFunc, ValType,
 };
 
 /// The runtime, as reports name it.
@@ -54,7 +55,8 @@ pub fn build(source: &DspSource, options: &OptionSet) -> Result<super::Code, Fau
 /// A compiled module and what its JSON description says.
 pub struct WasmFactory {
     engine: Engine,
-    module: Module,
+    /// The module with its math imports resolved, ready to instantiate (done once, at load).
+    module: InstancePre<()>,
     precision: Precision,
     /// Bytes of the DSP structure at offset 0.
     dsp_bytes: usize,
@@ -80,6 +82,9 @@ impl WasmFactory {
         // SAFETY: the bytes are a module this build of faustperf precompiled with this engine
         // configuration (from a compile, or the cache, which checks its entries' integrity).
         let module = unsafe { Module::deserialize(&engine, bytes) }.map_err(wasm_error)?;
+        let mut linker = Linker::new(&engine);
+        define_math(&mut linker, &module)?;
+        let module = linker.instantiate_pre(&module).map_err(wasm_error)?;
         let description: Value = serde_json::from_str(json)
             .map_err(|e| FaustError::machine_code(format!("the module's JSON description: {e}")))?;
         let dsp_bytes = description["size"]
@@ -143,11 +148,7 @@ impl DspFactory for WasmFactory {
     fn instance(&self, sample_rate: u32) -> Result<Instance, FaustError> {
         Instance::new(self.precision, || {
             let mut store = Store::new(&self.engine, ());
-            let mut linker = Linker::new(&self.engine);
-            define_math(&mut linker, &self.module)?;
-            let instance = linker
-                .instantiate(&mut store, &self.module)
-                .map_err(wasm_error)?;
+            let instance = self.module.instantiate(&mut store).map_err(wasm_error)?;
             let memory = instance
                 .get_memory(&mut store, "memory")
                 .ok_or_else(|| wasm_error("the module exports no memory"))?;

@@ -183,7 +183,7 @@ pub(crate) mod tests {
                 RunError::Faust {
                     phase: Phase::Compile,
                     error: FaustError::Unsupported {
-                        message: crate::options::parse_option_set("-vec -omp")
+                        message: parse_option_set("-vec -omp")
                             .unwrap()
                             .unsupported()
                             .unwrap(),
