@@ -1870,6 +1870,73 @@ fn compare_and_profile_write_their_charts() {
         .stderr(predicates::str::contains("/nonexistent/dir/chart.svg"));
 }
 
+#[test]
+fn inspect_draws_each_sets_instructions_by_kind() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (svg, html) = (dir.path().join("ir.svg"), dir.path().join("ir.html"));
+    let (code, report) = inspect_json(&[
+        fixture("freeverb.dsp").to_str().unwrap(),
+        "--options",
+        "",
+        "--options",
+        "-vec -vs 16",
+        "--svg",
+        svg.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let svg = std::fs::read_to_string(svg).unwrap();
+    // One bar segment per kind a set has, plus the legend's swatch of each of the nine kinds.
+    let kinds = [
+        "float_arith",
+        "divisions",
+        "loads",
+        "stores",
+        "compares_selects",
+        "integer",
+        "conversions",
+        "calls",
+        "other",
+    ];
+    let segments: usize = (report["sets"].as_array().unwrap().iter())
+        .map(|s| {
+            let counts = &s["work"]["per_frame"];
+            kinds
+                .iter()
+                .filter(|k| counts[**k].as_f64().unwrap() > 0.0)
+                .count()
+        })
+        .sum();
+    let fills: Vec<String> = (faustperf::chart::KIND_COLOURS.iter())
+        .map(|c| format!("fill=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2))
+        .collect();
+    let drawn = (svg.split("<rect").skip(1))
+        .filter(|r| fills.iter().any(|f| r.contains(f.as_str())))
+        .count();
+    assert_eq!(drawn, segments + kinds.len(), "{svg}");
+    // The page holds the chart and every set's facts.
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(html.contains("<svg") && html.contains("-vec -vs 16") && html.contains("work/frame"));
+    assert!(!html.contains("<script") && !html.contains("<link"));
+}
+
+#[test]
+fn the_readme_shows_a_chart_faustperf_drew() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let at = readme
+        .find("](docs/")
+        .expect("the README shows a chart from docs/");
+    let file = &readme[at + 2..][..readme[at + 2..].find(')').unwrap()];
+    let svg = std::fs::read_to_string(root.join(file)).unwrap();
+    // An analyze ranking as faustperf draws it: its title, and a bar per measured preset.
+    assert!(svg.contains("MB/s per option set"), "{file}");
+    assert_eq!(bars(&svg), 7, "{file}");
+    resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).unwrap();
+}
+
 /// Headless Chromium (Debian's `chromium`, which `./setup.sh test` installs) opens `page` and
 /// takes a screenshot; returns it and Chromium's log.
 fn chromium_screenshot(page: &Path, shot: &Path) -> (resvg::tiny_skia::Pixmap, String) {
@@ -1905,7 +1972,7 @@ fn html_reports_render_in_a_real_browser() {
     let page = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let (osc, freeverb) = (fixture("osc.dsp"), fixture("freeverb.dsp"));
     let (osc, freeverb) = (osc.to_str().unwrap(), freeverb.to_str().unwrap());
-    let runs: [(&str, Vec<&str>); 3] = [
+    let runs: [(&str, Vec<&str>); 4] = [
         (
             "analyze.html",
             vec![
@@ -1924,6 +1991,7 @@ fn html_reports_render_in_a_real_browser() {
             vec!["compare", osc, freeverb, "--duration", "0.1"],
         ),
         ("profile.html", vec!["profile", osc, "--duration", "0.3"]),
+        ("inspect.html", vec!["inspect", freeverb]),
     ];
     for (name, args) in runs {
         let out = faustperf()
@@ -1987,7 +2055,8 @@ fn report_renders_a_saved_result_again() {
         "profile.json",
         &["profile", osc.to_str().unwrap(), "--duration", "0.3"],
     );
-    for file in [&analysis, &comparison, &profile] {
+    let inspection = saved("inspection.json", &["inspect", osc.to_str().unwrap()]);
+    for file in [&analysis, &comparison, &profile, &inspection] {
         // The JSON comes back as it was: nothing is lost in the round trip.
         let out = faustperf()
             .arg("report")

@@ -320,7 +320,7 @@ fn python_client_lists_and_calls_every_tool() {
             ),
             step(
                 "inspect_faust_code",
-                json!({"source": "freeverb.dsp", "options_to_test": ["-scal"]})
+                json!({"source": "freeverb.dsp", "options_to_test": ["-scal"], "chart": true})
             ),
         ]),
         &[],
@@ -431,6 +431,10 @@ fn python_client_lists_and_calls_every_tool() {
     assert!(set["memory"]["delay_lines"].as_u64().unwrap() >= 8, "{set}");
     assert!(!set["advice"].as_array().unwrap().is_empty());
     assert!(r[5]["text"].as_str().unwrap().contains("delay line"));
+    // Its chart (instructions per frame by kind) as a PNG image.
+    let images = r[5]["images"].as_array().unwrap();
+    assert_eq!(images.len(), 1, "{}", r[5]);
+    assert_eq!(images[0]["head"], json!([137, 80, 78, 71, 13, 10, 26, 10]));
 }
 
 #[test]

@@ -4,6 +4,7 @@ use crate::analyze::result::{AnalyzeReport, SetResult};
 use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
 use crate::corpus::CorpusReport;
+use crate::inspect::InspectReport;
 use crate::profile::ProfileReport;
 use plotters::coord::ranged1d::SegmentedCoord;
 use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
@@ -47,6 +48,12 @@ impl Charted for CorpusReport {
     }
 }
 
+impl Charted for InspectReport {
+    fn chart(&self) -> Option<String> {
+        inspect_svg(self)
+    }
+}
+
 /// Bar colours: the fastest and the sets tied with it, the scalar baseline, the others.
 const TIED: RGBColor = RGBColor(46, 139, 87);
 const BASELINE: RGBColor = RGBColor(230, 145, 56);
@@ -71,32 +78,52 @@ pub const BAR_COLOURS: [RGBColor; 6] = [
     BACKEND_COLOURS[3],
 ];
 
-/// A chart with one labelled row per item, as `rows` draws into.
-type Rows<'a, 'b> =
-    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordusize>>>;
+/// The colours of the instruction kinds of `inspect`'s chart, in the order of
+/// [`crate::ir::InstructionCounts::by_kind`].
+pub const KIND_COLOURS: [RGBColor; 9] = [
+    RGBColor(46, 139, 87),
+    RGBColor(200, 60, 60),
+    RGBColor(100, 130, 180),
+    RGBColor(150, 100, 170),
+    RGBColor(230, 145, 56),
+    RGBColor(140, 110, 80),
+    RGBColor(220, 120, 170),
+    RGBColor(60, 170, 190),
+    RGBColor(170, 170, 170),
+];
 
-/// A chart of one row per label, the first on top, over `x`; `draw` draws the items, item `i`
+/// A chart with one labelled row per item, as `rows` draws into.
+type Rows<'a> =
+    ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordusize>>>;
+
+/// A chart of one row per label (as tall as `min_rows` rows at least), the first on top, over `x`;
+/// `draw` draws the items, item `i`
 /// at `SegmentValue::CenterOf(row(i))` (or between `Exact(row(i))` and `Exact(row(i) + 1)`).
 fn rows(
     title: String,
     labels: &[String],
+    min_rows: usize,
     x: Range<f64>,
     x_desc: &str,
-    draw: impl FnOnce(&mut Rows<'_, '_>, &dyn Fn(usize) -> usize) -> Option<()>,
+    draw: impl FnOnce(&mut Rows<'_>, &dyn Fn(usize) -> usize) -> Option<()>,
 ) -> Option<String> {
     let n = labels.len();
     let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(8) as u32;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (900 + 7 * longest, 90 + 30 * n as u32))
-            .into_drawing_area();
+        let root = SVGBackend::with_string(
+            &mut svg,
+            (900 + 7 * longest, 90 + 30 * n.max(min_rows) as u32),
+        )
+        .into_drawing_area();
         root.fill(&WHITE).ok()?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 15))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(8 + 7 * longest)
-            .build_cartesian_2d(x, (0..n).into_segmented())
+            // Keys 0..=m make m + 1 segments: n rows need 0..n-1 (one row still needs two keys).
+            .build_cartesian_2d(x, (0..n.max(2) - 1).into_segmented())
             .ok()?;
         chart
             .configure_mesh()
@@ -117,11 +144,7 @@ fn rows(
 }
 
 /// Whiskers from `low` to `high` of each item, in black.
-fn whiskers(
-    chart: &mut Rows<'_, '_>,
-    row: &dyn Fn(usize) -> usize,
-    spans: &[[f64; 2]],
-) -> Option<()> {
+fn whiskers(chart: &mut Rows<'_>, row: &dyn Fn(usize) -> usize, spans: &[[f64; 2]]) -> Option<()> {
     chart
         .draw_series(spans.iter().enumerate().map(|(i, &[low, high])| {
             let at = SegmentValue::CenterOf(row(i));
@@ -132,7 +155,7 @@ fn whiskers(
 }
 
 /// A shaded band from `low` to `high` across every row.
-fn band(chart: &mut Rows<'_, '_>, n: usize, low: f64, high: f64) -> Option<()> {
+fn band(chart: &mut Rows<'_>, n: usize, low: f64, high: f64) -> Option<()> {
     chart
         .draw_series(std::iter::once(Rectangle::new(
             [
@@ -186,7 +209,7 @@ fn analyze_svg(report: &AnalyzeReport) -> Option<String> {
         None => format!("{}: MB/s per option set (95 % intervals; green: fastest and tied within noise; orange: scalar baseline)", report.dsp),
     };
     let grouped = report.side_by_side.is_some();
-    rows(title, &labels, 0.0..x_max, "MB/s", |chart, row| {
+    rows(title, &labels, 0, 0.0..x_max, "MB/s", |chart, row| {
         chart
             .draw_series(results.iter().enumerate().map(|(i, r)| {
                 let colour = if grouped {
@@ -234,6 +257,7 @@ fn compare_svg(report: &CompareReport) -> Option<String> {
     rows(
         title,
         &labels,
+        0,
         0.95..x_max,
         "× the fastest's time per frame",
         |chart, row| {
@@ -285,6 +309,7 @@ fn check_svg(report: &CheckReport) -> Option<String> {
     rows(
         title,
         &labels,
+        0,
         -reach..reach,
         "% (positive: slower)",
         |chart, row| {
@@ -464,6 +489,68 @@ fn corpus_svg(report: &CorpusReport) -> Option<String> {
                 .draw_series(points.iter().map(|&p| Circle::new(p, 5, OTHER.filled())))
                 .ok()?;
             Some(())
+        },
+    )
+}
+
+/// `inspect`: the instructions per frame of each option set as a bar split by kind (float
+/// arithmetic, divisions, loads, …), from LLVM's IR. `None` when no set has a frame loop.
+fn inspect_svg(report: &InspectReport) -> Option<String> {
+    let sets: Vec<_> = (report.sets.iter())
+        .filter_map(|s| Some((s, s.work.per_frame.as_ref()?)))
+        .collect();
+    if sets.is_empty() {
+        return None;
+    }
+    let labels: Vec<String> = (sets.iter())
+        .map(|(s, _)| crate::options::display(&s.compiler_options).to_string())
+        .collect();
+    // Room on the right for the legend.
+    let x_max = sets.iter().map(|(_, c)| c.total).fold(0.0, f64::max) * 1.45;
+    let title = format!(
+        "{}: instructions per frame by kind (LLVM IR, static count)",
+        report.dsp
+    );
+    // Tall enough for the legend's nine kinds.
+    rows(
+        title,
+        &labels,
+        6,
+        0.0..x_max,
+        "instructions per frame",
+        |chart, row| {
+            for (kind, colour) in KIND_COLOURS.iter().enumerate() {
+                // Each set's bar for this kind starts where the kinds before it end.
+                let segments = sets.iter().enumerate().filter_map(|(i, (_, counts))| {
+                    let kinds = counts.by_kind();
+                    let (_, n) = kinds[kind];
+                    let start: f64 = kinds[..kind].iter().map(|(_, n)| n).sum();
+                    let mut bar = Rectangle::new(
+                        [
+                            (start, SegmentValue::Exact(row(i))),
+                            (start + n, SegmentValue::Exact(row(i) + 1)),
+                        ],
+                        colour.filled(),
+                    );
+                    bar.set_margin(4, 4, 0, 0);
+                    (n > 0.0).then_some(bar)
+                });
+                let colour = *colour;
+                chart
+                    .draw_series(segments)
+                    .ok()?
+                    .label(crate::ir::InstructionCounts::default().by_kind()[kind].0)
+                    .legend(move |(x, y)| {
+                        Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
+                    });
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.9))
+                .border_style(BLACK)
+                .draw()
+                .ok()
         },
     )
 }

@@ -1,6 +1,6 @@
 //! `faustperf inspect`.
 
-use super::common::{SourceArgs, WorkerArgs};
+use super::common::{ChartArgs, SourceArgs, WorkerArgs};
 use super::{exit, Stop};
 use crate::analyze::result::SetStatus;
 use crate::inspect::{default_option_sets, inspect, InspectRequest};
@@ -25,14 +25,17 @@ pub struct InspectArgs {
     #[arg(long)]
     in_process: bool,
     #[command(flatten)]
+    charts: ChartArgs,
+    #[command(flatten)]
     workers: WorkerArgs,
 }
 
 /// Runs `inspect` and returns the exit code: 0 when every set was inspected, 4 when some
 /// failed, 3 when none could be.
-pub fn run(args: InspectArgs) -> Result<i32, Stop> {
+pub fn run(mut args: InspectArgs) -> Result<i32, Stop> {
     Stop::unless_libfaust()?;
     let format = args.format;
+    let charts = std::mem::take(&mut args.charts);
     let (request, mut workers) = validate(args).map_err(Stop::usage)?;
     eprintln!(
         "inspecting {} option set(s) of {}…",
@@ -41,6 +44,7 @@ pub fn run(args: InspectArgs) -> Result<i32, Stop> {
     );
     let report = inspect(&request, &mut workers);
     print!("{}", format.render(&report));
+    charts.write(&report)?;
     let some_failed = report.errors.iter().any(|e| e.status == SetStatus::Failed);
     Ok(exit::of_outcome(!report.sets.is_empty(), some_failed))
 }

@@ -108,7 +108,7 @@ enum Command {
     Baseline(baseline::BaselineCommand),
     /// Show or empty the compile cache.
     Cache(cache::CacheCommand),
-    /// Render a saved JSON result (analyze, compare, profile, baseline check, corpus) again:
+    /// Render a saved JSON result (analyze, compare, profile, baseline check, corpus, inspect) again:
     /// as a table, Markdown or CSV, and as its chart (--svg) or an HTML page (--html).
     Report(report::ReportArgs),
     /// Serve the Model Context Protocol on stdio, for AI assistants (Claude Desktop, Claude

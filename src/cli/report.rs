@@ -1,5 +1,5 @@
 //! `faustperf report`: a saved JSON result (`--format json` of analyze, compare, profile,
-//! baseline check or corpus) rendered again, as text, charts or an HTML page.
+//! baseline check, corpus or inspect) rendered again, as text, charts or an HTML page.
 
 use super::common::ChartArgs;
 use super::{exit, Stop};
@@ -7,9 +7,10 @@ use crate::analyze::result::AnalyzeReport;
 use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
 use crate::corpus::CorpusReport;
+use crate::inspect::InspectReport;
 use crate::options::parse_option_set;
 use crate::profile::ProfileReport;
-use crate::report::Format;
+use crate::report::{Format, InspectFormat};
 use clap::Args;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -60,9 +61,15 @@ pub fn run(args: ReportArgs) -> Result<i32, Stop> {
         show!(&args, &parse::<CheckReport>(&args, value)?)
     } else if has("entries") && has("aggregates") {
         show!(&args, &parse::<CorpusReport>(&args, value)?)
+    } else if has("sets") && has("ir_reader_llvm") {
+        let format = InspectFormat::try_from(args.format).map_err(Stop::usage)?;
+        let report: InspectReport = parse(&args, value)?;
+        print!("{}", format.render(&report));
+        args.charts.write(&report)?;
+        Ok(exit::OK)
     } else {
         Err(Stop::usage(format!(
-            "{} is not a report of analyze, compare, profile, baseline check or corpus (write one with --format json)",
+            "{} is not a report of analyze, compare, profile, baseline check, corpus or inspect (write one with --format json)",
             args.file.display()
         )))
     }

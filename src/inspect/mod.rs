@@ -9,11 +9,11 @@ use crate::libfaust::{DspSource, Toolchain};
 use crate::measure::units::human_bytes;
 use crate::options::{display, parse_option_set, Backend, OptionSet};
 use crate::pipeline::{on_lanes, Workers};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 /// What `faustperf inspect` found in the code libfaust generated for one DSP.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InspectReport {
     /// The file inspected, or the name given to inline code.
     pub dsp: String,

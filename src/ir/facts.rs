@@ -126,6 +126,23 @@ pub struct InstructionCounts {
     pub total: f64,
 }
 
+impl InstructionCounts {
+    /// The counts by kind, each with the words reports use for it (`total` left out).
+    pub fn by_kind(&self) -> [(&'static str, f64); 9] {
+        [
+            ("float arithmetic", self.float_arith),
+            ("divisions", self.divisions),
+            ("loads", self.loads),
+            ("stores", self.stores),
+            ("compares/selects", self.compares_selects),
+            ("integer", self.integer),
+            ("conversions", self.conversions),
+            ("calls", self.calls),
+            ("other", self.other),
+        ]
+    }
+}
+
 /// Calls to one library function.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MathCall {

@@ -548,7 +548,11 @@ impl FaustPerfServer {
             .await;
         let report = or_refuse!(report);
         let failed = report.sets.is_empty();
-        answer(&report, InspectFormat::Table.render(&report), failed)
+        let image = or_refuse!(chart_png(params.chart, &report));
+        with_image(
+            answer(&report, InspectFormat::Table.render(&report), failed),
+            image,
+        )
     }
 
     #[tool(

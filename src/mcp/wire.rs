@@ -130,6 +130,9 @@ pub struct InspectParams {
     pub source: String,
     /// Option sets to inspect, each as on the faust command line (default: scalar and `-vec`).
     pub options_to_test: Option<Vec<String>>,
+    /// Also return the chart of instructions per frame by kind as a PNG image (default false).
+    #[serde(default)]
+    pub chart: bool,
 }
 
 /// `inspect`'s report as is: per option set, `memory` (struct size, largest delay lines),

@@ -11,6 +11,7 @@ table{border-collapse:collapse;font-size:.9rem}\
 th,td{padding:.25rem .6rem;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}\
 th{background:#f4f4f4}\
 td.left,th.left{text-align:left}\
+table.facts td{white-space:normal}\
 li{margin:.2rem 0}\
 @media print{.chart{break-inside:avoid}body{max-width:none}}";
 
@@ -37,7 +38,12 @@ pub(crate) fn html<R: Paged>(report: &R, chart: Option<&str>) -> String {
         };
         format!("<{tag}{class}>{}</{tag}>", escape(text))
     };
-    out.push_str("<div class=\"scroll\"><table>\n");
+    let class = if page.headless {
+        " class=\"facts\""
+    } else {
+        ""
+    };
+    out.push_str(&format!("<div class=\"scroll\"><table{class}>\n"));
     if !page.headless {
         let head: String = (page.columns.iter().enumerate())
             .map(|(i, c)| cell("th", i, c))
