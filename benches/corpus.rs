@@ -56,6 +56,7 @@ fn corpus(c: &mut Criterion) {
                 options: parse_option_set(o).expect("valid option sets"),
                 sample_rate: SAMPLE_RATE,
                 cxx: None,
+                target: faustperf::libfaust::Target::Host,
             })
             .collect();
         let (compiled, _) = compile_all(&mut workers, None, &jobs, &mut |_, _| {});

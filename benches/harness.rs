@@ -34,8 +34,12 @@ fn main() {
         name: "osc".into(),
         code: "import(\"stdfaust.lib\"); process = os.osc(440);".into(),
     };
-    let factory = Factory::compile(&source, &faustperf::options::OptionSet::scalar())
-        .expect("os.osc compiles");
+    let factory = Factory::compile(
+        &source,
+        &faustperf::options::OptionSet::scalar(),
+        faustperf::libfaust::Target::Host,
+    )
+    .expect("os.osc compiles");
     let config = MeasureConfig {
         frames: FRAMES,
         sample_rate: 44100,

@@ -7,6 +7,7 @@ pub mod chart;
 pub mod cli;
 pub mod compare;
 pub mod corpus;
+pub mod counters;
 pub mod inspect;
 pub mod ir;
 pub mod jobs;

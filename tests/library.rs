@@ -8,7 +8,7 @@ use faustperf::cache::Cache;
 use faustperf::inspect::{inspect, InspectRequest};
 use faustperf::jobs::JOBS;
 use faustperf::libfaust::AudioBuffers;
-use faustperf::libfaust::{code_digest, DspSource, Factory, FaustError, LibFaust};
+use faustperf::libfaust::{code_digest, DspSource, Factory, FaustError, LibFaust, Target};
 use faustperf::measure::rng::SplitMix64;
 use faustperf::measure::{Budget, MeasureConfig};
 use faustperf::options::{parse_option_set, Backend};
@@ -243,7 +243,11 @@ fn the_same_code_is_told_by_the_machine_code() {
             name: "digest".into(),
             code: "import(\"stdfaust.lib\"); process = os.osc(440);".into(),
         };
-        code_digest(&Factory::compile(&source, &options).unwrap().machine_code())
+        code_digest(
+            &Factory::compile(&source, &options, Target::Host)
+                .unwrap()
+                .machine_code(),
+        )
     };
     // -vs 32 is the default vector size; -lv 0 the default loop variant.
     assert_eq!(
@@ -262,7 +266,7 @@ fn the_same_code_is_told_by_the_machine_code() {
 /// noise in and every control at its initial value; `None` when the backend does not support
 /// the set.
 fn output(source: &DspSource, set: &faustperf::options::OptionSet, cxx: &Cxx) -> Option<Vec<f32>> {
-    let (compiled, _) = match backends::compile(source, set, Some(cxx)) {
+    let (compiled, _) = match backends::compile(source, set, Some(cxx), Target::Host) {
         Err(FaustError::Unsupported { .. }) => return None,
         other => other.unwrap_or_else(|e| panic!("{set:?}: {e}")),
     };
@@ -336,4 +340,22 @@ fn every_backend_computes_what_llvm_computes() {
     // 8 fixtures: scalar on cpp, wasm and interp, vector on cpp and interp (wasm's vector code
     // is refused), but for the interpreter's missing -double.
     assert_eq!(compared, 8 * 5 - 2);
+}
+
+#[test]
+fn the_generated_functions_are_found_in_memory_by_name() {
+    let source = DspSource::File {
+        path: "fixtures/freeverb.dsp".into(),
+    };
+    let options = faustperf::options::parse_option_set("-vec -fun").unwrap();
+    for target in [Target::Host, Target::Portable] {
+        let factory = Factory::compile(&source, &options, target).unwrap();
+        let machine_code = factory.machine_code();
+        let loaded = Factory::from_machine_code(&machine_code, &options).unwrap();
+        let _instance = faustperf::libfaust::DspFactory::instance(&loaded, 48000).unwrap();
+        let functions = faustperf::counters::symbols::jit_functions(&machine_code);
+        let names: Vec<&str> = functions.iter().map(|f| f.name.as_str()).collect();
+        assert!(names.iter().any(|n| n.contains("compute")), "{target:?}: {names:?}");
+        assert!(functions.iter().all(|f| f.address > 0 && f.size > 0), "{functions:?}");
+    }
 }

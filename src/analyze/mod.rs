@@ -2,6 +2,7 @@
 //! and advice.
 
 pub mod advice;
+pub mod counted;
 pub mod rank;
 pub mod result;
 pub mod side_by_side;
@@ -182,6 +183,7 @@ impl State<'_> {
                 options: set.clone(),
                 sample_rate: self.request.measure.sample_rate,
                 cxx: self.request.cxx.clone(),
+                target: crate::libfaust::Target::Host,
             })
             .collect();
         let (compiled, warnings) = compile_all(workers, self.cache, &jobs, &mut |i, event| {
@@ -399,6 +401,7 @@ impl State<'_> {
             warnings,
             errors: self.errors,
             conditions,
+            counting: None,
             wall_seconds: started.elapsed().as_secs_f64(),
         }
     }

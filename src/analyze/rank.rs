@@ -167,6 +167,7 @@ pub fn rank(
                 timing: t.clone(),
                 warnings,
                 inspection: None,
+                counts: None,
             }
         })
         .collect();

@@ -41,8 +41,23 @@ pub struct AnalyzeReport {
     /// Option sets that failed or that the backend does not support.
     pub errors: Vec<SetError>,
     pub conditions: Conditions,
+    /// How the instructions were counted, and what they say beside the times (`--counters`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counting: Option<Counting>,
     /// Wall time of the whole analysis, seconds.
     pub wall_seconds: f64,
+}
+
+/// `analyze --counters`: how each set's `counts` were made, and what they say.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Counting {
+    pub conditions: crate::counters::CountConditions,
+    /// Whether hardware counters were available, and if not why (and what to change).
+    pub hardware_counters: String,
+    /// Where the ranking by instructions and the ranking by time disagree, and why.
+    pub notes: Vec<String>,
+    /// Wall time of compiling for the counting target and counting, seconds.
+    pub seconds: f64,
 }
 
 /// One measured option set.
@@ -128,6 +143,10 @@ pub struct SetResult {
     /// What the generated code shows (`analyze --inspect`); absent without it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inspection: Option<crate::ir::SetInspection>,
+    /// Instructions and simulated cache misses per frame (`analyze --counters`); absent
+    /// without it, or when this set could not be counted (a warning says why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<crate::counters::Counts>,
 }
 
 /// A ratio of two sets' times per block with its 95 % interval.

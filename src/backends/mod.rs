@@ -6,7 +6,7 @@ pub mod cpp;
 pub mod wasm;
 
 use crate::libfaust::{
-    code_digest, stdlib, DspFactory, DspSource, Factory, FaustError, InterpFactory,
+    code_digest, stdlib, DspFactory, DspSource, Factory, FaustError, InterpFactory, Target,
 };
 use crate::options::{Backend, OptionSet};
 pub use cpp::Cxx;
@@ -75,17 +75,27 @@ pub fn compile(
     source: &DspSource,
     options: &OptionSet,
     cxx: Option<&Cxx>,
+    target: Target,
 ) -> Result<(Compilation, bool), FaustError> {
     if let Some(message) = options.unsupported() {
         return Err(FaustError::Unsupported { message });
     }
-    stdlib::compile_or_with_stdlib(source, |source| compile_once(source, options, cxx))
+    if target != Target::Host && options.backend != Backend::Llvm {
+        return Err(FaustError::Unsupported {
+            message: format!(
+                "instructions are counted in LLVM code only, not on the {} backend",
+                options.backend.name()
+            ),
+        });
+    }
+    stdlib::compile_or_with_stdlib(source, |source| compile_once(source, options, cxx, target))
 }
 
 fn compile_once(
     source: &DspSource,
     options: &OptionSet,
     cxx: Option<&Cxx>,
+    target: Target,
 ) -> Result<Compilation, FaustError> {
     let plain = |code: Code, factory: Box<dyn DspFactory>| Compilation {
         code,
@@ -96,7 +106,7 @@ fn compile_once(
     };
     Ok(match options.backend {
         Backend::Llvm => {
-            let factory = Factory::compile(source, options)?;
+            let factory = Factory::compile(source, options, target)?;
             Compilation {
                 code: Code::Llvm {
                     machine_code: factory.machine_code(),

@@ -15,7 +15,7 @@ use crate::backends::Cxx;
 use crate::jobs::{CompileInfo, Compiled};
 use crate::libfaust::imports::source_files;
 use crate::libfaust::imports::ImportError;
-use crate::libfaust::{DspSource, LibFaust};
+use crate::libfaust::{DspSource, LibFaust, Target};
 use crate::options::{Backend, OptionSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -111,6 +111,7 @@ impl Cache {
         source_digest: &str,
         options: &OptionSet,
         cxx: Option<&Cxx>,
+        target: Target,
         lib: &LibFaust,
     ) -> String {
         let backend = match options.backend {
@@ -120,14 +121,12 @@ impl Cache {
             Backend::Wasm => format!("wasm {}", crate::backends::wasm::runtime()),
             other => other.name().to_string(),
         };
+        let target = match target {
+            Target::Host => lib.machine_target().to_string(),
+            other => other.llvm(lib),
+        };
         let mut hash = Sha256::new();
-        for part in [
-            FORMAT,
-            lib.version(),
-            lib.machine_target(),
-            &backend,
-            source_digest,
-        ] {
+        for part in [FORMAT, lib.version(), &target, &backend, source_digest] {
             hash.update(part.as_bytes());
             hash.update([0]);
         }
@@ -414,8 +413,8 @@ mod tests {
         let d1 = Cache::source_digest(&source).unwrap();
         assert_eq!(d1, Cache::source_digest(&source).unwrap());
         assert_ne!(
-            Cache::key(&d1, &options, None, lib),
-            Cache::key(&d1, &OptionSet::scalar(), None, lib)
+            Cache::key(&d1, &options, None, Target::Host, lib),
+            Cache::key(&d1, &OptionSet::scalar(), None, Target::Host, lib)
         );
         fs::write(dir.path().join("helper.lib"), "helper = *(2);").unwrap();
         assert_ne!(d1, Cache::source_digest(&source).unwrap());

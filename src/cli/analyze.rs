@@ -39,6 +39,11 @@ pub struct AnalyzeArgs {
     /// does); compiles each set once more, since the cache keeps machine code only.
     #[arg(long)]
     inspect: bool,
+    /// Also count each LLVM set's instructions per frame under valgrind's callgrind (the same
+    /// count on every run and machine; code compiled for x86-64-v3), with simulated cache
+    /// misses and the share of each generated function.
+    #[arg(long)]
+    counters: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -59,7 +64,7 @@ pub fn run(mut args: AnalyzeArgs) -> Result<i32, Stop> {
     Stop::unless_libfaust()?;
     let format = args.format;
     let charts = std::mem::take(&mut args.charts);
-    let with_inspection = args.inspect;
+    let (with_inspection, with_counters) = (args.inspect, args.counters);
     let (request, mut workers, cache) = validate(args).map_err(Stop::usage)?;
     let mut progress = StderrProgress::new();
     let mut report = analyze(&request, &mut workers, cache.as_ref(), &mut progress);
@@ -75,6 +80,10 @@ pub fn run(mut args: AnalyzeArgs) -> Result<i32, Stop> {
             request.measure.sample_rate,
             &mut workers,
         );
+    }
+    if with_counters && report.success {
+        eprintln!("counting instructions under valgrind (about 10 s and more per set)…");
+        crate::analyze::counted::add_counts(&mut report, &request, &mut workers, cache.as_ref());
     }
     print!("{}", format.render(&report));
     charts.write(&report)?;

@@ -127,6 +127,9 @@ enum Command {
         #[arg(long)]
         confine_to: Vec<std::path::PathBuf>,
     },
+    /// Internal: runs code under valgrind for `--counters` (started by a worker).
+    #[command(name = "__count", hide = true)]
+    Count,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -142,6 +145,14 @@ pub fn main() -> i32 {
         Command::Cache(command) => cache::run(command),
         Command::Report(args) => report::run(args),
         Command::Mcp(args) => mcp::run(args),
+        Command::Count => crate::counters::child_main()
+            .map(|()| exit::OK)
+            .map_err(|e| {
+                Stop(
+                    exit::INTERNAL,
+                    format!("faustperf {}: {e}", crate::counters::COUNT_SUBCOMMAND),
+                )
+            }),
         Command::Worker {
             memory_limit_mb,
             cores,

@@ -161,6 +161,7 @@ pub fn compare(
             options: i.options.clone(),
             sample_rate: m.sample_rate,
             cxx: request.cxx.clone(),
+            target: crate::libfaust::Target::Host,
         })
         .collect();
     let (compiled, mut warnings) = compile_all(workers, cache, &jobs, &mut |_, _| {});

@@ -62,6 +62,7 @@ pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport
         |lane, i| {
             let job = CompileJob {
                 cxx: None,
+                target: crate::libfaust::Target::Host,
                 source: request.source.clone(),
                 options: sets[i].clone(),
                 sample_rate: request.sample_rate,

@@ -1,7 +1,7 @@
 //! Compile a program with one option set, on its backend.
 
 use crate::backends::{self, Code, Cxx};
-use crate::libfaust::{DspSource, FaustError};
+use crate::libfaust::{DspSource, FaustError, Target};
 use crate::options::{OptionSet, Precision};
 use crate::worker::{Job, Limit, Phase};
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,9 @@ pub struct CompileJob {
     pub sample_rate: u32,
     /// The C++ compiler, for sets of the `cpp` backend.
     pub cxx: Option<Cxx>,
+    /// The CPU LLVM code is made for (the host's, unless it is code to count).
+    #[serde(default)]
+    pub target: Target,
 }
 
 /// What compiling produced.
@@ -66,7 +69,7 @@ impl Job for CompileJob {
     fn run(&self, _: &(dyn Fn(()) + Sync)) -> Result<Compiled, FaustError> {
         let start = Instant::now();
         let (compilation, stdlib_imported) =
-            backends::compile(&self.source, &self.options, self.cxx.as_ref())?;
+            backends::compile(&self.source, &self.options, self.cxx.as_ref(), self.target)?;
         let seconds = start.elapsed().as_secs_f64();
         let factory = &compilation.factory;
         let instance = factory.instance(self.sample_rate)?;

@@ -24,7 +24,7 @@ impl Job for InspectJob {
     fn run(&self, _: &(dyn Fn(()) + Sync)) -> Result<SetInspection, FaustError> {
         let options = &self.0.options;
         let (factory, _) =
-            stdlib::compile_or_with_stdlib(&self.0.source, |s| Factory::compile(s, options))?;
+            stdlib::compile_or_with_stdlib(&self.0.source, |s| Factory::compile(s, options, self.0.target))?;
         let instance = factory.instance(self.0.sample_rate)?;
         inspect_ir(
             &self.0.options,

@@ -16,6 +16,7 @@ macro_rules! register {
 
 register! {
     compile::CompileJob,
+    count::CountJob,
     inspect::InspectJob,
     measure::MeasureJob,
     profile::ProfileJob,

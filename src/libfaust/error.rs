@@ -40,6 +40,10 @@ pub enum FaustError {
     /// The WebAssembly runtime refused the module or trapped while running it.
     #[error("WebAssembly (wasmtime): {message}")]
     Wasm { message: String },
+    /// Instructions could not be counted (valgrind missing or failing, or the code crashed
+    /// under it).
+    #[error("instructions could not be counted: {message}")]
+    Counters { message: String },
     /// libfaust returned no instance for a factory.
     #[error("libfaust could not create an instance of the compiled DSP")]
     Instance,

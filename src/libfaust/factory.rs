@@ -2,7 +2,9 @@
 
 use super::strings::{take_string_array, FaustString};
 use super::ui::{self, Control};
-use super::{compiler_lock, fast_math_available, Dsp, DspFactory, FaustError, Instance, LibFaust};
+use super::{
+    compiler_lock, fast_math_available, Dsp, DspFactory, FaustError, Instance, LibFaust, Target,
+};
 use crate::options::{OptionSet, Precision};
 use serde::{Deserialize, Serialize};
 use std::ffi::{c_char, c_void, CString};
@@ -49,19 +51,23 @@ pub struct Factory {
 }
 
 impl Factory {
-    /// Compiles `source` with the option set `options` for the host CPU at LLVM's highest
+    /// Compiles `source` with the option set `options` for `target` at LLVM's highest
     /// optimisation level.
-    pub fn compile(source: &DspSource, options: &OptionSet) -> Result<Factory, FaustError> {
+    pub fn compile(
+        source: &DspSource,
+        options: &OptionSet,
+        target: Target,
+    ) -> Result<Factory, FaustError> {
         let lib = LibFaust::get()?;
         if options.fast_math() && !fast_math_available() {
             return Err(FaustError::FastMathUnavailable);
         }
-        let target = CString::default();
+        let target = c_string(&target.llvm(lib), "the target")?;
         let ptr = compile_call(
             source,
             options,
             |name, code, argc, argv, error| {
-                // SAFETY: see `compile_call`; the target is a live empty string (the host CPU).
+                // SAFETY: see `compile_call`; the target is a live string (empty: the host CPU).
                 unsafe {
                     (lib.api.create_factory_from_string)(
                         name,

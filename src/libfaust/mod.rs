@@ -50,6 +50,37 @@ impl Toolchain {
     }
 }
 
+/// The CPU LLVM code is compiled for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// This machine's CPU, as LLVM recognises it (what is measured).
+    #[default]
+    Host,
+    /// One fixed CPU of this architecture (`x86-64-v3`, AVX2, on x86-64): the same code on
+    /// every machine, and none of the instructions (AVX-512) valgrind cannot run. Instruction
+    /// counts are of this code.
+    Portable,
+}
+
+impl Target {
+    /// The target string libfaust takes: empty for the host, else `TRIPLE:CPU`.
+    pub fn llvm(self, lib: &LibFaust) -> String {
+        match self {
+            Target::Host => String::new(),
+            Target::Portable => {
+                let triple = lib.machine_target().split(':').next().unwrap_or_default();
+                let cpu = if triple.starts_with("x86_64") {
+                    "x86-64-v3"
+                } else {
+                    "generic"
+                };
+                format!("{triple}:{cpu}")
+            }
+        }
+    }
+}
+
 /// The loaded libfaust, with facts read once at load.
 pub struct LibFaust {
     pub(crate) api: faust_ffi::Api,

@@ -5,8 +5,9 @@
 
 use crate::backends::Code;
 use crate::cache::Cache;
-use crate::jobs::{CompileJob, Compiled, MeasureJob, JOBS};
-use crate::libfaust::DspSource;
+use crate::counters::{CountConfig, Counts};
+use crate::jobs::{CompileJob, Compiled, CountJob, MeasureJob, JOBS};
+use crate::libfaust::{DspSource, FaustError, Target};
 use crate::measure::thread::all_cores;
 use crate::measure::{MeasureConfig, RawMeasurement, Stretch};
 use crate::options::OptionSet;
@@ -119,7 +120,13 @@ pub fn compile_all(
                     digest
                 }
             }?;
-            Some(Cache::key(&digest, &job.options, job.cxx.as_ref(), lib))
+            Some(Cache::key(
+                &digest,
+                &job.options,
+                job.cxx.as_ref(),
+                job.target,
+                lib,
+            ))
         })
         .collect();
     let mut results: Vec<Option<CompileOutcome>> = keys
@@ -162,6 +169,77 @@ pub fn compile_all(
         .map(|r| r.unwrap_or_else(|| Err(RunError::worker("the compile lanes stopped"))))
         .collect();
     warnings.dedup();
+    (results, warnings)
+}
+
+/// Counts the instructions per frame of each of `jobs` (see [`crate::counters`]): compiles
+/// them for [`Target::Portable`] (through `cache`), then counts them under valgrind, the sets
+/// shared among the compile lanes (counting times nothing, so the lanes may run together).
+/// `on_done(i)` hears when job `i` is counted. Returns per job its counts or why not, and the
+/// compiles' warnings.
+pub fn count_all(
+    workers: &mut Workers,
+    cache: Option<&Cache>,
+    jobs: &[CompileJob],
+    config: &CountConfig,
+    on_done: &(dyn Fn(usize) + Sync),
+) -> (Vec<Result<Counts, RunError>>, Vec<String>) {
+    let portable: Vec<CompileJob> = (jobs.iter())
+        .map(|job| CompileJob {
+            target: Target::Portable,
+            ..job.clone()
+        })
+        .collect();
+    let (compiled, warnings) = compile_all(workers, cache, &portable, &mut |_, _| {});
+    let mut results: Vec<Option<Result<Counts, RunError>>> = vec![None; jobs.len()];
+    let mut ready: Vec<usize> = Vec::new();
+    for (i, outcome) in compiled.iter().enumerate() {
+        match outcome {
+            Ok(_) => ready.push(i),
+            Err(e) => results[i] = Some(Err(e.clone())),
+        }
+    }
+    // One share of the sets per lane, each counted in one valgrind run.
+    let lanes = workers.compilers.len().min(ready.len()).max(1);
+    let shares: Vec<Vec<usize>> = (0..lanes)
+        .map(|l| ready.iter().copied().skip(l).step_by(lanes).collect())
+        .collect();
+    let counted = on_lanes(
+        &mut workers.compilers,
+        &(0..lanes).collect::<Vec<_>>(),
+        |lane, l| {
+            let codes: Vec<(Code, OptionSet)> = (shares[l].iter())
+                .filter_map(|&i| {
+                    let (code, _) = compiled[i].as_ref().ok()?;
+                    Some((code.code.clone(), portable[i].options.clone()))
+                })
+                .collect();
+            let job = CountJob {
+                codes,
+                config: *config,
+            };
+            lane.run(&job, &mut |set| on_done(shares[l][set]))
+        },
+        &mut |_| {},
+    );
+    for (l, result) in counted {
+        for (k, &i) in shares[l].iter().enumerate() {
+            results[i] = Some(match &result {
+                Ok(counts) => counts
+                    .get(k)
+                    .cloned()
+                    .unwrap_or_else(|| Err(FaustError::invalid_input("the count lost a set")))
+                    .map_err(|error| RunError::Faust {
+                        phase: Phase::Count,
+                        error,
+                    }),
+                Err(e) => Err(e.clone()),
+            });
+        }
+    }
+    let results = (results.into_iter())
+        .map(|r| r.unwrap_or_else(|| Err(RunError::worker("the compile lanes stopped"))))
+        .collect();
     (results, warnings)
 }
 

@@ -42,6 +42,7 @@ pub fn run_profile(
         options: request.options.clone(),
         sample_rate: request.config.sample_rate,
         cxx: request.cxx.clone(),
+        target: crate::libfaust::Target::Host,
     };
     let (mut results, mut warnings) =
         compile_all(workers, cache, std::slice::from_ref(&job), &mut |_, _| {});

@@ -331,6 +331,21 @@ fn counts_line(c: &InstructionCounts) -> String {
     format!("{} instructions: {}", round(c.total), kinds.join(", "))
 }
 
+/// What callgrind counted for a set, in one line: `797.3 instructions, L1 misses 1.23, …`.
+fn measured_counts_line(c: &crate::counters::Counts) -> String {
+    let functions: Vec<String> = (c.functions.iter())
+        .take(4)
+        .map(|f| format!("{} {:.0} %", f.name, f.percent))
+        .collect();
+    format!(
+        "{:.1} instructions, {:.2} L1 and {:.3} last-level misses; {}",
+        c.instructions_per_frame,
+        c.l1_misses_per_frame,
+        c.ll_misses_per_frame,
+        functions.join(", ")
+    )
+}
+
 /// The rows of one option set's inspection: its name, then a fact per row (a fact of several
 /// lines continues in rows with no name).
 fn inspection_rows(i: &SetInspection) -> Vec<Vec<String>> {
@@ -481,6 +496,27 @@ fn sections(report: &AnalyzeReport) -> Sections {
         warnings.extend(r.warnings.iter().map(|w| format!("{}: {w}", r.name())));
     }
     out.push(("Warnings", warnings));
+    if let Some(counting) = &report.counting {
+        let mut lines: Vec<String> = (report.results.iter())
+            .filter_map(|r| {
+                Some(format!(
+                    "{}: {}",
+                    r.name(),
+                    measured_counts_line(r.counts.as_ref()?)
+                ))
+            })
+            .collect();
+        lines.extend(counting.notes.iter().cloned());
+        lines.push(format!(
+            "counted with {} on code for {}, {} blocks of {} frames; hardware counters: {}",
+            counting.conditions.valgrind,
+            counting.conditions.target,
+            counting.conditions.blocks,
+            counting.conditions.frames_per_block,
+            counting.hardware_counters
+        ));
+        out.push(("Instructions per frame (callgrind)", lines));
+    }
     out.push((
         "Generated code (per frame)",
         report
@@ -913,6 +949,7 @@ mod tests {
                 wasm_runtime: None,
                 isolation: "worker".into(),
             },
+            counting: None,
             wall_seconds: 3.5,
         }
     }

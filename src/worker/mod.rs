@@ -25,6 +25,8 @@ use serde_json::Value;
 pub enum Phase {
     Compile,
     Measure,
+    /// Counting instructions under valgrind.
+    Count,
 }
 
 impl std::fmt::Display for Phase {
@@ -32,6 +34,7 @@ impl std::fmt::Display for Phase {
         f.write_str(match self {
             Phase::Compile => "compiling",
             Phase::Measure => "measuring",
+            Phase::Count => "counting instructions",
         })
     }
 }
@@ -83,6 +86,7 @@ fn timeout_hint(phase: &Phase) -> &'static str {
     match phase {
         Phase::Compile => " (raise --compile-timeout if the program is just large)",
         Phase::Measure => " (one block of the program ran for longer than that)",
+        Phase::Count => " (valgrind runs code 50 to 100 times slower than the processor)",
     }
 }
 

@@ -1,0 +1,116 @@
+//! `analyze --counters`: each measured LLVM set's instructions per frame, counted under
+//! callgrind (see [`crate::counters`]), beside its time, and where the two rankings disagree.
+
+use super::result::{AnalyzeReport, Counting, SetResult};
+use super::AnalyzeRequest;
+use crate::cache::Cache;
+use crate::counters::{hardware, CountConditions, CountConfig, Counts};
+use crate::jobs::CompileJob;
+use crate::options::Backend;
+use crate::pipeline::{count_all, Workers};
+use std::time::Instant;
+
+/// Sets whose times or instruction counts differ by more than this are far apart, %: the
+/// differences that decide a choice, well beyond the noise of times.
+const FAR_APART_PERCENT: f64 = 10.0;
+
+/// Counts every measured LLVM set of `report` and adds the counts to it; a set that cannot be
+/// counted gets a warning, and the run goes on.
+pub fn add_counts(
+    report: &mut AnalyzeReport,
+    request: &AnalyzeRequest,
+    workers: &mut Workers,
+    cache: Option<&Cache>,
+) {
+    let started = Instant::now();
+    let config = CountConfig::new(request.measure.frames, request.measure.sample_rate);
+    let conditions = match CountConditions::here(&config) {
+        Ok(c) => c,
+        Err(e) => {
+            report.warnings.push(format!("no instruction counts: {e}"));
+            return;
+        }
+    };
+    let indices: Vec<usize> = (0..report.results.len())
+        .filter(|&i| report.results[i].backend == Backend::Llvm)
+        .collect();
+    let jobs: Vec<CompileJob> = (indices.iter())
+        .map(|&i| CompileJob {
+            source: request.source.clone(),
+            options: report.results[i].options.clone(),
+            sample_rate: request.measure.sample_rate,
+            cxx: None,
+            target: crate::libfaust::Target::Portable,
+        })
+        .collect();
+    let (counted, warnings) = count_all(workers, cache, &jobs, &config, &|_| {});
+    report.warnings.extend(warnings);
+    for (&i, result) in indices.iter().zip(counted) {
+        let r = &mut report.results[i];
+        match result {
+            Ok(counts) => r.counts = Some(counts),
+            Err(e) => r.warnings.push(format!("instructions not counted: {e}")),
+        }
+    }
+    let hardware_counters = match hardware::available() {
+        Ok(()) => "available".to_string(),
+        Err(why) => format!("{why}; instructions were counted with callgrind instead"),
+    };
+    report.counting = Some(Counting {
+        conditions,
+        hardware_counters,
+        notes: disagreements(&report.results),
+        seconds: started.elapsed().as_secs_f64(),
+    });
+}
+
+/// Where time and instructions rank a set differently from the fastest set counted (results
+/// come fastest first), with the likely reason from what was counted.
+fn disagreements(results: &[SetResult]) -> Vec<String> {
+    let counted: Vec<(&SetResult, &Counts)> = (results.iter())
+        .filter_map(|r| Some((r, r.counts.as_ref()?)))
+        .collect();
+    let Some(&(fastest, best)) = counted.first() else {
+        return Vec::new();
+    };
+    let mut notes = Vec::new();
+    for &(r, c) in &counted[1..] {
+        let slower = 100.0 * (fastest.throughput_mbps / r.throughput_mbps - 1.0);
+        let more = 100.0 * (c.instructions_per_frame / best.instructions_per_frame - 1.0);
+        let far_in_time = slower > FAR_APART_PERCENT;
+        let why = || {
+            if c.l1_misses_per_frame > 1.5 * best.l1_misses_per_frame
+                && c.l1_misses_per_frame - best.l1_misses_per_frame > 0.05
+            {
+                format!(
+                    "it misses the first-level caches more ({:.2} vs {:.2} per frame): the time goes to memory, not instructions",
+                    c.l1_misses_per_frame, best.l1_misses_per_frame
+                )
+            } else {
+                "the instructions differ in cost (vector width, dependent chains, divisions): an instruction count weighs them all alike".to_string()
+            }
+        };
+        if far_in_time && more < FAR_APART_PERCENT {
+            notes.push(format!(
+                "{} is {slower:.0} % slower than {} but runs {} instructions per frame ({:.1} vs {:.1}): {}",
+                r.name(),
+                fastest.name(),
+                if more < 0.0 { format!("{:.0} % fewer", -more) } else { format!("only {more:.0} % more") },
+                c.instructions_per_frame,
+                best.instructions_per_frame,
+                why()
+            ));
+        } else if !far_in_time && more.abs() > FAR_APART_PERCENT {
+            notes.push(format!(
+                "{} is within {FAR_APART_PERCENT} % of {} in time but runs {:.0} % {} instructions per frame ({:.1} vs {:.1}): the instructions differ in cost (vector instructions do more each)",
+                r.name(),
+                fastest.name(),
+                more.abs(),
+                if more < 0.0 { "fewer" } else { "more" },
+                c.instructions_per_frame,
+                best.instructions_per_frame
+            ));
+        }
+    }
+    notes
+}
