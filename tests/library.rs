@@ -355,7 +355,13 @@ fn the_generated_functions_are_found_in_memory_by_name() {
         let _instance = faustperf::libfaust::DspFactory::instance(&loaded, 48000).unwrap();
         let functions = faustperf::counters::symbols::jit_functions(&machine_code);
         let names: Vec<&str> = functions.iter().map(|f| f.name.as_str()).collect();
-        assert!(names.iter().any(|n| n.contains("compute")), "{target:?}: {names:?}");
-        assert!(functions.iter().all(|f| f.address > 0 && f.size > 0), "{functions:?}");
+        assert!(
+            names.iter().any(|n| n.contains("compute")),
+            "{target:?}: {names:?}"
+        );
+        assert!(
+            functions.iter().all(|f| f.address > 0 && f.size > 0),
+            "{functions:?}"
+        );
     }
 }

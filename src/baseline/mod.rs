@@ -2,6 +2,7 @@
 //! re-measured and compared (`faustperf baseline save|check|list|show|delete`).
 
 use crate::analyze::result::AnalyzeReport;
+use crate::counters::CountConditions;
 use crate::measure::Conditions;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -14,7 +15,46 @@ pub struct Baseline {
     pub saved_at: u64,
     /// What must match for a comparison to be fair.
     pub conditions: Conditions,
+    /// What the entries hold: times (the default, and all a baseline held before), or
+    /// instruction counts.
+    #[serde(default)]
+    pub metric: Metric,
+    /// With instruction counts, what they depend on (valgrind, libfaust, the target).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_conditions: Option<CountConditions>,
     pub entries: Vec<Entry>,
+}
+
+/// What a baseline compares.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Time per block, measured (its 95 % interval decides).
+    #[default]
+    Time,
+    /// Instructions per frame, counted under callgrind: no noise, so no interval.
+    Instructions,
+}
+
+impl Metric {
+    /// The tolerance `check` allows by default, %: time moves between runs; counts do not.
+    pub fn default_tolerance(self) -> f64 {
+        match self {
+            Metric::Time => 10.0,
+            Metric::Instructions => 0.5,
+        }
+    }
 }
 
 /// One DSP with one option set.
@@ -23,14 +63,27 @@ pub struct Entry {
     /// The DSP file as given.
     pub dsp: String,
     pub compiler_options: String,
-    pub throughput_mbps: f64,
-    /// The estimate and its 95 % interval, ns per block.
-    pub ns_per_block: f64,
-    pub ns_per_block_ci95: [f64; 2],
+    #[serde(flatten)]
+    pub figure: Figure,
+}
+
+/// What was recorded of an entry: its time or its instruction count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Figure {
+    Time {
+        throughput_mbps: f64,
+        /// The estimate and its 95 % interval, ns per block.
+        ns_per_block: f64,
+        ns_per_block_ci95: [f64; 2],
+    },
+    Instructions {
+        instructions_per_frame: f64,
+    },
 }
 
 impl Entry {
-    /// The entries of an analysis.
+    /// The timed entries of an analysis.
     pub fn of(report: &AnalyzeReport) -> Vec<Entry> {
         report
             .results
@@ -38,11 +91,23 @@ impl Entry {
             .map(|r| Entry {
                 dsp: report.dsp.clone(),
                 compiler_options: r.compiler_options.clone(),
-                throughput_mbps: r.throughput_mbps,
-                ns_per_block: r.timing.best_mean_ns,
-                ns_per_block_ci95: r.timing.best_mean_ci95_ns,
+                figure: Figure::Time {
+                    throughput_mbps: r.throughput_mbps,
+                    ns_per_block: r.timing.best_mean_ns,
+                    ns_per_block_ci95: r.timing.best_mean_ci95_ns,
+                },
             })
             .collect()
+    }
+
+    /// Its MB/s, when it is a time.
+    fn mbps(&self) -> Option<f64> {
+        match self.figure {
+            Figure::Time {
+                throughput_mbps, ..
+            } => Some(throughput_mbps),
+            Figure::Instructions { .. } => None,
+        }
     }
 
     fn key(&self) -> (&str, &str) {
@@ -72,18 +137,26 @@ pub struct CheckRow {
     pub dsp: String,
     pub compiler_options: String,
     pub status: Status,
-    /// New time over baseline time − 1, % (positive: slower).
+    /// New time (or instruction count) over the baseline's − 1, % (positive: slower).
     pub change_percent: Option<f64>,
-    /// Its 95 % interval, from both intervals, %.
+    /// Its 95 % interval, from both intervals, %; `null` for instruction counts (no noise).
     pub change_ci95_percent: Option<[f64; 2]>,
+    /// MB/s (baselines of times).
     pub baseline_mbps: Option<f64>,
     pub current_mbps: Option<f64>,
+    /// Instructions per frame (baselines of instruction counts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_instructions_per_frame: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_instructions_per_frame: Option<f64>,
 }
 
 /// What `baseline check` found.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckReport {
     pub baseline: String,
+    #[serde(default)]
+    pub metric: Metric,
     pub tolerance_percent: f64,
     pub rows: Vec<CheckRow>,
     /// Conditions that differ from the baseline's.
@@ -99,7 +172,8 @@ impl CheckReport {
 }
 
 /// Compares `current` entries with the baseline's: SLOWER or FASTER only when the change is
-/// beyond `tolerance_percent` with 95 % confidence (the whole interval beyond it).
+/// beyond `tolerance_percent`, for times with 95 % confidence (the whole interval beyond it),
+/// for instruction counts exactly.
 pub fn check(baseline: &Baseline, current: &[Entry], tolerance_percent: f64) -> Vec<CheckRow> {
     let tolerance = tolerance_percent / 100.0;
     let mut rows: Vec<CheckRow> = baseline
@@ -112,14 +186,14 @@ pub fn check(baseline: &Baseline, current: &[Entry], tolerance_percent: f64) -> 
                 status: Status::Missing,
                 change_percent: None,
                 change_ci95_percent: None,
-                baseline_mbps: Some(old.throughput_mbps),
+                baseline_mbps: old.mbps(),
                 current_mbps: None,
+                baseline_instructions_per_frame: old.figure.instructions(),
+                current_instructions_per_frame: None,
             },
             Some(new) => {
-                let change = new.ns_per_block / old.ns_per_block - 1.0;
-                let low = new.ns_per_block_ci95[0] / old.ns_per_block_ci95[1] - 1.0;
-                let high = new.ns_per_block_ci95[1] / old.ns_per_block_ci95[0] - 1.0;
-                let status = if low > tolerance {
+                let (change, [low, high], ci) = change(&old.figure, &new.figure);
+                let status = if change.is_nan() || low > tolerance {
                     Status::Slower
                 } else if high < -tolerance {
                     Status::Faster
@@ -131,9 +205,11 @@ pub fn check(baseline: &Baseline, current: &[Entry], tolerance_percent: f64) -> 
                     compiler_options: old.compiler_options.clone(),
                     status,
                     change_percent: Some(100.0 * change),
-                    change_ci95_percent: Some([100.0 * low, 100.0 * high]),
-                    baseline_mbps: Some(old.throughput_mbps),
-                    current_mbps: Some(new.throughput_mbps),
+                    change_ci95_percent: ci.then_some([100.0 * low, 100.0 * high]),
+                    baseline_mbps: old.mbps(),
+                    current_mbps: new.mbps(),
+                    baseline_instructions_per_frame: old.figure.instructions(),
+                    current_instructions_per_frame: new.figure.instructions(),
                 }
             }
         })
@@ -149,10 +225,53 @@ pub fn check(baseline: &Baseline, current: &[Entry], tolerance_percent: f64) -> 
                 change_percent: None,
                 change_ci95_percent: None,
                 baseline_mbps: None,
-                current_mbps: Some(new.throughput_mbps),
+                current_mbps: new.mbps(),
+                baseline_instructions_per_frame: None,
+                current_instructions_per_frame: new.figure.instructions(),
             }),
     );
     rows
+}
+
+/// The change from `old` to `new` (positive: slower), its bounds, and whether they are an
+/// interval (times) rather than the change itself (counts).
+fn change(old: &Figure, new: &Figure) -> (f64, [f64; 2], bool) {
+    match (old, new) {
+        (
+            Figure::Time {
+                ns_per_block: old,
+                ns_per_block_ci95: old_ci,
+                ..
+            },
+            Figure::Time {
+                ns_per_block: new,
+                ns_per_block_ci95: new_ci,
+                ..
+            },
+        ) => (
+            new / old - 1.0,
+            [new_ci[0] / old_ci[1] - 1.0, new_ci[1] / old_ci[0] - 1.0],
+            true,
+        ),
+        _ => {
+            let (new, old) = (new.instructions(), old.instructions());
+            // A time against a count (a hand-edited baseline): NaN, which `check` fails.
+            let change = new.zip(old).map_or(f64::NAN, |(n, o)| n / o - 1.0);
+            (change, [change, change], false)
+        }
+    }
+}
+
+impl Figure {
+    /// Instructions per frame, when it is a count.
+    fn instructions(&self) -> Option<f64> {
+        match self {
+            Figure::Instructions {
+                instructions_per_frame,
+            } => Some(*instructions_per_frame),
+            Figure::Time { .. } => None,
+        }
+    }
 }
 
 /// The default directory of baselines: `.faustperf/baselines` under the working directory.
@@ -242,9 +361,21 @@ mod tests {
         Entry {
             dsp: dsp.into(),
             compiler_options: "-vec".into(),
-            throughput_mbps: 1e6 / ns,
-            ns_per_block: ns,
-            ns_per_block_ci95: [ns - half, ns + half],
+            figure: Figure::Time {
+                throughput_mbps: 1e6 / ns,
+                ns_per_block: ns,
+                ns_per_block_ci95: [ns - half, ns + half],
+            },
+        }
+    }
+
+    fn counted(dsp: &str, instructions: f64) -> Entry {
+        Entry {
+            dsp: dsp.into(),
+            compiler_options: "-vec".into(),
+            figure: Figure::Instructions {
+                instructions_per_frame: instructions,
+            },
         }
     }
 
@@ -261,8 +392,36 @@ mod tests {
                 buffer_size: 512,
                 sample_rate: 44100,
             },
+            metric: Metric::Time,
+            count_conditions: None,
             entries,
         }
+    }
+
+    #[test]
+    fn instruction_counts_change_exactly() {
+        let b = baseline(vec![
+            counted("a", 100.0),
+            counted("b", 100.0),
+            counted("c", 100.0),
+        ]);
+        let now = [counted("a", 100.4), counted("b", 100.6), counted("c", 99.0)];
+        let rows = check(&b, &now, 0.5);
+        let status = |dsp: &str| rows.iter().find(|r| r.dsp == dsp).unwrap().status;
+        assert_eq!(status("a"), Status::Ok);
+        assert_eq!(status("b"), Status::Slower);
+        assert_eq!(status("c"), Status::Faster);
+        assert!(rows.iter().all(|r| r.change_ci95_percent.is_none()));
+        // Saved and loaded as they were; a baseline of times from before still loads.
+        let json = serde_json::to_string(&b.entries).unwrap();
+        assert!(json.contains("instructions_per_frame"), "{json}");
+        let back: Vec<Entry> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, b.entries);
+        let old = r#"{"dsp":"a","compiler_options":"-vec","throughput_mbps":1.0,"ns_per_block":2.0,"ns_per_block_ci95":[1.0,3.0]}"#;
+        assert!(matches!(
+            serde_json::from_str::<Entry>(old).unwrap().figure,
+            Figure::Time { .. }
+        ));
     }
 
     #[test]

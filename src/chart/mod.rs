@@ -292,8 +292,12 @@ fn check_svg(report: &CheckReport) -> Option<String> {
         return None;
     }
     let tolerance = report.tolerance_percent;
+    // Instruction counts have no interval: the change itself.
     let spans: Vec<[f64; 2]> = (items.iter())
-        .map(|r| r.change_ci95_percent.unwrap_or([0.0; 2]))
+        .map(|r| {
+            let change = r.change_percent.unwrap_or(0.0);
+            r.change_ci95_percent.unwrap_or([change; 2])
+        })
         .collect();
     let reach = (spans.iter().flatten().copied())
         .chain([tolerance])
@@ -494,7 +498,8 @@ fn corpus_svg(report: &CorpusReport) -> Option<String> {
 }
 
 /// `inspect`: the instructions per frame of each option set as a bar split by kind (float
-/// arithmetic, divisions, loads, …), from LLVM's IR. `None` when no set has a frame loop.
+/// arithmetic, divisions, loads, …), from LLVM's IR, with a black dot at the machine
+/// instructions counted per frame (`--counters`). `None` when no set has a frame loop.
 fn inspect_svg(report: &InspectReport) -> Option<String> {
     let sets: Vec<_> = (report.sets.iter())
         .filter_map(|s| Some((s, s.work.per_frame.as_ref()?)))
@@ -505,11 +510,22 @@ fn inspect_svg(report: &InspectReport) -> Option<String> {
     let labels: Vec<String> = (sets.iter())
         .map(|(s, _)| crate::options::display(&s.compiler_options).to_string())
         .collect();
+    let measured: Vec<Option<f64>> = (sets.iter())
+        .map(|(s, _)| Some(s.measured.as_ref()?.counts.instructions_per_frame))
+        .collect();
     // Room on the right for the legend.
-    let x_max = sets.iter().map(|(_, c)| c.total).fold(0.0, f64::max) * 1.45;
+    let x_max = (sets.iter().map(|(_, c)| c.total))
+        .chain(measured.iter().flatten().copied())
+        .fold(0.0, f64::max)
+        * 1.45;
     let title = format!(
-        "{}: instructions per frame by kind (LLVM IR, static count)",
-        report.dsp
+        "{}: instructions per frame by kind (LLVM IR, static count){}",
+        report.dsp,
+        if measured.iter().any(Option::is_some) {
+            "; dot: machine instructions counted under callgrind"
+        } else {
+            ""
+        }
     );
     // Tall enough for the legend's nine kinds.
     rows(
@@ -544,6 +560,12 @@ fn inspect_svg(report: &InspectReport) -> Option<String> {
                         Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
                     });
             }
+            chart
+                .draw_series((measured.iter().enumerate()).filter_map(|(i, m)| {
+                    let at = SegmentValue::CenterOf(row(i));
+                    Some(Circle::new((m.as_ref().copied()?, at), 6, BLACK.filled()))
+                }))
+                .ok()?;
             chart
                 .configure_series_labels()
                 .position(SeriesLabelPosition::UpperRight)

@@ -3,12 +3,17 @@
 use super::common::{percent, ChartArgs, MeasureArgs, RunArgs};
 use super::{exit, Stop};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
-use crate::baseline::{self, Baseline, CheckReport, Entry, Status};
+use crate::baseline::{self, Baseline, CheckReport, Entry, Figure, Metric, Status};
+use crate::counters::{CountConditions, CountConfig};
+use crate::jobs::CompileJob;
 use crate::libfaust::DspSource;
+use crate::libfaust::Target;
 use crate::measure::{Conditions, MeasureConfig};
 use crate::options::{parse_option_set, parse_option_sets, Backend, OptionSet};
+use crate::pipeline::count_all;
 use crate::pipeline::Workers;
 use crate::report::Format;
+use clap::ValueEnum;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -32,6 +37,10 @@ enum Action {
         /// An option set to record (repeatable); the scalar baseline is always recorded.
         #[arg(long = "options", value_name = "SET", allow_hyphen_values = true, default_values_t = [String::from("-vec")])]
         options: Vec<String>,
+        /// What to record: the time per block (measured), or the instructions per frame
+        /// (counted under valgrind's callgrind: the same on every run and machine, for CI).
+        #[arg(long, value_enum, default_value_t = Metric::Time)]
+        metric: Metric,
         #[command(flatten)]
         measure: MeasureArgs,
         #[command(flatten)]
@@ -43,9 +52,13 @@ enum Action {
         name: String,
         /// More .dsp files to measure (reported as NEW).
         dsps: Vec<PathBuf>,
-        /// Slow-down allowed before SLOWER, % (and speed-up before FASTER).
-        #[arg(long, default_value_t = 10.0, value_parser = percent)]
-        tolerance: f64,
+        /// Slow-down allowed before SLOWER, % (and speed-up before FASTER) [default: 10 for
+        /// times, 0.5 for instruction counts].
+        #[arg(long, value_parser = percent)]
+        tolerance: Option<f64>,
+        /// The metric the baseline holds (it is read from the baseline; given, it must match).
+        #[arg(long, value_enum)]
+        metric: Option<Metric>,
         /// Fail (exit 8) when the conditions differ from the baseline's (other CPU, libfaust,
         /// buffer size, sample rate) instead of only warning.
         #[arg(long)]
@@ -98,6 +111,7 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
             name,
             dsps,
             options,
+            metric,
             measure,
             run,
         } => {
@@ -107,7 +121,7 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
             let config = measure.config(&run, core).map_err(Stop::usage)?;
             let targets: Vec<(PathBuf, Vec<OptionSet>)> =
                 dsps.into_iter().map(|d| (d, sets.clone())).collect();
-            let (entries, conditions, errors) = measure_all(&targets, &config, &run)?;
+            let (entries, conditions, errors) = measure_all(&targets, &config, &run, metric)?;
             for e in &errors {
                 eprintln!("warning: {e}");
             }
@@ -116,10 +130,16 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
             let saved_at = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
+            let count_conditions = match metric {
+                Metric::Time => None,
+                Metric::Instructions => Some(count_conditions(&config)?),
+            };
             let b = Baseline {
                 name,
                 saved_at,
                 conditions,
+                metric,
+                count_conditions,
                 entries,
             };
             baseline::save(&path, &b)
@@ -131,6 +151,7 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
             name,
             dsps,
             tolerance,
+            metric,
             strict,
             format,
             charts,
@@ -139,6 +160,17 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
         } => {
             let path = baseline::path(&dir, &name).map_err(Stop::usage)?;
             let b = baseline::load(&path).map_err(Stop::usage)?;
+            if let Some(metric) = metric.filter(|m| *m != b.metric) {
+                let name = |m: Metric| m.to_possible_value().map(|v| v.get_name().to_string());
+                return Err(Stop::usage(format!(
+                    "baseline {} holds {} figures, not {}: check it without --metric, or save another with --metric {}",
+                    b.name,
+                    name(b.metric).unwrap_or_default(),
+                    name(metric).unwrap_or_default(),
+                    name(metric).unwrap_or_default()
+                )));
+            }
+            let tolerance = tolerance.unwrap_or(b.metric.default_tolerance());
             let core = run.machine.core().map_err(Stop::usage)?;
             // The baseline's buffer size and sample rate, so that the numbers compare.
             let config = MeasureConfig {
@@ -163,12 +195,16 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
             let default_sets: Vec<OptionSet> =
                 targets.first().map(|t| t.1.clone()).unwrap_or_default();
             targets.extend(dsps.into_iter().map(|d| (d, default_sets.clone())));
-            let (current, conditions, errors) = measure_all(&targets, &config, &run)?;
-            let condition_differences = conditions
-                .map(|c| b.conditions.differences(&c))
-                .unwrap_or_default();
+            let (current, conditions, errors) = measure_all(&targets, &config, &run, b.metric)?;
+            let condition_differences = match (b.metric, &b.count_conditions) {
+                (Metric::Instructions, Some(then)) => count_conditions(&config)?.differences(then),
+                _ => conditions
+                    .map(|c| b.conditions.differences(&c))
+                    .unwrap_or_default(),
+            };
             let report = CheckReport {
                 baseline: b.name.clone(),
+                metric: b.metric,
                 tolerance_percent: tolerance,
                 rows: baseline::check(&b, &current, tolerance),
                 condition_differences,
@@ -192,12 +228,19 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
 
 type Measured = (Vec<Entry>, Option<Conditions>, Vec<String>);
 
-/// Analyzes each DSP with its option sets; returns the entries, the conditions of the first
-/// success, and the failures in words.
+/// The conditions of instruction counts made with `config`'s block size and rate.
+fn count_conditions(config: &MeasureConfig) -> Result<CountConditions, Stop> {
+    CountConditions::here(&CountConfig::new(config.frames, config.sample_rate))
+        .map_err(|e| Stop(exit::DSP_FAILED, e.to_string()))
+}
+
+/// Analyzes each DSP with its option sets (times), or counts their instructions; returns the
+/// entries, the conditions of the first success, and the failures in words.
 fn measure_all(
     targets: &[(PathBuf, Vec<OptionSet>)],
     config: &MeasureConfig,
     run: &RunArgs,
+    metric: Metric,
 ) -> Result<Measured, Stop> {
     Stop::unless_libfaust()?;
     let mut workers: Workers = run.workers(config.core).map_err(Stop::usage)?;
@@ -206,6 +249,28 @@ fn measure_all(
     for (dsp, sets) in targets {
         if !dsp.is_file() {
             errors.push(format!("{}: not a readable file", dsp.display()));
+            continue;
+        }
+        if metric == Metric::Instructions {
+            eprintln!("counting the instructions of {}…", dsp.display());
+            let (counted, conditions_here) = count_dsp(dsp, sets, config, &mut workers, &run)?;
+            for (set, result) in counted {
+                match result {
+                    Ok(instructions_per_frame) => entries.push(Entry {
+                        dsp: dsp.display().to_string(),
+                        compiler_options: set.label.clone(),
+                        figure: Figure::Instructions {
+                            instructions_per_frame,
+                        },
+                    }),
+                    Err(e) => errors.push(format!(
+                        "{} {}: {e}",
+                        dsp.display(),
+                        crate::options::display(&set.label)
+                    )),
+                }
+            }
+            conditions.get_or_insert(conditions_here);
             continue;
         }
         eprintln!("measuring {}…", dsp.display());
@@ -233,4 +298,51 @@ fn measure_all(
         entries.extend(Entry::of(&report));
     }
     Ok((entries, conditions, errors))
+}
+
+/// The instructions per frame of `dsp` with each of `sets` and the scalar baseline, or why a
+/// set could not be counted; and the conditions of these blocks.
+#[allow(clippy::type_complexity)]
+fn count_dsp(
+    dsp: &std::path::Path,
+    sets: &[OptionSet],
+    config: &MeasureConfig,
+    workers: &mut Workers,
+    run: &RunArgs,
+) -> Result<(Vec<(OptionSet, Result<f64, String>)>, Conditions), Stop> {
+    let mut sets = sets.to_vec();
+    if !sets.iter().any(OptionSet::is_scalar) {
+        sets.insert(0, OptionSet::scalar());
+    }
+    let jobs: Vec<CompileJob> = (sets.iter())
+        .map(|options| CompileJob {
+            source: DspSource::File {
+                path: dsp.to_path_buf(),
+            },
+            options: options.clone(),
+            sample_rate: config.sample_rate,
+            cxx: None,
+            target: Target::Portable,
+        })
+        .collect();
+    let count_config = CountConfig::new(config.frames, config.sample_rate);
+    let (counted, warnings) = count_all(
+        workers,
+        run.machine.cache().as_ref(),
+        &jobs,
+        &count_config,
+        &|_| {},
+    );
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    let counted = (sets.into_iter().zip(counted))
+        .map(|(set, result)| {
+            let result = result
+                .map(|c| c.instructions_per_frame)
+                .map_err(|e| e.to_string());
+            (set, result)
+        })
+        .collect();
+    Ok((counted, Conditions::here(config.frames, config.sample_rate)))
 }

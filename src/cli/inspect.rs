@@ -24,6 +24,11 @@ pub struct InspectArgs {
     /// code).
     #[arg(long)]
     in_process: bool,
+    /// Also count the instructions each set executes per frame under valgrind's callgrind,
+    /// beside the IR's estimate (the code inspected is then compiled for x86-64-v3, the code
+    /// counted).
+    #[arg(long)]
+    counters: bool,
     #[command(flatten)]
     charts: ChartArgs,
     #[command(flatten)]
@@ -68,6 +73,7 @@ fn validate(args: InspectArgs) -> Result<(InspectRequest, Workers), String> {
             name,
             option_sets,
             sample_rate: 48000,
+            counters: args.counters,
         },
         workers,
     ))

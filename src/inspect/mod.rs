@@ -3,12 +3,14 @@
 //! DSP that crashes or hangs libfaust costs only its option set.
 
 use crate::analyze::result::{AnalyzeReport, SetError};
-use crate::ir::{percent_of, round, SetInspection, READER_LLVM};
+use crate::counters::{CountConditions, CountConfig};
+use crate::ir::{percent_of, round, MeasuredWork, SetInspection, READER_LLVM};
 use crate::jobs::{CompileJob, InspectJob};
-use crate::libfaust::{DspSource, Toolchain};
+use crate::libfaust::{DspSource, Target, Toolchain};
 use crate::measure::units::human_bytes;
 use crate::options::{display, parse_option_set, Backend, OptionSet};
-use crate::pipeline::{on_lanes, Workers};
+use crate::pipeline::{count_all, on_lanes, Workers};
+use crate::worker::{Phase, RunError};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -26,6 +28,9 @@ pub struct InspectReport {
     pub sets: Vec<SetInspection>,
     /// Option sets that could not be compiled or inspected.
     pub errors: Vec<SetError>,
+    /// With `--counters`: what the instruction counts depend on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_conditions: Option<CountConditions>,
     /// Wall time of the whole inspection, seconds.
     pub wall_seconds: f64,
 }
@@ -40,7 +45,13 @@ pub struct InspectRequest {
     pub option_sets: Vec<OptionSet>,
     /// Sample rate of the instance made to measure `instance_heap_bytes`, Hz.
     pub sample_rate: u32,
+    /// Also count each set's instructions per frame under callgrind, beside the IR's static
+    /// estimate; the code inspected is then the code counted (for [`Target::Portable`]).
+    pub counters: bool,
 }
+
+/// Frames per block when `inspect` counts instructions.
+const COUNTED_FRAMES: usize = 512;
 
 /// The option sets `inspect` uses when none are given: scalar and `-vec`.
 pub fn default_option_sets() -> Vec<OptionSet> {
@@ -50,8 +61,20 @@ pub fn default_option_sets() -> Vec<OptionSet> {
     ]
 }
 
+impl InspectRequest {
+    /// The CPU the code inspected is for: the host's, or with `counters` the one counted on.
+    fn target(&self) -> Target {
+        if self.counters {
+            Target::Portable
+        } else {
+            Target::Host
+        }
+    }
+}
+
 /// Compiles every option set on `workers`' compile lanes (in parallel, one per lane) and reads
-/// its IR. Never fails as a whole: sets that fail are in `errors`.
+/// its IR; with `counters`, counts what each runs. Never fails as a whole: sets that fail are in
+/// `errors`.
 pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport {
     let started = Instant::now();
     let sets = &request.option_sets;
@@ -62,7 +85,7 @@ pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport
         |lane, i| {
             let job = CompileJob {
                 cxx: None,
-                target: crate::libfaust::Target::Host,
+                target: request.target(),
                 source: request.source.clone(),
                 options: sets[i].clone(),
                 sample_rate: request.sample_rate,
@@ -73,15 +96,64 @@ pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport
     );
     let mut report_sets = Vec::new();
     let mut errors = Vec::new();
+    let mut inspected = Vec::new();
     for (i, result) in results {
         match result {
-            Ok(inspection) => report_sets.push(inspection),
+            Ok(inspection) => {
+                report_sets.push(inspection);
+                inspected.push(i);
+            }
             Err(cause) => errors.push(SetError::new(&sets[i], cause)),
+        }
+    }
+    let mut toolchain = Toolchain::here();
+    let mut count_conditions = None;
+    if request.counters {
+        let config = CountConfig::new(COUNTED_FRAMES, request.sample_rate);
+        match CountConditions::here(&config) {
+            Ok(conditions) => {
+                toolchain.machine_target = conditions.target.clone();
+                count_conditions = Some(conditions);
+                let jobs: Vec<CompileJob> = (inspected.iter())
+                    .map(|&i| CompileJob {
+                        cxx: None,
+                        target: Target::Portable,
+                        source: request.source.clone(),
+                        options: sets[i].clone(),
+                        sample_rate: request.sample_rate,
+                    })
+                    .collect();
+                let (counted, _) = count_all(workers, None, &jobs, &config, &|_| {});
+                for (set, result) in report_sets.iter_mut().zip(counted) {
+                    match result {
+                        Ok(counts) => {
+                            let estimate = set.work.per_frame.as_ref().map(|c| c.total);
+                            set.measured = Some(MeasuredWork {
+                                measured_over_estimate: estimate
+                                    .filter(|e| *e > 0.0)
+                                    .map(|e| counts.instructions_per_frame / e),
+                                counts,
+                            });
+                        }
+                        Err(e) => set.advice.push(format!("instructions not counted: {e}")),
+                    }
+                }
+            }
+            Err(e) => errors.extend(sets.iter().map(|s| {
+                SetError::new(
+                    s,
+                    RunError::Faust {
+                        phase: Phase::Count,
+                        error: e.clone(),
+                    },
+                )
+            })),
         }
     }
     InspectReport {
         dsp: request.name.clone(),
-        toolchain: Toolchain::here(),
+        toolchain,
+        count_conditions,
         ir_reader_llvm: format!("LLVM {READER_LLVM} (inkwell, libLLVM-{READER_LLVM}.so)"),
         sets: report_sets,
         errors,
@@ -106,6 +178,7 @@ pub fn add_to_analysis(
             .map(|r| r.options.clone())
             .collect(),
         sample_rate,
+        counters: false,
     };
     let inspected = inspect(&request, workers);
     for inspection in inspected.sets {

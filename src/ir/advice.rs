@@ -56,6 +56,7 @@ pub(super) fn build(
         vectorization,
         recursion,
         advice: Vec::new(),
+        measured: None,
     };
     inspection.vectorization.summary = vector_summary(&inspection, vec);
     inspection.advice = advice(&inspection, vec, machine_target);

@@ -20,6 +20,20 @@ pub struct SetInspection {
     pub recursion: Recursion,
     /// Advice derived from these facts, each citing the numbers it rests on.
     pub advice: Vec<String>,
+    /// `inspect --counters`: what the code executed under callgrind, beside this estimate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured: Option<MeasuredWork>,
+}
+
+/// Instructions counted while the code ran, against the IR's static estimate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MeasuredWork {
+    pub counts: crate::counters::Counts,
+    /// Counted machine instructions per frame over the IR's instructions per frame
+    /// (`work.per_frame.total`); `null` without an estimate per frame. IR counts address
+    /// computations, phis and casts that machine code folds into its instructions, and one
+    /// IR instruction may become several (a call's set-up), so expect 0.3× to 1.5×.
+    pub measured_over_estimate: Option<f64>,
 }
 
 /// The state one instance holds.

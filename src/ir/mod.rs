@@ -11,8 +11,8 @@ mod facts;
 mod read;
 
 pub use facts::{
-    InstructionCounts, MathCall, Member, MemberKind, Memory, Recursion, SetInspection, SharedTable,
-    TableRead, VectorWidth, Vectorization, Work,
+    InstructionCounts, MathCall, MeasuredWork, Member, MemberKind, Memory, Recursion,
+    SetInspection, SharedTable, TableRead, VectorWidth, Vectorization, Work,
 };
 pub use read::READER_LLVM;
 

@@ -535,6 +535,7 @@ impl FaustPerfServer {
             name,
             option_sets,
             sample_rate: 48000,
+            counters: false,
         };
         let report = self
             .run(&context, move |workers, _, tx| {

@@ -3,7 +3,7 @@
 
 use super::Exporter;
 use crate::analyze::result::{AnalyzeReport, SetStatus};
-use crate::baseline::CheckReport;
+use crate::baseline::{CheckReport, Metric};
 use crate::compare::CompareReport;
 use crate::corpus::CorpusReport;
 use crate::profile::ProfileReport;
@@ -146,11 +146,15 @@ impl Exporter<CheckReport> for Csv {
                 number(r.change_percent),
                 number(ci.map(|c| c[0])),
                 number(ci.map(|c| c[1])),
-                number(r.baseline_mbps),
-                number(r.current_mbps),
+                number(r.baseline_mbps.or(r.baseline_instructions_per_frame)),
+                number(r.current_mbps.or(r.current_instructions_per_frame)),
             ]
         });
-        sheet("dsp,compiler_options,status,change_percent,change_ci95_low,change_ci95_high,baseline_mbps,current_mbps", rows)
+        let header = match report.metric {
+            Metric::Time => "dsp,compiler_options,status,change_percent,change_ci95_low,change_ci95_high,baseline_mbps,current_mbps",
+            Metric::Instructions => "dsp,compiler_options,status,change_percent,change_ci95_low,change_ci95_high,baseline_instructions_per_frame,current_instructions_per_frame",
+        };
+        sheet(header, rows)
     }
 }
 

@@ -7,7 +7,7 @@ mod markdown;
 mod table;
 
 use crate::analyze::result::AnalyzeReport;
-use crate::baseline::CheckReport;
+use crate::baseline::{CheckReport, Metric};
 use crate::compare::CompareReport;
 use crate::corpus::CorpusReport;
 use crate::inspect::InspectReport;
@@ -245,10 +245,22 @@ impl Paged for CheckReport {
     fn page(&self) -> Page {
         Page {
             heading: format!(
-                "baseline {}: tolerance {} %; SLOWER or FASTER only when the whole 95 % interval of the change lies beyond it",
-                self.baseline, self.tolerance_percent
+                "baseline {}: tolerance {} %; {}",
+                self.baseline,
+                self.tolerance_percent,
+                match self.metric {
+                    Metric::Time => "SLOWER or FASTER only when the whole 95 % interval of the change lies beyond it",
+                    Metric::Instructions => "instructions per frame counted under callgrind (no noise, so no interval): SLOWER or FASTER when the change lies beyond it",
+                }
             ),
-            columns: CHECK_HEADERS.to_vec(),
+            columns: match self.metric {
+                Metric::Time => CHECK_HEADERS.to_vec(),
+                Metric::Instructions => {
+                    let mut columns = CHECK_HEADERS.to_vec();
+                    columns[5..].copy_from_slice(&["baseline instr/frame", "now instr/frame"]);
+                    columns
+                }
+            },
             left: &[0, 1, 2],
             headless: false,
             rows: check_rows(self),
@@ -433,6 +445,18 @@ fn inspection_rows(i: &SetInspection) -> Vec<Vec<String>> {
     for note in &w.estimate_notes {
         rows.push(("", format!("estimate: {note}")));
     }
+    if let Some(m) = &i.measured {
+        let ratio = m
+            .measured_over_estimate
+            .map_or(String::new(), |r| format!(" ({r:.2}× the IR's estimate)"));
+        rows.push((
+            "measured",
+            format!(
+                "counted under callgrind{ratio}: {}",
+                measured_counts_line(&m.counts)
+            ),
+        ));
+    }
     let calls: Vec<String> = (i.math_calls.iter())
         .map(|c| format!("{} {}", c.function, round(c.per_frame)))
         .collect();
@@ -598,8 +622,8 @@ fn check_rows(report: &CheckReport) -> Vec<Vec<String>> {
                 number(r.change_percent, 1),
                 r.change_ci95_percent
                     .map_or_else(|| "–".into(), |[a, b]| format!("{a:.1}–{b:.1}")),
-                number(r.baseline_mbps, 1),
-                number(r.current_mbps, 1),
+                number(r.baseline_mbps.or(r.baseline_instructions_per_frame), 1),
+                number(r.current_mbps.or(r.current_instructions_per_frame), 1),
             ]
         })
         .collect()
