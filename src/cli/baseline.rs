@@ -253,7 +253,7 @@ fn measure_all(
         }
         if metric == Metric::Instructions {
             eprintln!("counting the instructions of {}…", dsp.display());
-            let (counted, conditions_here) = count_dsp(dsp, sets, config, &mut workers, &run)?;
+            let counted = count_dsp(dsp, sets, config, &mut workers, run);
             for (set, result) in counted {
                 match result {
                     Ok(instructions_per_frame) => entries.push(Entry {
@@ -270,7 +270,7 @@ fn measure_all(
                     )),
                 }
             }
-            conditions.get_or_insert(conditions_here);
+            conditions.get_or_insert_with(|| Conditions::here(config.frames, config.sample_rate));
             continue;
         }
         eprintln!("measuring {}…", dsp.display());
@@ -301,15 +301,14 @@ fn measure_all(
 }
 
 /// The instructions per frame of `dsp` with each of `sets` and the scalar baseline, or why a
-/// set could not be counted; and the conditions of these blocks.
-#[allow(clippy::type_complexity)]
+/// set could not be counted.
 fn count_dsp(
     dsp: &std::path::Path,
     sets: &[OptionSet],
     config: &MeasureConfig,
     workers: &mut Workers,
     run: &RunArgs,
-) -> Result<(Vec<(OptionSet, Result<f64, String>)>, Conditions), Stop> {
+) -> Vec<(OptionSet, Result<f64, String>)> {
     let mut sets = sets.to_vec();
     if !sets.iter().any(OptionSet::is_scalar) {
         sets.insert(0, OptionSet::scalar());
@@ -336,13 +335,12 @@ fn count_dsp(
     for w in warnings {
         eprintln!("warning: {w}");
     }
-    let counted = (sets.into_iter().zip(counted))
+    (sets.into_iter().zip(counted))
         .map(|(set, result)| {
             let result = result
                 .map(|c| c.instructions_per_frame)
                 .map_err(|e| e.to_string());
             (set, result)
         })
-        .collect();
-    Ok((counted, Conditions::here(config.frames, config.sample_rate)))
+        .collect()
 }

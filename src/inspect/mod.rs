@@ -252,6 +252,7 @@ pub(crate) mod tests {
             },
             ir_reader_llvm: "LLVM 14 (inkwell, libLLVM-14.so)".into(),
             sets: vec![set],
+            count_conditions: None,
             errors: vec![SetError::new(
                 &parse_option_set("-vec -omp").unwrap(),
                 RunError::Faust {
