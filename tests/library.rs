@@ -147,6 +147,7 @@ fn inkwell_and_libfaust_share_one_llvm_in_one_process() {
         name: "osc".into(),
         option_sets: vec![parse_option_set("-vec").unwrap()],
         sample_rate: 48000,
+        counters: false,
     };
     let report = inspect(&request, &mut Workers::in_process());
     assert!(report.errors.is_empty(), "{:?}", report.errors);
