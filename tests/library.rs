@@ -194,6 +194,7 @@ fn every_stage_compiles_before_it_measures() {
             .map(|_| Box::new(Recorder(InProcess::new(JOBS), calls.clone())) as Box<dyn Runner>)
             .collect(),
         measurer: Box::new(Recorder(InProcess::new(JOBS), calls.clone())),
+        counters: Vec::new(),
     };
     let mut request = request(
         "import(\"stdfaust.lib\"); process = fi.lowpass(2, 1000);",

@@ -304,7 +304,7 @@ fn python_client_lists_and_calls_every_tool() {
             step("list_faust_options", json!({})),
             step(
                 "analyze_faust_performance",
-                json!({"source": "osc.dsp", "options_to_test": ["", "-vec"], "duration_seconds": 0.3, "inspect": true})
+                json!({"source": "osc.dsp", "options_to_test": ["", "-vec"], "duration_seconds": 0.3, "inspect": true, "counters": true})
             ),
             step(
                 "compare_faust_implementations",
@@ -320,7 +320,7 @@ fn python_client_lists_and_calls_every_tool() {
             ),
             step(
                 "inspect_faust_code",
-                json!({"source": "freeverb.dsp", "options_to_test": ["-scal"], "chart": true})
+                json!({"source": "freeverb.dsp", "options_to_test": ["-scal"], "chart": true, "counters": true})
             ),
         ]),
         &[],
@@ -369,6 +369,20 @@ fn python_client_lists_and_calls_every_tool() {
     }
     assert!(analysis["recommended_options"].is_string());
     assert!(analysis["baseline_comparison"]["speedup"].as_f64().unwrap() > 0.0);
+    // With `counters`, each set's instructions per frame, counted under valgrind by a confined
+    // worker: vector code runs fewer instructions per frame than scalar code for osc.
+    let instructions = |set: &Value| {
+        (set["counts"]["instructions_per_frame"].as_f64()).unwrap_or_else(|| panic!("{set}"))
+    };
+    let by_options = |o: &str| results.iter().find(|s| s["compiler_options"] == o).unwrap();
+    assert!(
+        instructions(by_options("-vec")) < instructions(by_options("")),
+        "{results:?}"
+    );
+    assert!(analysis["counting"]["conditions"]["valgrind"]
+        .as_str()
+        .unwrap()
+        .starts_with("valgrind"));
     // With `inspect`, each set's generated code is read too, and its facts are suggestions.
     assert!(results.iter().all(|set| set["inspection"].is_object()));
     assert!(
@@ -431,6 +445,19 @@ fn python_client_lists_and_calls_every_tool() {
     assert!(set["memory"]["delay_lines"].as_u64().unwrap() >= 8, "{set}");
     assert!(!set["advice"].as_array().unwrap().is_empty());
     assert!(r[5]["text"].as_str().unwrap().contains("delay line"));
+    // With `counters`, the instructions counted beside the IR's estimate.
+    let measured = &set["measured"];
+    assert!(
+        measured["counts"]["instructions_per_frame"]
+            .as_f64()
+            .unwrap()
+            > 0.0,
+        "{set}"
+    );
+    assert!(
+        measured["measured_over_estimate"].as_f64().unwrap() > 0.0,
+        "{set}"
+    );
     // Its chart (instructions per frame by kind) as a PNG image.
     let images = r[5]["images"].as_array().unwrap();
     assert_eq!(images.len(), 1, "{}", r[5]);

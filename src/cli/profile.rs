@@ -48,6 +48,10 @@ pub struct ProfileArgs {
     /// server, e.g. `jackd -d dummy -r 48000 -p 256`) or `default` (the default sound card).
     #[arg(long, value_enum)]
     audio: Option<AudioHost>,
+    /// Also count the code's instructions per frame under valgrind's callgrind (LLVM; code
+    /// compiled for x86-64-v3), with simulated cache misses and each generated function's share.
+    #[arg(long)]
+    counters: bool,
     /// Output format (csv: the load timeline).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -78,7 +82,7 @@ pub fn run(args: ProfileArgs) -> Result<i32, Stop> {
     if terminal {
         eprintln!();
     }
-    let report = result.map_err(|e| {
+    let mut report = result.map_err(|e| {
         let code = match e {
             RunError::Faust {
                 error: FaustError::Audio { .. },
@@ -88,6 +92,10 @@ pub fn run(args: ProfileArgs) -> Result<i32, Stop> {
         };
         Stop(code, e.to_string())
     })?;
+    if args.counters {
+        eprintln!("counting instructions under valgrind…");
+        crate::profile::add_counts(&mut report, &request, &mut workers, cache.as_ref());
+    }
     print!("{}", args.format.render(&report));
     args.charts.write(&report)?;
     Ok(exit::OK)

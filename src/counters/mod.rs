@@ -91,6 +91,13 @@ pub struct FunctionShare {
     pub percent: f64,
 }
 
+/// Counts with what they depend on, as a report of one set holds them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Counted {
+    pub counts: Counts,
+    pub conditions: CountConditions,
+}
+
 /// What the counts depend on besides the code: a count is comparable only with one made
 /// under the same.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

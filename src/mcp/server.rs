@@ -331,6 +331,7 @@ impl FaustPerfServer {
             duration_seconds,
             sample_rate,
             inspect,
+            counters,
         } = params;
         let (source, name) = or_refuse!(self.settings.roots.source(&source, "code"));
         let option_sets = match options_to_test {
@@ -369,6 +370,14 @@ impl FaustPerfServer {
                         request.measure.sample_rate,
                         workers,
                     );
+                }
+                if counters && report.success {
+                    let _ = tx.send((
+                        report.results.len() as f64,
+                        None,
+                        "counting instructions under valgrind".into(),
+                    ));
+                    crate::analyze::counted::add_counts(&mut report, &request, workers, cache);
                 }
                 report
             })
@@ -444,6 +453,7 @@ impl FaustPerfServer {
     ) -> Result<CallToolResult, ErrorData> {
         let params: ProfileParams = parameters(arguments)?;
         const SAMPLE_RATE: u32 = 48000;
+        let counters = params.counters;
         let (backends, cxx) = or_refuse!(backends(params.backend, true));
         let (source, name) = or_refuse!(self.settings.roots.source(&params.source, "code"));
         let options = or_refuse!(parse_option_set(&params.compiler_options)
@@ -501,7 +511,11 @@ impl FaustPerfServer {
                         format!("{seconds:.1} s of {duration} s, load {load:.2} %"),
                     ));
                 };
-                run_profile(&request, workers, cache, &mut live)
+                let mut report = run_profile(&request, workers, cache, &mut live)?;
+                if counters {
+                    crate::profile::add_counts(&mut report, &request, workers, cache);
+                }
+                Ok::<_, crate::worker::RunError>(report)
             })
             .await;
         match report {
@@ -535,7 +549,7 @@ impl FaustPerfServer {
             name,
             option_sets,
             sample_rate: 48000,
-            counters: false,
+            counters: params.counters,
         };
         let report = self
             .run(&context, move |workers, _, tx| {

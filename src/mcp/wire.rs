@@ -66,6 +66,11 @@ pub struct AnalyzeParams {
     /// compiles each set once more).
     #[serde(default)]
     pub inspect: bool,
+    /// Also count instructions per frame under valgrind's callgrind (LLVM code, compiled for
+    /// x86-64-v3): the same figure on every run and machine, with simulated cache misses and
+    /// each generated function's share (default false; a few seconds per set).
+    #[serde(default)]
+    pub counters: bool,
 }
 
 /// `analyze`'s report, plus its advice gathered as suggestions.
@@ -133,6 +138,11 @@ pub struct InspectParams {
     /// Also return the chart of instructions per frame by kind as a PNG image (default false).
     #[serde(default)]
     pub chart: bool,
+    /// Also count instructions per frame under valgrind's callgrind (LLVM code, compiled for
+    /// x86-64-v3): the same figure on every run and machine, with simulated cache misses and
+    /// each generated function's share (default false; a few seconds per set).
+    #[serde(default)]
+    pub counters: bool,
 }
 
 /// `inspect`'s report as is: per option set, `memory` (struct size, largest delay lines),
@@ -166,6 +176,11 @@ pub struct ProfileParams {
     /// Also return the load timeline as a PNG image (default false).
     #[serde(default)]
     pub chart: bool,
+    /// Also count instructions per frame under valgrind's callgrind (LLVM code, compiled for
+    /// x86-64-v3): the same figure on every run and machine, with simulated cache misses and
+    /// each generated function's share (default false; a few seconds per set).
+    #[serde(default)]
+    pub counters: bool,
 }
 
 /// `profile`'s report as is: `metrics`, `timeline` (every 100 ms), `recommendations`, probes.

@@ -13,20 +13,33 @@ use crate::measure::{MeasureConfig, RawMeasurement, Stretch};
 use crate::options::OptionSet;
 use crate::worker::{InProcess, Phase, RunError, Runner, Supervisor, WorkerConfig};
 
-/// The compile lanes and the measuring runner of an analysis.
+/// The compile lanes, the measuring runner and the counting lanes of an analysis.
 pub struct Workers {
     pub compilers: Vec<Box<dyn Runner>>,
     pub measurer: Box<dyn Runner>,
+    /// Where compiled code runs under valgrind (see [`count_all`]): confined like the others,
+    /// but allowed to read `/proc`, since valgrind reads its own entries there and its process
+    /// id is not known when the worker is confined. No Faust source is compiled there (so no
+    /// `import` can reach `/proc`): only compiled code runs.
+    pub counters: Vec<Box<dyn Runner>>,
 }
 
 impl Workers {
     /// `jobs` compile workers on every core, and one measuring worker on `measure_core`.
     /// Compiles use the measuring core too: nothing is measured while anything compiles.
     pub fn isolated(config: WorkerConfig, jobs: usize, measure_core: Option<usize>) -> Workers {
-        Workers {
-            compilers: (0..jobs.max(1))
+        let lanes = |config: &WorkerConfig| -> Vec<Box<dyn Runner>> {
+            (0..jobs.max(1))
                 .map(|_| Box::new(Supervisor::new(config.clone(), all_cores())) as Box<dyn Runner>)
-                .collect(),
+                .collect()
+        };
+        let mut counting = config.clone();
+        if let Some(roots) = &mut counting.confine_to {
+            roots.push("/proc".into());
+        }
+        Workers {
+            compilers: lanes(&config),
+            counters: lanes(&counting),
             measurer: Box::new(Supervisor::new(config, measure_core.into_iter().collect())),
         }
     }
@@ -35,6 +48,7 @@ impl Workers {
     pub fn in_process() -> Workers {
         Workers {
             compilers: vec![Box::new(InProcess::new(JOBS))],
+            counters: vec![Box::new(InProcess::new(JOBS))],
             measurer: Box::new(InProcess::new(JOBS)),
         }
     }
@@ -200,12 +214,12 @@ pub fn count_all(
         }
     }
     // One share of the sets per lane, each counted in one valgrind run.
-    let lanes = workers.compilers.len().min(ready.len()).max(1);
+    let lanes = workers.counters.len().min(ready.len()).max(1);
     let shares: Vec<Vec<usize>> = (0..lanes)
         .map(|l| ready.iter().copied().skip(l).step_by(lanes).collect())
         .collect();
     let counted = on_lanes(
-        &mut workers.compilers,
+        &mut workers.counters,
         &(0..lanes).collect::<Vec<_>>(),
         |lane, l| {
             let codes: Vec<(Code, OptionSet)> = (shares[l].iter())

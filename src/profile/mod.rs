@@ -5,13 +5,14 @@
 use crate::analyze::result::Category;
 use crate::backends::Cxx;
 use crate::cache::Cache;
+use crate::counters::{CountConditions, CountConfig, Counted};
 use crate::jobs::{CompileJob, Live, ProfileJob};
 use crate::libfaust::DspSource;
 use crate::measure::stats::{mean, quantile_sorted};
 use crate::measure::thread::ThreadConditions;
 use crate::measure::Conditions;
 use crate::options::OptionSet;
-use crate::pipeline::{compile_all, Workers};
+use crate::pipeline::{compile_all, count_all, Workers};
 use crate::realtime::{BlockSizeProbe, ControlUse, DenormalProbe, ProfileConfig, RawProfile};
 use crate::worker::RunError;
 use serde::{Deserialize, Serialize};
@@ -104,6 +105,7 @@ pub fn run_profile(
         warnings,
         thread: raw.thread,
         isolation: workers.measurer.isolation().into(),
+        counted: None,
     })
 }
 
@@ -185,6 +187,45 @@ pub struct ProfileReport {
     pub thread: Option<ThreadConditions>,
     /// `worker` or `in_process`.
     pub isolation: String,
+    /// Instructions per frame counted under callgrind (`--counters`); absent without it or
+    /// when they could not be counted (a warning says why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counted: Option<crate::counters::Counted>,
+}
+
+/// `profile --counters`: counts the profiled code's instructions per frame, at the profile's
+/// block size and rate; says why in a warning when it cannot.
+pub fn add_counts(
+    report: &mut ProfileReport,
+    request: &ProfileRequest,
+    workers: &mut Workers,
+    cache: Option<&Cache>,
+) {
+    let config = CountConfig::new(request.config.frames, request.config.sample_rate);
+    let job = CompileJob {
+        source: request.source.clone(),
+        options: request.options.clone(),
+        sample_rate: request.config.sample_rate,
+        cxx: None,
+        target: crate::libfaust::Target::Portable,
+    };
+    let counted = CountConditions::here(&config)
+        .map_err(|e| e.to_string())
+        .and_then(|conditions| {
+            let (mut counted, _) =
+                count_all(workers, cache, std::slice::from_ref(&job), &config, &|_| {});
+            let counts = counted
+                .pop()
+                .unwrap_or_else(|| Err(RunError::worker("nothing counted")))
+                .map_err(|e| e.to_string())?;
+            Ok(Counted { counts, conditions })
+        });
+    match counted {
+        Ok(counted) => report.counted = Some(counted),
+        Err(e) => report
+            .warnings
+            .push(format!("instructions not counted: {e}")),
+    }
 }
 
 /// Summarises a raw profile for `config`.

@@ -824,6 +824,17 @@ fn profile_heading(p: &ProfileReport) -> String {
 /// The lists under a profile's numbers: load over time, probes, controls, advice, warnings.
 fn profile_sections(p: &ProfileReport) -> Sections {
     let t = &p.timeline;
+    let counted = (p.counted.iter())
+        .map(|c| {
+            format!(
+                "{} ({}, code for {}, {} blocks)",
+                measured_counts_line(&c.counts),
+                c.conditions.valgrind,
+                c.conditions.target,
+                c.conditions.blocks
+            )
+        })
+        .collect();
     let step = (t.timestamps.len() / 10).max(1);
     let mut out = vec![(
         "Load over time (mean / worst block of 100 ms windows; 10 shown, all in JSON and CSV)",
@@ -837,6 +848,7 @@ fn profile_sections(p: &ProfileReport) -> Sections {
             })
             .collect(),
     )];
+    out.push(("Instructions per frame (callgrind)", counted));
     out.push((
         "Block sizes, back to back (99th-percentile / worst load)",
         p.block_sizes

@@ -52,7 +52,7 @@ pub fn kernel_abi() -> Option<i32> {
 }
 
 /// Confines this thread and the threads and processes it starts from now on: read-only access
-/// beneath `roots`, the Faust library directories and [`SYSTEM_READ`]; no write anywhere but
+/// beneath `roots`, the Faust library directories, [`SYSTEM_READ`] and its own executable; no write anywhere but
 /// beneath `private` and to `/dev/null` (where that shell sends `which`'s errors).
 /// Returns how far the kernel enforced it, in words, or why it could not be set up.
 pub fn confine(roots: &[PathBuf], private: &Path) -> Result<&'static str, landlock::RulesetError> {
@@ -60,6 +60,8 @@ pub fn confine(roots: &[PathBuf], private: &Path) -> Result<&'static str, landlo
     let mut read: Vec<PathBuf> = roots.to_vec();
     read.extend(LIBRARY_DIRS.iter().map(PathBuf::from));
     read.extend(SYSTEM_READ.iter().map(PathBuf::from));
+    // Its own executable, which counting instructions runs again under valgrind.
+    read.extend(std::env::current_exe());
     let status = Ruleset::default()
         .handle_access(AccessFs::from_all(abi))
         .and_then(|r| r.create())
