@@ -9,8 +9,9 @@ cd "$(dirname "$0")"
 # g++: Faust's fastmath.cpp and the cpp backend; fonts-dejavu-core: the text of PNG charts for
 # MCP clients; jackd2 and the JACK and ALSA headers: `profile --audio` (cpal) and its tests
 # against a dummy JACK server; llvm-14 and llvm-14-dev: `inspect` reads libfaust's LLVM IR with
-# inkwell, linked to the same libLLVM-14.so.
-packages=(faust g++ fonts-dejavu-core pkg-config jackd2 libjack-jackd2-dev libasound2-dev llvm-14 llvm-14-dev)
+# inkwell, linked to the same libLLVM-14.so; valgrind: `--counters` counts instructions under
+# its callgrind.
+packages=(faust g++ fonts-dejavu-core pkg-config jackd2 libjack-jackd2-dev libasound2-dev llvm-14 llvm-14-dev valgrind)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
