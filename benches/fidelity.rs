@@ -24,6 +24,14 @@
 //!   `--backend cpp` against that tool built with the same compiler and flags, on freeverb
 //!   `-scal` and `-vec -vs 32` (median of 3 alternated runs; target ±5 %).
 //!
+//! - `counters`: `analyze --counters` with the presets on osc, freeverb and zitaRev, 5 runs
+//!   each: whether every set's instructions per frame are identical across the runs, the
+//!   counting time, and the two rankings (time, instructions) side by side with the notes on
+//!   where they disagree; `baseline check --metric instructions` 10 times on unchanged code
+//!   (target: OK 10/10) and 10 times after one multiply per sample by a control was added to
+//!   each DSP's output (target: SLOWER 10/10); `inspect --counters` on every fixture: the
+//!   counted instructions over the IR's static estimate (the factor stated in the README).
+//!
 //! Name sections after `--` to run only those, e.g. `cargo bench --bench fidelity -- repeat`.
 //! One thing measures at a time: run it on an otherwise idle machine.
 
@@ -76,6 +84,9 @@ fn main() {
         let full = std::env::var_os("FIDELITY_FULL_SEARCH").is_some();
         sweep(&dsps[1].1, faustbench.as_deref().filter(|_| full));
     }
+    if want("counters") {
+        counters(&dsps, &fixtures);
+    }
     if want("backends") {
         backends(&dsps, &fixtures);
         match std::env::var_os("FAUSTBENCH_CPP") {
@@ -83,6 +94,199 @@ fn main() {
             None => println!("cpp: set FAUSTBENCH_CPP to Faust's tools/benchmark/faustbench.cpp (2.54.9) to compare"),
         }
     }
+}
+
+/// Instruction counts: the same in every run, beside the times; baselines of counts; the
+/// counts against `inspect`'s static estimate.
+fn counters(dsps: &[(&str, PathBuf)], fixtures: &Path) {
+    let exe = env!("CARGO_BIN_EXE_faustperf");
+    println!("analyze --counters, presets, 5 runs (instructions per frame; MB/s of each run)");
+    let cache = tempfile::tempdir().expect("temp dir");
+    for (name, path) in dsps {
+        let runs: Vec<Run> = (0..5)
+            .map(|_| analyze(path, cache.path(), &["--counters"]))
+            .collect();
+        let sets: Vec<String> = (runs[0].report["results"].as_array().into_iter().flatten())
+            .map(|r| {
+                r["compiler_options"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        let mut identical = 0;
+        for set in &sets {
+            let counts: Vec<f64> = (runs.iter())
+                .filter_map(|r| {
+                    set_of(&r.report, set)?["counts"]["instructions_per_frame"].as_f64()
+                })
+                .collect();
+            let mbps: Vec<f64> = (runs.iter())
+                .filter_map(|r| throughput_of(&r.report, set))
+                .collect();
+            let same = counts.len() == runs.len() && counts.iter().all(|c| *c == counts[0]);
+            identical += usize::from(same);
+            println!(
+                "  {name:8} {set:30} {:>9.3} instr/frame ({}) MB/s {}",
+                counts.first().copied().unwrap_or(f64::NAN),
+                if same {
+                    "identical in 5 runs".to_string()
+                } else {
+                    format!("differ: {}", list(&counts))
+                },
+                list(&mbps)
+            );
+        }
+        let counting = &runs[0].report["counting"];
+        println!(
+            "  {name:8} {identical}/{} sets identical; counting took {:.1} s (analyze {:.1} s in all)",
+            sets.len(),
+            counting["seconds"].as_f64().unwrap_or(f64::NAN),
+            runs[0].wall
+        );
+        let by = |key: &dyn Fn(&Value) -> f64| {
+            let mut order: Vec<(f64, String)> =
+                (runs[0].report["results"].as_array().into_iter().flatten())
+                    .map(|r| {
+                        (
+                            key(r),
+                            r["compiler_options"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_string(),
+                        )
+                    })
+                    .collect();
+            order.sort_by(|a, b| a.0.total_cmp(&b.0));
+            order
+                .into_iter()
+                .map(|(_, s)| if s.is_empty() { "(scalar)".into() } else { s })
+                .collect::<Vec<_>>()
+                .join(" < ")
+        };
+        println!(
+            "    by time:         {}",
+            by(&|r| -r["throughput_mbps"].as_f64().unwrap_or(0.0))
+        );
+        println!(
+            "    by instructions: {}",
+            by(&|r| r["counts"]["instructions_per_frame"]
+                .as_f64()
+                .unwrap_or(f64::MAX))
+        );
+        for note in counting["notes"].as_array().into_iter().flatten() {
+            println!("    note: {}", note.as_str().unwrap_or_default());
+        }
+    }
+
+    println!("baseline --metric instructions: 10 checks unchanged, 10 after one more multiply per sample");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copies: Vec<PathBuf> = (dsps.iter())
+        .map(|(name, path)| {
+            let copy = dir.path().join(format!("{name}.dsp"));
+            std::fs::copy(path, &copy).expect("copy the DSP");
+            copy
+        })
+        .collect();
+    let baseline = |args: &[&str]| {
+        Command::new(exe)
+            .current_dir(dir.path())
+            .arg("baseline")
+            .args(args)
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .output()
+            .expect("faustperf runs")
+    };
+    let mut save = vec!["save", "counts", "--metric", "instructions"];
+    let names: Vec<String> = copies.iter().map(|c| c.display().to_string()).collect();
+    save.extend(names.iter().map(String::as_str));
+    let saved = baseline(&save);
+    if !saved.status.success() {
+        println!("  save failed: {}", String::from_utf8_lossy(&saved.stderr));
+        return;
+    }
+    let checks = |label: &str| {
+        let mut statuses: Vec<String> = Vec::new();
+        let mut changes: Vec<f64> = Vec::new();
+        let mut codes = Vec::new();
+        for _ in 0..10 {
+            let out = baseline(&["check", "counts", "--format", "json"]);
+            codes.push(out.status.code().unwrap_or(-1));
+            let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+            for row in report["rows"].as_array().into_iter().flatten() {
+                statuses.push(row["status"].as_str().unwrap_or("?").into());
+                changes.push(row["change_percent"].as_f64().unwrap_or(f64::NAN));
+            }
+        }
+        let count = |s: &str| statuses.iter().filter(|x| *x == s).count();
+        println!(
+            "  {label}: exit 0 in {}/10, exit 7 in {}/10; rows OK {} SLOWER {} FASTER {} other {}; changes {:.3}…{:.3} %",
+            codes.iter().filter(|c| **c == 0).count(),
+            codes.iter().filter(|c| **c == 7).count(),
+            count("OK"),
+            count("SLOWER"),
+            count("FASTER"),
+            statuses.len() - count("OK") - count("SLOWER") - count("FASTER"),
+            changes.iter().copied().fold(f64::INFINITY, f64::min),
+            changes.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        );
+    };
+    checks("unchanged");
+    for copy in &copies {
+        // process = (the old process) : each output times a gain control.
+        let text = std::fs::read_to_string(copy).expect("read the copy");
+        let renamed = text.replace("process =", "unchanged =");
+        let changed = format!("{renamed}\nprocess = unchanged : par(i, outputs(unchanged), *(hslider(\"gain\", 0.5, 0, 1, 0.01)));\n");
+        std::fs::write(copy, changed).expect("write the copy");
+    }
+    checks("one multiply more");
+
+    println!("inspect --counters on every fixture: counted instructions / IR estimate per frame");
+    let mut ratios = Vec::new();
+    let mut files: Vec<PathBuf> = (std::fs::read_dir(fixtures).expect("fixtures").flatten())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "dsp") && !p.ends_with("compile_error.dsp"))
+        .collect();
+    files.sort();
+    for file in files {
+        let out = Command::new(exe)
+            .args(["inspect", "--counters", "--format", "json"])
+            .arg(&file)
+            .output()
+            .expect("faustperf runs");
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        let per: Vec<String> = (report["sets"].as_array().into_iter().flatten())
+            .map(|s| {
+                let ratio = s["measured"]["measured_over_estimate"]
+                    .as_f64()
+                    .unwrap_or(f64::NAN);
+                ratios.push(ratio);
+                format!(
+                    "{} {:.1}/{:.1} = {ratio:.2}",
+                    if s["compiler_options"] == "" {
+                        "(scalar)"
+                    } else {
+                        s["compiler_options"].as_str().unwrap_or_default()
+                    },
+                    s["measured"]["counts"]["instructions_per_frame"]
+                        .as_f64()
+                        .unwrap_or(f64::NAN),
+                    s["work"]["per_frame"]["total"].as_f64().unwrap_or(f64::NAN),
+                )
+            })
+            .collect();
+        println!(
+            "  {:22} {}",
+            file.file_name().unwrap_or_default().to_string_lossy(),
+            per.join("; ")
+        );
+    }
+    println!(
+        "  counted / estimate from {:.2} to {:.2}",
+        ratios.iter().copied().fold(f64::INFINITY, f64::min),
+        ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    );
 }
 
 /// Every backend on the presets; warm `--backend all` against warm LLVM alone; the
