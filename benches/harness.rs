@@ -50,6 +50,8 @@ fn main() {
         flush_denormals: true,
         realtime: true,
         core: thread::default_core(),
+        hardware_counters: false,
+        perf_map: false,
     };
     // The batch and clock cost faustperf chooses for this DSP.
     let raw = measure_interleaved(&[&factory as &dyn DspFactory], &config, &mut |_| {})

@@ -40,6 +40,8 @@ fn request(code: &str, sets: &[&str]) -> AnalyzeRequest {
             flush_denormals: true,
             realtime: false,
             core: None,
+            hardware_counters: false,
+            perf_map: false,
         },
         tie_threshold_percent: 1.0,
         backends: vec![Backend::Llvm],

@@ -53,7 +53,7 @@ pub fn add_counts(
         }
     }
     let hardware_counters = match hardware::available() {
-        Ok(()) => "available".to_string(),
+        Ok(()) => "read around each set's timed rounds (results[].hardware)".to_string(),
         Err(why) => format!("{why}; instructions were counted with callgrind instead"),
     };
     report.counting = Some(Counting {
@@ -79,7 +79,7 @@ fn disagreements(results: &[SetResult]) -> Vec<String> {
         let more = 100.0 * (c.instructions_per_frame / best.instructions_per_frame - 1.0);
         let far_in_time = slower > FAR_APART_PERCENT;
         let why = || {
-            if c.l1_misses_per_frame > 1.5 * best.l1_misses_per_frame
+            if c.l1_misses_per_frame > 1.2 * best.l1_misses_per_frame
                 && c.l1_misses_per_frame - best.l1_misses_per_frame > 0.05
             {
                 format!(
@@ -95,7 +95,13 @@ fn disagreements(results: &[SetResult]) -> Vec<String> {
                 "{} is {slower:.0} % slower than {} but runs {} instructions per frame ({:.1} vs {:.1}): {}",
                 r.name(),
                 fastest.name(),
-                if more < 0.0 { format!("{:.0} % fewer", -more) } else { format!("only {more:.0} % more") },
+                if more.abs() < 1.0 {
+                    "about as many".to_string()
+                } else if more < 0.0 {
+                    format!("{:.0} % fewer", -more)
+                } else {
+                    format!("only {more:.0} % more")
+                },
                 c.instructions_per_frame,
                 best.instructions_per_frame,
                 why()

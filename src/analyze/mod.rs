@@ -308,6 +308,7 @@ impl State<'_> {
             stop: raw.stop,
             measure_seconds: raw.timed_seconds,
             non_finite_outputs: raw.non_finite_outputs,
+            hardware: raw.hardware.take(),
         };
         match self.measured.iter().position(|m| m.set == set) {
             Some(i) => self.measured[i] = measured,

@@ -1,6 +1,7 @@
 //! From measurements to ranked results: throughput, CPU %, speed-up, ties.
 
 use super::result::{Category, CpuAtRate, Ratio, SetResult};
+use crate::counters::hardware::HardwareCounts;
 use crate::jobs::CompileInfo;
 use crate::measure::stats::{paired_ratio, MedianInterval, TimingSummary};
 use crate::measure::units::{bytes_per_block, cpu_percent, mbps, REPORTED_RATES};
@@ -24,6 +25,8 @@ pub struct Measured {
     /// Wall time of the timed rounds, seconds.
     pub measure_seconds: f64,
     pub non_finite_outputs: usize,
+    /// Hardware counters over its timed rounds, where asked for and given.
+    pub hardware: Option<HardwareCounts>,
 }
 
 impl Measured {
@@ -168,6 +171,7 @@ pub fn rank(
                 warnings,
                 inspection: None,
                 counts: None,
+                hardware: m.hardware.clone(),
             }
         })
         .collect();
@@ -234,6 +238,7 @@ pub(crate) mod tests {
             stop: StopReason::PrecisionReached,
             measure_seconds: 1.0,
             non_finite_outputs: 0,
+            hardware: None,
         }
     }
 

@@ -147,6 +147,11 @@ pub struct SetResult {
     /// without it, or when this set could not be counted (a warning says why).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counts: Option<crate::counters::Counts>,
+    /// Cycles, instructions, cache references and misses and branch misses per frame, read
+    /// from the hardware counters around its timed rounds (`--counters`, where the kernel
+    /// gives them; `counting.hardware_counters` says when not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hardware: Option<crate::counters::hardware::HardwareCounts>,
 }
 
 /// A ratio of two sets' times per block with its 95 % interval.

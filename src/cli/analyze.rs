@@ -44,6 +44,10 @@ pub struct AnalyzeArgs {
     /// misses and the share of each generated function.
     #[arg(long)]
     counters: bool,
+    /// Write /tmp/perf-PID.map for the measuring worker, so that `perf record` (e.g.
+    /// `perf record -g -- faustperf analyze …`) names the samples in the generated functions.
+    #[arg(long)]
+    perf_map: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -64,8 +68,10 @@ pub fn run(mut args: AnalyzeArgs) -> Result<i32, Stop> {
     Stop::unless_libfaust()?;
     let format = args.format;
     let charts = std::mem::take(&mut args.charts);
-    let (with_inspection, with_counters) = (args.inspect, args.counters);
-    let (request, mut workers, cache) = validate(args).map_err(Stop::usage)?;
+    let (with_inspection, with_counters, perf_map) = (args.inspect, args.counters, args.perf_map);
+    let (mut request, mut workers, cache) = validate(args).map_err(Stop::usage)?;
+    request.measure.hardware_counters = with_counters;
+    request.measure.perf_map = perf_map;
     let mut progress = StderrProgress::new();
     let mut report = analyze(&request, &mut workers, cache.as_ref(), &mut progress);
     progress.finish();

@@ -311,6 +311,8 @@ impl MeasureArgs {
             flush_denormals: !run.no_ftz,
             realtime: !run.no_realtime,
             core,
+            hardware_counters: false,
+            perf_map: false,
         })
     }
 }

@@ -52,6 +52,10 @@ pub struct ProfileArgs {
     /// compiled for x86-64-v3), with simulated cache misses and each generated function's share.
     #[arg(long)]
     counters: bool,
+    /// Write /tmp/perf-PID.map for the worker that runs the code, so that `perf record` (e.g.
+    /// `perf record -g -- faustperf profile …`) names the samples in the generated functions.
+    #[arg(long)]
+    perf_map: bool,
     /// Output format (csv: the load timeline).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -129,6 +133,7 @@ fn validate(args: &ProfileArgs) -> Result<Prepared, String> {
         realtime: !args.run.no_realtime,
         core,
         audio: args.audio,
+        perf_map: args.perf_map,
     };
     let workers = args.run.workers(core)?;
     Ok((

@@ -50,10 +50,13 @@ impl HardwareCounters {
         Ok(HardwareCounters { group, counters })
     }
 
-    /// Counts while `run` runs (the counters are enabled just before and disabled just after).
-    pub fn around(&mut self, run: impl FnOnce()) -> std::io::Result<()> {
-        self.group.enable()?;
-        run();
+    /// Starts counting (again), adding to what was counted.
+    pub fn enable(&mut self) -> std::io::Result<()> {
+        self.group.enable()
+    }
+
+    /// Stops counting.
+    pub fn disable(&mut self) -> std::io::Result<()> {
         self.group.disable()
     }
 

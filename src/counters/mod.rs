@@ -75,6 +75,9 @@ pub struct Counts {
     /// Where the instructions went: each function's own share, largest first (at most 8, each
     /// at least 0.5 %; generated functions named from the object code, `compute` among them).
     pub functions: Vec<FunctionShare>,
+    /// Of them, the instructions in code libfaust generated (not in the functions it calls,
+    /// such as `sinf`, nor in libfaust's wrapper): what the IR of `inspect` describes.
+    pub generated_instructions_per_frame: f64,
     /// Frames counted (blocks × frames per block).
     pub frames: u64,
 }
@@ -353,6 +356,10 @@ fn read_counts(
         }
     }
     let total_per_frame = per_frame(total);
+    let generated_instructions_per_frame = (shares.iter())
+        .filter(|s| s.generated)
+        .map(|s| s.instructions_per_frame)
+        .sum();
     for s in &mut shares {
         s.percent = 100.0 * s.instructions_per_frame / total_per_frame;
     }
@@ -371,6 +378,7 @@ fn read_counts(
         l1_misses_per_frame: misses(&["I1mr", "D1mr", "D1mw"]),
         ll_misses_per_frame: misses(&["ILmr", "DLmr", "DLmw"]),
         functions: shares,
+        generated_instructions_per_frame,
         frames,
     })
 }

@@ -5,6 +5,7 @@
 //! gives every function's address: callgrind's unnamed functions (`0x…`) get their names, and
 //! `perf` gets a map (`/tmp/perf-PID.map`).
 
+use crate::backends::Code;
 use base64::Engine;
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
 use serde::{Deserialize, Serialize};
@@ -133,19 +134,33 @@ pub fn name_of(name: &str, generated: &[Function]) -> (String, bool) {
     }
 }
 
-/// Writes `functions` to `/tmp/perf-PID.map` (perf's convention for JIT code: `START SIZE name`
-/// in hex), appending to what this process wrote before, so that `perf record` on this process
-/// names the samples in generated code.
-pub fn write_perf_map(functions: &[Function], set: &str) -> std::io::Result<()> {
+/// Adds the generated functions of `code` (loaded in this process) to `/tmp/perf-PID.map`,
+/// perf's convention for JIT code (`START SIZE name`, hex), so that `perf record` names the
+/// samples in them, e.g. `computemydsp [-vec]`; says on stderr when it cannot. LLVM code only.
+pub fn map_for_perf(code: &Code, label: &str) {
+    let Code::Llvm { machine_code } = code else {
+        return;
+    };
     let path = format!("/tmp/perf-{}.map", std::process::id());
-    let mut file = std::fs::OpenOptions::new()
+    let functions = jit_functions(machine_code);
+    let written = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(path)?;
-    for f in functions {
-        writeln!(file, "{:x} {:x} {} [{set}]", f.address, f.size, f.name)?;
+        .open(&path)
+        .and_then(|mut file| {
+            let set = crate::options::display(label);
+            for f in &functions {
+                writeln!(file, "{:x} {:x} {} [{set}]", f.address, f.size, f.name)?;
+            }
+            Ok(())
+        });
+    match written {
+        Err(e) => eprintln!("faustperf: cannot write {path}: {e}"),
+        Ok(()) if functions.is_empty() => {
+            eprintln!("faustperf: the generated code of {label} was not found in memory: no perf map for it")
+        }
+        Ok(()) => {}
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -131,7 +131,7 @@ pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport
                             set.measured = Some(MeasuredWork {
                                 measured_over_estimate: estimate
                                     .filter(|e| *e > 0.0)
-                                    .map(|e| counts.instructions_per_frame / e),
+                                    .map(|e| counts.generated_instructions_per_frame / e),
                                 counts,
                             });
                         }

@@ -29,10 +29,12 @@ pub struct SetInspection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MeasuredWork {
     pub counts: crate::counters::Counts,
-    /// Counted machine instructions per frame over the IR's instructions per frame
+    /// The generated code's counted machine instructions per frame
+    /// (`counts.generated_instructions_per_frame`: calls into libraries left out, as the IR
+    /// counts a call as one instruction) over the IR's instructions per frame
     /// (`work.per_frame.total`); `null` without an estimate per frame. IR counts address
-    /// computations, phis and casts that machine code folds into its instructions, and one
-    /// IR instruction may become several (a call's set-up), so expect 0.3× to 1.5×.
+    /// computations, phis and casts that machine code folds into its instructions, so the
+    /// ratio is mostly below 1 (see README for the range measured).
     pub measured_over_estimate: Option<f64>,
 }
 

@@ -231,6 +231,8 @@ impl FaustPerfServer {
             flush_denormals: true,
             realtime: true,
             core: self.settings.core,
+            hardware_counters: false,
+            perf_map: false,
         }
     }
 
@@ -350,7 +352,10 @@ impl FaustPerfServer {
             source,
             name,
             option_sets,
-            measure: self.measure_config(sample_rate, budget),
+            measure: MeasureConfig {
+                hardware_counters: counters,
+                ..self.measure_config(sample_rate, budget)
+            },
             tie_threshold_percent: 1.0,
             backends,
             cxx,
@@ -499,6 +504,7 @@ impl FaustPerfServer {
                 realtime: true,
                 core: self.settings.core,
                 audio: None,
+                perf_map: false,
             },
             cxx,
         };

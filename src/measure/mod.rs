@@ -29,6 +29,7 @@ pub mod stats;
 pub mod thread;
 pub mod units;
 
+use crate::counters::hardware::{HardwareCounters, HardwareCounts};
 use crate::libfaust::{AudioBuffers, BoundInstance, DspFactory, FaustError, Instance, Toolchain};
 use crate::options::Precision;
 use clock::{Clock, ClockKind};
@@ -219,6 +220,14 @@ pub struct MeasureConfig {
     pub realtime: bool,
     /// Core to pin the measuring thread to; `None` = do not pin.
     pub core: Option<usize>,
+    /// Read the hardware counters (cycles, instructions, cache and branch misses) around each
+    /// set's timed rounds, where the kernel gives them (see [`crate::counters::hardware`]).
+    #[serde(default)]
+    pub hardware_counters: bool,
+    /// Write a perf map of the generated functions (see [`crate::counters::symbols`]), so that
+    /// `perf record` names the samples in them.
+    #[serde(default)]
+    pub perf_map: bool,
 }
 
 /// Why measuring stopped.
@@ -265,6 +274,10 @@ pub struct RawMeasurement {
     /// readings taken before every pass (see [`Clock::core_cycles_per_tick`]; percentiles,
     /// so that a reading the hypervisor interrupted does not count); `None` without the TSC.
     pub core_clock_ghz: Option<[f64; 2]>,
+    /// Hardware counters over its timed rounds, per frame (`hardware_counters`, where the
+    /// kernel gives them).
+    #[serde(default)]
+    pub hardware: Option<HardwareCounts>,
 }
 
 /// The set about to run and in which pass (0: its set-up and warm-up), told before each
@@ -622,6 +635,9 @@ struct Rounds<'a> {
     tops: Vec<Vec<f64>>,
     /// The core's clock (cycles per tick) in each round's pass, where known.
     core_rates: Vec<f64>,
+    /// Hardware counters, enabled only while its rounds' blocks run, and the frames they saw.
+    hardware: Option<HardwareCounters>,
+    hardware_frames: u64,
     timed: Duration,
 }
 
@@ -681,6 +697,11 @@ impl<'a> Rounds<'a> {
             samples: Vec::new(),
             tops: Vec::new(),
             core_rates: Vec::new(),
+            hardware: config
+                .hardware_counters
+                .then(|| HardwareCounters::new().ok())
+                .flatten(),
+            hardware_frames: 0,
             timed: Duration::ZERO,
         })
     }
@@ -724,6 +745,11 @@ impl<'a> Rounds<'a> {
             batch: self.batch,
         };
         self.ticks.clear();
+        // A counter that cannot be switched is given up: no figures rather than wrong ones.
+        if self.hardware.as_mut().is_some_and(|h| h.enable().is_err()) {
+            self.hardware = None;
+        }
+        let first_block = self.block;
         let start = Instant::now();
         let t_start = timer.clock.now();
         let controls_rng = &mut self.controls_rng;
@@ -743,6 +769,10 @@ impl<'a> Rounds<'a> {
             },
         );
         self.timed += start.elapsed();
+        if self.hardware.as_mut().is_some_and(|h| h.disable().is_err()) {
+            self.hardware = None;
+        }
+        self.hardware_frames += ((self.block - first_block) * config.frames) as u64;
         self.non_finite_outputs += buffers.non_finite_in_block(self.block - 1);
         let batch = self.batch as f64;
         let round: Vec<f64> = self.ticks.iter().map(|&t| t as f64 / batch).collect();
@@ -778,7 +808,7 @@ impl<'a> Rounds<'a> {
     /// The measurement in nanoseconds, with its statistics; `best` is its estimate in ticks;
     /// the clocks are the TSC's ns per tick and the core's clock during the run.
     fn finish(
-        self,
+        mut self,
         buffers: &AudioBuffers,
         stop: StopReason,
         thread: ThreadConditions,
@@ -808,6 +838,7 @@ impl<'a> Rounds<'a> {
             thread,
             timed_seconds: self.timed.as_secs_f64(),
             core_clock_ghz,
+            hardware: (self.hardware.as_mut()).and_then(|h| h.per_frame(self.hardware_frames).ok()),
         })
     }
 }

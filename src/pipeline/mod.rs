@@ -115,6 +115,17 @@ pub fn compile_all(
     jobs: &[CompileJob],
     on_event: &mut dyn FnMut(usize, CompileEvent),
 ) -> (Vec<CompileOutcome>, Vec<String>) {
+    compile_on(&mut workers.compilers, cache, jobs, on_event, false)
+}
+
+/// [`compile_all`] on `lanes`; with `fresh`, each compile in a new worker process.
+fn compile_on(
+    lanes: &mut [Box<dyn Runner>],
+    cache: Option<&Cache>,
+    jobs: &[CompileJob],
+    on_event: &mut dyn FnMut(usize, CompileEvent),
+    fresh: bool,
+) -> (Vec<CompileOutcome>, Vec<String>) {
     let mut warnings = Vec::new();
     let lib = crate::libfaust::LibFaust::get().ok();
     // Each source (and every file it imports) is read and hashed once, however many sets.
@@ -160,9 +171,15 @@ pub fn compile_all(
     }
     let missing: Vec<usize> = (0..jobs.len()).filter(|&i| results[i].is_none()).collect();
     let compiled = on_lanes(
-        &mut workers.compilers,
+        lanes,
         &missing,
-        |lane, i| lane.run(&jobs[i], &mut |()| {}),
+        |lane, i| {
+            let compiled = lane.run(&jobs[i], &mut |()| {});
+            if fresh {
+                lane.restart();
+            }
+            compiled
+        },
         &mut |i| on_event(i, CompileEvent::Started),
     );
     for (i, result) in compiled {
@@ -187,8 +204,11 @@ pub fn compile_all(
 }
 
 /// Counts the instructions per frame of each of `jobs` (see [`crate::counters`]): compiles
-/// them for [`Target::Portable`] (through `cache`), then counts them under valgrind, the sets
-/// shared among the compile lanes (counting times nothing, so the lanes may run together).
+/// them for [`Target::Portable`] (through `cache`), each in a fresh worker process, since the
+/// code libfaust generates for a program can depend on what the process compiled before (in
+/// one process zitaRev's `-vec -fun -vs 32` counted 573.0 and 585.7 instructions per frame),
+/// then counts them under valgrind, the sets shared among the counting lanes (counting times
+/// nothing, so the lanes may run together).
 /// `on_done(i)` hears when job `i` is counted. Returns per job its counts or why not, and the
 /// compiles' warnings.
 pub fn count_all(
@@ -204,7 +224,13 @@ pub fn count_all(
             ..job.clone()
         })
         .collect();
-    let (compiled, warnings) = compile_all(workers, cache, &portable, &mut |_, _| {});
+    let (compiled, warnings) = compile_on(
+        &mut workers.counters,
+        cache,
+        &portable,
+        &mut |_, _| {},
+        true,
+    );
     let mut results: Vec<Option<Result<Counts, RunError>>> = vec![None; jobs.len()];
     let mut ready: Vec<usize> = Vec::new();
     for (i, outcome) in compiled.iter().enumerate() {
@@ -381,6 +407,8 @@ mod tests {
             flush_denormals: true,
             realtime: false,
             core: None,
+            hardware_counters: false,
+            perf_map: false,
         };
         let mut runner = Dies {
             crash: 1,

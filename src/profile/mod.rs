@@ -401,6 +401,7 @@ mod tests {
             realtime: false,
             core: None,
             audio: None,
+            perf_map: false,
         }
     }
 

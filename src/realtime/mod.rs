@@ -139,6 +139,9 @@ pub struct ProfileConfig {
     pub core: Option<usize>,
     /// `None`: paced by faustperf; `Some`: inside that host's audio callback.
     pub audio: Option<AudioHost>,
+    /// Write a perf map of the generated functions (see [`crate::counters::symbols`]).
+    #[serde(default)]
+    pub perf_map: bool,
 }
 
 /// A control as it was used.

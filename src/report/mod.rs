@@ -530,6 +530,19 @@ fn sections(report: &AnalyzeReport) -> Sections {
                 ))
             })
             .collect();
+        lines.extend(report.results.iter().filter_map(|r| {
+            let h = r.hardware.as_ref()?;
+            Some(format!(
+                "{} on this CPU: {:.1} cycles, {:.1} instructions ({:.2} per cycle), {:.3} cache misses of {:.3} references, {:.3} branch misses",
+                r.name(),
+                h.cycles_per_frame,
+                h.instructions_per_frame,
+                h.ipc,
+                h.cache_misses_per_frame,
+                h.cache_references_per_frame,
+                h.branch_misses_per_frame
+            ))
+        }));
         lines.extend(counting.notes.iter().cloned());
         lines.push(format!(
             "counted with {} on code for {}, {} blocks of {} frames; hardware counters: {}",

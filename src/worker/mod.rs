@@ -105,6 +105,8 @@ pub trait Runner: Send {
     fn run_task(&mut self, task: &Task, on_note: &mut dyn FnMut(Value)) -> Result<Value, RunError>;
     /// How jobs are isolated: `worker` or `in_process`, recorded with the results.
     fn isolation(&self) -> &'static str;
+    /// Ends the worker, so that the next job starts in a fresh process (this process: no-op).
+    fn restart(&mut self) {}
 }
 
 impl dyn Runner + '_ {

@@ -249,6 +249,10 @@ impl Runner for Supervisor {
     fn isolation(&self) -> &'static str {
         "worker"
     }
+
+    fn restart(&mut self) {
+        self.kill();
+    }
 }
 
 impl Drop for Supervisor {
