@@ -2277,3 +2277,41 @@ fn a_baseline_of_instructions_passes_unchanged_and_fails_on_one_more_multiply() 
     assert_eq!(wrong.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("--metric"));
 }
+
+#[test]
+fn perf_map_names_the_generated_functions_of_each_set() {
+    let _guard = serial();
+    let started = std::time::SystemTime::now();
+    let (code, _, stderr) = analyze_json(&[
+        fixture("osc.dsp").to_str().unwrap(),
+        "--options",
+        "-vec",
+        "--perf-map",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    // The measuring worker's map: START SIZE name [set], in hex, per generated function.
+    let maps: Vec<String> = (std::fs::read_dir("/tmp").unwrap().flatten())
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("perf-") && name.ends_with(".map")
+        })
+        .filter(|e| {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t >= started)
+        })
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    let map = maps
+        .iter()
+        .find(|m| m.contains("[-vec]"))
+        .expect("a perf map of this run");
+    for set in ["[-vec]", "[(scalar)]"] {
+        let line = (map.lines())
+            .find(|l| l.contains("compute") && l.ends_with(set))
+            .unwrap_or_else(|| panic!("no compute of {set} in {map}"));
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert!(u64::from_str_radix(fields[0], 16).unwrap() > 0, "{line}");
+        assert!(u64::from_str_radix(fields[1], 16).unwrap() > 0, "{line}");
+    }
+}
