@@ -4,8 +4,9 @@
 use super::result::{AnalyzeReport, Counting, SetResult};
 use super::AnalyzeRequest;
 use crate::cache::Cache;
-use crate::counters::{hardware, CountConditions, CountConfig, Counts};
+use crate::counters::{CountConditions, CountConfig, Counts};
 use crate::jobs::CompileJob;
+use crate::measure::hardware;
 use crate::options::Backend;
 use crate::pipeline::{count_all, Workers};
 use std::time::Instant;
@@ -83,11 +84,11 @@ fn disagreements(results: &[SetResult]) -> Vec<String> {
                 && c.l1_misses_per_frame - best.l1_misses_per_frame > 0.05
             {
                 format!(
-                    "it misses the first-level caches more ({:.2} vs {:.2} per frame): the time goes to memory, not instructions",
+                    "it misses the first-level caches more ({:.2} vs {:.2} per frame): memory stalls, which an instruction count does not see, are a likely part of the difference",
                     c.l1_misses_per_frame, best.l1_misses_per_frame
                 )
             } else {
-                "the instructions differ in cost (vector width, dependent chains, divisions): an instruction count weighs them all alike".to_string()
+                "its instructions cost more on average (vector width, dependent chains, divisions), which an instruction count, weighing them all alike, does not see".to_string()
             }
         };
         if far_in_time && more < FAR_APART_PERCENT {

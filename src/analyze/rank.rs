@@ -1,8 +1,8 @@
 //! From measurements to ranked results: throughput, CPU %, speed-up, ties.
 
 use super::result::{Category, CpuAtRate, Ratio, SetResult};
-use crate::counters::hardware::HardwareCounts;
 use crate::jobs::CompileInfo;
+use crate::measure::hardware::HardwareCounts;
 use crate::measure::stats::{paired_ratio, MedianInterval, TimingSummary};
 use crate::measure::units::{bytes_per_block, cpu_percent, mbps, REPORTED_RATES};
 use crate::measure::StopReason;

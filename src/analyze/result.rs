@@ -151,7 +151,7 @@ pub struct SetResult {
     /// from the hardware counters around its timed rounds (`--counters`, where the kernel
     /// gives them; `counting.hardware_counters` says when not).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hardware: Option<crate::counters::hardware::HardwareCounts>,
+    pub hardware: Option<crate::measure::hardware::HardwareCounts>,
 }
 
 /// A ratio of two sets' times per block with its 95 % interval.

@@ -498,8 +498,8 @@ fn corpus_svg(report: &CorpusReport) -> Option<String> {
 }
 
 /// `inspect`: the instructions per frame of each option set as a bar split by kind (float
-/// arithmetic, divisions, loads, …), from LLVM's IR, with a black dot at the machine
-/// instructions counted per frame (`--counters`). `None` when no set has a frame loop.
+/// arithmetic, divisions, loads, …), from LLVM's IR, with a black dot at the generated code's
+/// machine instructions counted per frame (`--counters`). `None` when no set has a frame loop.
 fn inspect_svg(report: &InspectReport) -> Option<String> {
     let sets: Vec<_> = (report.sets.iter())
         .filter_map(|s| Some((s, s.work.per_frame.as_ref()?)))
@@ -511,7 +511,7 @@ fn inspect_svg(report: &InspectReport) -> Option<String> {
         .map(|(s, _)| crate::options::display(&s.compiler_options).to_string())
         .collect();
     let measured: Vec<Option<f64>> = (sets.iter())
-        .map(|(s, _)| Some(s.measured.as_ref()?.counts.instructions_per_frame))
+        .map(|(s, _)| Some(s.measured.as_ref()?.counts.generated_instructions_per_frame))
         .collect();
     // Room on the right for the legend.
     let x_max = (sets.iter().map(|(_, c)| c.total))
@@ -522,7 +522,7 @@ fn inspect_svg(report: &InspectReport) -> Option<String> {
         "{}: instructions per frame by kind (LLVM IR, static count){}",
         report.dsp,
         if measured.iter().any(Option::is_some) {
-            "; dot: machine instructions counted under callgrind"
+            "; dot: the generated code's machine instructions counted under callgrind"
         } else {
             ""
         }

@@ -5,12 +5,11 @@
 //! [`Target::Portable`], so counts are the same on every machine of an architecture and
 //! valgrind can run every instruction.
 //!
-//! Also here: whether the kernel gives hardware counters ([`hardware`]) and the names of the
-//! generated functions in memory ([`symbols`]), for callgrind's per-function costs and for
-//! `perf`'s map of JIT code.
+//! Also here: the names of the generated functions in memory ([`symbols`]), for callgrind's
+//! per-function costs and for `perf`'s map of JIT code. (Hardware counters are read while
+//! measuring: [`crate::measure::hardware`].)
 
 pub mod callgrind;
-pub mod hardware;
 pub mod symbols;
 
 use crate::backends::Code;

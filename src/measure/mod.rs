@@ -24,15 +24,16 @@
 //! Nothing else that faustperf starts runs meanwhile: callers compile every set first.
 
 pub mod clock;
+pub mod hardware;
 pub mod rng;
 pub mod stats;
 pub mod thread;
 pub mod units;
 
-use crate::counters::hardware::{HardwareCounters, HardwareCounts};
 use crate::libfaust::{AudioBuffers, BoundInstance, DspFactory, FaustError, Instance, Toolchain};
 use crate::options::Precision;
 use clock::{Clock, ClockKind};
+use hardware::{HardwareCounters, HardwareCounts};
 use rng::SplitMix64;
 use serde::{Deserialize, Serialize};
 use stats::{BestMean, BlockTimes, TimingSummary};
@@ -221,7 +222,7 @@ pub struct MeasureConfig {
     /// Core to pin the measuring thread to; `None` = do not pin.
     pub core: Option<usize>,
     /// Read the hardware counters (cycles, instructions, cache and branch misses) around each
-    /// set's timed rounds, where the kernel gives them (see [`crate::counters::hardware`]).
+    /// set's timed rounds, where the kernel gives them (see [`crate::measure::hardware`]).
     #[serde(default)]
     pub hardware_counters: bool,
     /// Write a perf map of the generated functions (see [`crate::counters::symbols`]), so that

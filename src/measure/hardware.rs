@@ -1,4 +1,4 @@
-//! Hardware counters (`perf_event_open`) where the kernel gives them: cycles, instructions,
+//! Hardware counters (`perf_event_open`) read around the timed rounds, where the kernel gives them: cycles, instructions,
 //! cache references and misses, branch misses. Many virtual machines expose no performance
 //! monitoring unit, and `kernel.perf_event_paranoid` above 2 forbids them: [`available`] says
 //! why, and what to change, so that a run says it once and counts with callgrind instead.
