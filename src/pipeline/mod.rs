@@ -118,7 +118,8 @@ pub fn compile_all(
     compile_on(&mut workers.compilers, cache, jobs, on_event, false)
 }
 
-/// [`compile_all`] on `lanes`; with `fresh`, each compile in a new worker process.
+/// [`compile_all`] on `lanes`; with `fresh`, each compile in a new worker process (one that
+/// compiled nothing before).
 fn compile_on(
     lanes: &mut [Box<dyn Runner>],
     cache: Option<&Cache>,
@@ -174,11 +175,10 @@ fn compile_on(
         lanes,
         &missing,
         |lane, i| {
-            let compiled = lane.run(&jobs[i], &mut |()| {});
             if fresh {
                 lane.restart();
             }
-            compiled
+            lane.run(&jobs[i], &mut |()| {})
         },
         &mut |i| on_event(i, CompileEvent::Started),
     );
@@ -225,7 +225,7 @@ pub fn count_all(
         })
         .collect();
     let (compiled, warnings) = compile_on(
-        &mut workers.counters,
+        &mut workers.compilers,
         cache,
         &portable,
         &mut |_, _| {},
