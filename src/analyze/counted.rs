@@ -5,9 +5,8 @@ use super::result::{AnalyzeReport, Counting, SetResult};
 use super::AnalyzeRequest;
 use crate::cache::Cache;
 use crate::counters::{CountConditions, CountConfig, Counts};
-use crate::jobs::CompileJob;
 use crate::measure::hardware;
-use crate::options::Backend;
+use crate::options::{Backend, OptionSet};
 use crate::pipeline::{count_all, Workers};
 use std::time::Instant;
 
@@ -35,16 +34,10 @@ pub fn add_counts(
     let indices: Vec<usize> = (0..report.results.len())
         .filter(|&i| report.results[i].backend == Backend::Llvm)
         .collect();
-    let jobs: Vec<CompileJob> = (indices.iter())
-        .map(|&i| CompileJob {
-            source: request.source.clone(),
-            options: report.results[i].options.clone(),
-            sample_rate: request.measure.sample_rate,
-            cxx: None,
-            target: crate::libfaust::Target::Portable,
-        })
+    let sets: Vec<OptionSet> = (indices.iter())
+        .map(|&i| report.results[i].options.clone())
         .collect();
-    let (counted, warnings) = count_all(workers, cache, &jobs, &config, &|_| {});
+    let (counted, warnings) = count_all(workers, cache, &request.source, &sets, &config);
     report.warnings.extend(warnings);
     for (&i, result) in indices.iter().zip(counted) {
         let r = &mut report.results[i];

@@ -5,9 +5,7 @@ use super::{exit, Stop};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use crate::baseline::{self, Baseline, CheckReport, Entry, Figure, Metric, Status};
 use crate::counters::{CountConditions, CountConfig};
-use crate::jobs::CompileJob;
 use crate::libfaust::DspSource;
-use crate::libfaust::Target;
 use crate::measure::{Conditions, MeasureConfig};
 use crate::options::{parse_option_set, parse_option_sets, Backend, OptionSet};
 use crate::pipeline::count_all;
@@ -313,25 +311,12 @@ fn count_dsp(
     if !sets.iter().any(OptionSet::is_scalar) {
         sets.insert(0, OptionSet::scalar());
     }
-    let jobs: Vec<CompileJob> = (sets.iter())
-        .map(|options| CompileJob {
-            source: DspSource::File {
-                path: dsp.to_path_buf(),
-            },
-            options: options.clone(),
-            sample_rate: config.sample_rate,
-            cxx: None,
-            target: Target::Portable,
-        })
-        .collect();
+    let source = DspSource::File {
+        path: dsp.to_path_buf(),
+    };
     let count_config = CountConfig::new(config.frames, config.sample_rate);
-    let (counted, warnings) = count_all(
-        workers,
-        run.machine.cache().as_ref(),
-        &jobs,
-        &count_config,
-        &|_| {},
-    );
+    let cache = run.machine.cache();
+    let (counted, warnings) = count_all(workers, cache.as_ref(), &source, &sets, &count_config);
     for w in warnings {
         eprintln!("warning: {w}");
     }

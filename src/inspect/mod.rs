@@ -6,7 +6,7 @@ use crate::analyze::result::{AnalyzeReport, SetError};
 use crate::counters::{CountConditions, CountConfig};
 use crate::ir::{percent_of, round, MeasuredWork, SetInspection, READER_LLVM};
 use crate::jobs::{CompileJob, InspectJob};
-use crate::libfaust::{DspSource, Target, Toolchain};
+use crate::libfaust::{DspSource, FaustError, Target, Toolchain};
 use crate::measure::units::human_bytes;
 use crate::options::{display, parse_option_set, Backend, OptionSet};
 use crate::pipeline::{count_all, on_lanes, Workers};
@@ -109,42 +109,19 @@ pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport
     let mut toolchain = Toolchain::here();
     let mut count_conditions = None;
     if request.counters {
-        let config = CountConfig::new(COUNTED_FRAMES, request.sample_rate);
-        match CountConditions::here(&config) {
+        let inspected: Vec<OptionSet> = inspected.iter().map(|&i| sets[i].clone()).collect();
+        match add_counts(&mut report_sets, &inspected, request, workers) {
             Ok(conditions) => {
                 toolchain.machine_target = conditions.target.clone();
                 count_conditions = Some(conditions);
-                let jobs: Vec<CompileJob> = (inspected.iter())
-                    .map(|&i| CompileJob {
-                        cxx: None,
-                        target: Target::Portable,
-                        source: request.source.clone(),
-                        options: sets[i].clone(),
-                        sample_rate: request.sample_rate,
-                    })
-                    .collect();
-                let (counted, _) = count_all(workers, None, &jobs, &config, &|_| {});
-                for (set, result) in report_sets.iter_mut().zip(counted) {
-                    match result {
-                        Ok(counts) => {
-                            let estimate = set.work.per_frame.as_ref().map(|c| c.total);
-                            set.measured = Some(MeasuredWork {
-                                measured_over_estimate: estimate
-                                    .filter(|e| *e > 0.0)
-                                    .map(|e| counts.generated_instructions_per_frame / e),
-                                counts,
-                            });
-                        }
-                        Err(e) => set.advice.push(format!("instructions not counted: {e}")),
-                    }
-                }
             }
             Err(e) => errors.extend(sets.iter().map(|s| {
+                let error = e.clone();
                 SetError::new(
                     s,
                     RunError::Faust {
                         phase: Phase::Count,
-                        error: e.clone(),
+                        error,
                     },
                 )
             })),
@@ -159,6 +136,35 @@ pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport
         errors,
         wall_seconds: started.elapsed().as_secs_f64(),
     }
+}
+
+/// `inspect --counters`: counts what each inspected set (`sets`, in the order of `inspected`)
+/// runs and puts it beside the IR's estimate; a set that cannot be counted gets advice that
+/// says why. `Err` when nothing can be counted here.
+fn add_counts(
+    inspected: &mut [SetInspection],
+    sets: &[OptionSet],
+    request: &InspectRequest,
+    workers: &mut Workers,
+) -> Result<CountConditions, FaustError> {
+    let config = CountConfig::new(COUNTED_FRAMES, request.sample_rate);
+    let conditions = CountConditions::here(&config)?;
+    let (counted, _) = count_all(workers, None, &request.source, sets, &config);
+    for (set, result) in inspected.iter_mut().zip(counted) {
+        match result {
+            Ok(counts) => {
+                let estimate = set.work.per_frame.as_ref().map(|c| c.total);
+                set.measured = Some(MeasuredWork {
+                    measured_over_estimate: estimate
+                        .filter(|e| *e > 0.0)
+                        .map(|e| counts.generated_instructions_per_frame / e),
+                    counts,
+                });
+            }
+            Err(e) => set.advice.push(format!("instructions not counted: {e}")),
+        }
+    }
+    Ok(conditions)
 }
 
 /// `analyze --inspect`: inspects every measured option set of `report` and puts each

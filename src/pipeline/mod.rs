@@ -203,25 +203,28 @@ fn compile_on(
     (results, warnings)
 }
 
-/// Counts the instructions per frame of each of `jobs` (see [`crate::counters`]): compiles
-/// them for [`Target::Portable`] (through `cache`), each in a fresh worker process, since the
-/// code libfaust generates for a program can depend on what the process compiled before (in
-/// one process zitaRev's `-vec -fun -vs 32` counted 573.0 and 585.7 instructions per frame),
-/// then counts them under valgrind, the sets shared among the counting lanes (counting times
-/// nothing, so the lanes may run together).
-/// `on_done(i)` hears when job `i` is counted. Returns per job its counts or why not, and the
-/// compiles' warnings.
+/// Counts the instructions per frame of `source` with each of `sets` (LLVM; see
+/// [`crate::counters`]): compiles them for [`Target::Portable`] (through `cache`) on the
+/// compile lanes, each in a worker that compiled nothing before, since the code libfaust
+/// generates for a program can depend on what the process compiled before (after other
+/// compiles, zitaRev's `-vec -fun -vs 32` counted 573.0 and 585.7 instructions per frame, its
+/// scalar code 555.2 instead of 522.2), then counts them under valgrind, the sets shared among
+/// the counting lanes (counting times nothing, so the lanes may run together). Returns per set
+/// its counts or why not, and the compiles' warnings.
 pub fn count_all(
     workers: &mut Workers,
     cache: Option<&Cache>,
-    jobs: &[CompileJob],
+    source: &DspSource,
+    sets: &[OptionSet],
     config: &CountConfig,
-    on_done: &(dyn Fn(usize) + Sync),
 ) -> (Vec<Result<Counts, RunError>>, Vec<String>) {
-    let portable: Vec<CompileJob> = (jobs.iter())
-        .map(|job| CompileJob {
+    let portable: Vec<CompileJob> = (sets.iter())
+        .map(|options| CompileJob {
+            source: source.clone(),
+            options: options.clone(),
+            sample_rate: config.sample_rate,
+            cxx: None,
             target: Target::Portable,
-            ..job.clone()
         })
         .collect();
     let (compiled, warnings) = compile_on(
@@ -231,7 +234,7 @@ pub fn count_all(
         &mut |_, _| {},
         true,
     );
-    let mut results: Vec<Option<Result<Counts, RunError>>> = vec![None; jobs.len()];
+    let mut results: Vec<Option<Result<Counts, RunError>>> = vec![None; sets.len()];
     let mut ready: Vec<usize> = Vec::new();
     for (i, outcome) in compiled.iter().enumerate() {
         match outcome {
@@ -258,7 +261,7 @@ pub fn count_all(
                 codes,
                 config: *config,
             };
-            lane.run(&job, &mut |set| on_done(shares[l][set]))
+            lane.run(&job, &mut |_| {})
         },
         &mut |_| {},
     );

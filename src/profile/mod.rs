@@ -202,18 +202,11 @@ pub fn add_counts(
     cache: Option<&Cache>,
 ) {
     let config = CountConfig::new(request.config.frames, request.config.sample_rate);
-    let job = CompileJob {
-        source: request.source.clone(),
-        options: request.options.clone(),
-        sample_rate: request.config.sample_rate,
-        cxx: None,
-        target: crate::libfaust::Target::Portable,
-    };
     let counted = CountConditions::here(&config)
         .map_err(|e| e.to_string())
         .and_then(|conditions| {
-            let (mut counted, _) =
-                count_all(workers, cache, std::slice::from_ref(&job), &config, &|_| {});
+            let sets = std::slice::from_ref(&request.options);
+            let (mut counted, _) = count_all(workers, cache, &request.source, sets, &config);
             let counts = counted
                 .pop()
                 .unwrap_or_else(|| Err(RunError::worker("nothing counted")))
