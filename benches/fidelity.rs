@@ -431,19 +431,24 @@ fn cpp_against_faustbench(source: &Path, freeverb: &Path) {
             );
             fp.push(throughput_of(&run.report, set).unwrap_or(f64::NAN));
         }
-        let (b, p) = (median(&fb), median(&fp));
-        println!(
-            "  freeverb {set:12} faustbench {:>20}  faustperf {:>20}  {:+5.1} %{}",
-            list(&fb),
-            list(&fp),
-            100.0 * (p / b - 1.0),
-            if (p / b - 1.0).abs() <= 0.05 {
-                ""
-            } else {
-                "  OUTSIDE ±5 %"
-            }
-        );
+        println!("{}", against(&format!("freeverb {set:12}"), &fb, &fp, 5.0));
     }
+}
+
+/// One line of faustbench's runs (`fb`) against faustperf's (`fp`): both lists, the medians'
+/// difference, and whether it is outside ± `target` %.
+fn against(label: &str, fb: &[f64], fp: &[f64], target: f64) -> String {
+    let change = 100.0 * (median(fp) / median(fb) - 1.0);
+    let outside = if change.abs() <= target {
+        String::new()
+    } else {
+        format!("  OUTSIDE ±{target} %")
+    };
+    format!(
+        "  {label} faustbench {:>24}  faustperf {:>24}  {change:+5.1} %{outside}",
+        list(fb),
+        list(fp)
+    )
 }
 
 /// faustbench-llvm and faustperf alternated, 3 times per DSP and set.
@@ -458,18 +463,7 @@ fn side_by_side(faustbench: &Path, dsps: &[(&str, PathBuf)]) {
                 let run = analyze(path, cache.path(), &["--options", set]);
                 fp.push(throughput_of(&run.report, set).unwrap_or(f64::NAN));
             }
-            let (b, p) = (median(&fb), median(&fp));
-            println!(
-                "  {name:8} {set:17} faustbench-llvm {:>24}  faustperf {:>24}  {:+5.1} %{}",
-                list(&fb),
-                list(&fp),
-                100.0 * (p / b - 1.0),
-                if (p / b - 1.0).abs() <= 0.03 {
-                    ""
-                } else {
-                    "  OUTSIDE ±3 %"
-                }
-            );
+            println!("{}", against(&format!("{name:8} {set:17}"), &fb, &fp, 3.0));
         }
     }
 }
