@@ -101,18 +101,40 @@ fn step(tool: &str, arguments: Value) -> Value {
     json!({ "tool": tool, "arguments": arguments })
 }
 
-/// A result that is neither an exception nor a tool error; its structured content.
+/// A result that is neither an exception nor a tool error, whose structured content the
+/// client validated against the tool's declared outputSchema; that content.
 fn ok(result: &Value) -> &Value {
     assert!(result.get("exception").is_none(), "{result}");
     assert_eq!(result["is_error"], false, "{result}");
+    assert_eq!(result["schema_errors"], json!([]), "{result}");
+    assert_eq!(result["structured"]["success"], true, "{result}");
     &result["structured"]
 }
 
-/// A tool error (`isError: true`); its text.
+/// A tool error (`isError: true`); its text. Where it carries structured content, that says
+/// `success: false` and still satisfies the outputSchema.
 fn tool_error(result: &Value) -> String {
     assert!(result.get("exception").is_none(), "{result}");
     assert_eq!(result["is_error"], true, "{result}");
+    if !result["structured"].is_null() {
+        assert_eq!(result["schema_errors"], json!([]), "{result}");
+        assert_eq!(result["structured"]["success"], false, "{result}");
+    }
     result["text"].as_str().unwrap().to_string()
+}
+
+/// The allowed values of a tool's enum parameter, as its input schema declares them.
+fn enum_of(report: &Value, tool: &str, parameter: &str) -> Value {
+    let tools = report["tools"].as_array().unwrap();
+    let tool = tools.iter().find(|t| t["name"] == tool).unwrap();
+    tool["enums"][parameter].clone()
+}
+
+/// Whether `value` is an array of strings.
+fn strings(value: &Value) -> bool {
+    value
+        .as_array()
+        .is_some_and(|a| a.iter().all(Value::is_string))
 }
 
 /// The design's examples as an assistant copies them: one-line snippets without
@@ -172,11 +194,90 @@ fn the_design_examples_work_as_written() {
                 "analyze_faust_performance",
                 json!({"source": "process = os.osc(440);", "backend": "all", "options_to_test": ["", "-vec -lv 1"], "duration_seconds": 0.2, "chart": true})
             ),
+            step(
+                "profile_faust_execution",
+                json!({"source": "process = fi.lowpass(4, 1000);", "input_signal": "pink", "duration_seconds": 0.5})
+            ),
+            step(
+                "profile_faust_execution",
+                json!({"source": "process = fi.lowpass(4, 1000);", "input_signal": "sine", "sine_frequency_hz": 1000, "duration_seconds": 0.5})
+            ),
         ]),
         &["--allow-dir", &allowed],
     );
+    // The design's enums are enums in the input schemas, so clients can build forms from them.
+    assert_eq!(
+        enum_of(&report, "analyze_faust_performance", "backend"),
+        json!(["llvm", "cpp", "wasm", "interp", "all"])
+    );
+    for tool in ["compare_faust_implementations", "profile_faust_execution"] {
+        assert_eq!(
+            enum_of(&report, tool, "backend"),
+            json!(["llvm", "cpp", "wasm", "interp"]),
+            "{tool}"
+        );
+    }
+    let signals = enum_of(&report, "profile_faust_execution", "input_signal");
+    for signal in ["silence", "noise", "sine", "custom"] {
+        assert!(
+            signals.as_array().unwrap().contains(&json!(signal)),
+            "{signals}"
+        );
+    }
     let r = &report["results"];
+    // Every structured result satisfies its tool's outputSchema, and says success: true (ok).
+    // The three tools' fields have the design's types.
     let analysis = ok(&r[0]);
+    assert!(analysis["dsp_analyzed"].is_string());
+    let config = &analysis["test_config"];
+    assert!(config["sample_rate"].is_u64() && config["duration_seconds"].is_f64());
+    assert_eq!(config["backend"], "llvm");
+    let recommended = &analysis["recommended"];
+    assert!(recommended["options"].is_string() && recommended["rationale"].is_string());
+    assert!(recommended["speedup"].is_f64());
+    let command = &analysis["recommended_command"];
+    assert!(command["architecture"]
+        .as_str()
+        .unwrap()
+        .starts_with("faust2<arch> "));
+    assert!(command["faust"]
+        .as_str()
+        .unwrap()
+        .starts_with("faust -lang cpp "));
+    assert!(analysis["vectorization_benefit"].is_f64());
+    assert!(analysis["openmp_benefit"].is_null());
+    for set in analysis["results"].as_array().unwrap() {
+        assert!(set["samples_per_second"].as_f64().unwrap() > 0.0, "{set}");
+        assert_eq!(set["channels_processed"], 1, "{set}");
+    }
+    let comparison = ok(&r[1]);
+    assert!(comparison["recommendations"].is_string(), "{comparison}");
+    assert_eq!(comparison["winner"], comparison["comparison"][0]["name"]);
+    assert!(strings(&comparison["tied_with"]), "{comparison}");
+    for i in comparison["comparison"].as_array().unwrap() {
+        assert!(i["samples_per_second"].as_f64().unwrap() > 0.0, "{i}");
+        assert_eq!(i["channels_processed"], 2, "{i}");
+    }
+    let profile = ok(&r[2]);
+    assert!(strings(&profile["recommendations"]), "{profile}");
+    let m = &profile["metrics"];
+    for (samples, ms) in [
+        ("avg_latency_samples", "avg_latency_ms"),
+        ("peak_latency_samples", "peak_latency_ms"),
+    ] {
+        // 48000 samples per second: a ms is 48 samples.
+        let (samples, ms) = (m[samples].as_f64().unwrap(), m[ms].as_f64().unwrap());
+        assert!((samples - 48.0 * ms).abs() < 1e-6 * samples, "{m}");
+    }
+    // A value outside an enum is refused by the schema, naming the values allowed.
+    let refused = r[10]["exception"].as_str().unwrap_or_default();
+    assert!(
+        refused.contains("unknown variant `pink`")
+            && refused.contains("`silence`, `noise`, `sine`, `custom`"),
+        "{}",
+        r[10]
+    );
+    assert_eq!(ok(&r[11])["signal"], "sine 1000 Hz");
     assert_eq!(analysis["success"], true);
     assert!(analysis["results"].as_array().unwrap().len() >= 2);
     assert!(
@@ -209,7 +310,6 @@ fn the_design_examples_work_as_written() {
     assert!(analysis["suggestions"].as_array().unwrap().len() >= 2);
     assert!(analysis["conditions"]["sample_rate"].is_u64());
 
-    let comparison = ok(&r[1]);
     let implementations = comparison["comparison"].as_array().unwrap();
     assert_eq!(implementations.len(), 3);
     for i in implementations {
@@ -219,11 +319,8 @@ fn the_design_examples_work_as_written() {
         assert!(i["memory_bytes"].as_u64().unwrap() > 0);
         assert!(i["relative_performance"].is_string());
     }
-    assert!(comparison.get("winner").is_some());
-    assert!(comparison["recommendations"].is_array());
     assert!(comparison["errors"].as_array().unwrap().is_empty());
 
-    let profile = ok(&r[2]);
     assert_eq!(profile["signal"], wav, "{profile}");
     let m = &profile["metrics"];
     for number in [
@@ -242,7 +339,6 @@ fn the_design_examples_work_as_written() {
         t["cpu_usage_over_time"].as_array().unwrap().len(),
         t["timestamps"].as_array().unwrap().len()
     );
-    assert!(profile["recommendations"].is_array());
 
     let text = tool_error(&r[3]);
     assert!(text.contains("custom_signal_path"), "{text}");
@@ -416,7 +512,7 @@ fn python_client_lists_and_calls_every_tool() {
         .as_str()
         .unwrap()
         .contains("faster than"));
-    assert!(comparison["winner"].is_string() || comparison["tied"].as_array().unwrap().len() > 1);
+    assert_eq!(comparison["winner"], rows[0]["name"]);
 
     let profile = ok(&r[4]);
     let metrics = &profile["metrics"];

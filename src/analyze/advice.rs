@@ -1,12 +1,18 @@
 //! Recommendations drawn from ranked results; each cites the numbers it rests on.
 
-use super::result::{Category, SetResult};
+use super::result::{Category, RecommendedCommand, SetError, SetResult, SetStatus};
+use crate::options::Backend;
 
 /// Instance memory above which a recommendation is made, bytes.
 const LARGE_MEMORY: u64 = 10 << 20;
 
-/// Advice lines for ranked `results` at `sample_rate`.
-pub fn recommendations(results: &[SetResult], sample_rate: u32) -> Vec<String> {
+/// Advice lines for ranked `results` at `sample_rate`; `errors` tell which sets were not
+/// measured (for the OpenMP rule).
+pub fn recommendations(
+    results: &[SetResult],
+    errors: &[SetError],
+    sample_rate: u32,
+) -> Vec<String> {
     let mut out = Vec::new();
     let Some(best) = results.first() else {
         return out;
@@ -81,7 +87,7 @@ pub fn recommendations(results: &[SetResult], sample_rate: u32) -> Vec<String> {
     let category = Category::of(recommended.cpu_percent_mean_block);
     if matches!(
         category,
-        Category::Heavy | Category::Critical | Category::Impossible
+        Category::Heavy | Category::Critical | Category::Unusable
     ) {
         out.push(format!(
             "Even with {} the DSP uses {:.1} % of a core at {} Hz on average ({:?}): simplify the algorithm, \
@@ -92,7 +98,108 @@ pub fn recommendations(results: &[SetResult], sample_rate: u32) -> Vec<String> {
             category
         ));
     }
+    out.extend(openmp(results, errors));
     out
+}
+
+/// Above this, the design suggests OpenMP code for multi-threaded hosts (× the best
+/// single-threaded set).
+const OPENMP_PAYS: f64 = 2.0;
+
+/// The design's OpenMP rule: where an `-omp` set was measured, whether it runs more than
+/// [`OPENMP_PAYS`]× the best set without it (then suggested for multi-threaded hosts); where
+/// one was asked for but its backend refused it, that it was not measured and where it can be.
+fn openmp(results: &[SetResult], errors: &[SetError]) -> Option<String> {
+    let (omp, single, benefit) = match openmp_pair(results) {
+        Some(pair) => pair,
+        None => {
+            let refused = errors.iter().find(|e| {
+                e.status == SetStatus::Unsupported && uses(&e.compiler_options, "-omp")
+            })?;
+            return Some(format!(
+                "OpenMP was not measured: {} refuses {}; measure it with --backend cpp, which builds Faust's OpenMP C++.",
+                refused.backend,
+                refused.name()
+            ));
+        }
+    };
+    let threads = omp.threads;
+    Some(if benefit > OPENMP_PAYS {
+        format!(
+            "OpenMP pays for multi-threaded hosts: {} runs {benefit:.2}× the best single-threaded set, {} ({:.1} vs {:.1} MB/s), on up to {threads} threads; use it where the host can give it those cores.",
+            omp.name(),
+            single.name(),
+            omp.throughput_mbps,
+            single.throughput_mbps
+        )
+    } else {
+        format!(
+            "OpenMP does not pay here: {} runs {benefit:.2}× the best single-threaded set, {} (it would need more than {OPENMP_PAYS:.0}× for up to {threads} threads); keep single-threaded code.",
+            omp.name(),
+            single.name()
+        )
+    })
+}
+
+/// The fastest `-omp` set, the fastest set without `-omp` on its backend, and the ratio of
+/// their throughputs.
+fn openmp_pair(results: &[SetResult]) -> Option<(&SetResult, &SetResult, f64)> {
+    let omp = results.iter().find(|r| uses(&r.compiler_options, "-omp"))?;
+    let single = (results.iter())
+        .find(|r| r.backend == omp.backend && !uses(&r.compiler_options, "-omp"))?;
+    Some((omp, single, omp.throughput_mbps / single.throughput_mbps))
+}
+
+/// `openmp_benefit`: the fastest `-omp` set over the fastest set without it, ×.
+pub fn openmp_benefit(results: &[SetResult]) -> Option<f64> {
+    openmp_pair(results).map(|(_, _, benefit)| benefit)
+}
+
+/// `vectorization_benefit`: on the recommended set's backend, the fastest `-vec` set without
+/// `-omp` over the baseline's options, in throughput, ×.
+pub fn vectorization_benefit(results: &[SetResult]) -> Option<f64> {
+    let backend = results.iter().find(|r| r.is_recommended)?.backend;
+    let baseline = &results.iter().find(|r| r.is_baseline)?.compiler_options;
+    let on = |r: &&SetResult| r.backend == backend;
+    let vector = (results.iter().filter(on))
+        .find(|r| uses(&r.compiler_options, "-vec") && !uses(&r.compiler_options, "-omp"))?;
+    let scalar = (results.iter().filter(on)).find(|r| r.compiler_options == *baseline)?;
+    Some(vector.throughput_mbps / scalar.throughput_mbps)
+}
+
+/// Whether an option string holds `option` as a word.
+fn uses(options: &str, option: &str) -> bool {
+    options.split_whitespace().any(|w| w == option)
+}
+
+/// The commands that build the recommended set of `dsp` (a file name, or the name of inline
+/// code) for the backend it ran on; `cxx`: the C++ compiler and flags of `cpp` sets.
+pub fn command(results: &[SetResult], dsp: &str, cxx: Option<&str>) -> Option<RecommendedCommand> {
+    let r = results.iter().find(|r| r.is_recommended)?;
+    let file = if dsp.ends_with(".dsp") {
+        dsp.to_string()
+    } else {
+        "<file>.dsp".to_string()
+    };
+    let stem = file.strip_suffix(".dsp").unwrap_or(&file);
+    let options = if r.compiler_options.is_empty() {
+        String::new()
+    } else {
+        format!("{} ", r.compiler_options)
+    };
+    // LLVM's options carry to the C++ that faust2xxx and C++ hosts build.
+    let (lang, extension) = match r.backend {
+        Backend::Llvm | Backend::Cpp => ("cpp", "cpp"),
+        Backend::Wasm => ("wasm", "wasm"),
+        Backend::Interp => ("interp", "fbc"),
+    };
+    Some(RecommendedCommand {
+        architecture: format!("faust2<arch> {options}{file}"),
+        faust: format!("faust -lang {lang} {options}{file} -o {stem}.{extension}"),
+        cxx: (r.backend == Backend::Cpp)
+            .then(|| cxx.map(str::to_string))
+            .flatten(),
+    })
 }
 
 /// Why the recommended set was chosen: the fastest beyond noise, or the simplest of those
@@ -121,8 +228,12 @@ pub fn rationale(results: &[SetResult]) -> Option<String> {
     })
 }
 
-/// One sentence answering "which options?".
-pub fn conclusion(results: &[SetResult], sample_rate: u32) -> String {
+/// One sentence answering "which options?", and the commands that apply the answer.
+pub fn conclusion(
+    results: &[SetResult],
+    sample_rate: u32,
+    command: Option<&RecommendedCommand>,
+) -> String {
     let Some(recommended) = results.iter().find(|r| r.is_recommended) else {
         return "No option set could be measured.".into();
     };
@@ -131,8 +242,17 @@ pub fn conclusion(results: &[SetResult], sample_rate: u32) -> String {
         .speedup_vs_baseline
         .map(|s| format!(", {s:.2}× the scalar baseline"))
         .unwrap_or_default();
+    let build = command
+        .map(|c| {
+            let cxx = c.cxx.as_ref().map(|cxx| format!(", built with {cxx}")).unwrap_or_default();
+            format!(
+                " Build it with `{}` (pick the architecture: faust2jack, faust2lv2, faust2juce, …) or `{}`{cxx}.",
+                c.architecture, c.faust
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "Use {}: {:.1} MB/s{}, {:.2} % CPU at {} Hz on average ({:?}: {}).",
+        "Use {}: {:.1} MB/s{}, {:.2} % CPU at {} Hz on average ({:?}: {}).{build}",
         recommended.name(),
         recommended.throughput_mbps,
         speedup,
@@ -171,7 +291,7 @@ mod tests {
             44100,
             0.0,
         );
-        let advice = recommendations(&results, 44100);
+        let advice = recommendations(&results, &[], 44100);
         assert!(advice
             .iter()
             .any(|a| a.starts_with("2 option sets are tied")
@@ -180,7 +300,29 @@ mod tests {
             .iter()
             .any(|a| a.contains("Vectorisation pays") && a.contains("2.00×")));
         assert!(advice.iter().any(|a| a.contains("-vs 32 was fastest")));
-        assert!(conclusion(&results, 44100).starts_with("Use -vec:"));
+        let command = command(&results, "fixtures/reverb.dsp", None).unwrap();
+        assert_eq!(
+            command.architecture,
+            "faust2<arch> -vec fixtures/reverb.dsp"
+        );
+        assert_eq!(
+            command.faust,
+            "faust -lang cpp -vec fixtures/reverb.dsp -o fixtures/reverb.cpp"
+        );
+        assert_eq!(command.cxx, None);
+        let conclusion = conclusion(&results, 44100, Some(&command));
+        assert!(conclusion.starts_with("Use -vec:"), "{conclusion}");
+        assert!(
+            conclusion.contains("(Excellent: ship as-is")
+                && conclusion.contains("Build it with `faust2<arch> -vec fixtures/reverb.dsp`"),
+            "{conclusion}"
+        );
+        // Inline code has no file: the command names a placeholder.
+        let inline = super::command(&results, "code", None).unwrap();
+        assert_eq!(
+            inline.faust,
+            "faust -lang cpp -vec <file>.dsp -o <file>.cpp"
+        );
         assert_eq!(
             rationale(&results).unwrap(),
             "-vec is the simplest (fewest options) of the sets tied with the fastest within noise or the same code (-vec -fun -vs 64)"
@@ -213,12 +355,65 @@ mod tests {
             44100,
             1.0,
         );
-        let advice = recommendations(&results, 44100);
+        let advice = recommendations(&results, &[], 44100);
         assert!(advice
             .iter()
             .any(|a| a.starts_with("Vector code does not help")));
-        assert!(advice.iter().any(|a| a.contains("Impossible")));
-        assert!(conclusion(&results, 44100).contains("cannot keep up"));
+        assert!(advice.iter().any(|a| a.contains("Unusable")));
+        let conclusion = conclusion(&results, 44100, None);
+        assert!(
+            conclusion.contains("Unusable: reduce the sample rate or simplify"),
+            "{conclusion}"
+        );
+    }
+
+    /// The design's OpenMP rule, and the benefits it rests on.
+    #[test]
+    fn openmp_is_suggested_above_twice_the_best_single_threaded_set() {
+        let ranked = |omp_ns: f64| {
+            let mut omp = measured("-vec -omp", omp_ns, 10.0);
+            omp.compile.threads = 2;
+            rank(
+                vec![
+                    measured("", 20_000.0, 10.0),
+                    measured("-vec", 10_000.0, 10.0),
+                    omp,
+                ],
+                512,
+                44100,
+                1.0,
+            )
+        };
+        let fast = ranked(4_000.0);
+        let advice = recommendations(&fast, &[], 44100);
+        let line = advice
+            .iter()
+            .find(|a| a.starts_with("OpenMP pays"))
+            .unwrap();
+        assert!(
+            line.contains("-vec -omp runs 2.50× the best single-threaded set, -vec"),
+            "{line}"
+        );
+        assert!((openmp_benefit(&fast).unwrap() - 2.5).abs() < 1e-9);
+        let slow = ranked(8_000.0);
+        let advice = recommendations(&slow, &[], 44100);
+        assert!(
+            advice
+                .iter()
+                .any(|a| a.starts_with("OpenMP does not pay here: -vec -omp runs 1.25×")),
+            "{advice:?}"
+        );
+        // Best -vec without -omp over scalar: 2×, whether or not OpenMP won.
+        assert!((vectorization_benefit(&slow).unwrap() - 2.0).abs() < 1e-9);
+        // Nothing about OpenMP when no set asked for it.
+        let none = rank(vec![measured("", 20_000.0, 10.0)], 512, 44100, 1.0);
+        assert!(!recommendations(&none, &[], 44100)
+            .iter()
+            .any(|a| a.contains("OpenMP")));
+        assert_eq!(
+            (openmp_benefit(&none), vectorization_benefit(&none)),
+            (None, None)
+        );
     }
 
     #[test]
@@ -228,6 +423,6 @@ mod tests {
         assert_eq!(Category::of(49.0), Category::Moderate);
         assert_eq!(Category::of(74.0), Category::Heavy);
         assert_eq!(Category::of(100.0), Category::Critical);
-        assert_eq!(Category::of(100.1), Category::Impossible);
+        assert_eq!(Category::of(100.1), Category::Unusable);
     }
 }

@@ -17,7 +17,9 @@ use crate::options::{self, faustbench, Backend, OptionSet};
 use crate::pipeline::{compile_all, measure_sets, CompileEvent, Workers};
 use crate::worker::RunError;
 use rank::Measured;
-use result::{AnalyzeReport, BaselineComparison, Category, Conditions, SetError};
+use result::{
+    AnalyzeReport, BaselineComparison, Category, Conditions, Recommended, SetError, TestConfig,
+};
 use std::time::Instant;
 
 /// Which option sets to try.
@@ -378,6 +380,23 @@ impl State<'_> {
             })
         });
         let conditions = conditions(request, self.raw_conditions.as_ref(), isolation);
+        let recommendations = advice::recommendations(&results, &self.errors, m.sample_rate);
+        let rationale = advice::rationale(&results);
+        let test_config = TestConfig {
+            sample_rate: m.sample_rate,
+            duration_seconds: match m.budget {
+                crate::measure::Budget::Fixed { seconds } => seconds,
+                crate::measure::Budget::Adaptive { .. } => {
+                    (results.iter()).fold(0.0, |longest, r| r.measure_seconds.max(longest))
+                }
+            },
+            backend: (request.backends.iter())
+                .map(|b| b.name())
+                .collect::<Vec<_>>()
+                .join(","),
+        };
+        let cxx = request.cxx.as_ref().map(|c| c.command_line());
+        let command = advice::command(&results, &request.name, cxx.as_deref());
         let mut warnings = warnings(&conditions, channels, m);
         warnings.extend(batch_note(&results));
         warnings.extend(self.warnings);
@@ -395,9 +414,20 @@ impl State<'_> {
             ),
             baseline_comparison,
             category: recommended.map(|r| Category::of(r.cpu_percent_mean_block)),
-            recommendations: advice::recommendations(&results, m.sample_rate),
-            recommendation_rationale: advice::rationale(&results),
-            conclusion: advice::conclusion(&results, m.sample_rate),
+            recommended: recommended.map(|r| Recommended {
+                options: r.compiler_options.clone(),
+                backend: r.backend,
+                rationale: rationale.clone().unwrap_or_default(),
+                speedup: r.speedup_vs_baseline,
+            }),
+            recommendations,
+            recommendation_rationale: rationale,
+            conclusion: advice::conclusion(&results, m.sample_rate, command.as_ref()),
+            recommended_command: command,
+            vectorization_benefit: advice::vectorization_benefit(&results),
+            openmp_benefit: advice::openmp_benefit(&results),
+            dsp_analyzed: request.name.clone(),
+            test_config,
             results,
             warnings,
             errors: self.errors,

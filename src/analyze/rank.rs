@@ -4,7 +4,9 @@ use super::result::{Category, CpuAtRate, Ratio, SetResult};
 use crate::jobs::CompileInfo;
 use crate::measure::hardware::HardwareCounts;
 use crate::measure::stats::{paired_ratio, MedianInterval, TimingSummary};
-use crate::measure::units::{bytes_per_block, cpu_percent, mbps, REPORTED_RATES};
+use crate::measure::units::{
+    bytes_per_block, cpu_percent, frames_per_second, mbps, REPORTED_RATES,
+};
 use crate::measure::StopReason;
 use crate::options::OptionSet;
 
@@ -136,6 +138,8 @@ pub fn rank(
                 throughput_mbps: mbps(bytes, t.best_mean_ns),
                 throughput_ci95_mbps: [mbps(bytes, t.best_mean_ci95_ns[1]), mbps(bytes, t.best_mean_ci95_ns[0])],
                 throughput_rel_sd_percent: t.best_rel_sd_percent,
+                samples_per_second: frames_per_second(frames, t.best_mean_ns),
+                channels_processed: m.compile.inputs + m.compile.outputs,
                 throughput_median_mbps: mbps(bytes, t.median_ns),
                 throughput_mean_block_mbps: mbps(bytes, t.mean_ns),
                 throughput_p5_mbps: mbps(bytes, t.p95_ns),

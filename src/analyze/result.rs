@@ -36,6 +36,23 @@ pub struct AnalyzeReport {
     pub recommendation_rationale: Option<String>,
     /// One sentence that answers "which options?".
     pub conclusion: String,
+    /// The commands that build the recommended set, for the backend it ran on.
+    pub recommended_command: Option<RecommendedCommand>,
+    /// How many times faster the best `-vec` set (without `-omp`) runs than the scalar
+    /// baseline on the recommended backend (×, its `speedup_vs_baseline`); `null` when either
+    /// was not measured.
+    pub vectorization_benefit: Option<f64>,
+    /// How many times faster the best `-omp` set runs than the best set without it on the
+    /// same backend (×, throughputs; wall time, so on several cores); `null` when no `-omp`
+    /// set was measured (LLVM refuses OpenMP: measure it with the `cpp` backend).
+    pub openmp_benefit: Option<f64>,
+    /// The design's machine-readable report (§5.2): the DSP analysed (= `dsp`).
+    pub dsp_analyzed: String,
+    /// The design's `test_config`: what the run measured with.
+    pub test_config: TestConfig,
+    /// The design's `recommended`: options, why, and the speed-up over scalar code; `null`
+    /// when nothing was measured.
+    pub recommended: Option<Recommended>,
     /// Things that make the numbers less trustworthy, each saying what to do.
     pub warnings: Vec<String>,
     /// Option sets that failed or that the backend does not support.
@@ -46,6 +63,43 @@ pub struct AnalyzeReport {
     pub counting: Option<Counting>,
     /// Wall time of the whole analysis, seconds.
     pub wall_seconds: f64,
+}
+
+/// The design's `test_config` block.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TestConfig {
+    /// Sample rate of the CPU % figures, Hz.
+    pub sample_rate: u32,
+    /// Seconds of timed measuring per option set: the fixed time asked for, or with adaptive
+    /// measuring the longest any set took.
+    pub duration_seconds: f64,
+    /// The backends measured, comma-separated (e.g. `llvm`, `llvm,cpp`).
+    pub backend: String,
+}
+
+/// The design's `recommended` block: the recommended set, why, and how much it gains.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Recommended {
+    /// As on the faust command line; `""` is scalar code.
+    pub options: String,
+    pub backend: Backend,
+    /// Why it was chosen (= `recommendation_rationale`).
+    pub rationale: String,
+    /// Its speed-up over the scalar baseline (×, = `baseline_comparison.speedup`); `null`
+    /// when the baseline was not measured.
+    pub speedup: Option<f64>,
+}
+
+/// The command lines that apply a recommendation (the last step of the design's workflow).
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RecommendedCommand {
+    /// A faust2xxx script with the options; `<arch>` is the architecture the user picks
+    /// (e.g. `faust2jack`, `faust2lv2`, `faust2juce`).
+    pub architecture: String,
+    /// The faust compiler's line for the backend measured (`-lang cpp`, `-lang wasm`, …).
+    pub faust: String,
+    /// With the `cpp` backend: the C++ compiler and flags that were measured.
+    pub cxx: Option<String>,
 }
 
 /// `analyze --counters`: how each set's `counts` were made, and what they say.
@@ -85,6 +139,13 @@ pub struct SetResult {
     pub throughput_ci95_mbps: [f64; 2],
     /// Relative standard deviation of the `best_n` fastest blocks, %.
     pub throughput_rel_sd_percent: f64,
+    /// Samples of one channel computed per second at the headline speed (frames per second:
+    /// a frame is one sample of every input and output), from the same blocks as
+    /// `throughput_mbps`; over the sample rate, how many real-time streams one core runs.
+    pub samples_per_second: f64,
+    /// Input plus output channels: `throughput_mbps` counts `samples_per_second` ×
+    /// `channels_processed` × sample size bytes.
+    pub channels_processed: usize,
     /// Throughput of the median block, MB/s.
     pub throughput_median_mbps: f64,
     /// Throughput of the mean block (what a host sees on average), MB/s.
@@ -191,7 +252,8 @@ pub struct BaselineComparison {
     pub description: String,
 }
 
-/// How heavy the DSP is at the chosen sample rate, by CPU % of one core.
+/// How heavy the DSP is at the chosen sample rate, by CPU % of one core (the design's
+/// categories).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
@@ -206,7 +268,7 @@ pub enum Category {
     /// ≤ 100 %.
     Critical,
     /// > 100 %: cannot run in real time on one core.
-    Impossible,
+    Unusable,
 }
 
 impl Category {
@@ -217,19 +279,19 @@ impl Category {
             c if c < 50.0 => Category::Moderate,
             c if c < 75.0 => Category::Heavy,
             c if c <= 100.0 => Category::Critical,
-            _ => Category::Impossible,
+            _ => Category::Unusable,
         }
     }
 
-    /// What a user should take from the category.
+    /// What to do, then why (the design's action for each category first).
     pub fn advice(self) -> &'static str {
         match self {
-            Category::Excellent => "light: room for many instances or polyphony",
-            Category::Good => "comfortable in real time alongside other processing",
-            Category::Moderate => "fine alone, but watch the total load of the host",
-            Category::Heavy => "little headroom: expect dropouts when the machine is busy",
-            Category::Critical => "barely real time: any disturbance causes dropouts",
-            Category::Impossible => "cannot keep up in real time on one core",
+            Category::Excellent => "ship as-is: light enough for many instances or polyphony",
+            Category::Good => "ship it: comfortable in real time alongside other processing",
+            Category::Moderate => "apply -vec (with the recommended options) before shipping: fine alone, but watch the host's total load",
+            Category::Heavy => "enable all optimizations (the recommended set; search further with --sweep): little headroom, expect dropouts when the machine is busy",
+            Category::Critical => "optimise the algorithm or give it a larger buffer: barely real time, any disturbance causes dropouts",
+            Category::Unusable => "reduce the sample rate or simplify the algorithm: it cannot keep up in real time on one core",
         }
     }
 }

@@ -266,7 +266,7 @@ fn compare_svg(report: &CompareReport) -> Option<String> {
             whiskers(chart, row, &spans)?;
             chart
                 .draw_series(items.iter().enumerate().map(|(i, r)| {
-                    let tied = r.rank == 1 || report.tied.contains(&r.name);
+                    let tied = r.rank == 1 || report.tied_with.contains(&r.name);
                     let colour = if tied { TIED } else { OTHER };
                     Circle::new(
                         (r.fastest_speedup, SegmentValue::CenterOf(row(i))),
@@ -376,13 +376,29 @@ fn plane_on(
     draw(&mut chart)
 }
 
+/// A load axis scaled to the highest `loads` (%) rather than to the deadline, so that a light
+/// DSP is not a flat line at the bottom: its top, and where the deadline (100 %) lies when it
+/// is off the axis, in words for the title.
+fn load_axis(loads: impl Iterator<Item = f64>) -> (f64, Option<String>) {
+    let highest = loads.fold(0.0, f64::max);
+    if highest * 1.25 >= 100.0 {
+        return (highest.max(100.0) * 1.1, None);
+    }
+    let note = format!(
+        "; the deadline (100 %) is off the axis, {:.0}× the worst block",
+        100.0 / highest.max(1e-9)
+    );
+    ((highest * 1.25).max(1e-3), Some(note))
+}
+
 /// `profile`'s load over time: the mean and the worst block of every window against the
-/// deadline (100 %), windows with a missed deadline marked red; below it, the block-size
-/// probe: the 99th-percentile and the slowest block's load at each block size.
+/// deadline (100 %, drawn when it is on the axis), windows with a missed deadline marked red;
+/// below it, the block-size probe: the 99th-percentile and the slowest block's load at each
+/// block size. Both axes scale to the load.
 fn profile_svg(report: &ProfileReport) -> Option<String> {
     let t = &report.timeline;
     let end = t.timestamps.last()? + 0.1;
-    let y_max = t.max_cpu_over_time.iter().copied().fold(100.0, f64::max) * 1.1;
+    let (y_max, off_axis) = load_axis(t.max_cpu_over_time.iter().copied());
     let series = |values: &[f64]| -> Vec<(f64, f64)> {
         t.timestamps
             .iter()
@@ -397,8 +413,9 @@ fn profile_svg(report: &ProfileReport) -> Option<String> {
         root.fill(&WHITE).ok()?;
         let (top, bottom) = root.split_vertically(460);
         let title = format!(
-            "{}: load per block (mean and worst of each 100 ms; red: a missed deadline)",
-            report.dsp
+            "{}: load per block (mean and worst of each 100 ms; red: a missed deadline{})",
+            report.dsp,
+            off_axis.as_deref().unwrap_or("")
         );
         plane_on(
             &top,
@@ -415,7 +432,9 @@ fn profile_svg(report: &ProfileReport) -> Option<String> {
                 chart
                     .draw_series(LineSeries::new(mean, TIED.stroke_width(2)))
                     .ok()?;
-                chart.draw_series(deadline(end)).ok()?;
+                if off_axis.is_none() {
+                    chart.draw_series(deadline(end)).ok()?;
+                }
                 let missed = worst.into_iter().filter(|(_, load)| *load > 100.0);
                 chart
                     .draw_series(missed.map(|p| Circle::new(p, 4, RED.filled())))
@@ -427,9 +446,11 @@ fn profile_svg(report: &ProfileReport) -> Option<String> {
         if !probe.is_empty() {
             let frames = |p: &crate::realtime::BlockSizeProbe| (p.frames as f64).log2();
             let x_max = probe.iter().map(frames).fold(1.0, f64::max) + 1.0;
-            let y_max = (probe.iter().map(|p| p.max_load_percent)).fold(100.0, f64::max) * 1.1;
-            let title = "block sizes: load of the 99th-percentile (green) and slowest (blue) block"
-                .to_string();
+            let (y_max, off_axis) = load_axis(probe.iter().map(|p| p.max_load_percent));
+            let title = format!(
+                "block sizes: load of the 99th-percentile (green) and slowest (blue) block{}",
+                off_axis.as_deref().unwrap_or("")
+            );
             plane_on(
                 &bottom,
                 title,
@@ -451,7 +472,9 @@ fn profile_svg(report: &ProfileReport) -> Option<String> {
                     chart
                         .draw_series(LineSeries::new(p99, TIED.stroke_width(2)))
                         .ok()?;
-                    chart.draw_series(deadline(x_max)).ok()?;
+                    if off_axis.is_none() {
+                        chart.draw_series(deadline(x_max)).ok()?;
+                    }
                     Some(())
                 },
             )?;
@@ -597,4 +620,25 @@ pub fn png(svg: &str) -> Result<Vec<u8>, String> {
         &mut pixmap.as_mut(),
     );
     pixmap.encode_png().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::load_axis;
+
+    #[test]
+    fn the_load_axis_scales_to_the_load() {
+        // A light DSP: the axis ends a quarter above the worst block, the deadline is named.
+        let (top, note) = load_axis([0.3, 0.4].into_iter());
+        assert!((top - 0.5).abs() < 1e-9, "{top}");
+        assert_eq!(
+            note.as_deref(),
+            Some("; the deadline (100 %) is off the axis, 250× the worst block")
+        );
+        // Near or past the deadline: the axis holds it, and it is drawn.
+        for worst in [85.0, 150.0] {
+            let (top, note) = load_axis([worst].into_iter());
+            assert!(top > worst.max(100.0) && note.is_none(), "{worst}: {top}");
+        }
+    }
 }

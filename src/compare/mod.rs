@@ -6,7 +6,7 @@ use crate::cache::Cache;
 use crate::jobs::{CompileJob, Compiled};
 use crate::libfaust::{DspSource, FaustError};
 use crate::measure::stats::{paired_ratio, MedianInterval};
-use crate::measure::units::{bytes_per_block, cpu_percent, mbps};
+use crate::measure::units::{bytes_per_block, cpu_percent, frames_per_second, mbps};
 use crate::measure::{Budget, Conditions, MeasureConfig, RawMeasurement};
 use crate::options::display;
 use crate::options::OptionSet;
@@ -82,6 +82,11 @@ pub struct ImplResult {
     pub rank: usize,
     /// MB/s as `analyze` counts it (MB = 2^20 bytes; bytes = frames × channels × sample size).
     pub throughput_mbps: f64,
+    /// Samples of one channel computed per second (frames per second), from the same blocks
+    /// as `throughput_mbps`.
+    pub samples_per_second: f64,
+    /// Input plus output channels.
+    pub channels_processed: usize,
     /// Mean of the fastest blocks of the whole measurement (as `analyze`), per frame, ns.
     pub ns_per_frame: f64,
     /// Its 95 % interval (a bootstrap over rounds, as `analyze`), ns per frame.
@@ -120,17 +125,22 @@ pub struct ImplError {
 /// Everything `faustperf compare` found.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CompareReport {
+    /// True when at least two implementations were measured.
+    pub success: bool,
     /// Ranked, fastest first.
     pub comparison: Vec<ImplResult>,
-    /// The significantly fastest implementation; `null` when the fastest are tied.
-    pub winner: Option<String>,
-    /// The implementations tied with the fastest (just the winner when there is one).
-    pub tied: Vec<String>,
+    /// The fastest implementation's name (`""` when none was measured); significantly
+    /// fastest only when `tied_with` is empty.
+    pub winner: String,
+    /// The implementations tied with the winner within noise (or compiled to the same code);
+    /// empty when it wins beyond noise.
+    pub tied_with: Vec<String>,
     /// One sentence: who won by how much, or who is tied within how much noise.
     pub verdict: String,
     /// `throughput`, or `time per frame` when the implementations' inputs/outputs differ.
     pub compared_by: String,
-    pub recommendations: Vec<String>,
+    /// What to use, in sentences (a tie is said here too).
+    pub recommendations: String,
     pub warnings: Vec<String>,
     pub errors: Vec<ImplError>,
     /// libfaust, its target, the CPU, the buffer size and the sample rate.
@@ -195,12 +205,13 @@ pub fn compare(
             "the implementations differ in inputs/outputs, so MB/s would count different bytes: they are compared by time per frame".into(),
         );
     }
-    let (winner, tied, verdict) = verdict(&comparison, request.tie_threshold_percent);
+    let (winner, tied_with, verdict) = verdict(&comparison, request.tie_threshold_percent);
     CompareReport {
-        recommendations: recommendations(&comparison, &winner),
+        success: comparison.len() >= 2,
+        recommendations: recommendations(&comparison, &tied_with),
         comparison,
         winner,
-        tied,
+        tied_with,
         verdict,
         compared_by: if same_io {
             "throughput"
@@ -277,6 +288,8 @@ fn rank(
                     bytes_per_block(1, info.inputs + info.outputs, info.precision.sample_bytes()),
                     ns,
                 ),
+                samples_per_second: frames_per_second(m.frames, t.best_mean_ns),
+                channels_processed: info.inputs + info.outputs,
                 ns_per_frame: ns,
                 ns_per_frame_ci95: t.best_mean_ci95_ns.map(per_frame),
                 cpu_percent: cpu_percent(t.best_mean_ns, m.frames, m.sample_rate),
@@ -305,84 +318,88 @@ fn rank(
         .collect()
 }
 
-/// The winner, when the fastest is faster than every other by more than `threshold_percent`
-/// with 95 % confidence (the lower end of each interval of its speed-up lies above
-/// 1 + threshold); else who is tied with the fastest. Identical code is always tied. The
-/// threshold exists because instances of identical code measured side by side differ by up to
-/// about 1 % (their places in memory), which no interval of one run can tell from a real gain.
-fn verdict(
-    comparison: &[ImplResult],
-    threshold_percent: f64,
-) -> (Option<String>, Vec<String>, String) {
+/// The fastest implementation, who is tied with it, and the verdict. It wins beyond noise
+/// when it is faster than every other by more than `threshold_percent` with 95 % confidence
+/// (the lower end of each interval of its speed-up lies above 1 + threshold); else the others
+/// within that are tied with it. Identical code is always tied. The threshold exists because
+/// instances of identical code measured side by side differ by up to about 1 % (their places
+/// in memory), which no interval of one run can tell from a real gain.
+fn verdict(comparison: &[ImplResult], threshold_percent: f64) -> (String, Vec<String>, String) {
     let Some(best) = comparison.first() else {
         return (
-            None,
+            String::new(),
             Vec::new(),
             "No implementation could be measured.".into(),
         );
     };
     if comparison.len() == 1 {
         return (
-            None,
-            vec![best.name.clone()],
+            best.name.clone(),
+            Vec::new(),
             format!("Only {} could be measured.", best.name),
         );
     }
-    let tied: Vec<&ImplResult> = comparison
+    let tied: Vec<&ImplResult> = comparison[1..]
         .iter()
         .filter(|r| {
             r.same_code_as_fastest || r.fastest_speedup_ci95[0] <= 1.0 + threshold_percent / 100.0
         })
         .collect();
-    if tied.len() == 1 {
+    let verdict = if tied.is_empty() {
         let second = &comparison[1];
-        (
-            Some(best.name.clone()),
-            vec![best.name.clone()],
-            format!(
-                "{} is fastest: {:.2}x faster than {}, the next (95 % CI {:.2}–{:.2}).",
-                best.name,
-                second.fastest_speedup,
-                second.name,
-                second.fastest_speedup_ci95[0],
-                second.fastest_speedup_ci95[1]
-            ),
+        format!(
+            "{} is fastest: {:.2}x faster than {}, the next (95 % CI {:.2}–{:.2}).",
+            best.name,
+            second.fastest_speedup,
+            second.name,
+            second.fastest_speedup_ci95[0],
+            second.fastest_speedup_ci95[1]
         )
     } else {
         let noise = tied
             .iter()
             .map(|r| 100.0 * (r.fastest_speedup_ci95[1] - 1.0).max(1.0 - r.fastest_speedup_ci95[0]))
             .fold(0.0, f64::max);
-        (
-            None,
-            tied.iter().map(|r| r.name.clone()).collect(),
-            format!(
-                "{} are tied within noise (±{noise:.1} %).",
-                tied.iter()
-                    .map(|r| r.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+        let names: Vec<&str> = std::iter::once(best)
+            .chain(tied.iter().copied())
+            .map(|r| r.name.as_str())
+            .collect();
+        format!(
+            "{} are tied within noise (±{noise:.1} %).",
+            names.join(", ")
         )
-    }
+    };
+    (
+        best.name.clone(),
+        tied.iter().map(|r| r.name.clone()).collect(),
+        verdict,
+    )
 }
 
-fn recommendations(comparison: &[ImplResult], winner: &Option<String>) -> Vec<String> {
-    let mut out = Vec::new();
-    match (winner, comparison.first(), comparison.last()) {
-        (Some(w), Some(best), Some(slowest)) => out.push(format!(
-            "Use {w} ({}): {:.2}x the speed of {} at {:.3} % CPU.",
+/// What to use, in sentences: the winner and its gain, or the tie and how to separate it.
+fn recommendations(comparison: &[ImplResult], tied_with: &[String]) -> String {
+    let (Some(best), Some(slowest)) = (comparison.first(), comparison.last()) else {
+        return String::new();
+    };
+    if comparison.len() < 2 {
+        return String::new();
+    }
+    if tied_with.is_empty() {
+        format!(
+            "Use {} ({}): {:.2}x the speed of {} at {:.3} % CPU.",
+            best.name,
             display(&best.compiler_options),
             best.speedup_vs_slowest,
             slowest.name,
             best.cpu_percent
-        )),
-        (None, Some(_), _) if comparison.len() > 1 => out.push(
-            "No implementation is significantly faster: choose by sound or simplicity, or measure longer (--max-time) to separate them.".into(),
-        ),
-        _ => {}
+        )
+    } else {
+        format!(
+            "No implementation is significantly faster: {} measured fastest, tied within noise with {}. Choose among them by sound or simplicity, or measure longer (--max-time) to separate them.",
+            best.name,
+            tied_with.join(", ")
+        )
     }
-    out
 }
 
 #[cfg(test)]
@@ -400,6 +417,8 @@ mod tests {
             outputs: 1,
             rank,
             throughput_mbps: 100.0 * speedup,
+            samples_per_second: 1e8 / speedup,
+            channels_processed: 2,
             ns_per_frame: 10.0 / speedup,
             ns_per_frame_ci95: [9.0 / speedup, 11.0 / speedup],
             cpu_percent: 1.0,
@@ -421,13 +440,14 @@ mod tests {
             result("a", 1, 1.0, [1.0, 1.0]),
             result("b", 2, 2.0, [1.9, 2.1]),
         ];
-        let (winner, tied, verdict) = verdict(&c, 1.0);
-        assert_eq!(winner.as_deref(), Some("a"));
-        assert_eq!(tied, ["a"]);
+        let (winner, tied_with, verdict) = verdict(&c, 1.0);
+        assert_eq!(winner, "a");
+        assert!(tied_with.is_empty());
         assert!(
             verdict.starts_with("a is fastest: 2.00x faster than b"),
             "{verdict}"
         );
+        assert!(recommendations(&c, &tied_with).starts_with("Use a (-vec): 2.00x the speed of b"));
     }
 
     #[test]
@@ -436,19 +456,28 @@ mod tests {
             result("a", 1, 1.0, [1.0, 1.0]),
             result("b", 2, 1.01, [0.98, 1.04]),
         ];
-        let (winner, tied, text) = verdict(&c, 0.0);
-        assert_eq!(winner, None);
-        assert_eq!(tied, ["a", "b"]);
-        assert!(text.contains("tied within noise (±4.0 %)"), "{text}");
+        let (winner, tied_with, text) = verdict(&c, 0.0);
+        // The fastest is the winner by name; the tie has its own field and is said.
+        assert_eq!(winner, "a");
+        assert_eq!(tied_with, ["b"]);
+        assert!(
+            text.contains("a, b are tied within noise (±4.0 %)"),
+            "{text}"
+        );
+        let advice = recommendations(&c, &tied_with);
+        assert!(
+            advice.starts_with("No implementation is significantly faster: a measured fastest, tied within noise with b."),
+            "{advice}"
+        );
         // Significant, but within the threshold: still a tie; identical code always is.
         let c = [
             result("a", 1, 1.0, [1.0, 1.0]),
             result("b", 2, 1.007, [1.002, 1.011]),
         ];
-        assert_eq!(verdict(&c, 1.0).0, None);
-        assert_eq!(verdict(&c, 0.0).0.as_deref(), Some("a"));
+        assert_eq!(verdict(&c, 1.0).1, ["b"]);
+        assert!(verdict(&c, 0.0).1.is_empty());
         let mut same = c.clone();
         same[1].same_code_as_fastest = true;
-        assert_eq!(verdict(&same, 0.0).0, None);
+        assert_eq!(verdict(&same, 0.0).1, ["b"]);
     }
 }

@@ -17,6 +17,8 @@ use std::time::Instant;
 /// What `faustperf inspect` found in the code libfaust generated for one DSP.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InspectReport {
+    /// True when at least one option set was inspected.
+    pub success: bool,
     /// The file inspected, or the name given to inline code.
     pub dsp: String,
     /// libfaust and its target.
@@ -128,6 +130,7 @@ pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport
         }
     }
     InspectReport {
+        success: !report_sets.is_empty(),
         dsp: request.name.clone(),
         toolchain,
         count_conditions,
@@ -251,6 +254,7 @@ pub(crate) mod tests {
     pub(crate) fn sample_report() -> InspectReport {
         let set = crate::ir::tests::sample_set();
         InspectReport {
+            success: true,
             dsp: "fixtures/example.dsp".into(),
             toolchain: crate::libfaust::Toolchain {
                 libfaust_version: "2.54.9".into(),

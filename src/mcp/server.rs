@@ -3,7 +3,7 @@
 
 use super::roots::Roots;
 use super::wire::{
-    AnalyzeOutput, AnalyzeParams, BackendParam, CompareOutput, CompareParams, EnvironmentOutput,
+    AnalyzeOutput, AnalyzeParams, CompareOutput, CompareParams, EnvironmentOutput, InputSignal,
     InspectOutput, InspectParams, OptionInfo, OptionsOutput, PresetInfo, ProfileOutput,
     ProfileParams,
 };
@@ -192,17 +192,11 @@ fn option_sets(texts: &[String]) -> Result<Vec<OptionSet>, String> {
     options::parse_option_sets("options_to_test", texts).map_err(|e| e.to_string())
 }
 
-/// The backends a client named (`one`: the tool runs one), and the default C++ compiler when
-/// `cpp` is among them.
-fn backends(param: BackendParam, one: bool) -> Result<(Vec<Backend>, Option<Cxx>), String> {
-    let backends = param.backends();
-    if one && backends.len() > 1 {
-        return Err("backend: this tool runs one backend; give llvm, cpp, wasm or interp".into());
-    }
-    let cxx = (backends.contains(&Backend::Cpp))
+/// The default C++ compiler when `cpp` is among `backends`.
+fn cxx_for(backends: &[Backend]) -> Result<Option<Cxx>, String> {
+    (backends.contains(&Backend::Cpp))
         .then(|| Cxx::default_compiler().map_err(|e| format!("backend cpp: {e}")))
-        .transpose()?;
-    Ok((backends, cxx))
+        .transpose()
 }
 
 /// A fixed measuring time when the client gave one, else the adaptive budget.
@@ -315,7 +309,7 @@ impl FaustPerfServer {
     }
 
     #[tool(
-        description = "Measure how fast Faust code runs under each compiler option set and recommend one. Compiles on the backend asked for (llvm: libfaust's JIT, the default; cpp: Faust's C++ built by g++ -O3 -ffast-math -march=native; wasm: Faust's WebAssembly in wasmtime; interp: libfaust's interpreter; all: every set on each, compared in side_by_side) in isolated workers, then, with nothing compiling, times compute() (512 frames per block) of all sets interleaved on a pinned core. Per set: throughput_mbps (mean of the 10 fastest blocks of its whole measurement, as faustbench-llvm; MB = 2^20 bytes of input+output samples per second) with its 95 % interval, throughput_median_mbps and cpu_percent_mean_block (what a host sees), cpu_percent (% of one core at sample_rate), memory_bytes (one instance's heap), rank (1 = fastest), speedup_vs_baseline (× scalar, paired pass by pass), tied_with_best. Sets within noise of the fastest (or compiled to the same machine code) are tied; the simplest tied set is recommended; the category is judged on the mean block. Compile errors, and sets the backend cannot run (with why), come back in errors[]; every result names its backend.",
+        description = "Measure how fast Faust code runs under each compiler option set and recommend one. Compiles on the backend asked for (llvm: libfaust's JIT, the default; cpp: Faust's C++ built by g++ -O3 -ffast-math -march=native; wasm: Faust's WebAssembly in wasmtime; interp: libfaust's interpreter; all: every set on each, compared in side_by_side) in isolated workers, then, with nothing compiling, times compute() (512 frames per block) of all sets interleaved on a pinned core. Per set: throughput_mbps (mean of the 10 fastest blocks of its whole measurement, as faustbench-llvm; MB = 2^20 bytes of input+output samples per second) with its 95 % interval, throughput_median_mbps and cpu_percent_mean_block (what a host sees), cpu_percent (% of one core at sample_rate), memory_bytes (one instance's heap), rank (1 = fastest), speedup_vs_baseline (× scalar, paired pass by pass), tied_with_best; the category is judged on the mean block. Per set also samples_per_second (frames per second) and channels_processed (inputs + outputs). Sets within noise of the fastest (or compiled to the same machine code) are tied; the simplest tied set is recommended. The report also gives vectorization_benefit (best -vec over scalar, ×), openmp_benefit (best -omp over best without, ×; OpenMP runs on cpp only), recommended_command (the faust2<arch> and faust -lang lines that build the recommendation), and the design's dsp_analyzed, test_config and recommended blocks. Compile errors, and sets the backend cannot run (with why), come back in errors[]; every result names its backend.",
         input_schema = input_schema::<AnalyzeParams>(),
         output_schema = schema_for_output::<AnalyzeOutput>()
     )]
@@ -347,7 +341,8 @@ impl FaustPerfServer {
                 format!("sample_rate {sample_rate} must be between 1 and {MAX_SAMPLE_RATE} Hz");
             return Ok(refuse(why));
         }
-        let (backends, cxx) = or_refuse!(backends(backend, false));
+        let backends = backend.backends();
+        let cxx = or_refuse!(cxx_for(&backends));
         let request = AnalyzeRequest {
             source,
             name,
@@ -394,7 +389,7 @@ impl FaustPerfServer {
     }
 
     #[tool(
-        description = "Compare Faust implementations (each its own code and compiler options), measured in interleaved rounds on the same pinned core so that machine drift hits all alike. Per implementation: throughput_mbps, cpu_percent (at 44100 Hz), memory_bytes, rank, relative_performance (e.g. \"1.52x faster than butterworth (95 % CI 1.49–1.55)\", the median of pass-by-pass ratios with its sign-test interval). winner is null when the fastest are tied within noise; then verdict says so. When inputs/outputs differ, time per frame is compared instead of MB/s.",
+        description = "Compare Faust implementations (each its own code and compiler options), measured in interleaved rounds on the same pinned core so that machine drift hits all alike. Per implementation: throughput_mbps, cpu_percent (at 44100 Hz), memory_bytes, rank, relative_performance (e.g. \"1.52x faster than butterworth (95 % CI 1.49–1.55)\", the median of pass-by-pass ratios with its sign-test interval), samples_per_second, channels_processed. winner names the fastest; tied_with lists those tied with it within noise (empty when it wins beyond noise), and verdict and recommendations (a string) say so. When inputs/outputs differ, time per frame is compared instead of MB/s.",
         input_schema = input_schema::<CompareParams>(),
         output_schema = schema_for_output::<CompareOutput>()
     )]
@@ -404,7 +399,7 @@ impl FaustPerfServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let params: CompareParams = parameters(arguments)?;
-        let (backends, cxx) = or_refuse!(backends(params.backend, true));
+        let cxx = or_refuse!(cxx_for(&[params.backend]));
         let mut implementations = Vec::new();
         for i in &params.implementations {
             let (source, _) = or_refuse!(self
@@ -417,7 +412,7 @@ impl FaustPerfServer {
             implementations.push(Implementation {
                 name: i.name.clone(),
                 source,
-                options: options.on(backends[0]),
+                options: options.on(params.backend),
             });
         }
         let budget = or_refuse!(budget(
@@ -438,7 +433,7 @@ impl FaustPerfServer {
             })
             .await;
         let report = or_refuse!(report);
-        let failed = report.comparison.is_empty();
+        let failed = !report.success;
         let image = or_refuse!(chart_png(params.chart, &report));
         with_image(
             answer(&report, Format::Table.render(&report), failed),
@@ -447,7 +442,7 @@ impl FaustPerfServer {
     }
 
     #[tool(
-        description = "Run Faust code in real time (one 256-frame block per period at 48000 Hz, to absolute deadlines, on a pinned core) and report whether it keeps up. input_signal: silence, noise (default), sine, sine:FREQ, impulse, or custom with custom_signal_path naming a 48000 Hz WAV file beneath the readable directories. metrics: avg_cpu_percent and peak_cpu_percent (block compute time ÷ block period, %), avg_latency_samples and peak_latency_samples (deadline start to end of compute), memory_peak_bytes, buffer_underruns (deadline misses), sample_rate_achieved (Hz). timeline: cpu_usage_over_time every 100 ms with timestamps (s). Also a denormal probe and safe block sizes, and recommendations.",
+        description = "Run Faust code in real time (one 256-frame block per period at 48000 Hz, to absolute deadlines, on a pinned core) and report whether it keeps up. input_signal: silence, noise (default), sine (at sine_frequency_hz, default 440), impulse, or custom with custom_signal_path naming a 48000 Hz WAV file beneath the readable directories. metrics: avg_cpu_percent and peak_cpu_percent (block compute time ÷ block period, %), avg_latency_samples and peak_latency_samples (deadline start to end of compute; also in ms), memory_peak_bytes, buffer_underruns (deadline misses), sample_rate_achieved (Hz). timeline: cpu_usage_over_time every 100 ms with timestamps (s). Also a denormal probe and safe block sizes, and recommendations.",
         input_schema = input_schema::<ProfileParams>(),
         output_schema = schema_for_output::<ProfileOutput>()
     )]
@@ -459,14 +454,14 @@ impl FaustPerfServer {
         let params: ProfileParams = parameters(arguments)?;
         const SAMPLE_RATE: u32 = 48000;
         let counters = params.counters;
-        let (backends, cxx) = or_refuse!(backends(params.backend, true));
+        let cxx = or_refuse!(cxx_for(&[params.backend]));
         let (source, name) = or_refuse!(self.settings.roots.source(&params.source, "code"));
         let options = or_refuse!(parse_option_set(&params.compiler_options)
             .map_err(|e| format!("compiler_options: {e}")))
-        .on(backends[0]);
-        let signal = match (params.input_signal.as_deref(), params.custom_signal_path) {
-            (Some("custom"), Some(path)) => Signal::Wav { path: path.into() },
-            (Some("custom"), None) => {
+        .on(params.backend);
+        let signal = match (params.input_signal, params.custom_signal_path) {
+            (Some(InputSignal::Custom), Some(path)) => Signal::Wav { path: path.into() },
+            (Some(InputSignal::Custom), None) => {
                 return Ok(refuse(
                     "input_signal \"custom\" needs custom_signal_path: the path of a WAV file at 48000 Hz beneath the directories this server may read",
                 ))
@@ -476,11 +471,24 @@ impl FaustPerfServer {
                     "custom_signal_path goes with input_signal \"custom\"; give both, or neither",
                 ))
             }
-            (text, None) => {
-                let parsed = text.unwrap_or("noise").parse::<Signal>();
-                or_refuse!(parsed.map_err(|why| format!("input_signal: {why}")))
+            (Some(InputSignal::Sine), None) => {
+                let freq = params.sine_frequency_hz.unwrap_or(440.0);
+                if !(freq.is_finite() && freq > 0.0) {
+                    return Ok(refuse(format!(
+                        "sine_frequency_hz {freq} must be a positive number of Hz"
+                    )));
+                }
+                Signal::Sine { freq }
             }
+            (Some(InputSignal::Silence), None) => Signal::Silence,
+            (Some(InputSignal::Noise) | None, None) => Signal::Noise,
+            (Some(InputSignal::Impulse), None) => Signal::Impulse,
         };
+        if params.sine_frequency_hz.is_some() && !matches!(signal, Signal::Sine { .. }) {
+            return Ok(refuse(
+                "sine_frequency_hz goes with input_signal \"sine\"; give both, or neither",
+            ));
+        }
         if let Signal::Wav { path } = &signal {
             let readable = self.settings.roots.file(path);
             or_refuse!(readable
@@ -527,7 +535,11 @@ impl FaustPerfServer {
         match report {
             Ok(Ok(report)) => {
                 let image = or_refuse!(chart_png(params.chart, &report));
-                with_image(answer(&report, Format::Table.render(&report), false), image)
+                let failed = !report.success;
+                with_image(
+                    answer(&report, Format::Table.render(&report), failed),
+                    image,
+                )
             }
             Ok(Err(e)) => Ok(refuse(e.to_string())),
             Err(why) => Ok(refuse(why)),
@@ -568,7 +580,7 @@ impl FaustPerfServer {
             })
             .await;
         let report = or_refuse!(report);
-        let failed = report.sets.is_empty();
+        let failed = !report.success;
         let image = or_refuse!(chart_png(params.chart, &report));
         with_image(
             answer(&report, InspectFormat::Table.render(&report), failed),
@@ -582,6 +594,7 @@ impl FaustPerfServer {
     )]
     async fn list_faust_options(&self) -> Result<CallToolResult, ErrorData> {
         let output = OptionsOutput {
+            success: true,
             presets: options::PRESETS
                 .iter()
                 .map(|(set, purpose)| PresetInfo {
@@ -632,6 +645,7 @@ impl FaustPerfServer {
         let stats = s.cache.as_ref().map(Cache::stats);
         let landlock_abi = crate::worker::confine::kernel_abi();
         let output = EnvironmentOutput {
+            success: lib.is_ok(),
             faustperf_version: env!("CARGO_PKG_VERSION").into(),
             libfaust_version: lib.as_ref().ok().map(|l| l.version().to_string()),
             libfaust_error: lib.as_ref().err().map(|e| e.to_string()),

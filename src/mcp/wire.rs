@@ -22,7 +22,7 @@ pub enum BackendParam {
     Wasm,
     /// libfaust's interpreter.
     Interp,
-    /// Every backend, side by side (analyze only).
+    /// Every backend, side by side.
     All,
 }
 
@@ -122,7 +122,7 @@ pub struct CompareParams {
     pub test_duration_seconds: Option<f64>,
     /// Code generator of every implementation: `llvm` (default), `cpp`, `wasm` or `interp`.
     #[serde(default)]
-    pub backend: BackendParam,
+    pub backend: Backend,
     /// Also return the forest plot of the comparison as a PNG image (default false).
     #[serde(default)]
     pub chart: bool,
@@ -149,8 +149,8 @@ pub struct InspectParams {
 /// `work` (instructions per frame by kind), `math_calls`, `vectorization`, `recursion`, `advice`.
 pub type InspectOutput = InspectReport;
 
-/// `compare`'s report as is: `comparison[]`, `winner` (`null` when tied), `tied`, `verdict`,
-/// `recommendations`.
+/// `compare`'s report as is: `success`, `comparison[]`, `winner` (the fastest), `tied_with`
+/// (who is tied with it within noise), `verdict`, `recommendations` (sentences).
 pub type CompareOutput = CompareReport;
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -161,10 +161,10 @@ pub struct ProfileParams {
     /// Options as on the faust command line (default: none, scalar).
     #[serde(default)]
     pub compiler_options: String,
-    /// What the inputs receive: `silence`, `noise`, `sine` (440 Hz), `sine:FREQ`, `impulse`,
-    /// `custom` (the WAV file named by `custom_signal_path`), or the path of a WAV file
-    /// (default `noise`).
-    pub input_signal: Option<String>,
+    /// What the inputs receive (default `noise`).
+    pub input_signal: Option<InputSignal>,
+    /// With `input_signal: "sine"`: its frequency, Hz (default 440).
+    pub sine_frequency_hz: Option<f64>,
     /// With `input_signal: "custom"`: the path of a WAV file at 48000 Hz beneath the directories
     /// the server may read, looped to fill the inputs (its channels go to the inputs in turn).
     pub custom_signal_path: Option<String>,
@@ -172,7 +172,7 @@ pub struct ProfileParams {
     pub duration_seconds: Option<f64>,
     /// Code generator: `llvm` (default), `cpp`, `wasm` or `interp`.
     #[serde(default)]
-    pub backend: BackendParam,
+    pub backend: Backend,
     /// Also return the load timeline as a PNG image (default false).
     #[serde(default)]
     pub chart: bool,
@@ -181,6 +181,22 @@ pub struct ProfileParams {
     /// each generated function's share (default false; a few seconds per set).
     #[serde(default)]
     pub counters: bool,
+}
+
+/// What a profile's inputs receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum InputSignal {
+    /// Zeros.
+    Silence,
+    /// Uniform noise in [-1, 1), seeded.
+    Noise,
+    /// A sine at `sine_frequency_hz` (default 440 Hz), amplitude 0.5.
+    Sine,
+    /// The WAV file named by `custom_signal_path`.
+    Custom,
+    /// One sample at 1, then silence: shows denormal slow-downs in decaying feedback.
+    Impulse,
 }
 
 /// `profile`'s report as is: `metrics`, `timeline` (every 100 ms), `recommendations`, probes.
@@ -207,6 +223,8 @@ pub struct OptionInfo {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct OptionsOutput {
+    /// Always true: the lists come from faustperf itself.
+    pub success: bool,
     /// The sets `analyze_faust_performance` tries when `options_to_test` is not given.
     pub presets: Vec<PresetInfo>,
     /// Every option accepted in an option set.
@@ -217,6 +235,8 @@ pub struct OptionsOutput {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct EnvironmentOutput {
+    /// True when libfaust could be loaded (benchmarks can run).
+    pub success: bool,
     pub faustperf_version: String,
     /// `null` when libfaust cannot be loaded (then `libfaust_error` says why).
     pub libfaust_version: Option<String>,

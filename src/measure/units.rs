@@ -15,6 +15,15 @@ pub fn mbps(bytes: f64, ns: f64) -> f64 {
     bytes / (ns * 1e-9) / (1u64 << 20) as f64
 }
 
+/// Frames (one sample of every channel) computed per second when `frames` take `ns`; 0 for no
+/// time. Times the channels and the sample size, it is [`mbps`]'s bytes.
+pub fn frames_per_second(frames: usize, ns: f64) -> f64 {
+    if ns <= 0.0 {
+        return 0.0;
+    }
+    frames as f64 / (ns * 1e-9)
+}
+
 /// Time of a block as % of the audio time it stands for at `sample_rate`: the share of one
 /// core a host running it in real time would use.
 pub fn cpu_percent(ns_per_block: f64, frames: usize, sample_rate: u32) -> f64 {
@@ -46,6 +55,10 @@ mod tests {
         assert_eq!(bytes, 6144.0);
         assert!((mbps(bytes, 1e6) - 6144.0 / 1e-3 / 1048576.0).abs() < 1e-9);
         assert_eq!(mbps(bytes, 0.0), 0.0);
+        // Frames per second × channels × sample size is the same bytes per second.
+        let frames = frames_per_second(512, 1e6);
+        assert!((frames * 3.0 * 4.0 / 1048576.0 - mbps(bytes, 1e6)).abs() < 1e-9);
+        assert_eq!(frames_per_second(512, 0.0), 0.0);
         // 1 ms of work for 512/44100 s of audio.
         assert!((cpu_percent(1e6, 512, 44100) - 100.0 * 1e-3 / (512.0 / 44100.0)).abs() < 1e-9);
         assert!(

@@ -81,6 +81,7 @@ pub fn run_profile(
         );
     }
     Ok(ProfileReport {
+        success: metrics.blocks_processed > 0,
         dsp: request.name.clone(),
         compiler_options: request.options.label.clone(),
         backend: request.options.backend,
@@ -125,6 +126,9 @@ pub struct Metrics {
     /// Mean and worst time from a block's deadline start to the end of its compute, samples.
     pub avg_latency_samples: f64,
     pub peak_latency_samples: f64,
+    /// The same two, ms.
+    pub avg_latency_ms: f64,
+    pub peak_latency_ms: f64,
     /// Peak resident memory of the process that ran the DSP (instance, buffers, libfaust), bytes.
     pub memory_peak_bytes: Option<u64>,
     /// Heap bytes of the instance, and bytes of the audio buffers.
@@ -163,6 +167,8 @@ pub struct Timeline {
 /// Everything `faustperf profile` found.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProfileReport {
+    /// True when blocks were run (the profile measured what it was asked).
+    pub success: bool,
     pub dsp: String,
     pub compiler_options: String,
     /// The backend that compiled and ran it.
@@ -233,6 +239,7 @@ pub fn summarize(raw: &RawProfile, config: &ProfileConfig) -> (Metrics, Timeline
     sorted.sort_unstable_by(f64::total_cmp);
     let n = loads.len();
     let to_samples = |ns: f64| ns * config.sample_rate as f64 / 1e9;
+    let peak_lateness = raw.lateness_ns.iter().cloned().fold(0.0, f64::max);
     let last_end = raw
         .start_ns
         .last()
@@ -266,7 +273,9 @@ pub fn summarize(raw: &RawProfile, config: &ProfileConfig) -> (Metrics, Timeline
         p95_cpu_percent: quantile_sorted(&sorted, 0.95),
         p99_cpu_percent: quantile_sorted(&sorted, 0.99),
         avg_latency_samples: to_samples(mean(&raw.lateness_ns)),
-        peak_latency_samples: to_samples(raw.lateness_ns.iter().cloned().fold(0.0, f64::max)),
+        peak_latency_samples: to_samples(peak_lateness),
+        avg_latency_ms: mean(&raw.lateness_ns) / 1e6,
+        peak_latency_ms: peak_lateness / 1e6,
         memory_peak_bytes: raw.peak_rss_bytes,
         instance_bytes: raw.instance_bytes,
         buffer_bytes: raw.buffer_bytes,
@@ -468,7 +477,7 @@ mod tests {
         // 10 blocks of 15 ms end at 150 ms instead of 100 ms.
         assert!((m.behind_seconds - 0.05).abs() < 1e-9);
         assert!((m.sample_rate_achieved - 4800.0 / 0.15).abs() < 1e-6);
-        assert_eq!(Category::of(m.avg_cpu_percent), Category::Impossible);
+        assert_eq!(Category::of(m.avg_cpu_percent), Category::Unusable);
         assert!(recommendations(&m, &config(), &r)
             .iter()
             .any(|a| a.contains("faustperf analyze")));

@@ -233,7 +233,13 @@ impl Paged for CompareReport {
                         .map(|e| format!("{}: {}", e.name, e.message))
                         .collect(),
                 ),
-                ("Recommendations", self.recommendations.clone()),
+                (
+                    "Recommendations",
+                    (!self.recommendations.is_empty())
+                        .then(|| self.recommendations.clone())
+                        .into_iter()
+                        .collect(),
+                ),
                 ("Warnings", self.warnings.clone()),
             ],
             last: Some(format!("Verdict: {}", self.verdict)),
@@ -745,8 +751,8 @@ fn profile_rows(p: &ProfileReport) -> Vec<Vec<String>> {
         (
             "latency avg / peak",
             format!(
-                "{:.1} / {:.1} samples",
-                m.avg_latency_samples, m.peak_latency_samples
+                "{:.1} / {:.1} samples ({:.3} / {:.3} ms)",
+                m.avg_latency_samples, m.peak_latency_samples, m.avg_latency_ms, m.peak_latency_ms
             ),
         ),
         (
@@ -936,6 +942,19 @@ mod tests {
             1.0,
         );
         let recommended = results.iter().find(|r| r.is_recommended).unwrap();
+        let command = advice::command(&results, "fixtures/example.dsp", None);
+        let errors = vec![SetError::new(
+            &crate::options::parse_option_set("-vec -omp").unwrap(),
+            RunError::Faust {
+                phase: Phase::Compile,
+                error: FaustError::Unsupported {
+                    message: crate::options::parse_option_set("-vec -omp")
+                        .unwrap()
+                        .unsupported()
+                        .unwrap(),
+                },
+            },
+        )];
         AnalyzeReport {
             dsp: "fixtures/example.dsp".into(),
             success: true,
@@ -949,23 +968,27 @@ mod tests {
                 description: "-vec runs 2.00× the scalar baseline".into(),
             }),
             category: Some(Category::of(recommended.cpu_percent)),
-            recommendations: advice::recommendations(&results, 44100),
+            recommendations: advice::recommendations(&results, &errors, 44100),
             recommendation_rationale: advice::rationale(&results),
-            conclusion: advice::conclusion(&results, 44100),
+            conclusion: advice::conclusion(&results, 44100, command.as_ref()),
+            recommended_command: command,
+            vectorization_benefit: advice::vectorization_benefit(&results),
+            openmp_benefit: None,
+            dsp_analyzed: "fixtures/example.dsp".into(),
+            test_config: TestConfig {
+                sample_rate: 44100,
+                duration_seconds: 3.0,
+                backend: "llvm".into(),
+            },
+            recommended: Some(Recommended {
+                options: recommended.compiler_options.clone(),
+                backend: recommended.backend,
+                rationale: advice::rationale(&results).unwrap(),
+                speedup: recommended.speedup_vs_baseline,
+            }),
             results,
             warnings: vec!["the CPU governor is `powersave`".into()],
-            errors: vec![SetError::new(
-                &crate::options::parse_option_set("-vec -omp").unwrap(),
-                RunError::Faust {
-                    phase: Phase::Compile,
-                    error: FaustError::Unsupported {
-                        message: crate::options::parse_option_set("-vec -omp")
-                            .unwrap()
-                            .unsupported()
-                            .unwrap(),
-                    },
-                },
-            )],
+            errors,
             conditions: Conditions {
                 faustperf_version: "0.1.0".into(),
                 common: crate::measure::Conditions {

@@ -10,9 +10,11 @@ Usage: client.py SPEC_JSON, where SPEC is
 - cancel: the first step, cancelled once it reports progress, then the other steps.
 
 Prints one JSON object: the negotiated protocol version, the tools listed (name, whether they
-have an output schema), the time tools/list took, and per step: is_error, structured content,
-text, progress messages and values, seconds, or the exception the client raised (a JSON-RPC error, or a
-structured result that does not match the tool's output schema).
+have an output schema, the allowed values of each parameter that declares an enum), the time
+tools/list took, and per step: is_error, structured content, the errors of validating it
+against the tool's declared outputSchema with jsonschema (`schema_errors`, also for error
+results), text, progress messages and values, seconds, or the exception the client raised (a
+JSON-RPC error, or a structured result that does not match the tool's output schema).
 """
 
 import base64
@@ -22,6 +24,7 @@ import sys
 import time
 
 import anyio
+from jsonschema import validators
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
@@ -44,7 +47,53 @@ def live_workers(exe):
     return found
 
 
-async def call(session, step, progress_seen=None):
+def resolve(schema, node):
+    """`node` with a local `$ref` followed."""
+    while isinstance(node, dict) and "$ref" in node:
+        path = node["$ref"].lstrip("#/").split("/")
+        node = schema
+        for part in path:
+            node = node[part]
+    return node
+
+
+def enum_values(schema, node):
+    """The values an enum parameter allows, wherever schemars put them (a `$ref`, `anyOf` with
+    null, `oneOf` of constants); None when the parameter is no enum."""
+    node = resolve(schema, node)
+    if not isinstance(node, dict):
+        return None
+    if "enum" in node:
+        return [v for v in node["enum"] if v is not None]
+    if "const" in node:
+        return [node["const"]]
+    for key in ("anyOf", "oneOf"):
+        if key in node:
+            values = []
+            for option in node[key]:
+                option = resolve(schema, option)
+                if option.get("type") == "null":
+                    continue
+                found = enum_values(schema, option)
+                if found is None:
+                    return None
+                values.extend(found)
+            return values
+    return None
+
+
+def schema_errors(schema, value):
+    """Every way `value` breaks `schema` (a JSON Schema of any draft), as text."""
+    if schema is None:
+        return ["the tool declares no outputSchema"]
+    if value is None:
+        return ["no structured content"]
+    cls = validators.validator_for(schema)
+    cls.check_schema(schema)
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in cls(schema).iter_errors(value)]
+
+
+async def call(session, step, output_schemas, progress_seen=None):
     """Runs one step; never raises."""
     messages = []
     values = []
@@ -63,6 +112,10 @@ async def call(session, step, progress_seen=None):
         )
         out["is_error"] = bool(result.is_error)
         out["structured"] = result.structured_content
+        if result.structured_content is not None:
+            out["schema_errors"] = schema_errors(
+                output_schemas.get(step["tool"]), result.structured_content
+            )
         out["text"] = "\n".join(c.text for c in result.content if c.type == "text")
         # Images as the client received them: their type and the first bytes decoded.
         out["images"] = [
@@ -94,19 +147,28 @@ async def main(spec):
             tools = await session.list_tools()
             report["list_seconds"] = time.monotonic() - started
             report["tools"] = [
-                {"name": t.name, "has_output_schema": t.output_schema is not None}
+                {
+                    "name": t.name,
+                    "has_output_schema": t.output_schema is not None,
+                    "enums": {
+                        name: values
+                        for name, prop in (t.input_schema.get("properties") or {}).items()
+                        if (values := enum_values(t.input_schema, prop)) is not None
+                    },
+                }
                 for t in tools.tools
             ]
+            schemas = {t.name: t.output_schema for t in tools.tools}
             steps = spec.get("steps", [])
             mode = spec.get("mode", "sequence")
             if mode == "sequence":
                 for step in steps:
-                    report["results"].append(await call(session, step))
+                    report["results"].append(await call(session, step, schemas))
             elif mode == "concurrent":
                 results = [None] * len(steps)
 
                 async def run(i):
-                    results[i] = await call(session, steps[i])
+                    results[i] = await call(session, steps[i], schemas)
 
                 async with anyio.create_task_group() as group:
                     for i in range(len(steps)):
@@ -120,7 +182,7 @@ async def main(spec):
 
                     async def first_call():
                         try:
-                            first.update(await call(session, steps[0], seen))
+                            first.update(await call(session, steps[0], schemas, seen))
                         except BaseException:
                             first["cancelled"] = True
                             raise
@@ -134,7 +196,7 @@ async def main(spec):
                 first["workers_after_cancel"] = live_workers(spec["command"])
                 report["results"].append(first)
                 for step in steps[1:]:
-                    report["results"].append(await call(session, step))
+                    report["results"].append(await call(session, step, schemas))
     print(json.dumps(report))
 
 
