@@ -1,0 +1,647 @@
+//! End-to-end tests of `faustperf analyze` with the real libfaust and the real worker process:
+//! the ranking of option sets and its numbers, OpenMP and fast-math sets, long blocks, option
+//! sets refused or unsupported, compile errors, crashes and hangs contained in the worker,
+//! snippets and imports, double precision, code on stdin and the table output, adaptive
+//! measuring, and an interrupt that leaves no worker behind.
+//!
+//! The tests are serialised with one lock (`common::serial`, one per test binary): each run
+//! pins its measuring thread to the same core with real-time priority, and two at once would
+//! measure each other; and the crash, hang and interrupt tests check that no worker process is
+//! left, which another test's workers would contradict.
+
+mod common;
+
+use common::{analyze_json, faustperf, fixture, live_workers, serial, stdout_json};
+use serde_json::Value;
+use std::path::Path;
+
+#[test]
+fn missing_libfaust_is_a_clear_error() {
+    let _guard = serial();
+    faustperf()
+        .env("FAUST_LIB", "/nonexistent/libfaust.so")
+        .args(["analyze", fixture("osc.dsp").to_str().unwrap()])
+        .assert()
+        .code(5)
+        .stderr(predicates::str::contains("FAUST_LIB"))
+        .stderr(predicates::str::contains("apt-get install faust"))
+        .stderr(predicates::str::contains("/nonexistent/libfaust.so"));
+}
+
+#[test]
+fn ranks_presets_of_an_oscillator_with_consistent_numbers() {
+    let _guard = serial();
+    let (code, report, _) = analyze_json(&[fixture("osc.dsp").to_str().unwrap()]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["inputs"], 0);
+    assert_eq!(report["outputs"], 1);
+    let results = report["results"].as_array().unwrap();
+    // 8 presets; -vec -omp is not supported by LLVM and is listed as such, not as a failure.
+    assert_eq!(results.len(), 7);
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["compiler_options"], "-vec -omp");
+    assert_eq!(errors[0]["status"], "unsupported");
+    assert!(errors[0]["message"].as_str().unwrap().contains("OpenMP"));
+
+    let conditions = &report["conditions"];
+    assert!(conditions["libfaust_version"]
+        .as_str()
+        .unwrap()
+        .starts_with("2."));
+    assert_eq!(conditions["buffer_size"], 512);
+    assert_eq!(conditions["sample_rate"], 44100);
+    assert_eq!(conditions["isolation"], "worker");
+    assert!(conditions["core"].is_u64());
+
+    let mut previous = f64::INFINITY;
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r["rank"], i + 1);
+        let mbps = r["throughput_mbps"].as_f64().unwrap();
+        // Ranks follow throughput (one precision here).
+        assert!(mbps <= previous);
+        previous = mbps;
+        // CPU % and MB/s come from the same estimate: 1 output × 4 bytes per frame.
+        let cpu = r["cpu_percent"].as_f64().unwrap();
+        let expected_cpu = 100.0 * 4.0 * 44100.0 / (mbps * 1048576.0);
+        assert!(
+            (cpu - expected_cpu).abs() < 1e-6 * expected_cpu,
+            "{cpu} vs {expected_cpu}"
+        );
+        let ci = r["throughput_ci95_mbps"].as_array().unwrap();
+        assert!(ci[0].as_f64().unwrap() <= ci[1].as_f64().unwrap());
+        assert!(r["memory_bytes"].as_u64().unwrap() > 0);
+        assert!(r["compile_seconds"].as_f64().unwrap() > 0.0);
+        assert!(r["blocks_measured"].as_u64().unwrap() >= 10);
+        // The headline is the fastest blocks; a host sees the median and the mean block.
+        let f = |k: &str| r[k].as_f64().unwrap();
+        assert!(f("throughput_mbps") >= f("throughput_median_mbps"));
+        assert!(f("throughput_median_mbps") >= f("throughput_p5_mbps"));
+        assert!(f("cpu_percent") <= f("cpu_percent_median_block"));
+        assert!((f("headroom_percent") - (100.0 - f("cpu_percent_mean_block"))).abs() < 1e-9);
+        // Interleaved: every set ran in the same passes (a fixed duration: none left early).
+        assert_eq!(r["timing"]["rounds"], results[0]["timing"]["rounds"]);
+    }
+    // -vec -fun and -vec -fun -vs 32 are the same machine code (32 is the default size): tied
+    // whatever the numbers say.
+    let set = |o: &str| results.iter().find(|r| r["compiler_options"] == o).unwrap();
+    assert_eq!(
+        set("-vec -fun")["code_digest"],
+        set("-vec -fun -vs 32")["code_digest"]
+    );
+    assert_ne!(
+        set("-vec -fun")["code_digest"],
+        set("-vec -fun -vs 64")["code_digest"]
+    );
+    assert_eq!(
+        set("-vec -fun")["tied_with_best"],
+        set("-vec -fun -vs 32")["tied_with_best"]
+    );
+    // The category is judged on the mean block, as a host runs it.
+    let recommended = results
+        .iter()
+        .find(|r| r["is_recommended"] == true)
+        .unwrap();
+    assert!(recommended["cpu_percent_mean_block"].as_f64().unwrap() < 10.0);
+    assert_eq!(report["category"], "excellent");
+    let baseline = results.iter().find(|r| r["is_baseline"] == true).unwrap();
+    assert_eq!(baseline["compiler_options"], "");
+    assert!((baseline["speedup_vs_baseline"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    let recommended: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["is_recommended"] == true)
+        .collect();
+    assert_eq!(recommended.len(), 1);
+    assert_eq!(recommended[0]["tied_with_best"], true);
+    assert_eq!(
+        report["recommended_options"],
+        recommended[0]["compiler_options"]
+    );
+
+    // The design's report blocks, beside the fields above.
+    let osc = fixture("osc.dsp");
+    assert_eq!(report["dsp_analyzed"], report["dsp"]);
+    assert_eq!(report["test_config"]["sample_rate"], 44100);
+    assert_eq!(report["test_config"]["backend"], "llvm");
+    assert!(report["test_config"]["duration_seconds"].as_f64().unwrap() > 0.0);
+    let chosen = &report["recommended"];
+    assert_eq!(chosen["options"], report["recommended_options"]);
+    assert_eq!(chosen["rationale"], report["recommendation_rationale"]);
+    assert_eq!(chosen["speedup"], recommended[0]["speedup_vs_baseline"]);
+    // The command that applies it names the file and the options.
+    let options = recommended[0]["compiler_options"].as_str().unwrap();
+    let command = &report["recommended_command"];
+    assert_eq!(
+        command["architecture"],
+        format!("faust2<arch> {options} {}", osc.display()).replace("  ", " ")
+    );
+    assert!(command["faust"]
+        .as_str()
+        .unwrap()
+        .starts_with("faust -lang cpp "));
+    assert!(report["conclusion"]
+        .as_str()
+        .unwrap()
+        .contains(command["architecture"].as_str().unwrap()));
+    // Vectorisation's benefit is the best -vec set over scalar code; OpenMP was refused by
+    // LLVM, so its benefit is unknown and the advice says where it can be measured.
+    let best_vector = results
+        .iter()
+        .find(|r| r["compiler_options"].as_str().unwrap().contains("-vec"))
+        .unwrap();
+    let benefit = report["vectorization_benefit"].as_f64().unwrap();
+    let expected = best_vector["throughput_mbps"].as_f64().unwrap()
+        / baseline["throughput_mbps"].as_f64().unwrap();
+    assert!((benefit - expected).abs() < 1e-9 * expected);
+    assert!(report["openmp_benefit"].is_null());
+    assert!(report["recommendations"].to_string().contains(
+        "OpenMP was not measured: llvm refuses -vec -omp; measure it with --backend cpp"
+    ));
+    // Samples per second × channels × 4 bytes is the throughput.
+    for r in results {
+        assert_eq!(r["channels_processed"], 1);
+        let bytes = r["samples_per_second"].as_f64().unwrap() * 4.0 / 1048576.0;
+        let mbps = r["throughput_mbps"].as_f64().unwrap();
+        assert!((bytes - mbps).abs() < 1e-9 * mbps, "{bytes} vs {mbps}");
+    }
+}
+
+/// The design's OpenMP rule where OpenMP runs (Faust's C++ built with OpenMP): the benefit is
+/// the best -omp set over the best without, and the advice follows the 2× rule either way.
+#[test]
+fn openmp_is_measured_on_cpp_and_judged_by_the_design_rule() {
+    let _guard = serial();
+    let (code, report, stderr) = analyze_json(&[
+        fixture("freeverb.dsp").to_str().unwrap(),
+        "--backend",
+        "cpp",
+        "--options",
+        "-vec",
+        "--options",
+        "-vec -omp",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let results = report["results"].as_array().unwrap();
+    let mbps = |o: &str| {
+        (results.iter().find(|r| r["compiler_options"] == o))
+            .and_then(|r| r["throughput_mbps"].as_f64())
+            .unwrap_or_else(|| panic!("{o}: {report}"))
+    };
+    let single = mbps("").max(mbps("-vec"));
+    let benefit = report["openmp_benefit"].as_f64().unwrap();
+    assert!((benefit - mbps("-vec -omp") / single).abs() < 1e-9 * benefit);
+    let advice = report["recommendations"].to_string();
+    if benefit > 2.0 {
+        assert!(
+            advice.contains("OpenMP pays for multi-threaded hosts"),
+            "{advice}"
+        );
+    } else {
+        assert!(advice.contains("OpenMP does not pay here"), "{advice}");
+    }
+    assert_eq!(report["test_config"]["backend"], "cpp");
+    // The command for a C++ build names the compiler and flags that were measured.
+    assert!(report["recommended_command"]["cxx"]
+        .as_str()
+        .unwrap()
+        .contains("-O3"));
+}
+
+#[test]
+fn fast_math_is_other_code_though_libfaust_names_the_same_options() {
+    let _guard = serial();
+    // libfaust's option string and key leave -fm out: only the machine code tells the sets apart.
+    let out = faustperf()
+        .args(["analyze", "--format", "json", "--duration", "0.3", "--code"])
+        .arg("process = _ <: par(i, 3, pow(abs(_) + 1, hslider(\"e%i\", 1.5, 1, 3, 0.01))) :> _;")
+        .args(["--options", "-scal", "--options", "-scal -fm def"])
+        .output()
+        .unwrap();
+    let report = stdout_json(&out);
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(
+        results[0]["normalized_options"],
+        results[1]["normalized_options"]
+    );
+    assert_ne!(results[0]["code_digest"], results[1]["code_digest"]);
+    // A tie, if any, comes from the pass-by-pass comparison (12 passes), whose interval is
+    // reported.
+    let slower = &results[1];
+    let low = slower["time_vs_fastest"]["ci95"][0].as_f64().unwrap();
+    assert_eq!(slower["tied_with_best"], low <= 1.01, "{slower}");
+}
+
+#[test]
+fn blocks_longer_than_10_us_are_timed_one_by_one() {
+    let _guard = serial();
+    // 4096 frames of freeverb take far more than 10 µs on any machine.
+    let (code, report, _) = analyze_json(&[
+        fixture("freeverb.dsp").to_str().unwrap(),
+        "--bs",
+        "4096",
+        "--options",
+        "-vec",
+    ]);
+    assert_eq!(code, 0, "{report}");
+    for r in report["results"].as_array().unwrap() {
+        assert_eq!(r["timing"]["batch"], 1, "{r}");
+        assert!(r["timing"]["best_mean_ns"].as_f64().unwrap() > 10_000.0);
+    }
+    assert!(report["conditions"]["clock_overhead_ns"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn a_snippet_without_the_standard_library_import_gets_it_with_a_note() {
+    let _guard = serial();
+    let (code, report, _) =
+        analyze_json(&["--code", "process = os.osc(440);", "--options", "-vec"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(report["warnings"]
+        .to_string()
+        .contains("without importing it"));
+    // The same one-liner saved as a file.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("osc.dsp");
+    std::fs::write(&file, "process = os.osc(440);\n").unwrap();
+    let (code, report, _) = analyze_json(&[file.to_str().unwrap(), "--options", "-vec"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(report["warnings"]
+        .to_string()
+        .contains("without importing it"));
+    // An undefined name of its own is still an error, on the user's line.
+    let (code, report, _) = analyze_json(&[
+        "--code",
+        "process = os.osc(440)\n  : foo;",
+        "--options",
+        "-vec",
+    ]);
+    assert_eq!(code, 3, "{report}");
+    assert_eq!(report["errors"][0]["line"], 2, "{report}");
+    assert!(report["errors"][0]["message"].to_string().contains("foo"));
+    // Code that imports a library itself is left alone.
+    let (code, report, _) = analyze_json(&[
+        "--code",
+        "import(\"maths.lib\"); process = os.osc(440);",
+        "--options",
+        "-vec",
+    ]);
+    assert_eq!(code, 3, "{report}");
+    assert!(report["errors"][0]["message"]
+        .to_string()
+        .contains("undefined symbol : os"));
+}
+
+#[test]
+fn compile_error_names_the_line() {
+    let _guard = serial();
+    let (code, report, _) = analyze_json(&[
+        fixture("compile_error.dsp").to_str().unwrap(),
+        "--options",
+        "-vec",
+    ]);
+    assert_eq!(code, 3);
+    assert_eq!(report["success"], false);
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2);
+    for e in errors {
+        assert_eq!(e["status"], "failed");
+        assert_eq!(e["line"], 4);
+        assert!(
+            e["message"].as_str().unwrap().contains("undefined_thing"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn refuses_options_that_touch_files_or_are_unknown() {
+    let _guard = serial();
+    for (option, expected) in [
+        ("-o /tmp/out.ll", "writes the generated code"),
+        ("-O /tmp", "directory for generated files"),
+        ("-svg", "SVG"),
+        ("-json", "JSON"),
+        ("-xml", "XML"),
+        ("-mdoc", "math documentation"),
+        ("-I /etc", "read libraries"),
+        ("-A /etc", "architectures"),
+        ("-bogus", "not a code-generation option"),
+        ("-vs x", "whole number"),
+        ("-fm /etc/passwd", "def"),
+    ] {
+        faustperf()
+            .args([
+                "analyze",
+                fixture("osc.dsp").to_str().unwrap(),
+                "--options",
+                option,
+            ])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(expected));
+    }
+    assert!(!Path::new("/tmp/out.ll").exists());
+}
+
+#[test]
+fn crash_is_contained_and_named() {
+    let _guard = serial();
+    let (code, report, _) =
+        analyze_json(&["--code", "process = seq(i, 20000, _);", "--options", "-vec"]);
+    assert_eq!(code, 3);
+    for e in report["errors"].as_array().unwrap() {
+        let message = e["message"].as_str().unwrap();
+        assert!(
+            message.contains("crashed while compiling") && message.contains("SIG"),
+            "{message}"
+        );
+        assert_eq!(e["cause"]["kind"], "crashed");
+    }
+    assert_eq!(report["errors"].as_array().unwrap().len(), 2);
+    assert!(live_workers().is_empty(), "{:?}", live_workers());
+}
+
+#[test]
+fn hang_times_out_and_leaves_no_worker() {
+    let _guard = serial();
+    let (code, report, _) = analyze_json(&[
+        "--code",
+        "process = _ <: par(i, 2000, _);",
+        "--compile-timeout",
+        "2",
+    ]);
+    assert_eq!(code, 3);
+    let errors = report["errors"].as_array().unwrap();
+    let timed_out = errors
+        .iter()
+        .filter(|e| e["cause"]["kind"] == "timed_out")
+        .count();
+    // Every preset times out except -vec -omp, which may fail at once or time out too.
+    assert!(timed_out >= 7, "{errors:?}");
+    assert!(errors[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("timed out after 2 s"));
+    assert!(live_workers().is_empty(), "{:?}", live_workers());
+}
+
+#[test]
+fn a_set_the_backend_cannot_run_does_not_stop_the_others() {
+    let _guard = serial();
+    // -vec -sch produces an invalid LLVM function in libfaust 2.54.9: it is refused before
+    // compiling, with that reason; the other sets still run.
+    let (code, report, _) = analyze_json(&[
+        fixture("stereo_gain.dsp").to_str().unwrap(),
+        "--options",
+        "-vec -sch",
+        "--options",
+        "-vec",
+    ]);
+    assert_eq!(code, 0, "{report}");
+    let measured: Vec<&str> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["compiler_options"].as_str().unwrap())
+        .collect();
+    assert!(measured.contains(&"") && measured.contains(&"-vec"));
+    let error = &report["errors"][0];
+    assert_eq!(error["compiler_options"], "-vec -sch");
+    assert_eq!(error["status"], "unsupported");
+    assert!(error["message"]
+        .as_str()
+        .unwrap()
+        .contains("Broken function found"));
+}
+
+#[test]
+fn zero_outputs_is_refused_by_faust_with_its_reason() {
+    let _guard = serial();
+    let (code, report, _) =
+        analyze_json(&[fixture("meter.dsp").to_str().unwrap(), "--options", ""]);
+    assert_eq!(code, 3);
+    assert!(report["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no output signal"));
+}
+
+#[test]
+fn double_precision_counts_eight_bytes() {
+    let _guard = serial();
+    let (code, report, _) = analyze_json(&[
+        fixture("resonator_double.dsp").to_str().unwrap(),
+        "--double",
+        "--options",
+        "-vec",
+    ]);
+    assert_eq!(code, 0, "{report}");
+    for r in report["results"].as_array().unwrap() {
+        assert!(r["compiler_options"].as_str().unwrap().ends_with("-double"));
+        assert!(r["normalized_options"]
+            .as_str()
+            .unwrap()
+            .contains("-double"));
+        assert_eq!(
+            r["warnings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|w| w.as_str().unwrap().contains("NaN"))
+                .count(),
+            0
+        );
+        let (mbps, cpu) = (
+            r["throughput_mbps"].as_f64().unwrap(),
+            r["cpu_percent"].as_f64().unwrap(),
+        );
+        // 1 in + 1 out, 8 bytes per sample.
+        let expected_cpu = 100.0 * 16.0 * 44100.0 / (mbps * 1048576.0);
+        assert!((cpu - expected_cpu).abs() < 1e-6 * expected_cpu);
+    }
+}
+
+#[test]
+fn imports_resolve_next_to_the_file_from_any_directory() {
+    let _guard = serial();
+    let out = faustperf()
+        .current_dir(std::env::temp_dir())
+        .args([
+            "analyze",
+            "--duration",
+            "0.1",
+            "--format",
+            "csv",
+            "--options",
+            "-vec",
+        ])
+        .arg(fixture("imports/uses_local_lib.dsp"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    // Scalar and -vec measured; the report's warnings, if any, follow as `warning` rows.
+    assert_eq!(
+        csv.lines().filter(|l| l.contains(",ok,")).count(),
+        2,
+        "{csv}"
+    );
+    assert!(csv.lines().skip(3).all(|l| l.contains(",warning,")));
+}
+
+#[test]
+fn fast_math_works_in_the_worker() {
+    let _guard = serial();
+    let (code, report, _) = analyze_json(&[
+        fixture("fastmath.dsp").to_str().unwrap(),
+        "--options",
+        "-fm def",
+        "--options",
+        "-vec -fm def",
+    ]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["results"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn code_on_stdin_and_table_output() {
+    let _guard = serial();
+    let out = faustperf()
+        .args([
+            "analyze",
+            "--duration",
+            "0.1",
+            "--options",
+            "-vec",
+            "--control",
+            "--no-realtime",
+        ])
+        .write_stdin(
+            "import(\"stdfaust.lib\");\nprocess = os.osc(hslider(\"freq\", 440, 20, 2000, 1));\n",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.starts_with("stdin: 0 in, 1 out, bs 512, 44100 Hz"),
+        "{table}"
+    );
+    assert!(table.contains("baseline") && table.contains("recommended"));
+    assert!(table.contains("Conclusion: Use "));
+    // Progress goes to stderr, one line per set when stderr is not a terminal.
+    let progress = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        progress.contains("(scalar): ") && progress.contains("-vec: "),
+        "{progress}"
+    );
+}
+
+#[test]
+fn a_debian_example_with_sibling_imports() {
+    let _guard = serial();
+    let example = Path::new("/usr/share/doc/faust-common/examples/filtering/multibandFilter.dsp");
+    assert!(
+        example.exists(),
+        "the faust package's examples are part of the set-up"
+    );
+    let (code, report, _) =
+        analyze_json(&[example.to_str().unwrap(), "--options", "-vec -fun -vs 64"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["results"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn adaptive_measuring_says_why_it_stopped() {
+    let _guard = serial();
+    let out = faustperf()
+        .args([
+            "analyze",
+            "--format",
+            "json",
+            "--no-cache",
+            "--jobs",
+            "2",
+            "--max-time",
+            "1",
+        ])
+        .arg(fixture("freeverb.dsp"))
+        .args(["--options", "-vec", "--options", "-vec -fun -vs 4"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["conditions"]["budget"]["kind"], "adaptive");
+    for r in report["results"].as_array().unwrap() {
+        let stop = r["stop_reason"].as_str().unwrap();
+        let rounds = r["timing"]["rounds"].as_u64().unwrap();
+        match stop {
+            "precision_reached" => {
+                assert!(rounds >= 10);
+                // Within ±1 %, or as wide as the core's clock wandered, which measuring longer
+                // cannot narrow.
+                let clock = &report["conditions"]["core_clock_ghz"];
+                let wander = clock[0]
+                    .as_f64()
+                    .zip(clock[1].as_f64())
+                    .map_or(0.0, |(slow, fast)| 1.0 - slow / fast);
+                let ci = r["throughput_ci95_mbps"].as_array().unwrap();
+                let half = (ci[1].as_f64().unwrap() - ci[0].as_f64().unwrap()) / 2.0;
+                let mbps = r["throughput_mbps"].as_f64().unwrap();
+                assert!(half <= 0.0101f64.max(wander * 1.01) * mbps, "{r}");
+            }
+            "time_cap" => assert!(r["measure_seconds"].as_f64().unwrap() >= 0.9),
+            "out_of_race" => assert!(rounds >= 10 && r["rank"].as_u64().unwrap() > 1),
+            other => panic!("unexpected stop reason {other}"),
+        }
+    }
+    let (_, fixed, _) = analyze_json(&[fixture("osc.dsp").to_str().unwrap(), "--options", "-vec"]);
+    for r in fixed["results"].as_array().unwrap() {
+        assert_eq!(r["stop_reason"], "fixed_duration");
+        // 0.1 s in rounds of 25 ms.
+        assert_eq!(r["timing"]["rounds"], 4);
+    }
+}
+
+#[test]
+fn interrupt_leaves_no_worker_and_no_partial_entry() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("faustperf"))
+        .arg("analyze")
+        .arg(fixture("freeverb.dsp"))
+        .args(["--format", "json", "--cache-dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while live_workers().len() < 2 && start.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    // SAFETY: kill on our own child's pid with SIGINT.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    child.wait().unwrap();
+    let start = std::time::Instant::now();
+    while !live_workers().is_empty() && start.elapsed() < std::time::Duration::from_secs(2) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(live_workers().is_empty(), "{:?}", live_workers());
+    // Every entry present is whole: a warm run takes each from the cache without a warning.
+    let (code, report, _) = analyze_json(&[
+        fixture("freeverb.dsp").to_str().unwrap(),
+        "--cache-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert!(!report["warnings"].to_string().contains("discarded"));
+}
