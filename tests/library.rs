@@ -20,33 +20,65 @@ use std::time::Instant;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
+/// A request as a library user writes it: the defaults, changed where the test needs it.
 fn request(code: &str, sets: &[&str]) -> AnalyzeRequest {
-    AnalyzeRequest {
-        source: DspSource::Code {
-            name: "lib-test".into(),
-            code: code.into(),
-        },
-        name: "lib-test".into(),
-        option_sets: OptionSets::Custom(
-            sets.iter().map(|s| parse_option_set(s).unwrap()).collect(),
-        ),
-        measure: MeasureConfig {
+    AnalyzeRequest::for_code("lib-test", code)
+        .options(sets)
+        .unwrap()
+        .measure(MeasureConfig {
             frames: 256,
             sample_rate: 48000,
             budget: Budget::Fixed { seconds: 0.1 },
-            best_n: 10,
             seed: 7,
             random_controls: true,
-            flush_denormals: true,
             realtime: false,
             core: None,
-            hardware_counters: false,
-            perf_map: false,
-        },
-        tie_threshold_percent: 1.0,
-        backends: vec![Backend::Llvm],
-        cxx: None,
-    }
+            ..MeasureConfig::default()
+        })
+}
+
+/// The builder's defaults are the command line's, and `run` validates before it measures.
+#[test]
+fn requests_own_their_defaults_and_validation() {
+    let _guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let defaults = AnalyzeRequest::for_code("lp", "process = _;");
+    assert_eq!(defaults.option_sets, OptionSets::Presets);
+    assert_eq!(defaults.measure, MeasureConfig::default());
+    assert_eq!(defaults.measure.frames, 512);
+    assert_eq!(defaults.measure.sample_rate, 44100);
+    assert_eq!(defaults.tie_threshold_percent, 1.0);
+    assert_eq!(defaults.backends, vec![Backend::Llvm]);
+    // Bad values are refused before anything runs, saying what is wrong.
+    let refused = |r: AnalyzeRequest| {
+        r.run(&mut Workers::in_process(), None, &mut Silent)
+            .unwrap_err()
+            .to_string()
+    };
+    let too_fast = MeasureConfig {
+        sample_rate: 0,
+        ..MeasureConfig::default()
+    };
+    assert!(refused(defaults.clone().measure(too_fast)).contains("sample rate 0"));
+    assert!(refused(defaults.clone().tie_threshold(100.0)).contains("tie threshold"));
+    let search = defaults.clone().option_sets(OptionSets::Faustbench);
+    assert!(refused(
+        search
+            .clone()
+            .backends(vec![Backend::Llvm, Backend::Wasm], None)
+    )
+    .contains("one backend"));
+    assert!(search
+        .double()
+        .unwrap_err()
+        .to_string()
+        .contains("single precision"));
+    assert!(defaults.options(["-o x.ll"]).is_err());
+    // A valid request runs.
+    let report = request("process = _ : *(0.5);", &["-vec"])
+        .run(&mut Workers::in_process(), None, &mut Silent)
+        .unwrap();
+    assert!(report.success, "{:?}", report.errors);
+    assert_eq!(report.test_config.sample_rate, 48000);
 }
 
 #[test]
@@ -141,16 +173,12 @@ fn fast_math_is_refused_in_a_process_that_lacks_it() {
 #[test]
 fn inkwell_and_libfaust_share_one_llvm_in_one_process() {
     let _guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let request = InspectRequest {
-        source: DspSource::Code {
-            name: "osc".into(),
-            code: "import(\"stdfaust.lib\"); process = os.osc(440);".into(),
-        },
+    let source = DspSource::Code {
         name: "osc".into(),
-        option_sets: vec![parse_option_set("-vec").unwrap()],
-        sample_rate: 48000,
-        counters: false,
+        code: "import(\"stdfaust.lib\"); process = os.osc(440);".into(),
     };
+    let request =
+        InspectRequest::new(source, "osc").option_sets(vec![parse_option_set("-vec").unwrap()]);
     let report = inspect(&request, &mut Workers::in_process());
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let set = &report.sets[0];

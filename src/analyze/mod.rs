@@ -3,6 +3,7 @@
 
 pub mod advice;
 pub mod counted;
+pub mod inspected;
 pub mod rank;
 pub mod result;
 pub mod side_by_side;
@@ -12,7 +13,7 @@ use crate::cache::Cache;
 use crate::jobs::{CompileJob, Compiled};
 use crate::libfaust::DspSource;
 use crate::measure::units::{bytes_per_block, mbps};
-use crate::measure::{max_passes, MeasureConfig, RawMeasurement, Stretch};
+use crate::measure::{max_passes, MeasureConfig, RawMeasurement, RequestError, Stretch};
 use crate::options::{self, faustbench, Backend, OptionSet};
 use crate::pipeline::{compile_all, measure_sets, CompileEvent, Workers};
 use crate::worker::RunError;
@@ -33,20 +34,180 @@ pub enum OptionSets {
     Faustbench,
 }
 
-/// What to analyse and how.
+/// Sets (and implementations) slower than the fastest by less than this are tied with it, %,
+/// unless asked otherwise: instances of identical code measured side by side differ by up to
+/// about 1 % (their places in memory).
+pub const DEFAULT_TIE_THRESHOLD_PERCENT: f64 = 1.0;
+
+/// What to analyse and how. Build it with [`AnalyzeRequest::for_code`] or
+/// [`AnalyzeRequest::for_file`] and the methods that change a default, then [`Self::run`]:
+///
+/// ```no_run
+/// # use faustperf::analyze::{AnalyzeRequest, Silent};
+/// # use faustperf::pipeline::Workers;
+/// let report = AnalyzeRequest::for_code("lp", "import(\"stdfaust.lib\"); process = fi.lowpass(2, 1000);")
+///     .options(["-vec", "-vec -fun -vs 64"])?
+///     .run(&mut Workers::in_process(), None, &mut Silent)?;
+/// # Ok::<(), faustperf::measure::RequestError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct AnalyzeRequest {
     pub source: DspSource,
     /// How the DSP is named in reports.
     pub name: String,
+    /// Default: the presets.
     pub option_sets: OptionSets,
+    /// Default: [`MeasureConfig::default`].
     pub measure: MeasureConfig,
     /// Sets slower than the fastest by less than this are reported as tied with it, %.
+    /// Default: [`DEFAULT_TIE_THRESHOLD_PERCENT`].
     pub tie_threshold_percent: f64,
-    /// Every set runs on each of these backends; the search runs on the first.
+    /// Every set runs on each of these backends; the search runs on the first. Default: LLVM.
     pub backends: Vec<Backend>,
-    /// The C++ compiler, for sets on the `cpp` backend.
+    /// The C++ compiler, for sets on the `cpp` backend (default: g++ with faustperf's flags,
+    /// found when `cpp` is among the backends).
     pub cxx: Option<Cxx>,
+    /// Also read each measured LLVM set's generated code (`results[].inspection`).
+    pub inspect: bool,
+    /// Also count each LLVM set's instructions under callgrind (`results[].counts`) and read
+    /// the hardware counters where the kernel gives them.
+    pub counters: bool,
+}
+
+impl AnalyzeRequest {
+    /// An analysis of `source`, named `name` in reports, with every default.
+    pub fn new(source: DspSource, name: impl Into<String>) -> AnalyzeRequest {
+        AnalyzeRequest {
+            source,
+            name: name.into(),
+            option_sets: OptionSets::Presets,
+            measure: MeasureConfig::default(),
+            tie_threshold_percent: DEFAULT_TIE_THRESHOLD_PERCENT,
+            backends: vec![Backend::Llvm],
+            cxx: None,
+            inspect: false,
+            counters: false,
+        }
+    }
+
+    /// Faust code given inline, named `name`.
+    pub fn for_code(name: &str, code: &str) -> AnalyzeRequest {
+        let source = DspSource::Code {
+            name: name.into(),
+            code: code.into(),
+        };
+        AnalyzeRequest::new(source, name)
+    }
+
+    /// A `.dsp` file (its imports resolve next to it).
+    pub fn for_file(path: impl Into<std::path::PathBuf>) -> AnalyzeRequest {
+        let path = path.into();
+        let name = path.display().to_string();
+        AnalyzeRequest::new(DspSource::File { path }, name)
+    }
+
+    /// These option sets, each as on the faust command line, instead of the presets.
+    pub fn options<S: AsRef<str>>(
+        mut self,
+        sets: impl IntoIterator<Item = S>,
+    ) -> Result<AnalyzeRequest, RequestError> {
+        let texts: Vec<String> = sets.into_iter().map(|s| s.as_ref().to_string()).collect();
+        self.option_sets = OptionSets::Custom(options::parse_option_sets("options", &texts)?);
+        Ok(self)
+    }
+
+    /// Every set compiled with `-double` (the presets too, and the baseline).
+    pub fn double(mut self) -> Result<AnalyzeRequest, RequestError> {
+        let mut sets = match self.option_sets {
+            OptionSets::Presets => options::presets(),
+            OptionSets::Custom(sets) => sets,
+            OptionSets::Faustbench => {
+                return Err(RequestError(
+                    "faustbench's search runs single precision: drop -double".into(),
+                ))
+            }
+        };
+        if !sets.iter().any(OptionSet::is_scalar) {
+            sets.insert(0, OptionSet::scalar());
+        }
+        self.option_sets = OptionSets::Custom(sets.iter().map(|s| s.with(&["-double"])).collect());
+        Ok(self)
+    }
+
+    pub fn option_sets(self, option_sets: OptionSets) -> AnalyzeRequest {
+        AnalyzeRequest {
+            option_sets,
+            ..self
+        }
+    }
+
+    pub fn measure(self, measure: MeasureConfig) -> AnalyzeRequest {
+        AnalyzeRequest { measure, ..self }
+    }
+
+    pub fn tie_threshold(self, tie_threshold_percent: f64) -> AnalyzeRequest {
+        AnalyzeRequest {
+            tie_threshold_percent,
+            ..self
+        }
+    }
+
+    /// The backends, and the C++ compiler of `cpp` (`None`: the default one).
+    pub fn backends(self, backends: Vec<Backend>, cxx: Option<Cxx>) -> AnalyzeRequest {
+        AnalyzeRequest {
+            backends,
+            cxx,
+            ..self
+        }
+    }
+
+    pub fn inspect(self, inspect: bool) -> AnalyzeRequest {
+        AnalyzeRequest { inspect, ..self }
+    }
+
+    pub fn counters(self, counters: bool) -> AnalyzeRequest {
+        AnalyzeRequest { counters, ..self }
+    }
+
+    /// The request as it will run, or what is wrong with it: the measuring configuration
+    /// (durations up to `max_seconds` per set), a tie threshold below 100 %, at least one
+    /// backend and one search backend; the default C++ compiler is found here when `cpp` is
+    /// asked for without one.
+    pub fn validate(mut self, max_seconds: f64) -> Result<AnalyzeRequest, RequestError> {
+        self.measure.check(max_seconds)?;
+        if !(self.tie_threshold_percent >= 0.0 && self.tie_threshold_percent < 100.0) {
+            return Err(RequestError(format!(
+                "tie threshold {} must be a percentage of 0 or more, below 100",
+                self.tie_threshold_percent
+            )));
+        }
+        if self.backends.is_empty() {
+            return Err(RequestError("give at least one backend".into()));
+        }
+        if matches!(self.option_sets, OptionSets::Faustbench) && self.backends.len() > 1 {
+            return Err(RequestError(
+                "faustbench's search runs on one backend at a time: give one".into(),
+            ));
+        }
+        // Counting reads the hardware counters around the timed rounds too.
+        self.measure.hardware_counters |= self.counters;
+        if self.backends.contains(&Backend::Cpp) && self.cxx.is_none() {
+            let cxx = Cxx::default_compiler().map_err(|e| RequestError(format!("cpp: {e}")))?;
+            self.cxx = Some(cxx);
+        }
+        Ok(self)
+    }
+
+    /// Validates the request (see [`Self::validate`], with no cap on durations) and runs it.
+    pub fn run(
+        self,
+        workers: &mut Workers,
+        cache: Option<&Cache>,
+        progress: &mut dyn Progress,
+    ) -> Result<AnalyzeReport, RequestError> {
+        let request = self.validate(f64::INFINITY)?;
+        Ok(analyze(&request, workers, cache, progress))
+    }
 }
 
 /// Where an option set is in the pipeline.
@@ -69,6 +230,8 @@ pub trait Progress {
     fn update(&mut self, _set: &OptionSet, _index: usize, _total: usize, _state: &SetState) {}
     /// Pass `pass` (1-based) over `sets` sets has begun; there are at most `max_passes`.
     fn pass(&mut self, _pass: usize, _max_passes: usize, _sets: usize) {}
+    /// A later step has begun (e.g. counting instructions), in words.
+    fn step(&mut self, _what: &str) {}
 }
 
 /// What a pass over the sets says in progress reports.
@@ -83,9 +246,36 @@ impl Progress for Silent {}
 /// Runs the analysis: compiles every option set on `workers`' compile lanes (or takes it from
 /// `cache`), then, with nothing compiling, measures them interleaved on the measuring worker.
 /// faustbench-llvm's search does this per stage, each later stage measuring its sets beside
-/// the best so far and the baseline. Never fails as a whole: failures of option sets are in
-/// `errors`.
+/// the best so far and the baseline; then the add-ons asked for (inspection, counts). Never
+/// fails as a whole: failures of option sets are in `errors`.
 pub fn analyze(
+    request: &AnalyzeRequest,
+    workers: &mut Workers,
+    cache: Option<&Cache>,
+    progress: &mut dyn Progress,
+) -> AnalyzeReport {
+    let mut report = measure(request, workers, cache, progress);
+    if request.inspect && report.success {
+        progress.step(&format!(
+            "inspecting the generated code of {} option set(s)",
+            report.results.len()
+        ));
+        inspected::add_inspections(
+            &mut report,
+            &request.source,
+            request.measure.sample_rate,
+            workers,
+        );
+    }
+    if request.counters && report.success {
+        progress.step("counting instructions under valgrind (about 10 s and more per set)");
+        counted::add_counts(&mut report, request, workers, cache);
+    }
+    report
+}
+
+/// The measuring part of [`analyze`].
+fn measure(
     request: &AnalyzeRequest,
     workers: &mut Workers,
     cache: Option<&Cache>,

@@ -1,12 +1,12 @@
 //! The result of `analyze`: one plain, serialisable struct, every unit in its field's doc.
 
-use crate::libfaust::FaustError;
 use crate::measure::clock::ClockKind;
 use crate::measure::stats::{MedianInterval, TimingSummary};
 use crate::measure::{Budget, StopReason};
 use crate::options::{display_on, Backend, OptionSet};
-use crate::worker::RunError;
 use serde::{Deserialize, Serialize};
+
+pub use crate::pipeline::{SetError, SetStatus};
 
 /// Everything `faustperf analyze` found for one DSP.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -296,77 +296,10 @@ impl Category {
     }
 }
 
-/// Whether a set failed or is not supported by the backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SetStatus {
-    Failed,
-    /// The backend refuses an option of this set (e.g. `-omp` on LLVM); not counted as failure.
-    Unsupported,
-}
-
-impl SetStatus {
-    /// In words, for people.
-    pub fn words(self) -> &'static str {
-        match self {
-            SetStatus::Failed => "failed",
-            SetStatus::Unsupported => "not supported by this backend",
-        }
-    }
-}
-
-/// An option set that produced no measurement.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct SetError {
-    pub compiler_options: String,
-    pub backend: Backend,
-    pub status: SetStatus,
-    /// The message to show.
-    pub message: String,
-    /// Source line of a compile error, when Faust names one.
-    pub line: Option<u32>,
-    /// The full cause.
-    pub cause: RunError,
-}
-
 impl SetResult {
     /// How the set is named to people (see [`display_on`]).
     pub fn name(&self) -> String {
         display_on(&self.compiler_options, self.backend)
-    }
-}
-
-impl SetError {
-    /// How the set is named to people (see [`display_on`]).
-    pub fn name(&self) -> String {
-        display_on(&self.compiler_options, self.backend)
-    }
-
-    /// Why `set` failed; a set its backend does not support ([`OptionSet::unsupported`]) is
-    /// [`SetStatus::Unsupported`], not a failure.
-    pub(crate) fn new(set: &OptionSet, cause: RunError) -> SetError {
-        let status = match cause {
-            RunError::Faust {
-                error: FaustError::Unsupported { .. },
-                ..
-            } => SetStatus::Unsupported,
-            _ => SetStatus::Failed,
-        };
-        let line = match &cause {
-            RunError::Faust {
-                error: FaustError::Compile { line, .. },
-                ..
-            } => *line,
-            _ => None,
-        };
-        SetError {
-            compiler_options: set.label.clone(),
-            backend: set.backend,
-            status,
-            message: cause.to_string(),
-            line,
-            cause,
-        }
     }
 }
 

@@ -1,6 +1,10 @@
 //! Regression baselines: per-DSP, per-option-set results saved with their conditions, then
 //! re-measured and compared (`faustperf baseline save|check|list|show|delete`).
 
+pub mod measure;
+
+pub use measure::{BaselineRequest, Measured, Target};
+
 use crate::analyze::result::AnalyzeReport;
 use crate::counters::CountConditions;
 use crate::measure::Conditions;

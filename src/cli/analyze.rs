@@ -1,12 +1,15 @@
 //! `faustperf analyze`.
 
-use super::common::{tie_threshold, BackendArgs, ChartArgs, MeasureArgs, RunArgs, SourceArgs};
+use super::common::{
+    tie_threshold, BackendArgs, ChartArgs, MeasureArgs, RunArgs, SourceArgs, MAX_SECONDS,
+};
 use super::progress::StderrProgress;
 use super::{exit, Stop};
 use crate::analyze::result::SetStatus;
-use crate::analyze::{analyze, AnalyzeRequest, OptionSets};
+use crate::analyze::{analyze, AnalyzeRequest, OptionSets, DEFAULT_TIE_THRESHOLD_PERCENT};
 use crate::cache::Cache;
-use crate::options::{parse_option_sets, OptionSet};
+use crate::measure::MeasureConfig;
+use crate::options::parse_option_sets;
 use crate::pipeline::Workers;
 use crate::report::Format;
 use clap::{Args, ValueEnum};
@@ -33,7 +36,7 @@ pub struct AnalyzeArgs {
     measure: MeasureArgs,
     /// Sets slower than the fastest by less than this are reported as tied with it, % (within
     /// one run identical code differs by a few tenths of a percent; between runs more).
-    #[arg(long, default_value_t = 1.0, value_parser = tie_threshold)]
+    #[arg(long, default_value_t = DEFAULT_TIE_THRESHOLD_PERCENT, value_parser = tie_threshold)]
     tie_threshold: f64,
     /// Also read each measured set's generated code and add its key facts (as `inspect`
     /// does); compiles each set once more, since the cache keeps machine code only.
@@ -68,29 +71,10 @@ pub fn run(mut args: AnalyzeArgs) -> Result<i32, Stop> {
     Stop::unless_libfaust()?;
     let format = args.format;
     let charts = std::mem::take(&mut args.charts);
-    let (with_inspection, with_counters, perf_map) = (args.inspect, args.counters, args.perf_map);
-    let (mut request, mut workers, cache) = validate(args).map_err(Stop::usage)?;
-    request.measure.hardware_counters = with_counters;
-    request.measure.perf_map = perf_map;
+    let (request, mut workers, cache) = validate(args).map_err(Stop::usage)?;
     let mut progress = StderrProgress::new();
-    let mut report = analyze(&request, &mut workers, cache.as_ref(), &mut progress);
+    let report = analyze(&request, &mut workers, cache.as_ref(), &mut progress);
     progress.finish();
-    if with_inspection && report.success {
-        eprintln!(
-            "inspecting the generated code of {} option set(s)…",
-            report.results.len()
-        );
-        crate::inspect::add_to_analysis(
-            &mut report,
-            &request.source,
-            request.measure.sample_rate,
-            &mut workers,
-        );
-    }
-    if with_counters && report.success {
-        eprintln!("counting instructions under valgrind (about 10 s and more per set)…");
-        crate::analyze::counted::add_counts(&mut report, &request, &mut workers, cache.as_ref());
-    }
     print!("{}", format.render(&report));
     charts.write(&report)?;
     let some_failed = report.errors.iter().any(|e| e.status == SetStatus::Failed);
@@ -101,47 +85,32 @@ pub fn run(mut args: AnalyzeArgs) -> Result<i32, Stop> {
 /// when the cache directory is unusable, which is warned about), or says what is wrong.
 fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>), String> {
     let (source, name) = args.source.read()?;
-    let mut sets = parse_option_sets("--options", &args.options).map_err(|e| e.to_string())?;
+    let mut request = AnalyzeRequest::new(source, name);
+    if !args.options.is_empty() {
+        let sets = parse_option_sets("--options", &args.options).map_err(|e| e.to_string())?;
+        request = request.option_sets(OptionSets::Custom(sets));
+    }
+    if args.sweep.is_some() {
+        request = request.option_sets(OptionSets::Faustbench);
+    }
     if args.double {
-        // The baseline must be double too: add it here rather than let analyze add a single one.
-        if !sets.is_empty() && !sets.iter().any(OptionSet::is_scalar) {
-            sets.insert(0, OptionSet::scalar());
-        }
-        sets = sets.iter().map(|s| s.with(&["-double"])).collect();
+        request = request.double().map_err(|e| format!("--double: {e}"))?;
     }
-    let option_sets = match (args.sweep, sets.is_empty(), args.double) {
-        (Some(Sweep::Faustbench), _, false) => OptionSets::Faustbench,
-        (Some(Sweep::Faustbench), _, true) => {
-            return Err("--sweep faustbench runs single precision; drop --double".into())
-        }
-        (None, true, false) => OptionSets::Presets,
-        (None, true, true) => OptionSets::Custom(
-            crate::options::presets()
-                .iter()
-                .map(|s| s.with(&["-double"]))
-                .collect(),
-        ),
-        (None, false, _) => OptionSets::Custom(sets),
-    };
     let (backends, cxx) = args.backend.resolve()?;
-    if matches!(option_sets, OptionSets::Faustbench) && backends.len() > 1 {
-        return Err("--sweep faustbench searches one backend at a time: give one --backend".into());
-    }
     let core = args.run.machine.core()?;
-    let measure = args.measure.config(&args.run, core)?;
+    let measure = MeasureConfig {
+        perf_map: args.perf_map,
+        ..args.measure.config(&args.run, core)?
+    };
+    let request = request
+        .backends(backends, cxx)
+        .measure(measure)
+        .tie_threshold(args.tie_threshold)
+        .inspect(args.inspect)
+        .counters(args.counters)
+        .validate(MAX_SECONDS)
+        .map_err(|e| e.to_string())?;
     let workers = args.run.workers(core)?;
     let cache = args.run.machine.cache();
-    Ok((
-        AnalyzeRequest {
-            source,
-            name,
-            option_sets,
-            measure,
-            tie_threshold_percent: args.tie_threshold,
-            backends,
-            cxx,
-        },
-        workers,
-        cache,
-    ))
+    Ok((request, workers, cache))
 }

@@ -2,14 +2,12 @@
 
 use super::common::{percent, ChartArgs, MeasureArgs, RunArgs};
 use super::{exit, Stop};
-use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
-use crate::baseline::{self, Baseline, CheckReport, Entry, Figure, Metric, Status};
+use crate::baseline::{
+    self, Baseline, BaselineRequest, CheckReport, Measured, Metric, Status, Target,
+};
 use crate::counters::{CountConditions, CountConfig};
-use crate::libfaust::DspSource;
-use crate::measure::{Conditions, MeasureConfig};
-use crate::options::{parse_option_set, parse_option_sets, Backend, OptionSet};
-use crate::pipeline::count_all;
-use crate::pipeline::Workers;
+use crate::measure::MeasureConfig;
+use crate::options::{parse_option_set, parse_option_sets, OptionSet};
 use crate::report::Format;
 use clap::ValueEnum;
 use clap::{Args, Subcommand};
@@ -117,10 +115,19 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
             let sets = parse_option_sets("--options", &options).map_err(Stop::usage)?;
             let core = run.machine.core().map_err(Stop::usage)?;
             let config = measure.config(&run, core).map_err(Stop::usage)?;
-            let targets: Vec<(PathBuf, Vec<OptionSet>)> =
-                dsps.into_iter().map(|d| (d, sets.clone())).collect();
-            let (entries, conditions, errors) = measure_all(&targets, &config, &run, metric)?;
-            for e in &errors {
+            let targets: Vec<Target> = (dsps.into_iter())
+                .map(|dsp| Target {
+                    dsp,
+                    sets: sets.clone(),
+                })
+                .collect();
+            let Measured {
+                entries,
+                conditions,
+                errors,
+                warnings,
+            } = measure_all(targets, &config, &run, metric)?;
+            for e in errors.iter().chain(&warnings) {
                 eprintln!("warning: {e}");
             }
             let conditions =
@@ -176,24 +183,38 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
                 sample_rate: b.conditions.sample_rate,
                 ..measure.config(&run, core).map_err(Stop::usage)?
             };
-            let mut targets: Vec<(PathBuf, Vec<OptionSet>)> = Vec::new();
+            let mut targets: Vec<Target> = Vec::new();
             for e in &b.entries {
                 let set = parse_option_set(&e.compiler_options).map_err(|err| {
                     Stop::usage(format!("baseline entry `{}`: {err}", e.compiler_options))
                 })?;
                 match targets
                     .iter_mut()
-                    .find(|(d, _)| d.as_path() == std::path::Path::new(&e.dsp))
+                    .find(|t| t.dsp.as_path() == std::path::Path::new(&e.dsp))
                 {
-                    Some((_, sets)) if !sets.contains(&set) => sets.push(set),
+                    Some(t) if !t.sets.contains(&set) => t.sets.push(set),
                     Some(_) => {}
-                    None => targets.push((PathBuf::from(&e.dsp), vec![set])),
+                    None => targets.push(Target {
+                        dsp: PathBuf::from(&e.dsp),
+                        sets: vec![set],
+                    }),
                 }
             }
             let default_sets: Vec<OptionSet> =
-                targets.first().map(|t| t.1.clone()).unwrap_or_default();
-            targets.extend(dsps.into_iter().map(|d| (d, default_sets.clone())));
-            let (current, conditions, errors) = measure_all(&targets, &config, &run, b.metric)?;
+                targets.first().map(|t| t.sets.clone()).unwrap_or_default();
+            targets.extend(dsps.into_iter().map(|dsp| Target {
+                dsp,
+                sets: default_sets.clone(),
+            }));
+            let Measured {
+                entries: current,
+                conditions,
+                errors,
+                warnings,
+            } = measure_all(targets, &config, &run, b.metric)?;
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
             let condition_differences = match (b.metric, &b.count_conditions) {
                 (Metric::Instructions, Some(then)) => count_conditions(&config)?.differences(then),
                 _ => conditions
@@ -224,108 +245,28 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
     }
 }
 
-type Measured = (Vec<Entry>, Option<Conditions>, Vec<String>);
-
-/// The conditions of instruction counts made with `config`'s block size and rate.
 fn count_conditions(config: &MeasureConfig) -> Result<CountConditions, Stop> {
     CountConditions::here(&CountConfig::new(config.frames, config.sample_rate))
         .map_err(|e| Stop(exit::DSP_FAILED, e.to_string()))
 }
 
-/// Analyzes each DSP with its option sets (times), or counts their instructions; returns the
-/// entries, the conditions of the first success, and the failures in words.
+/// Measures (or counts) `targets` as `run` says, telling progress on stderr.
 fn measure_all(
-    targets: &[(PathBuf, Vec<OptionSet>)],
-    config: &MeasureConfig,
+    targets: Vec<Target>,
+    measure: &MeasureConfig,
     run: &RunArgs,
     metric: Metric,
 ) -> Result<Measured, Stop> {
     Stop::unless_libfaust()?;
-    let mut workers: Workers = run.workers(config.core).map_err(Stop::usage)?;
-    let cache = run.machine.cache();
-    let (mut entries, mut conditions, mut errors) = (Vec::new(), None, Vec::new());
-    for (dsp, sets) in targets {
-        if !dsp.is_file() {
-            errors.push(format!("{}: not a readable file", dsp.display()));
-            continue;
-        }
-        if metric == Metric::Instructions {
-            eprintln!("counting the instructions of {}…", dsp.display());
-            let counted = count_dsp(dsp, sets, config, &mut workers, run);
-            for (set, result) in counted {
-                match result {
-                    Ok(instructions_per_frame) => entries.push(Entry {
-                        dsp: dsp.display().to_string(),
-                        compiler_options: set.label.clone(),
-                        figure: Figure::Instructions {
-                            instructions_per_frame,
-                        },
-                    }),
-                    Err(e) => errors.push(format!(
-                        "{} {}: {e}",
-                        dsp.display(),
-                        crate::options::display(&set.label)
-                    )),
-                }
-            }
-            conditions.get_or_insert_with(|| Conditions::here(config.frames, config.sample_rate));
-            continue;
-        }
-        eprintln!("measuring {}…", dsp.display());
-        let request = AnalyzeRequest {
-            source: DspSource::File { path: dsp.clone() },
-            name: dsp.display().to_string(),
-            option_sets: OptionSets::Custom(sets.clone()),
-            measure: config.clone(),
-            tie_threshold_percent: 0.0,
-            backends: vec![Backend::Llvm],
-            cxx: None,
-        };
-        let report = analyze(&request, &mut workers, cache.as_ref(), &mut Silent);
-        errors.extend(report.errors.iter().map(|e| {
-            format!(
-                "{} {}: {}",
-                report.dsp,
-                crate::options::display(&e.compiler_options),
-                e.message
-            )
-        }));
-        if report.success && conditions.is_none() {
-            conditions = Some(report.conditions.common.clone());
-        }
-        entries.extend(Entry::of(&report));
-    }
-    Ok((entries, conditions, errors))
-}
-
-/// The instructions per frame of `dsp` with each of `sets` and the scalar baseline, or why a
-/// set could not be counted.
-fn count_dsp(
-    dsp: &std::path::Path,
-    sets: &[OptionSet],
-    config: &MeasureConfig,
-    workers: &mut Workers,
-    run: &RunArgs,
-) -> Vec<(OptionSet, Result<f64, String>)> {
-    let mut sets = sets.to_vec();
-    if !sets.iter().any(OptionSet::is_scalar) {
-        sets.insert(0, OptionSet::scalar());
-    }
-    let source = DspSource::File {
-        path: dsp.to_path_buf(),
+    let mut workers = run.workers(measure.core).map_err(Stop::usage)?;
+    let request = BaselineRequest {
+        targets,
+        metric,
+        measure: measure.clone(),
     };
-    let count_config = CountConfig::new(config.frames, config.sample_rate);
-    let cache = run.machine.cache();
-    let (counted, warnings) = count_all(workers, cache.as_ref(), &source, &sets, &count_config);
-    for w in warnings {
-        eprintln!("warning: {w}");
-    }
-    (sets.into_iter().zip(counted))
-        .map(|(set, result)| {
-            let result = result
-                .map(|c| c.instructions_per_frame)
-                .map_err(|e| e.to_string());
-            (set, result)
-        })
-        .collect()
+    Ok(
+        request.run(&mut workers, run.machine.cache().as_ref(), &mut |line| {
+            eprintln!("{line}")
+        }),
+    )
 }

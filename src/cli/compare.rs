@@ -1,7 +1,8 @@
 //! `faustperf compare`.
 
-use super::common::{tie_threshold, BackendArgs, ChartArgs, MeasureArgs, RunArgs};
+use super::common::{tie_threshold, BackendArgs, ChartArgs, MeasureArgs, RunArgs, MAX_SECONDS};
 use super::{exit, Stop};
+use crate::analyze::DEFAULT_TIE_THRESHOLD_PERCENT;
 use crate::compare::{compare, CompareRequest, Implementation};
 use crate::libfaust::DspSource;
 use crate::options::{parse_option_set, OptionSet};
@@ -32,7 +33,7 @@ pub struct CompareArgs {
     measure: MeasureArgs,
     /// The fastest wins only when faster than every other by more than this, with 95 %
     /// confidence, % (instances of identical code differ by up to about 1 %).
-    #[arg(long, default_value_t = 1.0, value_parser = tie_threshold)]
+    #[arg(long, default_value_t = DEFAULT_TIE_THRESHOLD_PERCENT, value_parser = tie_threshold)]
     tie_threshold: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -59,10 +60,7 @@ pub fn run(args: CompareArgs) -> Result<i32, Stop> {
     let report = compare(&request, &mut workers, args.run.machine.cache().as_ref());
     print!("{}", args.format.render(&report));
     args.charts.write(&report)?;
-    Ok(exit::of_outcome(
-        report.comparison.len() >= 2,
-        !report.errors.is_empty(),
-    ))
+    Ok(exit::of_outcome(report.success, !report.errors.is_empty()))
 }
 
 fn validate(args: &CompareArgs) -> Result<CompareRequest, String> {
@@ -86,7 +84,13 @@ fn validate(args: &CompareArgs) -> Result<CompareRequest, String> {
         i.options = i.options.on(backend);
     }
     let measure = args.measure.config(&args.run, args.run.machine.core()?)?;
-    CompareRequest::new(implementations, measure, args.tie_threshold, cxx)
+    CompareRequest::new(implementations)
+        .map(|r| {
+            r.measure(measure)
+                .tie_threshold(args.tie_threshold)
+                .cxx(cxx)
+        })
+        .and_then(|r| r.validate(MAX_SECONDS))
         .map_err(|e| e.to_string())
 }
 

@@ -3,8 +3,8 @@
 use super::common::{ChartArgs, SourceArgs, WorkerArgs};
 use super::{exit, Stop};
 use crate::analyze::result::SetStatus;
-use crate::inspect::{default_option_sets, inspect, InspectRequest};
-use crate::options::{parse_option_sets, OptionSet};
+use crate::inspect::{inspect, InspectRequest};
+use crate::options::parse_option_sets;
 use crate::pipeline::Workers;
 use crate::report::InspectFormat;
 use clap::Args;
@@ -56,25 +56,16 @@ pub fn run(mut args: InspectArgs) -> Result<i32, Stop> {
 
 fn validate(args: InspectArgs) -> Result<(InspectRequest, Workers), String> {
     let (source, name) = args.source.read()?;
-    let option_sets: Vec<OptionSet> = if args.options.is_empty() {
-        default_option_sets()
-    } else {
-        parse_option_sets("--options", &args.options).map_err(|e| e.to_string())?
-    };
+    let mut request = InspectRequest::new(source, name).counters(args.counters);
+    if !args.options.is_empty() {
+        let sets = parse_option_sets("--options", &args.options).map_err(|e| e.to_string())?;
+        request = request.option_sets(sets);
+    }
     let config = args.workers.config()?;
     let workers = if args.in_process {
         Workers::in_process()
     } else {
         Workers::isolated(config, args.workers.jobs(), None)
     };
-    Ok((
-        InspectRequest {
-            source,
-            name,
-            option_sets,
-            sample_rate: 48000,
-            counters: args.counters,
-        },
-        workers,
-    ))
+    Ok((request, workers))
 }

@@ -3,11 +3,14 @@
 use super::common::{BackendArgs, ChartArgs, RunArgs, SourceArgs, MAX_SECONDS};
 use super::{exit, Stop};
 use crate::libfaust::FaustError;
-use crate::measure::{check_seconds, MAX_SAMPLE_RATE};
+use crate::measure::MAX_SAMPLE_RATE;
 use crate::options::parse_option_set;
 use crate::profile::{run_profile, ProfileRequest};
-use crate::realtime::signal::{check_wav, Signal};
-use crate::realtime::{AudioHost, ControlMode, ProfileConfig};
+use crate::realtime::signal::Signal;
+use crate::realtime::{
+    AudioHost, ControlMode, ProfileConfig, DEFAULT_PROFILE_FRAMES, DEFAULT_PROFILE_SAMPLE_RATE,
+    DEFAULT_PROFILE_SECONDS,
+};
 use crate::report::Format;
 use crate::worker::RunError;
 use clap::Args;
@@ -29,13 +32,13 @@ pub struct ProfileArgs {
     #[command(flatten)]
     backend: BackendArgs,
     /// Sample rate, Hz: one block is computed every bs / sample-rate seconds.
-    #[arg(long, default_value_t = 48000, value_parser = clap::value_parser!(u32).range(1..=MAX_SAMPLE_RATE as i64))]
+    #[arg(long, default_value_t = DEFAULT_PROFILE_SAMPLE_RATE, value_parser = clap::value_parser!(u32).range(1..=MAX_SAMPLE_RATE as i64))]
     sample_rate: u32,
     /// Frames per block.
-    #[arg(long = "bs", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    #[arg(long = "bs", default_value_t = DEFAULT_PROFILE_FRAMES as u32, value_parser = clap::value_parser!(u32).range(1..=65536))]
     buffer_size: u32,
     /// Seconds of audio to run in real time.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = DEFAULT_PROFILE_SECONDS)]
     duration: f64,
     /// Input signal: silence, noise, sine[:FREQ] (Hz, default 440), impulse, or a file.wav at the
     /// sample rate.
@@ -71,8 +74,14 @@ pub fn run(args: ProfileArgs) -> Result<i32, Stop> {
     Stop::unless_libfaust()?;
     let (request, mut workers, cache) = validate(&args).map_err(Stop::usage)?;
     eprintln!(
-        "profiling {} for {} s of audio in real time, then denormal and block-size probes…",
-        request.name, request.config.duration_seconds
+        "profiling {} for {} s of audio in real time, then denormal and block-size probes{}…",
+        request.name,
+        request.config.duration_seconds,
+        if request.counters {
+            ", then counting instructions under valgrind"
+        } else {
+            ""
+        }
     );
     // On a terminal, a live load line on stderr.
     let terminal = std::io::stderr().is_terminal();
@@ -86,7 +95,7 @@ pub fn run(args: ProfileArgs) -> Result<i32, Stop> {
     if terminal {
         eprintln!();
     }
-    let mut report = result.map_err(|e| {
+    let report = result.map_err(|e| {
         let code = match e {
             RunError::Faust {
                 error: FaustError::Audio { .. },
@@ -96,10 +105,6 @@ pub fn run(args: ProfileArgs) -> Result<i32, Stop> {
         };
         Stop(code, e.to_string())
     })?;
-    if args.counters {
-        eprintln!("counting instructions under valgrind…");
-        crate::profile::add_counts(&mut report, &request, &mut workers, cache.as_ref());
-    }
     print!("{}", args.format.render(&report));
     args.charts.write(&report)?;
     Ok(exit::OK)
@@ -117,10 +122,6 @@ fn validate(args: &ProfileArgs) -> Result<Prepared, String> {
     let options = parse_option_set(&args.options)
         .map_err(|e| format!("--options: {e}"))?
         .on(backend);
-    check_seconds("--duration", args.duration, MAX_SECONDS).map_err(|e| e.to_string())?;
-    if let Signal::Wav { path } = &args.signal {
-        check_wav(path, args.sample_rate).map_err(|e| e.to_string())?;
-    }
     let core = args.run.machine.core()?;
     let config = ProfileConfig {
         sample_rate: args.sample_rate,
@@ -135,16 +136,13 @@ fn validate(args: &ProfileArgs) -> Result<Prepared, String> {
         audio: args.audio,
         perf_map: args.perf_map,
     };
+    let request = ProfileRequest::new(source, name)
+        .options(options)
+        .config(config)
+        .cxx(cxx)
+        .counters(args.counters)
+        .validate(MAX_SECONDS)
+        .map_err(|e| e.to_string())?;
     let workers = args.run.workers(core)?;
-    Ok((
-        ProfileRequest {
-            source,
-            name,
-            options,
-            config,
-            cxx,
-        },
-        workers,
-        args.run.machine.cache(),
-    ))
+    Ok((request, workers, args.run.machine.cache()))
 }

@@ -1,15 +1,15 @@
 //! `compare`: which of several implementations is faster, measured in interleaved rounds with the
 //! same harness on the same core, and a winner only when the difference is significant.
 
+use crate::analyze::DEFAULT_TIE_THRESHOLD_PERCENT;
 use crate::backends::{Code, Cxx};
 use crate::cache::Cache;
 use crate::jobs::{CompileJob, Compiled};
 use crate::libfaust::{DspSource, FaustError};
 use crate::measure::stats::{paired_ratio, MedianInterval};
 use crate::measure::units::{bytes_per_block, cpu_percent, frames_per_second, mbps};
-use crate::measure::{Budget, Conditions, MeasureConfig, RawMeasurement};
-use crate::options::display;
-use crate::options::OptionSet;
+use crate::measure::{Budget, Conditions, MeasureConfig, RawMeasurement, RequestError};
+use crate::options::{display, Backend, OptionSet};
 use crate::pipeline::{compile_all, measure_sets, Workers};
 use crate::worker::RunError;
 use serde::{Deserialize, Serialize};
@@ -22,51 +22,77 @@ pub struct Implementation {
     pub options: OptionSet,
 }
 
-/// What to compare and how.
+/// What to compare and how: [`CompareRequest::new`] with the implementations, the methods that
+/// change a default, then [`compare`].
 #[derive(Debug, Clone)]
 pub struct CompareRequest {
     pub implementations: Vec<Implementation>,
+    /// Default: [`MeasureConfig::default`].
     pub measure: MeasureConfig,
     /// The fastest wins only when it is faster than every other by more than this, with 95 %
-    /// confidence, %.
+    /// confidence, %. Default: [`DEFAULT_TIE_THRESHOLD_PERCENT`].
     pub tie_threshold_percent: f64,
-    /// The C++ compiler, for implementations on the `cpp` backend.
+    /// The C++ compiler, for implementations on the `cpp` backend (default: g++ with
+    /// faustperf's flags).
     pub cxx: Option<Cxx>,
 }
 
 impl CompareRequest {
-    /// A request, or why it cannot be run: fewer than two implementations, or two of one
-    /// name.
-    pub fn new(
-        implementations: Vec<Implementation>,
-        measure: MeasureConfig,
-        tie_threshold_percent: f64,
-        cxx: Option<Cxx>,
-    ) -> Result<CompareRequest, RequestError> {
+    /// A comparison of `implementations` with every default, or why it cannot be run: fewer
+    /// than two implementations, or two of one name.
+    pub fn new(implementations: Vec<Implementation>) -> Result<CompareRequest, RequestError> {
         if implementations.len() < 2 {
-            return Err(RequestError::TooFew);
+            return Err(RequestError("give at least two implementations to compare (files, or --impl NAME=SOURCE[:OPTIONS] on the command line)".into()));
         }
         let mut names: Vec<&str> = implementations.iter().map(|i| i.name.as_str()).collect();
         names.sort_unstable();
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-            return Err(RequestError::SameName(w[0].into()));
+            return Err(RequestError(format!(
+                "two implementations are named `{}`: give each its own name",
+                w[0]
+            )));
         }
         Ok(CompareRequest {
             implementations,
-            measure,
-            tie_threshold_percent,
-            cxx,
+            measure: MeasureConfig::default(),
+            tie_threshold_percent: DEFAULT_TIE_THRESHOLD_PERCENT,
+            cxx: None,
         })
     }
-}
 
-/// Why a comparison cannot be run.
-#[derive(Debug, thiserror::Error)]
-pub enum RequestError {
-    #[error("give at least two implementations to compare (files, or --impl NAME=SOURCE[:OPTIONS] on the command line)")]
-    TooFew,
-    #[error("two implementations are named `{0}`: give each its own name")]
-    SameName(String),
+    pub fn measure(self, measure: MeasureConfig) -> CompareRequest {
+        CompareRequest { measure, ..self }
+    }
+
+    pub fn tie_threshold(self, tie_threshold_percent: f64) -> CompareRequest {
+        CompareRequest {
+            tie_threshold_percent,
+            ..self
+        }
+    }
+
+    /// The C++ compiler of implementations on `cpp` (`None`: the default one).
+    pub fn cxx(self, cxx: Option<Cxx>) -> CompareRequest {
+        CompareRequest { cxx, ..self }
+    }
+
+    /// The request as it will run, or what is wrong with it (see
+    /// [`crate::analyze::AnalyzeRequest::validate`]).
+    pub fn validate(mut self, max_seconds: f64) -> Result<CompareRequest, RequestError> {
+        self.measure.check(max_seconds)?;
+        if !(self.tie_threshold_percent >= 0.0 && self.tie_threshold_percent < 100.0) {
+            return Err(RequestError(format!(
+                "tie threshold {} must be a percentage of 0 or more, below 100",
+                self.tie_threshold_percent
+            )));
+        }
+        let on_cpp = (self.implementations.iter()).any(|i| i.options.backend == Backend::Cpp);
+        if on_cpp && self.cxx.is_none() {
+            let cxx = Cxx::default_compiler().map_err(|e| RequestError(format!("cpp: {e}")))?;
+            self.cxx = Some(cxx);
+        }
+        Ok(self)
+    }
 }
 
 /// One implementation's result.

@@ -6,7 +6,7 @@ use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use crate::cache::Cache;
 use crate::libfaust::DspSource;
 use crate::measure::MeasureConfig;
-use crate::options::{display, parse_option_set, Backend, OptionSet};
+use crate::options::{display, parse_option_set, OptionSet};
 use crate::pipeline::Workers;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -130,15 +130,10 @@ pub fn run(
             Ok(text) => match skip_reason(&text) {
                 Some(reason) => skipped(name, reason.into()),
                 None => {
-                    let analysis = AnalyzeRequest {
-                        source: DspSource::File { path: path.clone() },
-                        name: name.clone(),
-                        option_sets: OptionSets::Custom(request.option_sets.clone()),
-                        measure: request.measure.clone(),
-                        tie_threshold_percent: 1.0,
-                        backends: vec![Backend::Llvm],
-                        cxx: None,
-                    };
+                    let source = DspSource::File { path: path.clone() };
+                    let analysis = AnalyzeRequest::new(source, name.clone())
+                        .option_sets(OptionSets::Custom(request.option_sets.clone()))
+                        .measure(request.measure.clone());
                     entry_of(name, &analyze(&analysis, workers, cache, &mut Silent))
                 }
             },

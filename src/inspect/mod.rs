@@ -2,13 +2,13 @@
 //! (see [`crate::ir`]) on the compile lanes, in worker processes with the isolated backend, so a
 //! DSP that crashes or hangs libfaust costs only its option set.
 
-use crate::analyze::result::{AnalyzeReport, SetError};
 use crate::counters::{CountConditions, CountConfig};
 use crate::ir::{percent_of, round, MeasuredWork, SetInspection, READER_LLVM};
 use crate::jobs::{CompileJob, InspectJob};
 use crate::libfaust::{DspSource, FaustError, Target, Toolchain};
 use crate::measure::units::human_bytes;
-use crate::options::{display, parse_option_set, Backend, OptionSet};
+use crate::options::{parse_option_set, OptionSet};
+use crate::pipeline::SetError;
 use crate::pipeline::{count_all, on_lanes, Workers};
 use crate::worker::{Phase, RunError};
 use serde::{Deserialize, Serialize};
@@ -55,15 +55,36 @@ pub struct InspectRequest {
 /// Frames per block when `inspect` counts instructions.
 const COUNTED_FRAMES: usize = 512;
 
-/// The option sets `inspect` uses when none are given: scalar and `-vec`.
-pub fn default_option_sets() -> Vec<OptionSet> {
-    vec![
-        OptionSet::scalar(),
-        parse_option_set("-vec").expect("-vec is an accepted option"),
-    ]
-}
+/// Sample rate of the instance `inspect` makes, unless asked otherwise, Hz.
+pub const DEFAULT_INSPECT_SAMPLE_RATE: u32 = 48000;
 
 impl InspectRequest {
+    /// An inspection of `source`, named `name`, of scalar and `-vec` code, without counts.
+    pub fn new(source: DspSource, name: impl Into<String>) -> InspectRequest {
+        InspectRequest {
+            source,
+            name: name.into(),
+            option_sets: vec![
+                OptionSet::scalar(),
+                parse_option_set("-vec").expect("-vec is an accepted option"),
+            ],
+            sample_rate: DEFAULT_INSPECT_SAMPLE_RATE,
+            counters: false,
+        }
+    }
+
+    /// These option sets instead of scalar and `-vec`.
+    pub fn option_sets(self, option_sets: Vec<OptionSet>) -> InspectRequest {
+        InspectRequest {
+            option_sets,
+            ..self
+        }
+    }
+
+    pub fn counters(self, counters: bool) -> InspectRequest {
+        InspectRequest { counters, ..self }
+    }
+
     /// The CPU the code inspected is for: the host's, or with `counters` the one counted on.
     fn target(&self) -> Target {
         if self.counters {
@@ -168,42 +189,6 @@ fn add_counts(
         }
     }
     Ok(conditions)
-}
-
-/// `analyze --inspect`: inspects every measured option set of `report` and puts each
-/// inspection beside its measurement; sets that cannot be inspected become warnings.
-pub fn add_to_analysis(
-    report: &mut AnalyzeReport,
-    source: &DspSource,
-    sample_rate: u32,
-    workers: &mut Workers,
-) {
-    let request = InspectRequest {
-        source: source.clone(),
-        name: report.dsp.clone(),
-        // The IR read is LLVM's: other backends' results are left without an inspection.
-        option_sets: (report.results.iter())
-            .filter(|r| r.backend == Backend::Llvm)
-            .map(|r| r.options.clone())
-            .collect(),
-        sample_rate,
-        counters: false,
-    };
-    let inspected = inspect(&request, workers);
-    for inspection in inspected.sets {
-        if let Some(r) = report.results.iter_mut().find(|r| {
-            r.backend == Backend::Llvm && r.compiler_options == inspection.compiler_options
-        }) {
-            r.inspection = Some(inspection);
-        }
-    }
-    report.warnings.extend(inspected.errors.iter().map(|e| {
-        format!(
-            "{} could not be inspected: {}",
-            display(&e.compiler_options),
-            e.message
-        )
-    }));
 }
 
 /// One line of the key facts of an inspection, for `analyze --inspect`'s table.

@@ -8,21 +8,17 @@ use super::wire::{
     ProfileParams,
 };
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Progress, SetState};
-use crate::backends::Cxx;
 use crate::cache::Cache;
 use crate::chart::Charted;
 use crate::compare::{compare, CompareRequest, Implementation};
-use crate::inspect::{default_option_sets, inspect, InspectRequest};
+use crate::inspect::{inspect, InspectRequest};
 use crate::libfaust::LibFaust;
-use crate::measure::{
-    check_seconds, Budget, MeasureConfig, ADAPTIVE, DEFAULT_BEST_N, DEFAULT_FRAMES,
-    DEFAULT_SAMPLE_RATE, MAX_SAMPLE_RATE,
-};
-use crate::options::{self, parse_option_set, Backend, OptionSet};
+use crate::measure::{Budget, MeasureConfig};
+use crate::options::{self, parse_option_set, OptionSet};
 use crate::pipeline::Workers;
 use crate::profile::{run_profile, ProfileRequest};
-use crate::realtime::signal::{check_wav, Signal};
-use crate::realtime::{ControlMode, ProfileConfig};
+use crate::realtime::signal::Signal;
+use crate::realtime::ProfileConfig;
 use crate::report::{Format, InspectFormat};
 use crate::worker::{Cancel, WorkerConfig};
 use base64::Engine;
@@ -92,6 +88,10 @@ impl Progress for SetProgress {
         };
         let message = format!("[{}/{total}] {}: {what}", index + 1, set.display());
         let _ = self.0.send((done as f64, Some(total as f64), message));
+    }
+
+    fn step(&mut self, what: &str) {
+        let _ = self.0.send((0.0, None, what.to_string()));
     }
 
     fn pass(&mut self, pass: usize, max_passes: usize, sets: usize) {
@@ -174,13 +174,6 @@ fn refuse(message: impl Into<String>) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message.into())])
 }
 
-/// A duration a client gave: `None` stays `None`; otherwise within (0, [`MAX_SECONDS`]].
-fn seconds(name: &str, value: Option<f64>) -> Result<Option<f64>, String> {
-    value
-        .map(|s| check_seconds(name, s, MAX_SECONDS).map_err(|e| e.to_string()))
-        .transpose()
-}
-
 /// The option sets a client gave in `options_to_test`: at least one, each valid.
 fn option_sets(texts: &[String]) -> Result<Vec<OptionSet>, String> {
     if texts.is_empty() {
@@ -190,18 +183,6 @@ fn option_sets(texts: &[String]) -> Result<Vec<OptionSet>, String> {
         );
     }
     options::parse_option_sets("options_to_test", texts).map_err(|e| e.to_string())
-}
-
-/// The default C++ compiler when `cpp` is among `backends`.
-fn cxx_for(backends: &[Backend]) -> Result<Option<Cxx>, String> {
-    (backends.contains(&Backend::Cpp))
-        .then(|| Cxx::default_compiler().map_err(|e| format!("backend cpp: {e}")))
-        .transpose()
-}
-
-/// A fixed measuring time when the client gave one, else the adaptive budget.
-fn budget(name: &str, value: Option<f64>) -> Result<Budget, String> {
-    Ok(seconds(name, value)?.map_or(ADAPTIVE, |seconds| Budget::Fixed { seconds }))
 }
 
 #[tool_router]
@@ -214,19 +195,15 @@ impl FaustPerfServer {
         }
     }
 
-    fn measure_config(&self, sample_rate: u32, budget: Budget) -> MeasureConfig {
+    /// The measuring configuration of a call: the defaults, on the server's core, at the
+    /// sample rate asked for, for a fixed time when one was asked for.
+    fn measure_config(&self, sample_rate: Option<u32>, seconds: Option<f64>) -> MeasureConfig {
+        let default = MeasureConfig::default();
         MeasureConfig {
-            frames: DEFAULT_FRAMES,
-            sample_rate,
-            budget,
-            best_n: DEFAULT_BEST_N,
-            seed: 1,
-            random_controls: false,
-            flush_denormals: true,
-            realtime: true,
+            sample_rate: sample_rate.unwrap_or(default.sample_rate),
+            budget: seconds.map_or(default.budget, |seconds| Budget::Fixed { seconds }),
             core: self.settings.core,
-            hardware_counters: false,
-            perf_map: false,
+            ..default
         }
     }
 
@@ -330,56 +307,20 @@ impl FaustPerfServer {
             counters,
         } = params;
         let (source, name) = or_refuse!(self.settings.roots.source(&source, "code"));
-        let option_sets = match options_to_test {
-            None => OptionSets::Presets,
-            Some(sets) => OptionSets::Custom(or_refuse!(option_sets(&sets))),
-        };
-        let budget = or_refuse!(budget("duration_seconds", duration_seconds));
-        let sample_rate = sample_rate.unwrap_or(DEFAULT_SAMPLE_RATE);
-        if !(1..=MAX_SAMPLE_RATE).contains(&sample_rate) {
-            let why =
-                format!("sample_rate {sample_rate} must be between 1 and {MAX_SAMPLE_RATE} Hz");
-            return Ok(refuse(why));
+        let mut request = AnalyzeRequest::new(source, name);
+        if let Some(sets) = options_to_test {
+            request = request.option_sets(OptionSets::Custom(or_refuse!(option_sets(&sets))));
         }
-        let backends = backend.backends();
-        let cxx = or_refuse!(cxx_for(&backends));
-        let request = AnalyzeRequest {
-            source,
-            name,
-            option_sets,
-            measure: MeasureConfig {
-                hardware_counters: counters,
-                ..self.measure_config(sample_rate, budget)
-            },
-            tie_threshold_percent: 1.0,
-            backends,
-            cxx,
-        };
+        let measure = self.measure_config(sample_rate, duration_seconds);
+        let request = or_refuse!(request
+            .measure(measure)
+            .backends(backend.backends(), None)
+            .inspect(inspect)
+            .counters(counters)
+            .validate(MAX_SECONDS));
         let report = self
             .run(&context, move |workers, cache, tx| {
-                let mut report = analyze(&request, workers, cache, &mut SetProgress(tx.clone()));
-                if inspect && report.success {
-                    let _ = tx.send((
-                        report.results.len() as f64,
-                        None,
-                        "reading the generated code of each set".into(),
-                    ));
-                    crate::inspect::add_to_analysis(
-                        &mut report,
-                        &request.source,
-                        request.measure.sample_rate,
-                        workers,
-                    );
-                }
-                if counters && report.success {
-                    let _ = tx.send((
-                        report.results.len() as f64,
-                        None,
-                        "counting instructions under valgrind".into(),
-                    ));
-                    crate::analyze::counted::add_counts(&mut report, &request, workers, cache);
-                }
-                report
+                analyze(&request, workers, cache, &mut SetProgress(tx))
             })
             .await;
         let report = or_refuse!(report);
@@ -399,7 +340,6 @@ impl FaustPerfServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let params: CompareParams = parameters(arguments)?;
-        let cxx = or_refuse!(cxx_for(&[params.backend]));
         let mut implementations = Vec::new();
         for i in &params.implementations {
             let (source, _) = or_refuse!(self
@@ -415,12 +355,9 @@ impl FaustPerfServer {
                 options: options.on(params.backend),
             });
         }
-        let budget = or_refuse!(budget(
-            "test_duration_seconds",
-            params.test_duration_seconds
-        ));
-        let measure = self.measure_config(DEFAULT_SAMPLE_RATE, budget);
-        let request = or_refuse!(CompareRequest::new(implementations, measure, 1.0, cxx));
+        let measure = self.measure_config(None, params.test_duration_seconds);
+        let request = or_refuse!(CompareRequest::new(implementations)
+            .and_then(|r| r.measure(measure).validate(MAX_SECONDS)));
         let count = request.implementations.len() as f64;
         let report = self
             .run(&context, move |workers, cache, tx| {
@@ -452,9 +389,6 @@ impl FaustPerfServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let params: ProfileParams = parameters(arguments)?;
-        const SAMPLE_RATE: u32 = 48000;
-        let counters = params.counters;
-        let cxx = or_refuse!(cxx_for(&[params.backend]));
         let (source, name) = or_refuse!(self.settings.roots.source(&params.source, "code"));
         let options = or_refuse!(parse_option_set(&params.compiler_options)
             .map_err(|e| format!("compiler_options: {e}")))
@@ -490,32 +424,25 @@ impl FaustPerfServer {
             ));
         }
         if let Signal::Wav { path } = &signal {
-            let readable = self.settings.roots.file(path);
-            or_refuse!(readable
-                .and_then(|_| check_wav(path, SAMPLE_RATE).map_err(|e| e.to_string()))
+            or_refuse!(self
+                .settings
+                .roots
+                .file(path)
                 .map_err(|why| format!("input_signal: {why}")));
         }
-        let duration =
-            or_refuse!(seconds("duration_seconds", params.duration_seconds)).unwrap_or(10.0);
-        let request = ProfileRequest {
-            source,
-            name,
-            options,
-            config: ProfileConfig {
-                sample_rate: SAMPLE_RATE,
-                frames: 256,
-                duration_seconds: duration,
-                signal,
-                controls: ControlMode::Fixed,
-                seed: 1,
-                flush_denormals: true,
-                realtime: true,
-                core: self.settings.core,
-                audio: None,
-                perf_map: false,
-            },
-            cxx,
+        let default = ProfileConfig::default();
+        let config = ProfileConfig {
+            duration_seconds: params.duration_seconds.unwrap_or(default.duration_seconds),
+            signal,
+            core: self.settings.core,
+            ..default
         };
+        let duration = config.duration_seconds;
+        let request = or_refuse!(ProfileRequest::new(source, name)
+            .options(options)
+            .config(config)
+            .counters(params.counters)
+            .validate(MAX_SECONDS));
         let report = self
             .run(&context, move |workers, cache, tx| {
                 let mut live = |seconds: f64, load: f64| {
@@ -525,11 +452,7 @@ impl FaustPerfServer {
                         format!("{seconds:.1} s of {duration} s, load {load:.2} %"),
                     ));
                 };
-                let mut report = run_profile(&request, workers, cache, &mut live)?;
-                if counters {
-                    crate::profile::add_counts(&mut report, &request, workers, cache);
-                }
-                Ok::<_, crate::worker::RunError>(report)
+                run_profile(&request, workers, cache, &mut live)
             })
             .await;
         match report {
@@ -558,17 +481,10 @@ impl FaustPerfServer {
     ) -> Result<CallToolResult, ErrorData> {
         let params: InspectParams = parameters(arguments)?;
         let (source, name) = or_refuse!(self.settings.roots.source(&params.source, "code"));
-        let option_sets = match params.options_to_test {
-            None => default_option_sets(),
-            Some(sets) => or_refuse!(option_sets(&sets)),
-        };
-        let request = InspectRequest {
-            source,
-            name,
-            option_sets,
-            sample_rate: 48000,
-            counters: params.counters,
-        };
+        let mut request = InspectRequest::new(source, name).counters(params.counters);
+        if let Some(sets) = params.options_to_test {
+            request = request.option_sets(or_refuse!(option_sets(&sets)));
+        }
         let report = self
             .run(&context, move |workers, _, tx| {
                 let _ = tx.send((

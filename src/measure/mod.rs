@@ -192,6 +192,27 @@ impl Conditions {
     }
 }
 
+/// Seed of the input noise, random controls, placements and resampling unless one is given.
+pub const DEFAULT_SEED: u64 = 1;
+
+/// What is wrong with a request, said to the caller (a library user, the command line or an
+/// MCP client) so that they can fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RequestError(pub String);
+
+impl From<OutOfRange> for RequestError {
+    fn from(e: OutOfRange) -> RequestError {
+        RequestError(e.to_string())
+    }
+}
+
+impl From<crate::options::OptionError> for RequestError {
+    fn from(e: crate::options::OptionError) -> RequestError {
+        RequestError(e.to_string())
+    }
+}
+
 /// The CPU's model name from `/proc/cpuinfo`.
 pub fn cpu_model() -> Option<String> {
     let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
@@ -229,6 +250,62 @@ pub struct MeasureConfig {
     /// `perf record` names the samples in them.
     #[serde(default)]
     pub perf_map: bool,
+}
+
+impl Default for MeasureConfig {
+    /// 512 frames at 44100 Hz, adaptive to ±1 % or 3 s per set, the mean of the 10 fastest
+    /// blocks, seed 1, controls left at their initial values, denormals flushed, real-time
+    /// priority asked for, pinned to the last core; no hardware counters or perf map.
+    fn default() -> MeasureConfig {
+        MeasureConfig {
+            frames: DEFAULT_FRAMES,
+            sample_rate: DEFAULT_SAMPLE_RATE,
+            budget: ADAPTIVE,
+            best_n: DEFAULT_BEST_N,
+            seed: DEFAULT_SEED,
+            random_controls: false,
+            flush_denormals: true,
+            realtime: true,
+            core: thread::default_core(),
+            hardware_counters: false,
+            perf_map: false,
+        }
+    }
+}
+
+impl MeasureConfig {
+    /// Whether the numbers make sense: frames and best blocks at least 1, a sample rate up to
+    /// [`MAX_SAMPLE_RATE`], a positive budget (at most `max_seconds` per set) and a precision
+    /// between 0 and 100 %.
+    pub fn check(&self, max_seconds: f64) -> Result<(), RequestError> {
+        let fail = |why: String| Err(RequestError(why));
+        if self.frames == 0 || self.best_n == 0 {
+            return fail("the buffer size and the number of best blocks must be at least 1".into());
+        }
+        if !(1..=MAX_SAMPLE_RATE).contains(&self.sample_rate) {
+            return fail(format!(
+                "sample rate {} must be between 1 and {MAX_SAMPLE_RATE} Hz",
+                self.sample_rate
+            ));
+        }
+        match self.budget {
+            Budget::Fixed { seconds } => {
+                check_seconds("the duration", seconds, max_seconds)?;
+            }
+            Budget::Adaptive {
+                precision_percent,
+                max_seconds: cap,
+            } => {
+                if !(precision_percent > 0.0 && precision_percent < 100.0) {
+                    return fail(format!(
+                        "precision {precision_percent} must be a percentage above 0 and below 100"
+                    ));
+                }
+                check_seconds("the time cap", cap, max_seconds)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Why measuring stopped.

@@ -10,28 +10,87 @@ use crate::jobs::{CompileJob, Live, ProfileJob};
 use crate::libfaust::DspSource;
 use crate::measure::stats::{mean, quantile_sorted};
 use crate::measure::thread::ThreadConditions;
-use crate::measure::Conditions;
-use crate::options::OptionSet;
+use crate::measure::{check_seconds, Conditions, RequestError, MAX_SAMPLE_RATE};
+use crate::options::{Backend, OptionSet};
 use crate::pipeline::{compile_all, count_all, Workers};
+use crate::realtime::signal::{check_wav, Signal};
 use crate::realtime::{BlockSizeProbe, ControlUse, DenormalProbe, ProfileConfig, RawProfile};
 use crate::worker::RunError;
 use serde::{Deserialize, Serialize};
 
-/// What to profile.
+/// What to profile: [`ProfileRequest::new`], the methods that change a default, then
+/// [`run_profile`].
 #[derive(Debug, Clone)]
 pub struct ProfileRequest {
     pub source: DspSource,
     /// How the DSP is named in the report.
     pub name: String,
+    /// Default: scalar code on LLVM.
     pub options: OptionSet,
+    /// Default: [`ProfileConfig::default`].
     pub config: ProfileConfig,
-    /// The C++ compiler, for the `cpp` backend.
+    /// The C++ compiler, for the `cpp` backend (default: g++ with faustperf's flags).
     pub cxx: Option<Cxx>,
+    /// Also count the code's instructions per frame under callgrind (`counted`).
+    pub counters: bool,
+}
+
+impl ProfileRequest {
+    /// A profile of `source`, named `name` in the report, with every default.
+    pub fn new(source: DspSource, name: impl Into<String>) -> ProfileRequest {
+        ProfileRequest {
+            source,
+            name: name.into(),
+            options: OptionSet::scalar(),
+            config: ProfileConfig::default(),
+            cxx: None,
+            counters: false,
+        }
+    }
+
+    pub fn options(self, options: OptionSet) -> ProfileRequest {
+        ProfileRequest { options, ..self }
+    }
+
+    pub fn config(self, config: ProfileConfig) -> ProfileRequest {
+        ProfileRequest { config, ..self }
+    }
+
+    /// The C++ compiler of `cpp` (`None`: the default one).
+    pub fn cxx(self, cxx: Option<Cxx>) -> ProfileRequest {
+        ProfileRequest { cxx, ..self }
+    }
+
+    pub fn counters(self, counters: bool) -> ProfileRequest {
+        ProfileRequest { counters, ..self }
+    }
+
+    /// The request as it will run, or what is wrong with it: at most `max_seconds` of audio,
+    /// a sample rate up to [`MAX_SAMPLE_RATE`], at least one frame per block, a WAV input at
+    /// the sample rate; the default C++ compiler is found here for `cpp`.
+    pub fn validate(mut self, max_seconds: f64) -> Result<ProfileRequest, RequestError> {
+        let c = &self.config;
+        check_seconds("the duration", c.duration_seconds, max_seconds)?;
+        if !(1..=MAX_SAMPLE_RATE).contains(&c.sample_rate) || c.frames == 0 {
+            return Err(RequestError(format!(
+                "{} Hz and {} frames per block: give a sample rate between 1 and {MAX_SAMPLE_RATE} Hz and at least 1 frame",
+                c.sample_rate, c.frames
+            )));
+        }
+        if let Signal::Wav { path } = &c.signal {
+            check_wav(path, c.sample_rate).map_err(|e| RequestError(e.to_string()))?;
+        }
+        if self.options.backend == Backend::Cpp && self.cxx.is_none() {
+            let cxx = Cxx::default_compiler().map_err(|e| RequestError(format!("cpp: {e}")))?;
+            self.cxx = Some(cxx);
+        }
+        Ok(self)
+    }
 }
 
 /// Compiles the request's code (or takes it from `cache`) on a compile lane, then profiles it on
 /// the measuring runner; `on_live` gets the seconds of audio done and the recent load (%) every
-/// 250 ms while the DSP runs.
+/// 250 ms while the DSP runs. With `counters`, then counts its instructions.
 pub fn run_profile(
     request: &ProfileRequest,
     workers: &mut Workers,
@@ -80,7 +139,7 @@ pub fn run_profile(
                 .into(),
         );
     }
-    Ok(ProfileReport {
+    let mut report = ProfileReport {
         success: metrics.blocks_processed > 0,
         dsp: request.name.clone(),
         compiler_options: request.options.label.clone(),
@@ -107,7 +166,11 @@ pub fn run_profile(
         thread: raw.thread,
         isolation: workers.measurer.isolation().into(),
         counted: None,
-    })
+    };
+    if request.counters {
+        add_counts(&mut report, request, workers, cache);
+    }
+    Ok(report)
 }
 
 /// Width of a timeline window, seconds.
@@ -201,7 +264,7 @@ pub struct ProfileReport {
 
 /// `profile --counters`: counts the profiled code's instructions per frame, at the profile's
 /// block size and rate; says why in a warning when it cannot.
-pub fn add_counts(
+fn add_counts(
     report: &mut ProfileReport,
     request: &ProfileRequest,
     workers: &mut Workers,
@@ -212,7 +275,8 @@ pub fn add_counts(
         .map_err(|e| e.to_string())
         .and_then(|conditions| {
             let sets = std::slice::from_ref(&request.options);
-            let (mut counted, _) = count_all(workers, cache, &request.source, sets, &config);
+            let (mut counted, warnings) = count_all(workers, cache, &request.source, sets, &config);
+            report.warnings.extend(warnings);
             let counts = counted
                 .pop()
                 .unwrap_or_else(|| Err(RunError::worker("nothing counted")))

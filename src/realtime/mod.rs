@@ -122,6 +122,12 @@ pub struct HostStats {
     pub wrong_size_callbacks: u64,
 }
 
+/// A profile's sample rate (Hz), block size (frames) and length (seconds of audio) unless
+/// asked otherwise: a common real-time host setting.
+pub const DEFAULT_PROFILE_SAMPLE_RATE: u32 = 48000;
+pub const DEFAULT_PROFILE_FRAMES: usize = 256;
+pub const DEFAULT_PROFILE_SECONDS: f64 = 10.0;
+
 /// How to profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileConfig {
@@ -142,6 +148,27 @@ pub struct ProfileConfig {
     /// Write a perf map of the generated functions (see [`crate::counters::symbols`]).
     #[serde(default)]
     pub perf_map: bool,
+}
+
+impl Default for ProfileConfig {
+    /// 10 s of noise at 48000 Hz in blocks of 256 frames, paced by faustperf, controls at
+    /// their initial values, seed 1, denormals flushed, real-time priority asked for, pinned to
+    /// the last core; no perf map.
+    fn default() -> ProfileConfig {
+        ProfileConfig {
+            sample_rate: DEFAULT_PROFILE_SAMPLE_RATE,
+            frames: DEFAULT_PROFILE_FRAMES,
+            duration_seconds: DEFAULT_PROFILE_SECONDS,
+            signal: Signal::Noise,
+            controls: ControlMode::Fixed,
+            seed: crate::measure::DEFAULT_SEED,
+            flush_denormals: true,
+            realtime: true,
+            core: crate::measure::thread::default_core(),
+            audio: None,
+            perf_map: false,
+        }
+    }
 }
 
 /// A control as it was used.

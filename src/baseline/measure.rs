@@ -1,0 +1,121 @@
+//! What `baseline save` and `baseline check` measure: each DSP file with its option sets,
+//! timed as `analyze` times them or counted under callgrind.
+
+use super::{Entry, Figure, Metric};
+use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
+use crate::cache::Cache;
+use crate::counters::CountConfig;
+use crate::libfaust::DspSource;
+use crate::measure::{Conditions, MeasureConfig};
+use crate::options::{display, OptionSet};
+use crate::pipeline::{count_all, Workers};
+use std::path::PathBuf;
+
+/// One DSP file and the option sets to measure it with.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub dsp: PathBuf,
+    pub sets: Vec<OptionSet>,
+}
+
+/// What to measure for a baseline, and how.
+#[derive(Debug, Clone)]
+pub struct BaselineRequest {
+    pub targets: Vec<Target>,
+    pub metric: Metric,
+    /// Default: [`MeasureConfig::default`] (a check takes the baseline's buffer size and rate).
+    pub measure: MeasureConfig,
+}
+
+/// What a baseline run found.
+#[derive(Debug, Default)]
+pub struct Measured {
+    pub entries: Vec<Entry>,
+    /// The conditions of the first DSP measured; `None` when nothing was.
+    pub conditions: Option<Conditions>,
+    /// What could not be measured, in words.
+    pub errors: Vec<String>,
+    /// What makes the figures less trustworthy (e.g. of counting), in words.
+    pub warnings: Vec<String>,
+}
+
+impl BaselineRequest {
+    /// Measures or counts every target; `progress` hears which DSP is being done.
+    pub fn run(
+        &self,
+        workers: &mut Workers,
+        cache: Option<&Cache>,
+        progress: &mut dyn FnMut(&str),
+    ) -> Measured {
+        let mut out = Measured::default();
+        for Target { dsp, sets } in &self.targets {
+            if !dsp.is_file() {
+                out.errors
+                    .push(format!("{}: not a readable file", dsp.display()));
+                continue;
+            }
+            let source = DspSource::File { path: dsp.clone() };
+            let name = dsp.display().to_string();
+            if self.metric == Metric::Instructions {
+                progress(&format!("counting the instructions of {name}…"));
+                self.count(&source, &name, sets, workers, cache, &mut out);
+                let m = &self.measure;
+                out.conditions
+                    .get_or_insert_with(|| Conditions::here(m.frames, m.sample_rate));
+                continue;
+            }
+            progress(&format!("measuring {name}…"));
+            let request = AnalyzeRequest::new(source, name)
+                .option_sets(OptionSets::Custom(sets.clone()))
+                .measure(self.measure.clone())
+                .tie_threshold(0.0);
+            let report = analyze(&request, workers, cache, &mut Silent);
+            out.errors.extend(report.errors.iter().map(|e| {
+                format!(
+                    "{} {}: {}",
+                    report.dsp,
+                    display(&e.compiler_options),
+                    e.message
+                )
+            }));
+            if report.success && out.conditions.is_none() {
+                out.conditions = Some(report.conditions.common.clone());
+            }
+            out.entries.extend(Entry::of(&report));
+        }
+        out
+    }
+
+    /// Counts `sets` of one DSP (and the scalar baseline) into `out`.
+    fn count(
+        &self,
+        source: &DspSource,
+        name: &str,
+        sets: &[OptionSet],
+        workers: &mut Workers,
+        cache: Option<&Cache>,
+        out: &mut Measured,
+    ) {
+        let mut sets = sets.to_vec();
+        if !sets.iter().any(OptionSet::is_scalar) {
+            sets.insert(0, OptionSet::scalar());
+        }
+        let config = CountConfig::new(self.measure.frames, self.measure.sample_rate);
+        let (counted, warnings) = count_all(workers, cache, source, &sets, &config);
+        out.warnings.extend(warnings);
+        for (set, result) in sets.into_iter().zip(counted) {
+            match result {
+                Ok(c) => out.entries.push(Entry {
+                    dsp: name.to_string(),
+                    compiler_options: set.label.clone(),
+                    figure: Figure::Instructions {
+                        instructions_per_frame: c.instructions_per_frame,
+                    },
+                }),
+                Err(e) => out
+                    .errors
+                    .push(format!("{name} {}: {e}", display(&set.label))),
+            }
+        }
+    }
+}
