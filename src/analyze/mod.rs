@@ -13,6 +13,7 @@ use crate::cache::Cache;
 use crate::jobs::{CompileJob, Compiled};
 use crate::libfaust::DspSource;
 use crate::measure::units::{bytes_per_block, mbps};
+use crate::measure::warnings::{texts, Warning};
 use crate::measure::{max_passes, MeasureConfig, RawMeasurement, RequestError, Stretch};
 use crate::options::{self, faustbench, Backend, OptionSet};
 use crate::pipeline::{compile_all, measure_sets, CompileEvent, Workers};
@@ -587,8 +588,7 @@ impl State<'_> {
         };
         let cxx = request.cxx.as_ref().map(|c| c.command_line());
         let command = advice::command(&results, &request.name, cxx.as_deref());
-        let mut warnings = warnings(&conditions, channels, m);
-        warnings.extend(batch_note(&results));
+        let mut warnings = texts(warnings(&conditions, channels, m, &results));
         warnings.extend(self.warnings);
         AnalyzeReport {
             dsp: request.name.clone(),
@@ -658,51 +658,27 @@ fn conditions(
     }
 }
 
-/// A change of the core's clock during a run that is warned about (×).
-const CLOCK_CHANGE: f64 = 1.01;
-
-fn warnings(c: &Conditions, channels: Option<(usize, usize)>, m: &MeasureConfig) -> Vec<String> {
-    let mut out = Vec::new();
-    if c.common.toolchain.machine_target.ends_with(":generic") {
-        out.push(format!(
-            "LLVM 14 in libfaust does not recognise this CPU (target {}): it generates code for a generic CPU, \
-             which may be slower than this CPU allows; the ranking still holds for this machine",
-            c.common.toolchain.machine_target
-        ));
-    }
-    if c.clock.is_some() {
-        if m.core.is_some() && c.core.is_none() {
-            out.push("the measuring thread could not be pinned to a core: the scheduler may move it, adding noise; check --core".into());
-        }
-        if m.realtime && !c.realtime_priority {
-            out.push("real-time priority was not granted (needs root, CAP_SYS_NICE or an rtprio limit): other processes can preempt the measurement".into());
-        }
-        if m.flush_denormals && !c.flush_denormals {
-            out.push("denormals could not be flushed to zero on this CPU: DSPs with decaying feedback may measure slower than in a host that flushes them".into());
-        }
-        if let Some(g) = c.governor.as_deref().filter(|g| *g != "performance") {
-            out.push(format!("the CPU governor is `{g}`: clock speed may change during the run; set `performance` (e.g. `cpupower frequency-set -g performance`) for steadier numbers"));
-        }
-        if let Some([slow, fast]) = c.core_clock_ghz.filter(|[s, f]| f / s > CLOCK_CHANGE) {
-            out.push(format!("the CPU's clock changed by {:.1} % while measuring ({slow:.2} to {fast:.2} GHz): the host or power management changed its speed; the intervals include that change, but a run spent at one of those clocks would read up to that much apart, so compare runs at the same clock (conditions.core_clock_ghz)", 100.0 * (fast / slow - 1.0)));
-        }
-        if c.clock == Some(crate::measure::clock::ClockKind::Monotonic) {
-            out.push("no invariant TSC on this CPU: blocks were timed with the monotonic clock, which is coarser".into());
-        }
-    }
+/// The warnings of an analysis: where it measured, then what its backends and its DSP make
+/// less trustworthy.
+fn warnings(
+    c: &Conditions,
+    channels: Option<(usize, usize)>,
+    m: &MeasureConfig,
+    results: &[result::SetResult],
+) -> Vec<Warning> {
+    let mut out = c.environment().warnings(m.into());
     if c.wasm_runtime.is_some() {
-        out.push("wasm: browsers run WebAssembly without flushing denormals, which this measuring thread flushes; a DSP with decaying feedback may run slower on the web than measured here: compile it with -ftz 2 (Faust flushes them in the code) for the web".into());
+        out.push(Warning::WasmDenormals);
     }
     if matches!(channels, Some((_, 0))) {
-        out.push(
-            "the DSP has no outputs: nothing it computes is observable, so the compiler may remove its work; its numbers say little".into(),
-        );
+        out.push(Warning::NoOutputs);
     }
+    out.extend(batch_note(results));
     out
 }
 
-/// One line for the sets whose blocks were too short to time one by one.
-fn batch_note(results: &[result::SetResult]) -> Option<String> {
+/// One warning for the sets whose blocks were too short to time one by one.
+fn batch_note(results: &[result::SetResult]) -> Option<Warning> {
     let batched: Vec<_> = results.iter().filter(|r| r.timing.batch > 1).collect();
     let smallest = batched.iter().map(|r| r.timing.batch).min()?;
     let largest = batched.iter().map(|r| r.timing.batch).max()?;
@@ -711,9 +687,9 @@ fn batch_note(results: &[result::SetResult]) -> Option<String> {
     } else {
         format!("{smallest}–{largest}")
     };
-    Some(format!(
-        "{} of {} sets run a block too quickly to time it alone: their blocks were timed in batches of {batches} and divided (timing.batch), so their percentiles are of batch means",
-        batched.len(),
-        results.len()
-    ))
+    Some(Warning::Batched {
+        sets: batched.len(),
+        of: results.len(),
+        batches,
+    })
 }

@@ -343,6 +343,25 @@ pub struct Conditions {
     pub isolation: String,
 }
 
+impl Conditions {
+    /// Where the analysis measured (nothing ran on a thread when no set was measured).
+    pub fn environment(&self) -> crate::measure::warnings::Environment {
+        crate::measure::warnings::Environment {
+            target: self.common.toolchain.machine_target.clone(),
+            thread: self
+                .clock
+                .map(|_| crate::measure::thread::ThreadConditions {
+                    core: self.core,
+                    flush_denormals: self.flush_denormals,
+                    realtime_priority: self.realtime_priority,
+                    governor: self.governor.clone(),
+                }),
+            clock: self.clock,
+            core_clock_ghz: self.core_clock_ghz,
+        }
+    }
+}
+
 /// The backends of a run side by side.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SideBySide {

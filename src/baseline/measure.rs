@@ -6,6 +6,7 @@ use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use crate::cache::Cache;
 use crate::counters::CountConfig;
 use crate::libfaust::DspSource;
+use crate::measure::warnings::{texts, Environment};
 use crate::measure::{Conditions, MeasureConfig};
 use crate::options::{display, OptionSet};
 use crate::pipeline::{count_all, Workers};
@@ -48,6 +49,7 @@ impl BaselineRequest {
         progress: &mut dyn FnMut(&str),
     ) -> Measured {
         let mut out = Measured::default();
+        let mut environment: Option<Environment> = None;
         for Target { dsp, sets } in &self.targets {
             if !dsp.is_file() {
                 out.errors
@@ -81,7 +83,13 @@ impl BaselineRequest {
             if report.success && out.conditions.is_none() {
                 out.conditions = Some(report.conditions.common.clone());
             }
+            let here = report.conditions.environment();
+            environment.get_or_insert_with(|| here.clone()).merge(&here);
             out.entries.extend(Entry::of(&report));
+        }
+        if let Some(environment) = environment {
+            let found = environment.warnings((&self.measure).into());
+            out.warnings.splice(0..0, texts(found));
         }
         out
     }

@@ -167,6 +167,9 @@ pub struct CheckReport {
     pub condition_differences: Vec<String>,
     /// Option sets that failed now (their entries are MISSING).
     pub errors: Vec<String>,
+    /// What makes this run's figures less trustworthy (where it measured, how it counted).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl CheckReport {

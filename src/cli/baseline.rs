@@ -212,9 +212,7 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
                 errors,
                 warnings,
             } = measure_all(targets, &config, &run, b.metric)?;
-            for w in &warnings {
-                eprintln!("warning: {w}");
-            }
+
             let condition_differences = match (b.metric, &b.count_conditions) {
                 (Metric::Instructions, Some(then)) => count_conditions(&config)?.differences(then),
                 _ => conditions
@@ -228,6 +226,7 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
                 rows: baseline::check(&b, &current, tolerance),
                 condition_differences,
                 errors,
+                warnings,
             };
             for d in &report.condition_differences {
                 eprintln!("WARNING: conditions differ from the baseline's: {d}; its numbers may not compare");

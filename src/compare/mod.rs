@@ -8,6 +8,7 @@ use crate::jobs::{CompileJob, Compiled};
 use crate::libfaust::{DspSource, FaustError};
 use crate::measure::stats::{paired_ratio, MedianInterval};
 use crate::measure::units::{bytes_per_block, cpu_percent, frames_per_second, mbps};
+use crate::measure::warnings::{texts, Environment};
 use crate::measure::{Budget, Conditions, MeasureConfig, RawMeasurement, RequestError};
 use crate::options::{display, Backend, OptionSet};
 use crate::pipeline::{compile_all, measure_sets, Workers};
@@ -200,7 +201,7 @@ pub fn compare(
             target: crate::libfaust::Target::Host,
         })
         .collect();
-    let (compiled, mut warnings) = compile_all(workers, cache, &jobs, &mut |_, _| {});
+    let (compiled, compile_warnings) = compile_all(workers, cache, &jobs, &mut |_, _| {});
     let mut errors = Vec::new();
     let mut ready: Vec<(&Implementation, Compiled, bool)> = Vec::new();
     for (implementation, result) in request.implementations.iter().zip(compiled) {
@@ -222,6 +223,16 @@ pub fn compare(
         }
     }
     let thread_core = measured.first().and_then(|(_, _, _, r)| r.thread.core);
+    let conditions = Conditions::here(m.frames, m.sample_rate);
+    let mut environment = Environment::default();
+    for (_, _, _, raw) in &measured {
+        environment.merge(&raw.environment(&conditions.toolchain.machine_target));
+    }
+    environment.target = conditions.toolchain.machine_target.clone();
+    let mut warnings: Vec<String> = texts(environment.warnings(m.into()))
+        .into_iter()
+        .chain(compile_warnings)
+        .collect();
     let comparison = rank(&measured, m);
     let same_io = comparison
         .windows(2)
@@ -247,7 +258,7 @@ pub fn compare(
         .into(),
         warnings,
         errors,
-        conditions: Conditions::here(m.frames, m.sample_rate),
+        conditions,
         tie_threshold_percent: request.tie_threshold_percent,
         budget: m.budget,
         seed: m.seed,

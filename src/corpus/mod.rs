@@ -3,6 +3,7 @@
 
 use crate::analyze::result::{AnalyzeReport, SetStatus};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
+use crate::measure::warnings::{texts, Environment};
 use crate::cache::Cache;
 use crate::libfaust::DspSource;
 use crate::measure::MeasureConfig;
@@ -62,6 +63,9 @@ pub struct CorpusReport {
     pub dir: String,
     pub entries: Vec<CorpusEntry>,
     pub aggregates: Aggregates,
+    /// What makes the run's figures less trustworthy: where it measured, over all files.
+    #[serde(default)]
+    pub warnings: Vec<String>,
     pub wall_seconds: f64,
 }
 
@@ -119,6 +123,7 @@ pub fn run(
     let started = std::time::Instant::now();
     let files = find_dsps(&request.dir);
     let mut entries = Vec::new();
+    let mut environment: Option<Environment> = None;
     for (i, path) in files.iter().enumerate() {
         let name = path
             .strip_prefix(&request.dir)
@@ -134,7 +139,10 @@ pub fn run(
                     let analysis = AnalyzeRequest::new(source, name.clone())
                         .option_sets(OptionSets::Custom(request.option_sets.clone()))
                         .measure(request.measure.clone());
-                    entry_of(name, &analyze(&analysis, workers, cache, &mut Silent))
+                    let report = analyze(&analysis, workers, cache, &mut Silent);
+                    let here = report.conditions.environment();
+                    environment.get_or_insert_with(|| here.clone()).merge(&here);
+                    entry_of(name, &report)
                 }
             },
         };
@@ -145,6 +153,9 @@ pub fn run(
         dir: request.dir.display().to_string(),
         aggregates: aggregates(&entries),
         entries,
+        warnings: (environment.iter())
+            .flat_map(|e| texts(e.warnings((&request.measure).into())))
+            .collect(),
         wall_seconds: started.elapsed().as_secs_f64(),
     }
 }

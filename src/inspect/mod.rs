@@ -30,6 +30,9 @@ pub struct InspectReport {
     pub sets: Vec<SetInspection>,
     /// Option sets that could not be compiled or inspected.
     pub errors: Vec<SetError>,
+    /// What makes the figures less trustworthy (e.g. of counting).
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// With `--counters`: what the instruction counts depend on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count_conditions: Option<CountConditions>,
@@ -131,9 +134,10 @@ pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport
     }
     let mut toolchain = Toolchain::here();
     let mut count_conditions = None;
+    let mut warnings = Vec::new();
     if request.counters {
         let inspected: Vec<OptionSet> = inspected.iter().map(|&i| sets[i].clone()).collect();
-        match add_counts(&mut report_sets, &inspected, request, workers) {
+        match add_counts(&mut report_sets, &inspected, request, workers, &mut warnings) {
             Ok(conditions) => {
                 toolchain.machine_target = conditions.target.clone();
                 count_conditions = Some(conditions);
@@ -158,22 +162,25 @@ pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport
         ir_reader_llvm: format!("LLVM {READER_LLVM} (inkwell, libLLVM-{READER_LLVM}.so)"),
         sets: report_sets,
         errors,
+        warnings,
         wall_seconds: started.elapsed().as_secs_f64(),
     }
 }
 
 /// `inspect --counters`: counts what each inspected set (`sets`, in the order of `inspected`)
 /// runs and puts it beside the IR's estimate; a set that cannot be counted gets advice that
-/// says why. `Err` when nothing can be counted here.
+/// says why; the counting's warnings go to `warnings`. `Err` when nothing can be counted here.
 fn add_counts(
     inspected: &mut [SetInspection],
     sets: &[OptionSet],
     request: &InspectRequest,
     workers: &mut Workers,
+    warnings: &mut Vec<String>,
 ) -> Result<CountConditions, FaustError> {
     let config = CountConfig::new(COUNTED_FRAMES, request.sample_rate);
     let conditions = CountConditions::here(&config)?;
-    let (counted, _) = count_all(workers, None, &request.source, sets, &config);
+    let (counted, found) = count_all(workers, None, &request.source, sets, &config);
+    warnings.extend(found);
     for (set, result) in inspected.iter_mut().zip(counted) {
         match result {
             Ok(counts) => {
@@ -260,6 +267,7 @@ pub(crate) mod tests {
                     },
                 },
             )],
+            warnings: vec![],
             wall_seconds: 0.5,
         }
     }

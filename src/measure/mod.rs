@@ -29,6 +29,7 @@ pub mod rng;
 pub mod stats;
 pub mod thread;
 pub mod units;
+pub mod warnings;
 
 use crate::libfaust::{AudioBuffers, BoundInstance, DspFactory, FaustError, Instance, Toolchain};
 use crate::options::Precision;
@@ -273,6 +274,16 @@ impl Default for MeasureConfig {
     }
 }
 
+impl From<&MeasureConfig> for warnings::Asked {
+    fn from(m: &MeasureConfig) -> warnings::Asked {
+        warnings::Asked {
+            pinned: m.core.is_some(),
+            realtime: m.realtime,
+            flush_denormals: m.flush_denormals,
+        }
+    }
+}
+
 impl MeasureConfig {
     /// Whether the numbers make sense: frames and best blocks at least 1, a sample rate up to
     /// [`MAX_SAMPLE_RATE`], a positive budget (at most `max_seconds` per set) and a precision
@@ -356,6 +367,18 @@ pub struct RawMeasurement {
     /// kernel gives them).
     #[serde(default)]
     pub hardware: Option<HardwareCounts>,
+}
+
+impl RawMeasurement {
+    /// Where it was measured, for code compiled for `target`.
+    pub fn environment(&self, target: &str) -> warnings::Environment {
+        warnings::Environment {
+            target: target.into(),
+            thread: Some(self.thread.clone()),
+            clock: Some(self.clock),
+            core_clock_ghz: self.core_clock_ghz,
+        }
+    }
 }
 
 /// The set about to run and in which pass (0: its set-up and warm-up), told before each

@@ -10,6 +10,7 @@ use crate::jobs::{CompileJob, Live, ProfileJob};
 use crate::libfaust::DspSource;
 use crate::measure::stats::{mean, quantile_sorted};
 use crate::measure::thread::ThreadConditions;
+use crate::measure::warnings::{texts, Asked, Environment, Warning};
 use crate::measure::{check_seconds, Conditions, RequestError, MAX_SAMPLE_RATE};
 use crate::options::{Backend, OptionSet};
 use crate::pipeline::{compile_all, count_all, Workers};
@@ -109,12 +110,6 @@ pub fn run_profile(
     let (compiled, _) = results
         .pop()
         .unwrap_or_else(|| Err(RunError::worker("nothing compiled")))?;
-    if compiled.info.outputs == 0 {
-        warnings.push(
-            "the DSP has no outputs: the compiler may remove its work, so its load says little"
-                .into(),
-        );
-    }
     let raw = workers.measurer.run(
         &ProfileJob {
             code: compiled.code,
@@ -125,10 +120,22 @@ pub fn run_profile(
     )?;
     let config = &request.config;
     let (metrics, timeline) = summarize(&raw, config);
+    let conditions = Conditions::here(config.frames, config.sample_rate);
+    let environment = Environment {
+        target: conditions.toolchain.machine_target.clone(),
+        thread: raw.thread.clone(),
+        ..Environment::default()
+    };
+    let mut found = environment.warnings(Asked {
+        pinned: config.core.is_some(),
+        realtime: config.realtime,
+        flush_denormals: config.flush_denormals,
+    });
+    if compiled.info.outputs == 0 {
+        found.push(Warning::NoOutputs);
+    }
+    warnings.splice(0..0, texts(found));
     if let Some(thread) = &raw.thread {
-        if config.realtime && !thread.realtime_priority {
-            warnings.push("real-time priority was not granted (needs root, CAP_SYS_NICE or an rtprio limit): the scheduler may delay blocks".into());
-        }
         if thread.realtime_priority && metrics.behind_seconds > 0.0 {
             warnings.push("the DSP could not keep up, so the real-time thread never slept: the kernel's real-time throttling (sched_rt_runtime_us, usually 50 ms per second) paused it, and the worst blocks include those pauses".into());
         }
@@ -152,7 +159,7 @@ pub fn run_profile(
             ),
         },
         signal: config.signal.to_string(),
-        conditions: Conditions::here(config.frames, config.sample_rate),
+        conditions,
         duration_seconds: config.duration_seconds,
         category: Category::of(metrics.avg_cpu_percent),
         recommendations: recommendations(&metrics, config, &raw),

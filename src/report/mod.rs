@@ -276,6 +276,7 @@ impl Paged for CheckReport {
                     self.condition_differences.clone(),
                 ),
                 ("Failed now", self.errors.clone()),
+                ("Warnings", self.warnings.clone()),
             ],
             last: None,
         }
@@ -330,12 +331,15 @@ impl Paged for InspectReport {
                     gap.into_iter().chain(inspection_rows(set))
                 })
                 .collect(),
-            sections: vec![(
-                "Not inspected",
-                (self.errors.iter())
-                    .map(|e| format!("{}: {}", display(&e.compiler_options), e.message))
-                    .collect(),
-            )],
+            sections: vec![
+                (
+                    "Not inspected",
+                    (self.errors.iter())
+                        .map(|e| format!("{}: {}", display(&e.compiler_options), e.message))
+                        .collect(),
+                ),
+                ("Warnings", self.warnings.clone()),
+            ],
             last: None,
         }
     }
@@ -710,6 +714,7 @@ fn corpus_sections(report: &CorpusReport) -> Sections {
             .map(|(r, n)| format!("{n} × {r}"))
             .collect(),
     ));
+    out.push(("Warnings", report.warnings.clone()));
     out
 }
 
