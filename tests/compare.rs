@@ -1,6 +1,6 @@
 //! End-to-end tests of `faustperf compare`: a tie between two ways of writing the same filter,
 //! a slower implementation and the design's example, comparison by time per frame when the
-//! channels differ, and a broken implementation.
+//! channels differ, a broken implementation, and the environment warnings.
 //!
 //! The tests are serialised with one lock (`common::serial`, one per test binary): each run pins its measuring thread to the same core with real-time priority, and two at once would measure each other.
 
@@ -119,4 +119,34 @@ fn compare_reports_a_broken_implementation() {
         .args(["compare", fixture("osc.dsp").to_str().unwrap()])
         .assert()
         .code(2);
+}
+
+/// compare measures through analyze's engine and carries the same environment warnings: run
+/// without CAP_SYS_NICE (dropped with util-linux's setpriv, so root cannot get real-time
+/// priority), its report says real-time priority was not granted, in JSON and in the table.
+#[test]
+fn compare_carries_the_environment_warnings() {
+    let _guard = serial();
+    let exe = env!("CARGO_BIN_EXE_faustperf");
+    let run = |format: &str| {
+        std::process::Command::new("setpriv")
+            .args(["--bounding-set=-sys_nice", "--inh-caps=-sys_nice", exe])
+            .args(["compare", "--duration", "0.1", "--format", format, "--no-cache"])
+            .args(["--impl", "a=process = _;", "--impl", "b=process = _ : *(0.5);"])
+            .output()
+            .unwrap()
+    };
+    let out = run("json");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = common::stdout_json(&out);
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("real-time priority was not granted"),
+        "{warnings}"
+    );
+    let table = String::from_utf8_lossy(&run("table").stdout).into_owned();
+    assert!(
+        table.contains("Warnings:\n") && table.contains("real-time priority was not granted"),
+        "{table}"
+    );
 }
