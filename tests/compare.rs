@@ -131,13 +131,29 @@ fn compare_carries_the_environment_warnings() {
     let run = |format: &str| {
         std::process::Command::new("setpriv")
             .args(["--bounding-set=-sys_nice", "--inh-caps=-sys_nice", exe])
-            .args(["compare", "--duration", "0.1", "--format", format, "--no-cache"])
-            .args(["--impl", "a=process = _;", "--impl", "b=process = _ : *(0.5);"])
+            .args([
+                "compare",
+                "--duration",
+                "0.1",
+                "--format",
+                format,
+                "--no-cache",
+            ])
+            .args([
+                "--impl",
+                "a=process = _;",
+                "--impl",
+                "b=process = _ : *(0.5);",
+            ])
             .output()
             .unwrap()
     };
     let out = run("json");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = common::stdout_json(&out);
     let warnings = report["warnings"].to_string();
     assert!(

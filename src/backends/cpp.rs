@@ -138,9 +138,9 @@ impl Scratch {
         let mut builder = std::fs::DirBuilder::new();
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(&dir).map_err(|e| {
-            FaustError::invalid_input(format!("cannot create {}: {e}", dir.display()))
-        })?;
+        builder
+            .create(&dir)
+            .map_err(|e| FaustError::internal(format!("cannot create {}: {e}", dir.display())))?;
         Ok(Scratch(dir))
     }
 
@@ -181,7 +181,7 @@ fn generate(source: &DspSource, options: &OptionSet, scratch: &Scratch) -> Resul
                 .collect();
             let file = scratch.path(&format!("{stem}.dsp"));
             std::fs::write(&file, code).map_err(|e| {
-                FaustError::invalid_input(format!("cannot write {}: {e}", file.display()))
+                FaustError::internal(format!("cannot write {}: {e}", file.display()))
             })?;
             file
         }
@@ -193,7 +193,7 @@ fn generate(source: &DspSource, options: &OptionSet, scratch: &Scratch) -> Resul
         .arg("-o")
         .arg(scratch.path("generated.cpp"))
         .output()
-        .map_err(|e| FaustError::invalid_input(format!("cannot run faust: {e}")))?;
+        .map_err(|e| FaustError::internal(format!("cannot run faust: {e}")))?;
     if !output.status.success() {
         return Err(FaustError::from_compiler_text(&String::from_utf8_lossy(
             &output.stderr,
@@ -231,9 +231,8 @@ pub fn build(
     generate(source, options, &scratch)?;
     let wrapper = scratch.path("faustperf.cpp");
     let object = scratch.path("dsp.so");
-    std::fs::write(&wrapper, ARCHITECTURE).map_err(|e| {
-        FaustError::invalid_input(format!("cannot write {}: {e}", wrapper.display()))
-    })?;
+    std::fs::write(&wrapper, ARCHITECTURE)
+        .map_err(|e| FaustError::internal(format!("cannot write {}: {e}", wrapper.display())))?;
     let mut command = Command::new(&cxx.command);
     command
         .args(&cxx.flags)
@@ -275,7 +274,7 @@ pub fn build(
         });
     }
     let bytes = std::fs::read(&object)
-        .map_err(|e| FaustError::invalid_input(format!("cannot read {}: {e}", object.display())))?;
+        .map_err(|e| FaustError::internal(format!("cannot read {}: {e}", object.display())))?;
     Ok(super::Code::Cpp {
         shared_object: base64::engine::general_purpose::STANDARD.encode(bytes),
     })

@@ -127,7 +127,7 @@ fn compile_once(
             )
         }
         Backend::Cpp => {
-            let cxx = cxx.ok_or_else(|| FaustError::invalid_input("no C++ compiler was given"))?;
+            let cxx = cxx.ok_or_else(|| FaustError::internal("no C++ compiler was given"))?;
             let code = cpp::build(source, options, cxx)?;
             let factory = code.load(options)?;
             plain(code, factory)

@@ -3,9 +3,9 @@
 
 use crate::analyze::result::{AnalyzeReport, SetStatus};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
-use crate::measure::warnings::{texts, Environment};
 use crate::cache::Cache;
 use crate::libfaust::DspSource;
+use crate::measure::warnings::{texts, Environment};
 use crate::measure::MeasureConfig;
 use crate::options::{display, parse_option_set, OptionSet};
 use crate::pipeline::Workers;

@@ -137,7 +137,13 @@ pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport
     let mut warnings = Vec::new();
     if request.counters {
         let inspected: Vec<OptionSet> = inspected.iter().map(|&i| sets[i].clone()).collect();
-        match add_counts(&mut report_sets, &inspected, request, workers, &mut warnings) {
+        match add_counts(
+            &mut report_sets,
+            &inspected,
+            request,
+            workers,
+            &mut warnings,
+        ) {
             Ok(conditions) => {
                 toolchain.machine_target = conditions.target.clone();
                 count_conditions = Some(conditions);

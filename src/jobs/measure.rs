@@ -60,7 +60,7 @@ impl Job for MeasureJob {
             .into_iter()
             .map(|f| match f {
                 Ok(_) => measured.next().unwrap_or_else(|| {
-                    Err(FaustError::invalid_input("the measurement lost a set"))
+                    Err(FaustError::internal("the measurement lost a set"))
                 }),
                 Err(e) => Err(e),
             })

@@ -25,9 +25,15 @@ pub enum FaustError {
         /// The 1-based line Faust names, when it names one.
         line: Option<u32>,
     },
-    /// Something faustperf passes to libfaust is not representable in C (e.g. a NUL byte).
+    /// Something faustperf passes to libfaust is not representable in C (e.g. a NUL byte), or
+    /// does not fit what it was given to (a buffer size, a sample rate).
     #[error("{message}")]
     InvalidInput { message: String },
+    /// A fault of faustperf or of the machine, not of the input: a thread that panicked, a
+    /// message between processes that could not be read, a temporary file that could not be
+    /// written.
+    #[error("internal error: {message}")]
+    Internal { message: String },
     /// Compiled code (from a compile, the cache or another process) could not be loaded.
     #[error("the compiled code could not be loaded: {message}")]
     MachineCode { message: String },
@@ -97,6 +103,12 @@ impl FaustError {
         }
     }
 
+    pub fn internal(message: impl Into<String>) -> FaustError {
+        FaustError::Internal {
+            message: message.into(),
+        }
+    }
+
     pub fn machine_code(message: impl Into<String>) -> FaustError {
         FaustError::MachineCode {
             message: message.into(),
@@ -145,6 +157,22 @@ impl FaustError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Internal faults are not said to be bad input, in words or in JSON.
+    #[test]
+    fn internal_faults_have_their_own_kind() {
+        let e = FaustError::internal("the measuring thread panicked");
+        assert_eq!(
+            e.to_string(),
+            "internal error: the measuring thread panicked"
+        );
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["kind"], "internal");
+        assert_eq!(
+            serde_json::to_value(FaustError::invalid_input("x")).unwrap()["kind"],
+            "invalid_input"
+        );
+    }
 
     #[test]
     fn splits_file_and_line() {

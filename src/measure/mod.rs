@@ -424,11 +424,9 @@ fn on_measuring_thread<T: Send>(
                 thread::restore_fp_mode(saved);
                 result
             })
-            .map_err(|e| {
-                FaustError::invalid_input(format!("cannot start the measuring thread: {e}"))
-            })?
+            .map_err(|e| FaustError::internal(format!("cannot start the measuring thread: {e}")))?
             .join()
-            .unwrap_or_else(|_| Err(FaustError::invalid_input("the measuring thread panicked")))
+            .unwrap_or_else(|_| Err(FaustError::internal("the measuring thread panicked")))
     })
 }
 

@@ -164,7 +164,9 @@ mod tests {
             core_clock_ghz: Some([3.2, 3.3]),
             ..Environment::default()
         });
-        assert!(env.warnings(asked).contains(&Warning::ClockChanged(3.0, 3.3)));
+        assert!(env
+            .warnings(asked)
+            .contains(&Warning::ClockChanged(3.0, 3.3)));
         let not_asked = Asked {
             pinned: false,
             realtime: false,

@@ -339,7 +339,7 @@ pub fn count_all(
                 Ok(counts) => counts
                     .get(k)
                     .cloned()
-                    .unwrap_or_else(|| Err(FaustError::invalid_input("the count lost a set")))
+                    .unwrap_or_else(|| Err(FaustError::internal("the count lost a set")))
                     .map_err(|error| RunError::Faust {
                         phase: Phase::Count,
                         error,

@@ -10,6 +10,7 @@ use crate::jobs::{CompileJob, Live, ProfileJob};
 use crate::libfaust::DspSource;
 use crate::measure::stats::{mean, quantile_sorted};
 use crate::measure::thread::ThreadConditions;
+use crate::measure::units::cpu_percent;
 use crate::measure::warnings::{texts, Asked, Environment, Warning};
 use crate::measure::{check_seconds, Conditions, RequestError, MAX_SAMPLE_RATE};
 use crate::options::{Backend, OptionSet};
@@ -304,7 +305,7 @@ pub fn summarize(raw: &RawProfile, config: &ProfileConfig) -> (Metrics, Timeline
     let loads: Vec<f64> = raw
         .compute_ns
         .iter()
-        .map(|c| 100.0 * c / period_ns)
+        .map(|&c| cpu_percent(c, config.frames, config.sample_rate))
         .collect();
     let mut sorted = loads.clone();
     sorted.sort_unstable_by(f64::total_cmp);

@@ -12,6 +12,7 @@ pub mod signal;
 
 use crate::libfaust::{DspFactory, FaustError};
 use crate::measure::thread::{self, ThreadConditions};
+use crate::measure::units::cpu_percent;
 use block::Live;
 use serde::{Deserialize, Serialize};
 use signal::Signal;
@@ -39,7 +40,7 @@ pub fn run(
     let running = AtomicBool::new(true);
     std::thread::scope(|scope| {
         scope.spawn(|| {
-            let period_ns = config.frames as f64 / config.sample_rate as f64 * 1e9;
+            let period_s = config.frames as f64 / config.sample_rate as f64;
             let (mut blocks, mut sum) = (0, 0);
             while running.load(Ordering::Relaxed) {
                 std::thread::sleep(LIVE_INTERVAL);
@@ -48,8 +49,9 @@ pub fn run(
                     live.compute_ns.load(Ordering::Relaxed),
                 );
                 if b > blocks {
-                    let load = 100.0 * (s - sum) as f64 / (b - blocks) as f64 / period_ns;
-                    on_live(b as f64 * period_ns / 1e9, load);
+                    let block_ns = (s - sum) as f64 / (b - blocks) as f64;
+                    let load = cpu_percent(block_ns, config.frames, config.sample_rate);
+                    on_live(b as f64 * period_s, load);
                 }
                 (blocks, sum) = (b, s);
             }
@@ -77,13 +79,11 @@ pub fn run(
                 raw.peak_rss_bytes = block::peak_rss_bytes();
                 Ok(raw)
             })
-            .map_err(|e| {
-                FaustError::invalid_input(format!("cannot start the profiling thread: {e}"))
-            })
+            .map_err(|e| FaustError::internal(format!("cannot start the profiling thread: {e}")))
             .and_then(|handle| {
-                handle.join().unwrap_or_else(|_| {
-                    Err(FaustError::invalid_input("the profiling thread panicked"))
-                })
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(FaustError::internal("the profiling thread panicked")))
             });
         running.store(false, Ordering::Relaxed);
         result

@@ -8,6 +8,7 @@ use crate::libfaust::{AudioBuffers, DspFactory, FaustError};
 use crate::measure::rng::SplitMix64;
 use crate::measure::stats::{mean, BlockTimes};
 use crate::measure::thread;
+use crate::measure::units::cpu_percent;
 use std::time::{Duration, Instant};
 
 /// A run that falls behind stops after this many times its planned duration (plus 10 s).
@@ -198,13 +199,12 @@ pub(super) fn block_size_probe(
             times.push((monotonic_ns() - t0) as f64);
             k += 1;
         }
-        let times =
-            BlockTimes::new(times, 1).map_err(|e| FaustError::invalid_input(e.to_string()))?;
-        let period_ns = frames as f64 / config.sample_rate as f64 * 1e9;
+        let times = BlockTimes::new(times, 1).map_err(|e| FaustError::internal(e.to_string()))?;
+        let load = |ns: f64| cpu_percent(ns, frames, config.sample_rate);
         probes.push(BlockSizeProbe {
             frames,
-            p99_load_percent: 100.0 * times.quantile(0.99) / period_ns,
-            max_load_percent: 100.0 * times.quantile(1.0) / period_ns,
+            p99_load_percent: load(times.quantile(0.99)),
+            max_load_percent: load(times.quantile(1.0)),
         });
     }
     Ok(probes)

@@ -45,14 +45,14 @@ pub type Jobs = &'static [(&'static str, Serve)];
 /// [`Serve`] for the job `J`.
 pub fn serve<J: Job>(body: &Value, note: &(dyn Fn(Value) + Sync)) -> Result<Value, FaustError> {
     let job = J::deserialize(body)
-        .map_err(|e| FaustError::invalid_input(format!("bad {} request: {e}", J::NAME)))?;
+        .map_err(|e| FaustError::internal(format!("bad {} request: {e}", J::NAME)))?;
     let reply = job.run(&|n: J::Note| {
         if let Ok(n) = serde_json::to_value(n) {
             note(n)
         }
     })?;
     serde_json::to_value(reply)
-        .map_err(|e| FaustError::invalid_input(format!("cannot encode a {} reply: {e}", J::NAME)))
+        .map_err(|e| FaustError::internal(format!("cannot encode a {} reply: {e}", J::NAME)))
 }
 
 /// A job on its way to a worker: what the transport needs to know of it.
@@ -71,7 +71,7 @@ impl Task {
             phase: J::PHASE,
             limit: job.limit(),
             body: serde_json::to_value(job).map_err(|e| {
-                FaustError::invalid_input(format!("cannot encode a {} request: {e}", J::NAME))
+                FaustError::internal(format!("cannot encode a {} request: {e}", J::NAME))
             })?,
         })
     }
@@ -101,8 +101,9 @@ pub(crate) fn dispatch(
     body: &Value,
     note: &(dyn Fn(Value) + Sync),
 ) -> Result<Value, FaustError> {
-    let (_, serve) = jobs.iter().find(|(n, _)| *n == name).ok_or_else(|| {
-        FaustError::invalid_input(format!("this worker cannot run a `{name}` job"))
-    })?;
+    let (_, serve) = jobs
+        .iter()
+        .find(|(n, _)| *n == name)
+        .ok_or_else(|| FaustError::internal(format!("this worker cannot run a `{name}` job")))?;
     serve(body, note)
 }

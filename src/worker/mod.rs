@@ -188,6 +188,6 @@ fn relay_while<T: Send, R>(
         }
         running
             .join()
-            .unwrap_or_else(|_| Err(FaustError::invalid_input("the job's thread panicked")))
+            .unwrap_or_else(|_| Err(FaustError::internal("the job's thread panicked")))
     })
 }

@@ -61,7 +61,7 @@ pub fn worker_main(
     for line in stdin.lock().lines() {
         let event = match serde_json::from_str::<Request>(&line?) {
             Ok(request) => dispatch(jobs, &request.job, &request.body, &note),
-            Err(e) => Err(FaustError::invalid_input(format!(
+            Err(e) => Err(FaustError::internal(format!(
                 "bad request from the supervisor: {e}"
             ))),
         }
