@@ -42,16 +42,8 @@ fn main() {
     .expect("os.osc compiles");
     let config = MeasureConfig {
         frames: FRAMES,
-        sample_rate: 44100,
         budget: Budget::Fixed { seconds: 1.0 },
-        best_n: 10,
-        seed: 1,
-        random_controls: false,
-        flush_denormals: true,
-        realtime: true,
-        core: thread::default_core(),
-        hardware_counters: false,
-        perf_map: false,
+        ..MeasureConfig::default()
     };
     // The batch and clock cost faustperf chooses for this DSP.
     let raw = measure_interleaved(&[&factory as &dyn DspFactory], &config, &mut |_| {})

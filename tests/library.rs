@@ -22,10 +22,8 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 /// A request as a library user writes it: the defaults, changed where the test needs it.
 fn request(code: &str, sets: &[&str]) -> AnalyzeRequest {
-    AnalyzeRequest::for_code("lib-test", code)
-        .options(sets)
-        .unwrap()
-        .measure(MeasureConfig {
+    AnalyzeRequest {
+        measure: MeasureConfig {
             frames: 256,
             sample_rate: 48000,
             budget: Budget::Fixed { seconds: 0.1 },
@@ -34,10 +32,14 @@ fn request(code: &str, sets: &[&str]) -> AnalyzeRequest {
             realtime: false,
             core: None,
             ..MeasureConfig::default()
-        })
+        },
+        ..AnalyzeRequest::for_code("lib-test", code)
+            .options(sets)
+            .unwrap()
+    }
 }
 
-/// The builder's defaults are the command line's, and `run` validates before it measures.
+/// A request's defaults are the command line's, and `run` validates before it measures.
 #[test]
 fn requests_own_their_defaults_and_validation() {
     let _guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
@@ -58,15 +60,22 @@ fn requests_own_their_defaults_and_validation() {
         sample_rate: 0,
         ..MeasureConfig::default()
     };
-    assert!(refused(defaults.clone().measure(too_fast)).contains("sample rate 0"));
-    assert!(refused(defaults.clone().tie_threshold(100.0)).contains("tie threshold"));
-    let search = defaults.clone().option_sets(OptionSets::Faustbench);
-    assert!(refused(
-        search
-            .clone()
-            .backends(vec![Backend::Llvm, Backend::Wasm], None)
-    )
-    .contains("one backend"));
+    let with = |measure, tie_threshold_percent| AnalyzeRequest {
+        measure,
+        tie_threshold_percent,
+        ..defaults.clone()
+    };
+    assert!(refused(with(too_fast, 1.0)).contains("sample rate 0"));
+    assert!(refused(with(MeasureConfig::default(), 100.0)).contains("tie threshold"));
+    let search = AnalyzeRequest {
+        option_sets: OptionSets::Faustbench,
+        ..defaults.clone()
+    };
+    let two = AnalyzeRequest {
+        backends: vec![Backend::Llvm, Backend::Wasm],
+        ..search.clone()
+    };
+    assert!(refused(two).contains("one backend"));
     assert!(search
         .double()
         .unwrap_err()
@@ -177,8 +186,10 @@ fn inkwell_and_libfaust_share_one_llvm_in_one_process() {
         name: "osc".into(),
         code: "import(\"stdfaust.lib\"); process = os.osc(440);".into(),
     };
-    let request =
-        InspectRequest::new(source, "osc").option_sets(vec![parse_option_set("-vec").unwrap()]);
+    let request = InspectRequest {
+        option_sets: vec![parse_option_set("-vec").unwrap()],
+        ..InspectRequest::new(source, "osc")
+    };
     let report = inspect(&request, &mut Workers::in_process());
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let set = &report.sets[0];

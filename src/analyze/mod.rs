@@ -41,7 +41,8 @@ pub enum OptionSets {
 pub const DEFAULT_TIE_THRESHOLD_PERCENT: f64 = 1.0;
 
 /// What to analyse and how. Build it with [`AnalyzeRequest::for_code`] or
-/// [`AnalyzeRequest::for_file`] and the methods that change a default, then [`Self::run`]:
+/// [`AnalyzeRequest::for_file`], change a default with [`Self::options`] or a field, then
+/// [`Self::run`]:
 ///
 /// ```no_run
 /// # use faustperf::analyze::{AnalyzeRequest, Silent};
@@ -135,53 +136,13 @@ impl AnalyzeRequest {
         Ok(self)
     }
 
-    pub fn option_sets(self, option_sets: OptionSets) -> AnalyzeRequest {
-        AnalyzeRequest {
-            option_sets,
-            ..self
-        }
-    }
-
-    pub fn measure(self, measure: MeasureConfig) -> AnalyzeRequest {
-        AnalyzeRequest { measure, ..self }
-    }
-
-    pub fn tie_threshold(self, tie_threshold_percent: f64) -> AnalyzeRequest {
-        AnalyzeRequest {
-            tie_threshold_percent,
-            ..self
-        }
-    }
-
-    /// The backends, and the C++ compiler of `cpp` (`None`: the default one).
-    pub fn backends(self, backends: Vec<Backend>, cxx: Option<Cxx>) -> AnalyzeRequest {
-        AnalyzeRequest {
-            backends,
-            cxx,
-            ..self
-        }
-    }
-
-    pub fn inspect(self, inspect: bool) -> AnalyzeRequest {
-        AnalyzeRequest { inspect, ..self }
-    }
-
-    pub fn counters(self, counters: bool) -> AnalyzeRequest {
-        AnalyzeRequest { counters, ..self }
-    }
-
     /// The request as it will run, or what is wrong with it: the measuring configuration
     /// (durations up to `max_seconds` per set), a tie threshold below 100 %, at least one
     /// backend and one search backend; the default C++ compiler is found here when `cpp` is
     /// asked for without one.
     pub fn validate(mut self, max_seconds: f64) -> Result<AnalyzeRequest, RequestError> {
         self.measure.check(max_seconds)?;
-        if !(self.tie_threshold_percent >= 0.0 && self.tie_threshold_percent < 100.0) {
-            return Err(RequestError(format!(
-                "tie threshold {} must be a percentage of 0 or more, below 100",
-                self.tie_threshold_percent
-            )));
-        }
+        check_tie_threshold(self.tie_threshold_percent)?;
         if self.backends.is_empty() {
             return Err(RequestError("give at least one backend".into()));
         }
@@ -192,10 +153,8 @@ impl AnalyzeRequest {
         }
         // Counting reads the hardware counters around the timed rounds too.
         self.measure.hardware_counters |= self.counters;
-        if self.backends.contains(&Backend::Cpp) && self.cxx.is_none() {
-            let cxx = Cxx::default_compiler().map_err(|e| RequestError(format!("cpp: {e}")))?;
-            self.cxx = Some(cxx);
-        }
+        self.cxx = Cxx::when_needed(self.backends.contains(&Backend::Cpp), self.cxx)
+            .map_err(|e| RequestError(format!("cpp: {e}")))?;
         Ok(self)
     }
 
@@ -209,6 +168,16 @@ impl AnalyzeRequest {
         let request = self.validate(f64::INFINITY)?;
         Ok(analyze(&request, workers, cache, progress))
     }
+}
+
+/// A tie threshold, % of 0 or more and below 100, or what is wrong with it.
+pub fn check_tie_threshold(percent: f64) -> Result<(), RequestError> {
+    if (0.0..100.0).contains(&percent) {
+        return Ok(());
+    }
+    Err(RequestError(format!(
+        "tie threshold {percent} must be a percentage of 0 or more, below 100"
+    )))
 }
 
 /// Where an option set is in the pipeline.

@@ -60,6 +60,14 @@ impl Cxx {
         Cxx::new(DEFAULT_CXX, DEFAULT_CXXFLAGS)
     }
 
+    /// `given`, or the default compiler when the `cpp` backend is `needed` and none was given.
+    pub fn when_needed(needed: bool, given: Option<Cxx>) -> Result<Option<Cxx>, FaustError> {
+        match given {
+            None if needed => Cxx::default_compiler().map(Some),
+            given => Ok(given),
+        }
+    }
+
     /// How it is shown: the command and flags.
     pub fn command_line(&self) -> String {
         std::iter::once(self.command.as_str())

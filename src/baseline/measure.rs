@@ -67,10 +67,12 @@ impl BaselineRequest {
                 continue;
             }
             progress(&format!("measuring {name}…"));
-            let request = AnalyzeRequest::new(source, name)
-                .option_sets(OptionSets::Custom(sets.clone()))
-                .measure(self.measure.clone())
-                .tie_threshold(0.0);
+            let request = AnalyzeRequest {
+                option_sets: OptionSets::Custom(sets.clone()),
+                measure: self.measure.clone(),
+                tie_threshold_percent: 0.0,
+                ..AnalyzeRequest::new(source, name)
+            };
             let report = analyze(&request, workers, cache, &mut Silent);
             out.errors.extend(report.errors.iter().map(|e| {
                 format!(

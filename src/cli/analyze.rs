@@ -88,28 +88,30 @@ fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>
     let mut request = AnalyzeRequest::new(source, name);
     if !args.options.is_empty() {
         let sets = parse_option_sets("--options", &args.options).map_err(|e| e.to_string())?;
-        request = request.option_sets(OptionSets::Custom(sets));
+        request.option_sets = OptionSets::Custom(sets);
     }
     if args.sweep.is_some() {
-        request = request.option_sets(OptionSets::Faustbench);
+        request.option_sets = OptionSets::Faustbench;
     }
     if args.double {
         request = request.double().map_err(|e| format!("--double: {e}"))?;
     }
     let (backends, cxx) = args.backend.resolve()?;
     let core = args.run.machine.core()?;
-    let measure = MeasureConfig {
-        perf_map: args.perf_map,
-        ..args.measure.config(&args.run, core)?
-    };
-    let request = request
-        .backends(backends, cxx)
-        .measure(measure)
-        .tie_threshold(args.tie_threshold)
-        .inspect(args.inspect)
-        .counters(args.counters)
-        .validate(MAX_SECONDS)
-        .map_err(|e| e.to_string())?;
+    let request = AnalyzeRequest {
+        backends,
+        cxx,
+        measure: MeasureConfig {
+            perf_map: args.perf_map,
+            ..args.measure.config(&args.run, core)?
+        },
+        tie_threshold_percent: args.tie_threshold,
+        inspect: args.inspect,
+        counters: args.counters,
+        ..request
+    }
+    .validate(MAX_SECONDS)
+    .map_err(|e| e.to_string())?;
     let workers = args.run.workers(core)?;
     let cache = args.run.machine.cache();
     Ok((request, workers, cache))

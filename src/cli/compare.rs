@@ -84,14 +84,15 @@ fn validate(args: &CompareArgs) -> Result<CompareRequest, String> {
         i.options = i.options.on(backend);
     }
     let measure = args.measure.config(&args.run, args.run.machine.core()?)?;
-    CompareRequest::new(implementations)
-        .map(|r| {
-            r.measure(measure)
-                .tie_threshold(args.tie_threshold)
-                .cxx(cxx)
-        })
-        .and_then(|r| r.validate(MAX_SECONDS))
-        .map_err(|e| e.to_string())
+    let request = CompareRequest::new(implementations).map_err(|e| e.to_string())?;
+    CompareRequest {
+        measure,
+        tie_threshold_percent: args.tie_threshold,
+        cxx,
+        ..request
+    }
+    .validate(MAX_SECONDS)
+    .map_err(|e| e.to_string())
 }
 
 fn file_name(path: &Path) -> String {

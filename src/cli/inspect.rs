@@ -56,10 +56,13 @@ pub fn run(mut args: InspectArgs) -> Result<i32, Stop> {
 
 fn validate(args: InspectArgs) -> Result<(InspectRequest, Workers), String> {
     let (source, name) = args.source.read()?;
-    let mut request = InspectRequest::new(source, name).counters(args.counters);
+    let mut request = InspectRequest {
+        counters: args.counters,
+        ..InspectRequest::new(source, name)
+    };
     if !args.options.is_empty() {
-        let sets = parse_option_sets("--options", &args.options).map_err(|e| e.to_string())?;
-        request = request.option_sets(sets);
+        request.option_sets =
+            parse_option_sets("--options", &args.options).map_err(|e| e.to_string())?;
     }
     let config = args.workers.config()?;
     let workers = if args.in_process {

@@ -136,13 +136,15 @@ fn validate(args: &ProfileArgs) -> Result<Prepared, String> {
         audio: args.audio,
         perf_map: args.perf_map,
     };
-    let request = ProfileRequest::new(source, name)
-        .options(options)
-        .config(config)
-        .cxx(cxx)
-        .counters(args.counters)
-        .validate(MAX_SECONDS)
-        .map_err(|e| e.to_string())?;
+    let request = ProfileRequest {
+        options,
+        config,
+        cxx,
+        counters: args.counters,
+        ..ProfileRequest::new(source, name)
+    }
+    .validate(MAX_SECONDS)
+    .map_err(|e| e.to_string())?;
     let workers = args.run.workers(core)?;
     Ok((request, workers, args.run.machine.cache()))
 }

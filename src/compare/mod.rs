@@ -1,7 +1,7 @@
 //! `compare`: which of several implementations is faster, measured in interleaved rounds with the
 //! same harness on the same core, and a winner only when the difference is significant.
 
-use crate::analyze::DEFAULT_TIE_THRESHOLD_PERCENT;
+use crate::analyze::{check_tie_threshold, DEFAULT_TIE_THRESHOLD_PERCENT};
 use crate::backends::{Code, Cxx};
 use crate::cache::Cache;
 use crate::jobs::{CompileJob, Compiled};
@@ -23,8 +23,8 @@ pub struct Implementation {
     pub options: OptionSet,
 }
 
-/// What to compare and how: [`CompareRequest::new`] with the implementations, the methods that
-/// change a default, then [`compare`].
+/// What to compare and how: [`CompareRequest::new`] with the implementations, a default changed
+/// in its field, then [`compare`].
 #[derive(Debug, Clone)]
 pub struct CompareRequest {
     pub implementations: Vec<Implementation>,
@@ -61,37 +61,14 @@ impl CompareRequest {
         })
     }
 
-    pub fn measure(self, measure: MeasureConfig) -> CompareRequest {
-        CompareRequest { measure, ..self }
-    }
-
-    pub fn tie_threshold(self, tie_threshold_percent: f64) -> CompareRequest {
-        CompareRequest {
-            tie_threshold_percent,
-            ..self
-        }
-    }
-
-    /// The C++ compiler of implementations on `cpp` (`None`: the default one).
-    pub fn cxx(self, cxx: Option<Cxx>) -> CompareRequest {
-        CompareRequest { cxx, ..self }
-    }
-
     /// The request as it will run, or what is wrong with it (see
     /// [`crate::analyze::AnalyzeRequest::validate`]).
     pub fn validate(mut self, max_seconds: f64) -> Result<CompareRequest, RequestError> {
         self.measure.check(max_seconds)?;
-        if !(self.tie_threshold_percent >= 0.0 && self.tie_threshold_percent < 100.0) {
-            return Err(RequestError(format!(
-                "tie threshold {} must be a percentage of 0 or more, below 100",
-                self.tie_threshold_percent
-            )));
-        }
+        check_tie_threshold(self.tie_threshold_percent)?;
         let on_cpp = (self.implementations.iter()).any(|i| i.options.backend == Backend::Cpp);
-        if on_cpp && self.cxx.is_none() {
-            let cxx = Cxx::default_compiler().map_err(|e| RequestError(format!("cpp: {e}")))?;
-            self.cxx = Some(cxx);
-        }
+        self.cxx =
+            Cxx::when_needed(on_cpp, self.cxx).map_err(|e| RequestError(format!("cpp: {e}")))?;
         Ok(self)
     }
 }

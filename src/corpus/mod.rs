@@ -136,9 +136,11 @@ pub fn run(
                 Some(reason) => skipped(name, reason.into()),
                 None => {
                     let source = DspSource::File { path: path.clone() };
-                    let analysis = AnalyzeRequest::new(source, name.clone())
-                        .option_sets(OptionSets::Custom(request.option_sets.clone()))
-                        .measure(request.measure.clone());
+                    let analysis = AnalyzeRequest {
+                        option_sets: OptionSets::Custom(request.option_sets.clone()),
+                        measure: request.measure.clone(),
+                        ..AnalyzeRequest::new(source, name.clone())
+                    };
                     let report = analyze(&analysis, workers, cache, &mut Silent);
                     let here = report.conditions.environment();
                     environment.get_or_insert_with(|| here.clone()).merge(&here);

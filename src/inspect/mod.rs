@@ -76,18 +76,6 @@ impl InspectRequest {
         }
     }
 
-    /// These option sets instead of scalar and `-vec`.
-    pub fn option_sets(self, option_sets: Vec<OptionSet>) -> InspectRequest {
-        InspectRequest {
-            option_sets,
-            ..self
-        }
-    }
-
-    pub fn counters(self, counters: bool) -> InspectRequest {
-        InspectRequest { counters, ..self }
-    }
-
     /// The CPU the code inspected is for: the host's, or with `counters` the one counted on.
     fn target(&self) -> Target {
         if self.counters {

@@ -307,17 +307,17 @@ impl FaustPerfServer {
             counters,
         } = params;
         let (source, name) = or_refuse!(self.settings.roots.source(&source, "code"));
-        let mut request = AnalyzeRequest::new(source, name);
+        let mut request = AnalyzeRequest {
+            measure: self.measure_config(sample_rate, duration_seconds),
+            backends: backend.backends(),
+            inspect,
+            counters,
+            ..AnalyzeRequest::new(source, name)
+        };
         if let Some(sets) = options_to_test {
-            request = request.option_sets(OptionSets::Custom(or_refuse!(option_sets(&sets))));
+            request.option_sets = OptionSets::Custom(or_refuse!(option_sets(&sets)));
         }
-        let measure = self.measure_config(sample_rate, duration_seconds);
-        let request = or_refuse!(request
-            .measure(measure)
-            .backends(backend.backends(), None)
-            .inspect(inspect)
-            .counters(counters)
-            .validate(MAX_SECONDS));
+        let request = or_refuse!(request.validate(MAX_SECONDS));
         let report = self
             .run(&context, move |workers, cache, tx| {
                 analyze(&request, workers, cache, &mut SetProgress(tx))
@@ -357,7 +357,7 @@ impl FaustPerfServer {
         }
         let measure = self.measure_config(None, params.test_duration_seconds);
         let request = or_refuse!(CompareRequest::new(implementations)
-            .and_then(|r| r.measure(measure).validate(MAX_SECONDS)));
+            .and_then(|r| CompareRequest { measure, ..r }.validate(MAX_SECONDS)));
         let count = request.implementations.len() as f64;
         let report = self
             .run(&context, move |workers, cache, tx| {
@@ -438,11 +438,13 @@ impl FaustPerfServer {
             ..default
         };
         let duration = config.duration_seconds;
-        let request = or_refuse!(ProfileRequest::new(source, name)
-            .options(options)
-            .config(config)
-            .counters(params.counters)
-            .validate(MAX_SECONDS));
+        let request = ProfileRequest {
+            options,
+            config,
+            counters: params.counters,
+            ..ProfileRequest::new(source, name)
+        };
+        let request = or_refuse!(request.validate(MAX_SECONDS));
         let report = self
             .run(&context, move |workers, cache, tx| {
                 let mut live = |seconds: f64, load: f64| {
@@ -481,9 +483,12 @@ impl FaustPerfServer {
     ) -> Result<CallToolResult, ErrorData> {
         let params: InspectParams = parameters(arguments)?;
         let (source, name) = or_refuse!(self.settings.roots.source(&params.source, "code"));
-        let mut request = InspectRequest::new(source, name).counters(params.counters);
+        let mut request = InspectRequest {
+            counters: params.counters,
+            ..InspectRequest::new(source, name)
+        };
         if let Some(sets) = params.options_to_test {
-            request = request.option_sets(or_refuse!(option_sets(&sets)));
+            request.option_sets = or_refuse!(option_sets(&sets));
         }
         let report = self
             .run(&context, move |workers, _, tx| {

@@ -20,7 +20,7 @@ use crate::realtime::{BlockSizeProbe, ControlUse, DenormalProbe, ProfileConfig, 
 use crate::worker::RunError;
 use serde::{Deserialize, Serialize};
 
-/// What to profile: [`ProfileRequest::new`], the methods that change a default, then
+/// What to profile: [`ProfileRequest::new`], a default changed in its field, then
 /// [`run_profile`].
 #[derive(Debug, Clone)]
 pub struct ProfileRequest {
@@ -50,23 +50,6 @@ impl ProfileRequest {
         }
     }
 
-    pub fn options(self, options: OptionSet) -> ProfileRequest {
-        ProfileRequest { options, ..self }
-    }
-
-    pub fn config(self, config: ProfileConfig) -> ProfileRequest {
-        ProfileRequest { config, ..self }
-    }
-
-    /// The C++ compiler of `cpp` (`None`: the default one).
-    pub fn cxx(self, cxx: Option<Cxx>) -> ProfileRequest {
-        ProfileRequest { cxx, ..self }
-    }
-
-    pub fn counters(self, counters: bool) -> ProfileRequest {
-        ProfileRequest { counters, ..self }
-    }
-
     /// The request as it will run, or what is wrong with it: at most `max_seconds` of audio,
     /// a sample rate up to [`MAX_SAMPLE_RATE`], at least one frame per block, a WAV input at
     /// the sample rate; the default C++ compiler is found here for `cpp`.
@@ -82,10 +65,8 @@ impl ProfileRequest {
         if let Signal::Wav { path } = &c.signal {
             check_wav(path, c.sample_rate).map_err(|e| RequestError(e.to_string()))?;
         }
-        if self.options.backend == Backend::Cpp && self.cxx.is_none() {
-            let cxx = Cxx::default_compiler().map_err(|e| RequestError(format!("cpp: {e}")))?;
-            self.cxx = Some(cxx);
-        }
+        self.cxx = Cxx::when_needed(self.options.backend == Backend::Cpp, self.cxx)
+            .map_err(|e| RequestError(format!("cpp: {e}")))?;
         Ok(self)
     }
 }
