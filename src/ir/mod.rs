@@ -7,6 +7,7 @@
 
 mod advice;
 mod cfg;
+mod eval;
 mod facts;
 mod read;
 
