@@ -3,6 +3,7 @@
 
 pub mod advice;
 pub mod counted;
+pub mod faustbench;
 pub mod inspected;
 pub mod rank;
 pub mod result;
@@ -15,7 +16,7 @@ use crate::libfaust::DspSource;
 use crate::measure::units::{bytes_per_block, mbps};
 use crate::measure::warnings::{texts, Warning};
 use crate::measure::{max_passes, MeasureConfig, RawMeasurement, RequestError, Stretch};
-use crate::options::{self, faustbench, Backend, OptionSet};
+use crate::options::{self, Backend, OptionSet};
 use crate::pipeline::{compile_all, measure_sets, CompileEvent, Workers};
 use crate::worker::RunError;
 use rank::Measured;
@@ -31,7 +32,7 @@ pub enum OptionSets {
     Presets,
     /// The given sets; the scalar baseline is added first when none of them is scalar.
     Custom(Vec<OptionSet>),
-    /// faustbench-llvm's staged search (see [`options::faustbench`]).
+    /// faustbench-llvm's staged search (see [`faustbench`]).
     Faustbench,
 }
 
