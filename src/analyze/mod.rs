@@ -298,6 +298,16 @@ fn measure(
     state.report(started, workers.measurer.isolation())
 }
 
+/// A set about to be measured in a stage.
+struct ToMeasure {
+    set: OptionSet,
+    /// Its index among the stage's new sets; `None` for a set of an earlier stage.
+    index: Option<usize>,
+    code: Compiled,
+    /// Its code came from the cache.
+    cached: bool,
+}
+
 struct State<'a> {
     request: &'a AnalyzeRequest,
     cache: Option<&'a Cache>,
@@ -361,25 +371,36 @@ impl State<'_> {
         }
 
         // What is measured: the fastest and the baseline of earlier stages, then the new sets.
-        let mut to_measure: Vec<(OptionSet, Option<usize>, Compiled, bool)> = self
+        let mut to_measure: Vec<ToMeasure> = self
             .anchors()
             .into_iter()
             .filter_map(|set| {
                 let (_, code) = self.codes.iter().find(|(s, _)| *s == set)?;
                 let cached = self.measured.iter().any(|m| m.set == set && m.cached);
-                Some((set, None, code.clone(), cached))
+                let code = code.clone();
+                Some(ToMeasure {
+                    set,
+                    index: None,
+                    code,
+                    cached,
+                })
             })
             .collect();
         for (i, (set, outcome)) in new.iter().zip(compiled).enumerate() {
             match outcome {
-                Ok((code, cached)) => to_measure.push((set.clone(), Some(i), code, cached)),
+                Ok((code, cached)) => to_measure.push(ToMeasure {
+                    set: set.clone(),
+                    index: Some(i),
+                    code,
+                    cached,
+                }),
                 Err(cause) => {
                     let state = self.fail(set, cause);
                     progress.update(set, base + i, total, &state);
                 }
             }
         }
-        if to_measure.iter().all(|(_, i, _, _)| i.is_none()) {
+        if to_measure.iter().all(|t| t.index.is_none()) {
             self.done = total;
             return;
         }
@@ -390,11 +411,11 @@ impl State<'_> {
         // of them set `i` is measured as.
         let mut unique: Vec<usize> = Vec::new();
         let mut twin: Vec<usize> = Vec::new();
-        for (i, (_, _, code, _)) in to_measure.iter().enumerate() {
-            let digest = &code.info.code_digest;
+        for (i, t) in to_measure.iter().enumerate() {
+            let digest = &t.code.info.code_digest;
             match unique
                 .iter()
-                .position(|&u| to_measure[u].2.info.code_digest == *digest)
+                .position(|&u| to_measure[u].code.info.code_digest == *digest)
             {
                 Some(k) => twin.push(k),
                 None => {
@@ -406,10 +427,7 @@ impl State<'_> {
         let m = &self.request.measure;
         let codes: Vec<(Code, OptionSet)> = unique
             .iter()
-            .map(|&u| {
-                let (set, _, code, _) = &to_measure[u];
-                (code.code.clone(), set.clone())
-            })
+            .map(|&u| (to_measure[u].code.code.clone(), to_measure[u].set.clone()))
             .collect();
         let (max, sets) = (max_passes(&m.budget), codes.len());
         let mut last_pass = 0;
@@ -421,7 +439,16 @@ impl State<'_> {
         });
         let measurement = self.measurements;
         self.measurements += 1;
-        for ((set, index, code, cached), k) in to_measure.into_iter().zip(twin) {
+        for (
+            ToMeasure {
+                set,
+                index,
+                code,
+                cached,
+            },
+            k,
+        ) in to_measure.into_iter().zip(twin)
+        {
             let state = match raws[k].clone() {
                 Ok(raw) => self.add(set.clone(), code, cached, measurement, raw),
                 Err(cause) => self.fail(&set, cause),

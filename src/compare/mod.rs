@@ -195,15 +195,20 @@ pub fn compare(
     let mut measured = Vec::new();
     for ((implementation, code, cached), raw) in ready.into_iter().zip(raws) {
         match raw {
-            Ok(raw) => measured.push((implementation, code, cached, raw)),
+            Ok(raw) => measured.push(Measured {
+                implementation,
+                code,
+                cached,
+                raw,
+            }),
             Err(e) => errors.push(impl_error(&implementation.name, &e)),
         }
     }
-    let thread_core = measured.first().and_then(|(_, _, _, r)| r.thread.core);
+    let thread_core = measured.first().and_then(|m| m.raw.thread.core);
     let conditions = Conditions::here(m.frames, m.sample_rate);
     let mut environment = Environment::default();
-    for (_, _, _, raw) in &measured {
-        environment.merge(&raw.environment(&conditions.toolchain.machine_target));
+    for x in &measured {
+        environment.merge(&x.raw.environment(&conditions.toolchain.machine_target));
     }
     environment.target = conditions.toolchain.machine_target.clone();
     let mut warnings: Vec<String> = texts(environment.warnings(m.into()))
@@ -258,16 +263,21 @@ fn impl_error(name: &str, e: &RunError) -> ImplError {
     }
 }
 
+/// An implementation that was measured.
+struct Measured<'a> {
+    implementation: &'a Implementation,
+    code: Compiled,
+    cached: bool,
+    raw: RawMeasurement,
+}
+
 /// Ranks by the estimate of time per frame; speed-ups and their intervals come from the
 /// passes (round `r` of every implementation ran in pass `r`).
-fn rank(
-    measured: &[(&Implementation, Compiled, bool, RawMeasurement)],
-    m: &MeasureConfig,
-) -> Vec<ImplResult> {
+fn rank(measured: &[Measured<'_>], m: &MeasureConfig) -> Vec<ImplResult> {
     let per_frame = |ns: f64| ns / m.frames as f64;
     let mut order: Vec<usize> = (0..measured.len()).collect();
     order.sort_by(|&a, &b| {
-        let (ta, tb) = (&measured[a].3.timing, &measured[b].3.timing);
+        let (ta, tb) = (&measured[a].raw.timing, &measured[b].raw.timing);
         per_frame(ta.best_mean_ns).total_cmp(&per_frame(tb.best_mean_ns))
     });
     let (Some(&fastest), Some(&slowest)) = (order.first(), order.last()) else {
@@ -275,8 +285,11 @@ fn rank(
     };
     // Time of `a` over time of `b`, paired by pass.
     let ratio = |a: usize, b: usize| {
-        paired_ratio(&measured[a].3.round_best_ns, &measured[b].3.round_best_ns)
-            .unwrap_or(MedianInterval::of(&[1.0]))
+        paired_ratio(
+            &measured[a].raw.round_best_ns,
+            &measured[b].raw.round_best_ns,
+        )
+        .unwrap_or(MedianInterval::of(&[1.0]))
     };
     let ends =
         |r: MedianInterval| [r.low, r.high].map(|x| if x.is_finite() { x } else { r.median });
@@ -284,7 +297,12 @@ fn rank(
         .iter()
         .enumerate()
         .map(|(rank, &i)| {
-            let (implementation, code, cached, raw) = &measured[i];
+            let Measured {
+                implementation,
+                code,
+                cached,
+                raw,
+            } = &measured[i];
             let info = &code.info;
             let t = &raw.timing;
             let ns = per_frame(t.best_mean_ns);
@@ -315,7 +333,7 @@ fn rank(
                 } else {
                     format!(
                         "{:.2}x faster than {} (95 % CI {:.2}–{:.2})",
-                        speedup.median, measured[slowest].0.name, ci[0], ci[1]
+                        speedup.median, measured[slowest].implementation.name, ci[0], ci[1]
                     )
                 },
                 fastest_speedup: behind.median,
@@ -324,7 +342,7 @@ fn rank(
                 } else {
                     ends(behind)
                 },
-                same_code_as_fastest: info.code_digest == measured[fastest].1.info.code_digest,
+                same_code_as_fastest: info.code_digest == measured[fastest].code.info.code_digest,
                 rounds: t.rounds,
                 cached: *cached,
             }
