@@ -122,7 +122,7 @@ pub struct SetResult {
     /// The backend that compiled and ran it.
     pub backend: Backend,
     /// The set itself, as it was compiled (`compiler_options` is its label).
-    #[serde(skip)]
+    #[schemars(with = "serde_json::Value")]
     pub options: OptionSet,
     /// libfaust's normalised option string (omits `-fm` and `-ct`).
     pub normalized_options: String,

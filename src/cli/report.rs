@@ -8,13 +8,13 @@ use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
 use crate::corpus::CorpusReport;
 use crate::inspect::InspectReport;
-use crate::options::parse_option_set;
 use crate::profile::ProfileReport;
-use crate::report::{Format, InspectFormat};
+use crate::report::{Format, InspectFormat, Kind};
 use clap::Args;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub struct ReportArgs {
@@ -27,12 +27,20 @@ pub struct ReportArgs {
     charts: ChartArgs,
 }
 
+/// A saved report, as the report its `kind` names.
+pub(crate) enum Saved {
+    Analyze(AnalyzeReport),
+    Compare(CompareReport),
+    Profile(ProfileReport),
+    Inspect(InspectReport),
+    Check(CheckReport),
+    Corpus(CorpusReport),
+}
+
 /// Renders the saved report: 0, or 2 when the file is not a faustperf report.
 pub fn run(args: ReportArgs) -> Result<i32, Stop> {
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| Stop::usage(format!("cannot read {}: {e}", args.file.display())))?;
-    let value: Value = serde_json::from_str(&text)
-        .map_err(|e| Stop::usage(format!("{} is not JSON: {e}", args.file.display())))?;
     // Prints the report in the format asked for and writes its charts.
     macro_rules! show {
         ($args:expr, $report:expr) => {{
@@ -42,44 +50,110 @@ pub fn run(args: ReportArgs) -> Result<i32, Stop> {
             Ok(exit::OK)
         }};
     }
-    // Each report is told by the fields only it has.
-    let has = |key: &str| value.get(key).is_some();
-    if has("results") && has("conditions") {
-        let mut report: AnalyzeReport = parse(&args, value)?;
-        // The option sets are not saved: they are their label on their backend.
-        for r in &mut report.results {
-            r.options = parse_option_set(&r.compiler_options)
-                .map_err(|e| Stop::usage(format!("result `{}`: {e}", r.compiler_options)))?
-                .on(r.backend);
+    match read(&args.file, &text)? {
+        Saved::Analyze(report) => show!(&args, &report),
+        Saved::Compare(report) => show!(&args, &report),
+        Saved::Profile(report) => show!(&args, &report),
+        Saved::Check(report) => show!(&args, &report),
+        Saved::Corpus(report) => show!(&args, &report),
+        Saved::Inspect(report) => {
+            let format = InspectFormat::try_from(args.format).map_err(Stop::usage)?;
+            print!("{}", format.render(&report));
+            args.charts.write(&report)?;
+            Ok(exit::OK)
         }
-        show!(&args, &report)
-    } else if has("comparison") {
-        show!(&args, &parse::<CompareReport>(&args, value)?)
-    } else if has("timeline") {
-        show!(&args, &parse::<ProfileReport>(&args, value)?)
-    } else if has("rows") && has("tolerance_percent") {
-        show!(&args, &parse::<CheckReport>(&args, value)?)
-    } else if has("entries") && has("aggregates") {
-        show!(&args, &parse::<CorpusReport>(&args, value)?)
-    } else if has("sets") && has("ir_reader_llvm") {
-        let format = InspectFormat::try_from(args.format).map_err(Stop::usage)?;
-        let report: InspectReport = parse(&args, value)?;
-        print!("{}", format.render(&report));
-        args.charts.write(&report)?;
-        Ok(exit::OK)
-    } else {
-        Err(Stop::usage(format!(
-            "{} is not a report of analyze, compare, profile, baseline check, corpus or inspect (write one with --format json)",
-            args.file.display()
-        )))
     }
 }
 
-fn parse<R: DeserializeOwned>(args: &ReportArgs, value: Value) -> Result<R, Stop> {
+/// Reads `text`, the JSON a command wrote to `file` with --format json, as the report its
+/// `kind` names.
+pub(crate) fn read(file: &Path, text: &str) -> Result<Saved, Stop> {
+    let file = file.display();
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| Stop::usage(format!("{file} is not JSON: {e}")))?;
+    match value.get("kind").and_then(Value::as_str) {
+        Some(AnalyzeReport::KIND) => parse(&file, value).map(Saved::Analyze),
+        Some(CompareReport::KIND) => parse(&file, value).map(Saved::Compare),
+        Some(ProfileReport::KIND) => parse(&file, value).map(Saved::Profile),
+        Some(InspectReport::KIND) => parse(&file, value).map(Saved::Inspect),
+        Some(CheckReport::KIND) => parse(&file, value).map(Saved::Check),
+        Some(CorpusReport::KIND) => parse(&file, value).map(Saved::Corpus),
+        None => Err(Stop::usage(format!(
+            "{file} has no `kind`: a report saved by an older faustperf, or not a faustperf report; re-run the command that wrote it with --format json"
+        ))),
+        Some(kind) => Err(Stop::usage(format!(
+            "{file} is a report of kind `{kind}`, which this faustperf does not know; re-run the command that wrote it with --format json"
+        ))),
+    }
+}
+
+fn parse<R: DeserializeOwned>(file: &impl Display, value: Value) -> Result<R, Stop> {
     serde_json::from_value(value).map_err(|e| {
         Stop::usage(format!(
-            "{} is not a report this faustperf can read: {e}",
-            args.file.display()
+            "{file} is not a report this faustperf can read: {e}"
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::OptionSet;
+
+    /// `json` read back as `faustperf report` reads a file, or why it is refused.
+    fn read_back(json: &str) -> Result<Saved, String> {
+        read(Path::new("saved.json"), json).map_err(|Stop(_, message)| message)
+    }
+
+    #[test]
+    fn saved_reports_come_back_as_their_kind_with_their_options() {
+        let analysis = crate::report::tests::sample_report();
+        let json = Format::Json.render(&analysis);
+        assert!(json.starts_with("{\n  \"kind\": \"analyze\",\n"), "{json}");
+        let Ok(Saved::Analyze(back)) = read_back(&json) else {
+            panic!("not read back as an analysis");
+        };
+        let options = |r: &AnalyzeReport| -> Vec<OptionSet> {
+            r.results.iter().map(|s| s.options.clone()).collect()
+        };
+        assert_eq!(options(&back), options(&analysis));
+        let inspection = crate::inspect::tests::sample_report();
+        let json = InspectFormat::Json.render(&inspection);
+        assert!(json.starts_with("{\n  \"kind\": \"inspect\",\n"), "{json}");
+        assert!(matches!(read_back(&json), Ok(Saved::Inspect(_))));
+        let check = CheckReport {
+            baseline: "baseline.json".into(),
+            metric: Default::default(),
+            tolerance_percent: 5.0,
+            rows: vec![],
+            condition_differences: vec![],
+            errors: vec![],
+            warnings: vec![],
+        };
+        let json = Format::Json.render(&check);
+        assert!(
+            json.starts_with("{\n  \"kind\": \"baseline_check\",\n"),
+            "{json}"
+        );
+        assert!(matches!(read_back(&json), Ok(Saved::Check(_))));
+    }
+
+    #[test]
+    fn a_json_without_a_known_kind_is_refused_with_what_to_do() {
+        for (json, said) in [
+            (r#"{"results": [], "conditions": {}}"#, "has no `kind`"),
+            (r#"{"kind": "benchmark"}"#, "kind `benchmark`, which"),
+        ] {
+            let Err(message) = read_back(json) else {
+                panic!("{json} was read");
+            };
+            assert!(message.contains(said), "{message}");
+            assert!(message.contains("re-run the command"), "{message}");
+            assert!(message.contains("with --format json"), "{message}");
+        }
+        let Err(message) = read_back("results: []") else {
+            panic!("YAML was read");
+        };
+        assert!(message.contains("saved.json is not JSON"), "{message}");
+    }
 }
