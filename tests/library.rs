@@ -396,7 +396,7 @@ fn the_generated_functions_are_found_in_memory_by_name() {
         let machine_code = factory.machine_code();
         let loaded = Factory::from_machine_code(&machine_code, &options).unwrap();
         let _instance = faustperf::libfaust::DspFactory::instance(&loaded, 48000).unwrap();
-        let functions = faustperf::counters::symbols::jit_functions(&machine_code);
+        let functions = faustperf::callgrind::symbols::jit_functions(&machine_code);
         let names: Vec<&str> = functions.iter().map(|f| f.name.as_str()).collect();
         assert!(
             names.iter().any(|n| n.contains("compute")),

@@ -1,10 +1,10 @@
 //! `analyze --counters`: each measured LLVM set's instructions per frame, counted under
-//! callgrind (see [`crate::counters`]), beside its time, and where the two rankings disagree.
+//! callgrind (see [`crate::callgrind`]), beside its time, and where the two rankings disagree.
 
 use super::result::{AnalyzeReport, Counting, SetResult};
 use super::AnalyzeRequest;
 use crate::cache::Cache;
-use crate::counters::{CountConditions, CountConfig, Counts};
+use crate::callgrind::{CountConditions, CountConfig, Counts};
 use crate::measure::hardware;
 use crate::options::{Backend, OptionSet};
 use crate::pipeline::{count_all, Workers};

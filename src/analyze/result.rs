@@ -105,7 +105,7 @@ pub struct RecommendedCommand {
 /// `analyze --counters`: how each set's `counts` were made, and what they say.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Counting {
-    pub conditions: crate::counters::CountConditions,
+    pub conditions: crate::callgrind::CountConditions,
     /// Whether hardware counters were available, and if not why (and what to change).
     pub hardware_counters: String,
     /// Where the ranking by instructions and the ranking by time disagree, and why.
@@ -122,7 +122,6 @@ pub struct SetResult {
     /// The backend that compiled and ran it.
     pub backend: Backend,
     /// The set itself, as it was compiled (`compiler_options` is its label).
-    #[schemars(with = "serde_json::Value")]
     pub options: OptionSet,
     /// libfaust's normalised option string (omits `-fm` and `-ct`).
     pub normalized_options: String,
@@ -207,7 +206,7 @@ pub struct SetResult {
     /// Instructions and simulated cache misses per frame (`analyze --counters`); absent
     /// without it, or when this set could not be counted (a warning says why).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub counts: Option<crate::counters::Counts>,
+    pub counts: Option<crate::callgrind::Counts>,
     /// Cycles, instructions, cache references and misses and branch misses per frame, read
     /// from the hardware counters around its timed rounds (`--counters`, where the kernel
     /// gives them; `counting.hardware_counters` says when not).

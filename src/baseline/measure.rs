@@ -4,7 +4,7 @@
 use super::{Entry, Figure, Metric};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use crate::cache::Cache;
-use crate::counters::CountConfig;
+use crate::callgrind::CountConfig;
 use crate::libfaust::DspSource;
 use crate::measure::warnings::{texts, Environment};
 use crate::measure::{Conditions, MeasureConfig};

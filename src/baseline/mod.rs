@@ -6,7 +6,7 @@ pub mod measure;
 pub use measure::{BaselineRequest, Measured, Target};
 
 use crate::analyze::result::AnalyzeReport;
-use crate::counters::CountConditions;
+use crate::callgrind::CountConditions;
 use crate::measure::Conditions;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@ use super::{exit, Stop};
 use crate::baseline::{
     self, Baseline, BaselineRequest, CheckReport, Measured, Metric, Status, Target,
 };
-use crate::counters::{CountConditions, CountConfig};
+use crate::callgrind::{CountConditions, CountConfig};
 use crate::measure::MeasureConfig;
 use crate::options::{parse_option_set, parse_option_sets, OptionSet};
 use crate::report::Format;

@@ -145,12 +145,12 @@ pub fn main() -> i32 {
         Command::Cache(command) => cache::run(command),
         Command::Report(args) => report::run(args),
         Command::Mcp(args) => mcp::run(args),
-        Command::Count => crate::counters::child_main()
+        Command::Count => crate::callgrind::child_main()
             .map(|()| exit::OK)
             .map_err(|e| {
                 Stop(
                     exit::INTERNAL,
-                    format!("faustperf {}: {e}", crate::counters::COUNT_SUBCOMMAND),
+                    format!("faustperf {}: {e}", crate::callgrind::COUNT_SUBCOMMAND),
                 )
             }),
         Command::Worker {

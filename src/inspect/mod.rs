@@ -2,7 +2,7 @@
 //! (see [`crate::ir`]) on the compile lanes, in worker processes with the isolated backend, so a
 //! DSP that crashes or hangs libfaust costs only its option set.
 
-use crate::counters::{CountConditions, CountConfig};
+use crate::callgrind::{CountConditions, CountConfig};
 use crate::ir::{percent_of, round, MeasuredWork, SetInspection, READER_LLVM};
 use crate::jobs::{CompileJob, InspectJob};
 use crate::libfaust::{DspSource, FaustError, Target, Toolchain};

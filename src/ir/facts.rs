@@ -28,7 +28,7 @@ pub struct SetInspection {
 /// Instructions counted while the code ran, against the IR's static estimate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MeasuredWork {
-    pub counts: crate::counters::Counts,
+    pub counts: crate::callgrind::Counts,
     /// The generated code's counted machine instructions per frame
     /// (`counts.generated_instructions_per_frame`: calls into libraries left out, as the IR
     /// counts a call as one instruction) over the IR's instructions per frame

@@ -1,7 +1,7 @@
 //! Count the instructions of compiled code under valgrind.
 
 use crate::backends::Code;
-use crate::counters::{self, CountConfig, Counts};
+use crate::callgrind::{self, CountConfig, Counts};
 use crate::libfaust::FaustError;
 use crate::options::OptionSet;
 use crate::worker::{Job, Limit, Phase};
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Count the instructions per frame of code compiled for [`crate::libfaust::Target::Portable`]
-/// (see [`counters::count`]). Notes the index of each set when it is done.
+/// (see [`callgrind::count`]). Notes the index of each set when it is done.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CountJob {
     pub codes: Vec<(Code, OptionSet)>,
@@ -30,6 +30,6 @@ impl Job for CountJob {
     }
 
     fn run(&self, note: &(dyn Fn(usize) + Sync)) -> Result<Self::Reply, FaustError> {
-        Ok(counters::count(&self.codes, &self.config, note))
+        Ok(callgrind::count(&self.codes, &self.config, note))
     }
 }

@@ -1,7 +1,7 @@
 //! Measure compiled code, the sets interleaved.
 
 use crate::backends::Code;
-use crate::counters;
+use crate::callgrind;
 use crate::libfaust::{DspFactory, FaustError};
 use crate::measure::{self, MeasureConfig, RawMeasurement, Stretch};
 use crate::options::OptionSet;
@@ -40,7 +40,7 @@ impl Job for MeasureJob {
             .collect();
         if self.measure.perf_map {
             for ((code, options), _) in self.codes.iter().zip(&loaded).filter(|(_, f)| f.is_ok()) {
-                counters::symbols::map_for_perf(code, &options.label);
+                callgrind::symbols::map_for_perf(code, &options.label);
             }
         }
         let factories: Vec<&dyn DspFactory> = loaded

@@ -42,7 +42,7 @@ impl Job for ProfileJob {
     fn run(&self, note: &(dyn Fn(Live) + Sync)) -> Result<RawProfile, FaustError> {
         let factory = self.code.load(&self.options)?;
         if self.profile.perf_map {
-            crate::counters::symbols::map_for_perf(&self.code, &self.options.label);
+            crate::callgrind::symbols::map_for_perf(&self.code, &self.options.label);
         }
         realtime::run(factory.as_ref(), &self.profile, &|audio_seconds, load_percent| {
             note(Live {

@@ -247,7 +247,7 @@ pub struct MeasureConfig {
     /// set's timed rounds, where the kernel gives them (see [`crate::measure::hardware`]).
     #[serde(default)]
     pub hardware_counters: bool,
-    /// Write a perf map of the generated functions (see [`crate::counters::symbols`]), so that
+    /// Write a perf map of the generated functions (see [`crate::callgrind::symbols`]), so that
     /// `perf record` names the samples in them.
     #[serde(default)]
     pub perf_map: bool,

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 /// One option set as the user wrote it, and as arguments for the compiler, with the backend
 /// that compiles and runs it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct OptionSet {
     /// Arguments, normalised to short names (`--vectorize` → `-vec`), whitespace-separated.
     pub label: String,

@@ -5,7 +5,7 @@
 
 use crate::backends::Code;
 use crate::cache::Cache;
-use crate::counters::{CountConfig, Counts};
+use crate::callgrind::{CountConfig, Counts};
 use crate::jobs::{CompileJob, Compiled, CountJob, MeasureJob, JOBS};
 use crate::libfaust::{DspSource, FaustError, Target};
 use crate::measure::thread::all_cores;
@@ -272,7 +272,7 @@ fn compile_on(
 }
 
 /// Counts the instructions per frame of `source` with each of `sets` (LLVM; see
-/// [`crate::counters`]): compiles them for [`Target::Portable`] (through `cache`) on the
+/// [`crate::callgrind`]): compiles them for [`Target::Portable`] (through `cache`) on the
 /// compile lanes, each in a worker that compiled nothing before, since the code libfaust
 /// generates for a program can depend on what the process compiled before (after other
 /// compiles, zitaRev's `-vec -fun -vs 32` counted 573.0 and 585.7 instructions per frame, its

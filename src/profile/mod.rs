@@ -5,7 +5,7 @@
 use crate::analyze::result::Category;
 use crate::backends::Cxx;
 use crate::cache::Cache;
-use crate::counters::{CountConditions, CountConfig, Counted};
+use crate::callgrind::{CountConditions, CountConfig, Counted};
 use crate::jobs::{CompileJob, Live, ProfileJob};
 use crate::libfaust::DspSource;
 use crate::measure::stats::{mean, quantile_sorted};
@@ -248,7 +248,7 @@ pub struct ProfileReport {
     /// Instructions per frame counted under callgrind (`--counters`); absent without it or
     /// when they could not be counted (a warning says why).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub counted: Option<crate::counters::Counted>,
+    pub counted: Option<crate::callgrind::Counted>,
 }
 
 /// `profile --counters`: counts the profiled code's instructions per frame, at the profile's

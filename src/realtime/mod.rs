@@ -145,7 +145,7 @@ pub struct ProfileConfig {
     pub core: Option<usize>,
     /// `None`: paced by faustperf; `Some`: inside that host's audio callback.
     pub audio: Option<AudioHost>,
-    /// Write a perf map of the generated functions (see [`crate::counters::symbols`]).
+    /// Write a perf map of the generated functions (see [`crate::callgrind::symbols`]).
     #[serde(default)]
     pub perf_map: bool,
 }

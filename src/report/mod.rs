@@ -142,7 +142,7 @@ fn number(x: Option<f64>, digits: usize) -> String {
 }
 
 /// What callgrind counted for a set, in one line: `797.3 instructions, L1 misses 1.23, …`.
-fn measured_counts_line(c: &crate::counters::Counts) -> String {
+fn measured_counts_line(c: &crate::callgrind::Counts) -> String {
     let functions: Vec<String> = (c.functions.iter())
         .take(4)
         .map(|f| format!("{} {:.0} %", f.name, f.percent))

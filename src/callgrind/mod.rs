@@ -9,7 +9,7 @@
 //! per-function costs and for `perf`'s map of JIT code. (Hardware counters are read while
 //! measuring: [`crate::measure::hardware`].)
 
-pub mod callgrind;
+pub mod dump;
 pub mod symbols;
 
 use crate::backends::Code;
@@ -331,7 +331,7 @@ fn read_counts(
     let failed = |message: String| FaustError::Counters { message };
     let text = std::fs::read_to_string(file)
         .map_err(|e| failed(format!("callgrind wrote no {}: {e}", file.display())))?;
-    let dump = callgrind::parse(&text).map_err(|e| failed(format!("{}: {e}", file.display())))?;
+    let dump = dump::parse(&text).map_err(|e| failed(format!("{}: {e}", file.display())))?;
     let frames = (config.blocks * config.frames) as u64;
     let per_frame = |n: u64| n as f64 / frames as f64;
     let total = dump.total("Ir");
