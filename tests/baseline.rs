@@ -66,11 +66,13 @@ fn baseline_round_trip_and_a_regression() {
         "{report}"
     );
 
-    // Three libm calls per sample: over twice the time in both sets (a cascade of filters is
-    // not enough: scalar code runs them side by side), so SLOWER and exit 7.
+    // Six libm calls per sample: well over the 40 % tolerance in both sets, even with the
+    // interval widened by a moving core clock (a cascade of filters is not enough: scalar code
+    // runs them side by side; three calls cost scalar code +128 % on one VM but only +57 %,
+    // interval from +39 %, on another), so SLOWER and exit 7.
     std::fs::write(
         &dsp,
-        "import(\"stdfaust.lib\");\nprocess = fi.lowpass(4, 1000) : sin : cos : sin;\n",
+        "import(\"stdfaust.lib\");\nprocess = fi.lowpass(4, 1000) : sin : cos : sin : cos : sin : cos;\n",
     )
     .unwrap();
     let out = base(&["check", "main", "--tolerance", "40", "--format", "json"])
