@@ -584,6 +584,10 @@ fn bad_input_is_a_tool_error_and_the_server_goes_on() {
             step("analyze_faust_performance", json!({"source": 42})),
             step("no_such_tool", json!({})),
             analyze("osc.dsp", &[""]),
+            step(
+                "analyze_faust_performance",
+                json!({"source": "osc.dsp", "backend": "nope"})
+            ),
         ]),
         &["--compile-timeout", "3"],
     );
@@ -610,6 +614,14 @@ fn bad_input_is_a_tool_error_and_the_server_goes_on() {
 
     // And the server still works.
     assert_eq!(ok(&r[8])["success"], true);
+    // A backend outside the enum is refused, naming the backends there are.
+    assert!(
+        exception(9).contains(
+            "unknown backend `nope`, expected one of `llvm`, `cpp`, `wasm`, `interp`, `all`"
+        ),
+        "{}",
+        r[9]
+    );
     assert!(live_workers().is_empty(), "{:?}", live_workers());
 }
 

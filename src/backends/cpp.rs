@@ -3,8 +3,11 @@
 //! architecture (a C ABI over the generated class), loaded with
 //! libloading and run like libfaust's own code.
 
-use crate::libfaust::{ui, Control, Dsp, DspFactory, DspSource, FaustError, Instance, LibFaust};
-use crate::options::{OptionSet, Precision};
+use super::{Code, Compilation};
+use crate::libfaust::{
+    ui, Control, Dsp, DspFactory, DspSource, FaustError, Instance, LibFaust, Target,
+};
+use crate::options::{Backend, OptionSet, Precision};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::ffi::{c_int, c_void};
@@ -16,6 +19,43 @@ use std::sync::Arc;
 /// `-Ofast -march=native`; `-O3 -ffast-math` is the same optimisation spelt portably.
 pub const DEFAULT_CXX: &str = "g++";
 pub const DEFAULT_CXXFLAGS: &str = "-O3 -ffast-math -march=native";
+
+/// Options this backend refuses (libfaust 2.54.9 and the C++ compiler, measured on every
+/// fixture; see `each_backend_refuses_what_it_cannot_run_before_compiling` in
+/// `tests/backends.rs`), with why.
+pub const REFUSES: &[(&str, &str)] = &[
+    ("-sch", "the code needs Faust's work-stealing scheduler runtime, which faustperf's architecture does not link"),
+    ("-mem", "the code needs a host memory manager (dsp_memory_manager), which faustperf's architecture does not provide"),
+    ("-os", "one-sample code has another API (frame by frame), which faustperf's architecture does not drive"),
+];
+
+/// Options it runs only with others: none.
+pub const NEEDS: &[(&str, [&str; 2], &str)] = &[];
+
+pub fn compile(
+    source: &DspSource,
+    options: &OptionSet,
+    cxx: Option<&Cxx>,
+    _: Target,
+) -> Result<Compilation, FaustError> {
+    let cxx = cxx.ok_or_else(|| FaustError::internal("no C++ compiler was given"))?;
+    let code = build(source, options, cxx)?;
+    let factory = load(&code, options)?;
+    Ok(Compilation::of(code, factory))
+}
+
+pub fn load(code: &Code, options: &OptionSet) -> Result<Box<dyn DspFactory>, FaustError> {
+    let [shared_object] = &code.parts[..] else {
+        return Err(FaustError::machine_code("C++ code is one shared object"));
+    };
+    Ok(Box::new(SharedObject::load(shared_object, options.precision())?))
+}
+
+/// What the code depends on besides the source, the options and libfaust: the C++ compiler,
+/// its version and flags.
+pub fn identity(cxx: Option<&Cxx>) -> String {
+    cxx.map_or_else(String::new, |c| format!("cpp {} | {}", c.version, c.command_line()))
+}
 
 /// A C++ compiler, its flags and its identity (which the compile cache keys on).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -234,7 +274,7 @@ pub fn build(
     source: &DspSource,
     options: &OptionSet,
     cxx: &Cxx,
-) -> Result<super::Code, FaustError> {
+) -> Result<Code, FaustError> {
     let scratch = Scratch::new()?;
     generate(source, options, &scratch)?;
     let wrapper = scratch.path("faustperf.cpp");
@@ -283,8 +323,9 @@ pub fn build(
     }
     let bytes = std::fs::read(&object)
         .map_err(|e| FaustError::internal(format!("cannot read {}: {e}", object.display())))?;
-    Ok(super::Code::Cpp {
-        shared_object: base64::engine::general_purpose::STANDARD.encode(bytes),
+    Ok(Code {
+        backend: Backend::Cpp,
+        parts: vec![base64::engine::general_purpose::STANDARD.encode(bytes)],
     })
 }
 
@@ -310,7 +351,7 @@ pub struct SharedObject {
 }
 
 impl SharedObject {
-    /// Loads a shared object (base64, as in [`super::Code::Cpp`]) built for `precision`.
+    /// Loads a shared object (base64, as a `cpp` [`Code`] holds it) built for `precision`.
     pub fn load(shared_object: &str, precision: Precision) -> Result<SharedObject, FaustError> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(shared_object)

@@ -1,30 +1,71 @@
-//! The backends faustperf measures, each behind the same two steps: compile a program with an
-//! option set into [`Code`] that can be cached and sent between processes, and load that code
-//! into a [`DspFactory`] that the engines (`measure`, `realtime`) run like any other.
+//! The backends faustperf measures, one file each, behind the same steps: refuse the options
+//! it cannot run (`REFUSES`, `NEEDS`: checked before any compile, so such a set is listed as
+//! unsupported, with why), compile a program with an option set into [`Code`] that can be
+//! cached and sent between processes (`compile`), load that code into a [`DspFactory`] that
+//! the engines (`measure`, `realtime`) run like any other (`load`), and say what its code
+//! depends on besides the source, the options and libfaust, for the cache's key (`identity`).
+//!
+//! Adding a backend: a file here with those five items (see `llvm.rs`), its line in
+//! `registry!` below, and its name in [`Backend`].
 
-pub mod cpp;
-pub mod wasm;
-
-use crate::libfaust::{
-    code_digest, stdlib, DspFactory, DspSource, Factory, FaustError, InterpFactory, Target,
-};
+use crate::libfaust::{code_digest, stdlib, DspFactory, DspSource, FaustError, Target};
 use crate::options::{Backend, OptionSet};
 pub use cpp::Cxx;
 use serde::{Deserialize, Serialize};
 
-/// Compiled code of one option set, as the cache stores it and workers exchange it.
+/// Each backend's module, by its [`Backend`]; the one place that lists them.
+macro_rules! registry {
+    ($($backend:ident => $module:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        /// The options `backend` refuses, with why.
+        pub fn refuses(backend: Backend) -> &'static [(&'static str, &'static str)] {
+            match backend { $(Backend::$backend => $module::REFUSES,)* }
+        }
+
+        /// The options `backend` runs only with two others, those, and why.
+        fn needs(backend: Backend) -> &'static [(&'static str, [&'static str; 2], &'static str)] {
+            match backend { $(Backend::$backend => $module::NEEDS,)* }
+        }
+
+        fn compile_once(
+            source: &DspSource,
+            options: &OptionSet,
+            cxx: Option<&Cxx>,
+            target: Target,
+        ) -> Result<Compilation, FaustError> {
+            match options.backend { $(Backend::$backend => $module::compile(source, options, cxx, target),)* }
+        }
+
+        impl Code {
+            /// Loads the code (compiled on this machine, with this libfaust) for running.
+            pub fn load(&self, options: &OptionSet) -> Result<Box<dyn DspFactory>, FaustError> {
+                match self.backend { $(Backend::$backend => $module::load(self, options),)* }
+            }
+        }
+
+        /// What code compiled on `backend` depends on besides the source, the options and
+        /// libfaust (`cxx`: the C++ compiler of `cpp` sets).
+        pub fn identity(backend: Backend, cxx: Option<&Cxx>) -> String {
+            match backend { $(Backend::$backend => $module::identity(cxx),)* }
+        }
+    };
+}
+
+registry! {
+    Llvm => llvm,
+    Cpp => cpp,
+    Wasm => wasm,
+    Interp => interp,
+}
+
+/// Compiled code of one option set, as the cache stores it and workers exchange it: its
+/// backend's parts as text (LLVM: machine code; interp: bytecode; cpp: the shared object,
+/// base64; wasm: the module precompiled for this CPU, base64, and Faust's JSON description).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "backend", rename_all = "snake_case")]
-pub enum Code {
-    /// libfaust's LLVM machine code for this CPU (`writeCDSPFactoryToMachine`).
-    Llvm { machine_code: String },
-    /// libfaust's interpreter bytecode (FBC).
-    Interp { bitcode: String },
-    /// The shared object the C++ compiler built from Faust's C++, base64.
-    Cpp { shared_object: String },
-    /// The WebAssembly module precompiled by wasmtime for this CPU (base64), with Faust's JSON
-    /// description of it.
-    Wasm { module: String, json: String },
+pub struct Code {
+    pub backend: Backend,
+    pub parts: Vec<String>,
 }
 
 /// What compiling told beyond the code.
@@ -38,33 +79,77 @@ pub struct Compilation {
     pub warnings: Vec<String>,
 }
 
-impl Code {
-    /// Digest of the generated code alone (see [`code_digest`]): equal digests mean the same
-    /// code, whatever the options said.
-    pub fn digest(&self) -> String {
-        match self {
-            Code::Llvm { machine_code } => code_digest(machine_code),
-            Code::Interp { bitcode } => code_digest(bitcode),
-            Code::Cpp { shared_object } => code_digest(shared_object),
-            Code::Wasm { module, .. } => code_digest(module),
+impl Compilation {
+    /// Code and its factory, with nothing more to tell.
+    fn of(code: Code, factory: Box<dyn DspFactory>) -> Compilation {
+        Compilation {
+            code,
+            factory,
+            normalized_options: String::new(),
+            sha_key: String::new(),
+            warnings: Vec::new(),
         }
     }
+}
 
-    /// Loads the code (compiled on this machine, with this libfaust) for running.
-    pub fn load(&self, options: &OptionSet) -> Result<Box<dyn DspFactory>, FaustError> {
-        Ok(match self {
-            Code::Llvm { machine_code } => {
-                Box::new(Factory::from_machine_code(machine_code, options)?)
-            }
-            Code::Interp { bitcode } => Box::new(InterpFactory::from_bitcode(bitcode)?),
-            Code::Cpp { shared_object } => {
-                Box::new(cpp::SharedObject::load(shared_object, options.precision())?)
-            }
-            Code::Wasm { module, json } => {
-                Box::new(wasm::WasmFactory::load(module, json, options)?)
-            }
-        })
+impl Code {
+    /// Digest of the generated code alone (see [`code_digest`]; its first part): equal digests
+    /// mean the same code, whatever the options said.
+    pub fn digest(&self) -> String {
+        code_digest(self.parts.first().map_or("", String::as_str))
     }
+}
+
+/// Why `set`'s backend cannot compile or run it, before any compile: the set is then listed as
+/// unsupported rather than failed.
+pub fn unsupported(set: &OptionSet) -> Option<String> {
+    let backend = set.backend;
+    let refused = (set.args.iter()).find_map(|a| refuses(backend).iter().find(|(o, _)| o == a));
+    if let Some((option, why)) = refused {
+        return Some(format!(
+            "`{option}` is not supported by the {backend} backend: {why}"
+        ));
+    }
+    let has = |option: &str| set.args.iter().any(|a| a == option);
+    needs(backend).iter().find_map(|(option, with, why)| {
+        (has(option) && !set.args.windows(2).any(|w| w == with)).then(|| {
+            format!(
+                "`{option}` is supported by the {backend} backend {why}; try `{} {}`",
+                set.label,
+                with.join(" ")
+            )
+        })
+    })
+}
+
+/// The backends that refuse `option` (a short form) or run it only with others, each with why.
+pub fn refused_by(option: &str) -> Vec<(Backend, &'static str)> {
+    (Backend::ALL.into_iter())
+        .flat_map(|b| {
+            let refused = refuses(b).iter().filter(|(o, _)| *o == option);
+            let needing = needs(b).iter().filter(|(o, _, _)| *o == option);
+            (refused.map(move |(_, why)| (b, *why)))
+                .chain(needing.map(move |(_, _, why)| (b, *why)))
+        })
+        .collect()
+}
+
+/// What `--backend` says in `--help`: each backend and the options it refuses.
+pub fn backends_help() -> String {
+    let mut text = String::from(
+        "llvm (libfaust's JIT), cpp (Faust's C++ built by the C++ compiler), wasm (Faust's \
+         WebAssembly run by wasmtime), interp (libfaust's interpreter); several separated by \
+         commas, or all. A set with an option its backend cannot run is listed as unsupported, \
+         with the reason, and not compiled:",
+    );
+    for backend in Backend::ALL {
+        let refused = refuses(backend).iter().map(|(o, _)| o.to_string());
+        let needing =
+            (needs(backend).iter()).map(|(o, with, _)| format!("{o} without {}", with.join(" ")));
+        let all: Vec<String> = refused.chain(needing).collect();
+        text.push_str(&format!("\n  {backend}: {}", all.join(" ")));
+    }
+    text
 }
 
 /// Compiles `source` with `options` on the set's backend (`cxx` builds C++), with the standard
@@ -77,7 +162,7 @@ pub fn compile(
     cxx: Option<&Cxx>,
     target: Target,
 ) -> Result<(Compilation, bool), FaustError> {
-    if let Some(message) = options.unsupported() {
+    if let Some(message) = unsupported(options) {
         return Err(FaustError::Unsupported { message });
     }
     if target != Target::Host && options.backend != Backend::Llvm {
@@ -91,51 +176,45 @@ pub fn compile(
     stdlib::compile_or_with_stdlib(source, |source| compile_once(source, options, cxx, target))
 }
 
-fn compile_once(
-    source: &DspSource,
-    options: &OptionSet,
-    cxx: Option<&Cxx>,
-    target: Target,
-) -> Result<Compilation, FaustError> {
-    let plain = |code: Code, factory: Box<dyn DspFactory>| Compilation {
-        code,
-        factory,
-        normalized_options: String::new(),
-        sha_key: String::new(),
-        warnings: Vec::new(),
-    };
-    Ok(match options.backend {
-        Backend::Llvm => {
-            let factory = Factory::compile(source, options, target)?;
-            Compilation {
-                code: Code::Llvm {
-                    machine_code: factory.machine_code(),
-                },
-                normalized_options: factory.compile_options(),
-                sha_key: factory.sha_key(),
-                warnings: factory.warnings(),
-                factory: Box::new(factory),
-            }
-        }
-        Backend::Interp => {
-            let factory = InterpFactory::compile(source, options)?;
-            plain(
-                Code::Interp {
-                    bitcode: factory.bitcode(),
-                },
-                Box::new(factory),
-            )
-        }
-        Backend::Cpp => {
-            let cxx = cxx.ok_or_else(|| FaustError::internal("no C++ compiler was given"))?;
-            let code = cpp::build(source, options, cxx)?;
-            let factory = code.load(options)?;
-            plain(code, factory)
-        }
-        Backend::Wasm => {
-            let code = wasm::build(source, options)?;
-            let factory = code.load(options)?;
-            plain(code, factory)
-        }
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::parse_option_set;
+
+    /// Each backend's refusals, as its own file says them, reach the checks before compiling,
+    /// `--help` and the MCP option list.
+    #[test]
+    fn refusals_come_from_each_backends_file() {
+        let on = |text: &str, backend| parse_option_set(text).unwrap().on(backend);
+        let omp = unsupported(&on("-vec -omp", Backend::Llvm)).unwrap();
+        assert!(
+            omp.starts_with("`-omp` is not supported by the llvm backend: libfaust refuses OpenMP")
+        );
+        assert_eq!(unsupported(&on("-vec -omp", Backend::Cpp)), None);
+        let interp = unsupported(&on("-vec", Backend::Interp)).unwrap();
+        assert!(interp.ends_with("try `-vec -lv 1`"), "{interp}");
+        assert_eq!(unsupported(&on("-vec -lv 1", Backend::Interp)), None);
+        let vec: Vec<Backend> = refused_by("-vec").into_iter().map(|(b, _)| b).collect();
+        assert_eq!(vec, [Backend::Wasm, Backend::Interp]);
+        let help = backends_help();
+        assert!(
+            help.contains("\n  interp: ") && help.contains("-vec without -lv 1"),
+            "{help}"
+        );
+        assert_eq!(identity(Backend::Llvm, None), "llvm");
+    }
+
+    /// Code a backend cannot read is an error, not a panic.
+    #[test]
+    fn code_of_another_shape_is_refused() {
+        let code = Code {
+            backend: Backend::Wasm,
+            parts: vec!["module only".into()],
+        };
+        let Err(e) = code.load(&OptionSet::scalar()) else {
+            panic!("loaded");
+        };
+        assert!(e.to_string().contains("a module and its JSON"), "{e}");
+        assert!(llvm::machine_code(&code).is_err());
+    }
 }

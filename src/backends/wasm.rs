@@ -5,11 +5,12 @@
 //! the runtime does in every audio callback. The math functions the module imports are the
 //! double-precision ones a browser's `Math` gives.
 
+use super::{Code, Compilation, Cxx};
 use crate::libfaust::ui::{control_path, Zone};
 use crate::libfaust::{
-    generate, Control, ControlKind, Dsp, DspFactory, DspSource, FaustError, Instance,
+    generate, Control, ControlKind, Dsp, DspFactory, DspSource, FaustError, Instance, Target,
 };
-use crate::options::{OptionSet, Precision};
+use crate::options::{Backend, OptionSet, Precision};
 use base64::Engine as _;
 use serde_json::Value;
 use std::ffi::c_void;
@@ -43,13 +44,61 @@ fn wasm_error(e: impl std::fmt::Display) -> FaustError {
 }
 
 /// Generates the module of `source` with `options` and compiles it for this CPU.
-pub fn build(source: &DspSource, options: &OptionSet) -> Result<super::Code, FaustError> {
+fn build(source: &DspSource, options: &OptionSet) -> Result<Code, FaustError> {
     let (module, json) = generate::wasm(source, options)?;
     let compiled = engine()?.precompile_module(&module).map_err(wasm_error)?;
-    Ok(super::Code::Wasm {
-        module: base64::engine::general_purpose::STANDARD.encode(compiled),
-        json,
+    Ok(Code {
+        backend: Backend::Wasm,
+        parts: vec![base64::engine::general_purpose::STANDARD.encode(compiled), json],
     })
+}
+
+/// Options this backend refuses (libfaust 2.54.9 and the C++ compiler, measured on every
+/// fixture; see `each_backend_refuses_what_it_cannot_run_before_compiling` in
+/// `tests/backends.rs`), with why.
+pub const REFUSES: &[(&str, &str)] = &[
+    ("-vec", "libfaust 2.54.9's WebAssembly vector code reads its inputs at the wrong addresses (input sample i comes from sample 2i), so it does not compute the DSP"),
+    ("-omp", "libfaust refuses OpenMP for WebAssembly"),
+    ("-sch", "libfaust refuses the scheduler for WebAssembly"),
+    (
+        "-fun",
+        "libfaust makes one function per loop only for C, C++ and LLVM",
+    ),
+    (
+        "-mem",
+        "libfaust allows a custom memory manager only for C++",
+    ),
+    (
+        "-os",
+        "libfaust makes one-sample code only for C, C++ and Cmajor",
+    ),
+    ("-quad", "libfaust refuses quad precision for WebAssembly"),
+];
+
+/// Options it runs only with others: none.
+pub const NEEDS: &[(&str, [&str; 2], &str)] = &[];
+
+pub fn compile(
+    source: &DspSource,
+    options: &OptionSet,
+    _: Option<&Cxx>,
+    _: Target,
+) -> Result<Compilation, FaustError> {
+    let code = build(source, options)?;
+    let factory = load(&code, options)?;
+    Ok(Compilation::of(code, factory))
+}
+
+pub fn load(code: &Code, options: &OptionSet) -> Result<Box<dyn DspFactory>, FaustError> {
+    let [module, json] = &code.parts[..] else {
+        return Err(FaustError::machine_code("WebAssembly code is a module and its JSON"));
+    };
+    Ok(Box::new(WasmFactory::load(module, json, options)?))
+}
+
+/// What the code depends on besides the source, the options and libfaust: the runtime.
+pub fn identity(_: Option<&Cxx>) -> String {
+    format!("wasm {}", runtime())
 }
 
 /// A compiled module and what its JSON description says.

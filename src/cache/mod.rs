@@ -16,7 +16,7 @@ use crate::jobs::{CompileInfo, Compiled};
 use crate::libfaust::imports::source_files;
 use crate::libfaust::imports::ImportError;
 use crate::libfaust::{DspSource, LibFaust, Target};
-use crate::options::{Backend, OptionSet};
+use crate::options::OptionSet;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -24,7 +24,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-const FORMAT: &str = "faustperf-cache/3";
+/// Changes when an entry's layout does (4: `Code` is a backend and its parts).
+const FORMAT: &str = "faustperf-cache/4";
 const ENTRY_EXTENSION: &str = "entry";
 /// Temporary files older than this were left by a process that died while writing.
 const STALE_TEMP: Duration = Duration::from_secs(3600);
@@ -114,13 +115,7 @@ impl Cache {
         target: Target,
         lib: &LibFaust,
     ) -> String {
-        let backend = match options.backend {
-            Backend::Cpp => cxx.map_or_else(String::new, |c| {
-                format!("cpp {} | {}", c.version, c.command_line())
-            }),
-            Backend::Wasm => format!("wasm {}", crate::backends::wasm::runtime()),
-            other => other.name().to_string(),
-        };
+        let backend = crate::backends::identity(options.backend, cxx);
         let target = match target {
             Target::Host => lib.machine_target().to_string(),
             other => other.llvm(lib),
@@ -348,8 +343,9 @@ mod tests {
                 controls: 0,
                 threads: 1,
             },
-            code: crate::backends::Code::Llvm {
-                machine_code: code.into(),
+            code: crate::backends::Code {
+                backend: crate::options::Backend::Llvm,
+                parts: vec![code.into()],
             },
         }
     }

@@ -439,10 +439,8 @@ fn run_counted(
         bound.compute(0);
     }
     faustperf_counted_blocks(&mut bound, config.blocks);
-    Ok(match code {
-        Code::Llvm { machine_code } => symbols::jit_functions(machine_code),
-        _ => Vec::new(),
-    })
+    Ok(crate::backends::llvm::machine_code(code)
+        .map_or_else(|_| Vec::new(), symbols::jit_functions))
 }
 
 /// Runs `blocks` blocks: the only function whose instructions callgrind counts.

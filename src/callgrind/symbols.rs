@@ -138,7 +138,7 @@ pub fn name_of(name: &str, generated: &[Function]) -> (String, bool) {
 /// perf's convention for JIT code (`START SIZE name`, hex), so that `perf record` names the
 /// samples in them, e.g. `computemydsp [-vec]`; says on stderr when it cannot. LLVM code only.
 pub fn map_for_perf(code: &Code, label: &str) {
-    let Code::Llvm { machine_code } = code else {
+    let Ok(machine_code) = crate::backends::llvm::machine_code(code) else {
         return;
     };
     let path = format!("/tmp/perf-{}.map", std::process::id());

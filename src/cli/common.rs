@@ -148,7 +148,7 @@ impl MachineArgs {
 #[derive(Args)]
 pub struct BackendArgs {
     /// llvm, cpp, wasm, interp; several separated by commas, or all.
-    #[arg(long = "backend", default_value = "llvm", long_help = crate::options::backends_help())]
+    #[arg(long = "backend", default_value = "llvm", long_help = crate::backends::backends_help())]
     backend: String,
     /// The C++ compiler of the cpp backend (e.g. clang++).
     #[arg(long, default_value = DEFAULT_CXX)]

@@ -528,7 +528,7 @@ impl FaustPerfServer {
                     option: format!("{short} ({long})"),
                     takes_value,
                     meaning: meaning.into(),
-                    not_supported_by: (options::refused_by(short).into_iter())
+                    not_supported_by: (crate::backends::refused_by(short).into_iter())
                         .map(|(backend, why)| format!("{backend}: {why}"))
                         .collect(),
                 })

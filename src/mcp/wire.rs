@@ -9,33 +9,63 @@ use crate::profile::ProfileReport;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Which code generator compiles and runs the code.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendParam {
-    /// libfaust's LLVM JIT.
-    #[default]
-    Llvm,
-    /// Faust's C++, built by the system's C++ compiler (g++ -O3 -ffast-math -march=native).
-    Cpp,
-    /// Faust's WebAssembly, run by wasmtime.
-    Wasm,
-    /// libfaust's interpreter.
-    Interp,
-    /// Every backend, side by side.
-    All,
+/// A backend by name, or `all` (every backend, side by side). Its names come from
+/// [`Backend`], so a backend added there is offered here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackendParam(
+    /// `None`: all.
+    Option<Backend>,
+);
+
+impl Default for BackendParam {
+    /// LLVM.
+    fn default() -> BackendParam {
+        BackendParam(Some(Backend::default()))
+    }
 }
 
 impl BackendParam {
     /// The backends it names.
     pub fn backends(self) -> Vec<Backend> {
-        match self {
-            BackendParam::Llvm => vec![Backend::Llvm],
-            BackendParam::Cpp => vec![Backend::Cpp],
-            BackendParam::Wasm => vec![Backend::Wasm],
-            BackendParam::Interp => vec![Backend::Interp],
-            BackendParam::All => Backend::ALL.to_vec(),
+        self.0.map_or_else(|| Backend::ALL.to_vec(), |b| vec![b])
+    }
+
+    fn names() -> impl Iterator<Item = &'static str> {
+        (Backend::ALL.iter().map(|b| b.name())).chain(["all"])
+    }
+}
+
+impl<'de> Deserialize<'de> for BackendParam {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<BackendParam, D::Error> {
+        let name = String::deserialize(d)?;
+        if name == "all" {
+            return Ok(BackendParam(None));
         }
+        (Backend::ALL.into_iter().find(|b| b.name() == name))
+            .map(|b| BackendParam(Some(b)))
+            .ok_or_else(|| {
+                let allowed: Vec<String> =
+                    BackendParam::names().map(|n| format!("`{n}`")).collect();
+                serde::de::Error::custom(format!(
+                    "unknown backend `{name}`, expected one of {}",
+                    allowed.join(", ")
+                ))
+            })
+    }
+}
+
+impl JsonSchema for BackendParam {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "BackendParam".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = BackendParam::names().collect();
+        schemars::json_schema!({
+            "type": "string",
+            "enum": names,
+            "description": "Code generator: llvm (libfaust's JIT, the default), cpp (Faust's C++ built by the system's C++ compiler), wasm (Faust's WebAssembly in wasmtime), interp (libfaust's interpreter), or all: every backend, side by side."
+        })
     }
 }
 

@@ -44,16 +44,6 @@ impl Backend {
             Backend::Interp => "interp",
         }
     }
-
-    /// The options this backend refuses, with why.
-    pub fn refuses(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Backend::Llvm => LLVM_REFUSES,
-            Backend::Cpp => CPP_REFUSES,
-            Backend::Wasm => WASM_REFUSES,
-            Backend::Interp => INTERP_REFUSES,
-        }
-    }
 }
 
 impl std::fmt::Display for Backend {
@@ -96,28 +86,6 @@ impl OptionSet {
             .args
             .iter()
             .any(|a| matches!(a.as_str(), "-vec" | "-omp" | "-sch"))
-    }
-
-    /// Why this set's backend cannot compile or run it, before any compile: the set is then
-    /// listed as unsupported rather than failed.
-    pub fn unsupported(&self) -> Option<String> {
-        let refuses = self.backend.refuses();
-        if let Some((option, why)) =
-            (self.args.iter()).find_map(|a| refuses.iter().find(|(o, _)| o == a))
-        {
-            return Some(format!(
-                "`{option}` is not supported by the {} backend: {why}",
-                self.backend
-            ));
-        }
-        let simple_loops = self.args.windows(2).any(|w| w[0] == "-lv" && w[1] == "1");
-        let vector = self.args.iter().any(|a| a == "-vec");
-        (self.backend == Backend::Interp && vector && !simple_loops).then(|| {
-            format!(
-                "`-vec` is supported by the interp backend {INTERP_VECTOR}; try `{} -lv 1`",
-                self.label
-            )
-        })
     }
 
     /// The same options on `backend`.
@@ -289,71 +257,6 @@ const ALLOWED: &[(&str, &str, Arg, &str)] = &[
     "narrowing iterations of the interval analysis"),
 ];
 
-/// Options each backend refuses (libfaust 2.54.9 and the C++ compiler, measured on every
-/// fixture; see `unsupported_sets_are_refused_before_compiling` in `tests/cli.rs`), with why.
-const LLVM_REFUSES: &[(&str, &str)] = &[
-    ("-omp", "libfaust refuses OpenMP for LLVM (\"OpenMP not supported for LLVM\"); measure it with --backend cpp"),
-    ("-sch", "libfaust's LLVM backend generates broken code for the scheduler (\"Broken function found\")"),
-    ("-mem", "libfaust allows a custom memory manager only for C++"),
-    ("-os", "libfaust makes one-sample code only for C, C++ and Cmajor"),
-    ("-quad", "libfaust refuses quad precision for LLVM"),
-];
-const CPP_REFUSES: &[(&str, &str)] = &[
-    ("-sch", "the code needs Faust's work-stealing scheduler runtime, which faustperf's architecture does not link"),
-    ("-mem", "the code needs a host memory manager (dsp_memory_manager), which faustperf's architecture does not provide"),
-    ("-os", "one-sample code has another API (frame by frame), which faustperf's architecture does not drive"),
-];
-const WASM_REFUSES: &[(&str, &str)] = &[
-    ("-vec", "libfaust 2.54.9's WebAssembly vector code reads its inputs at the wrong addresses (input sample i comes from sample 2i), so it does not compute the DSP"),
-    ("-omp", "libfaust refuses OpenMP for WebAssembly"),
-    ("-sch", "libfaust refuses the scheduler for WebAssembly"),
-    (
-        "-fun",
-        "libfaust makes one function per loop only for C, C++ and LLVM",
-    ),
-    (
-        "-mem",
-        "libfaust allows a custom memory manager only for C++",
-    ),
-    (
-        "-os",
-        "libfaust makes one-sample code only for C, C++ and Cmajor",
-    ),
-    ("-quad", "libfaust refuses quad precision for WebAssembly"),
-];
-/// The interpreter's condition on `-vec`.
-const INTERP_VECTOR: &str =
-    "only with -lv 1: libfaust refuses -lv 0 (\"Vector mode with -lv 0 not supported\")";
-const INTERP_REFUSES: &[(&str, &str)] = &[
-    ("-omp", "libfaust refuses OpenMP for the interpreter"),
-    ("-sch", "libfaust refuses the scheduler for the interpreter"),
-    (
-        "-fun",
-        "libfaust makes one function per loop only for C, C++ and LLVM",
-    ),
-    (
-        "-fm",
-        "libfaust allows fast math only for C, C++, LLVM and WebAssembly text",
-    ),
-    ("-cm", "libfaust refuses compute-mix for the interpreter"),
-    (
-        "-double",
-        "libfaust's C API runs the interpreter with float samples only",
-    ),
-    (
-        "-mem",
-        "libfaust allows a custom memory manager only for C++",
-    ),
-    (
-        "-os",
-        "libfaust makes one-sample code only for C, C++ and Cmajor",
-    ),
-    (
-        "-quad",
-        "libfaust refuses quad precision for the interpreter",
-    ),
-];
-
 /// Options that write or read files, or print and stop, with why each is refused.
 const FILE_OPTIONS: &[(&str, &str)] = &[
     ("-o", "writes the generated code to a file"),
@@ -496,40 +399,6 @@ pub fn accepted() -> impl Iterator<Item = (&'static str, &'static str, bool, &'s
         .map(|(short, long, arg, meaning)| (*short, *long, !matches!(arg, Arg::None), *meaning))
 }
 
-/// The backends that refuse `option` (a short form), each with why.
-pub fn refused_by(option: &str) -> Vec<(Backend, &'static str)> {
-    let mut out: Vec<(Backend, &'static str)> = (Backend::ALL.into_iter())
-        .flat_map(|b| {
-            b.refuses()
-                .iter()
-                .filter(|(o, _)| *o == option)
-                .map(move |(_, why)| (b, *why))
-        })
-        .collect();
-    if option == "-vec" {
-        out.push((Backend::Interp, INTERP_VECTOR));
-    }
-    out
-}
-
-/// What `--backend` says in `--help`: each backend and the options it refuses.
-pub fn backends_help() -> String {
-    let mut text = String::from(
-        "llvm (libfaust's JIT), cpp (Faust's C++ built by the C++ compiler), wasm (Faust's \
-         WebAssembly run by wasmtime), interp (libfaust's interpreter); several separated by \
-         commas, or all. A set with an option its backend cannot run is listed as unsupported, \
-         with the reason, and not compiled:",
-    );
-    for backend in Backend::ALL {
-        let mut refused: Vec<&str> = backend.refuses().iter().map(|(o, _)| *o).collect();
-        if backend == Backend::Interp {
-            refused.push("-vec without -lv 1");
-        }
-        text.push_str(&format!("\n  {backend}: {}", refused.join(" ")));
-    }
-    text
-}
-
 /// Every refused option with why.
 pub fn refused() -> impl Iterator<Item = (&'static str, &'static str)> {
     FILE_OPTIONS.iter().copied()
@@ -547,10 +416,6 @@ mod tests {
         assert!(!set.is_scalar());
         assert!(parse_option_set("").unwrap().is_scalar());
         assert_eq!(parse_option_set("").unwrap().display(), "(scalar)");
-        assert!(parse_option_set("-vec -omp")
-            .unwrap()
-            .unsupported()
-            .is_some_and(|why| why.contains("OpenMP")));
     }
 
     #[test]

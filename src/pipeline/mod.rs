@@ -423,10 +423,7 @@ mod tests {
     }
 
     fn machine_code(code: &Code) -> String {
-        match code {
-            Code::Llvm { machine_code } => machine_code.clone(),
-            other => format!("{other:?}"),
-        }
+        code.parts.join(" ")
     }
 
     impl Runner for Dies {
@@ -464,8 +461,11 @@ mod tests {
     fn a_set_that_kills_the_worker_fails_alone_and_the_others_are_measured_again() {
         let codes: Vec<(Code, OptionSet)> = (0..3)
             .map(|i| {
-                let machine_code = format!("code {i}");
-                (Code::Llvm { machine_code }, OptionSet::scalar())
+                let code = Code {
+                    backend: crate::options::Backend::Llvm,
+                    parts: vec![format!("code {i}")],
+                };
+                (code, OptionSet::scalar())
             })
             .collect();
         let config = MeasureConfig {

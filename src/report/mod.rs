@@ -183,10 +183,10 @@ pub(crate) mod tests {
             RunError::Faust {
                 phase: Phase::Compile,
                 error: FaustError::Unsupported {
-                    message: crate::options::parse_option_set("-vec -omp")
-                        .unwrap()
-                        .unsupported()
-                        .unwrap(),
+                    message: crate::backends::unsupported(
+                        &crate::options::parse_option_set("-vec -omp").unwrap(),
+                    )
+                    .unwrap(),
                 },
             },
         )];
