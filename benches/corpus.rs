@@ -7,8 +7,9 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use faustperf::corpus::{find_dsps, skip_reason};
+use faustperf::dsp::AudioBuffers;
 use faustperf::jobs::CompileJob;
-use faustperf::libfaust::{AudioBuffers, DspSource};
+use faustperf::libfaust::DspSource;
 use faustperf::measure::rng::SplitMix64;
 use faustperf::options::display;
 use faustperf::options::parse_option_set;

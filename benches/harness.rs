@@ -10,7 +10,8 @@
 //! - the same for the time faustperf reports (the clock's cost subtracted): how far the figure
 //!   it prints is from what a bare loop takes.
 
-use faustperf::libfaust::{AudioBuffers, BoundInstance, DspFactory, DspSource, Factory};
+use faustperf::dsp::{AudioBuffers, BoundInstance, DspFactory};
+use faustperf::libfaust::{DspSource, Factory};
 use faustperf::measure::clock::Clock;
 use faustperf::measure::rng::SplitMix64;
 use faustperf::measure::stats::MedianInterval;

@@ -8,6 +8,7 @@ pub mod chart;
 pub mod cli;
 pub mod compare;
 pub mod corpus;
+pub mod dsp;
 pub mod inspect;
 pub mod ir;
 pub mod jobs;

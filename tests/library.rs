@@ -5,10 +5,11 @@
 use faustperf::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use faustperf::backends::{self, Cxx};
 use faustperf::cache::Cache;
+use faustperf::dsp::AudioBuffers;
+use faustperf::dsp::FaustError;
 use faustperf::inspect::{inspect, InspectRequest};
 use faustperf::jobs::JOBS;
-use faustperf::libfaust::AudioBuffers;
-use faustperf::libfaust::{code_digest, DspSource, Factory, FaustError, LibFaust, Target};
+use faustperf::libfaust::{code_digest, DspSource, Factory, LibFaust, Target};
 use faustperf::measure::rng::SplitMix64;
 use faustperf::measure::{Budget, MeasureConfig};
 use faustperf::options::{parse_option_set, Backend};

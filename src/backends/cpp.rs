@@ -4,9 +4,8 @@
 //! libloading and run like libfaust's own code.
 
 use super::{Code, Compilation};
-use crate::libfaust::{
-    ui, Control, Dsp, DspFactory, DspSource, FaustError, Instance, LibFaust, Target,
-};
+use crate::libfaust::{ui, DspSource, LibFaust, Target};
+use crate::dsp::{Control, Dsp, DspFactory, FaustError, Instance};
 use crate::options::{Backend, OptionSet, Precision};
 use base64::Engine;
 use serde::{Deserialize, Serialize};

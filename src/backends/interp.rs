@@ -2,7 +2,8 @@
 //! are libfaust's ([`InterpFactory`]).
 
 use super::{Code, Compilation, Cxx};
-use crate::libfaust::{DspFactory, DspSource, FaustError, InterpFactory, Target};
+use crate::libfaust::{DspSource, InterpFactory, Target};
+use crate::dsp::{DspFactory, FaustError};
 use crate::options::{Backend, OptionSet};
 
 /// Options this backend refuses (libfaust 2.54.9 and the C++ compiler, measured on every

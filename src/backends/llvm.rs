@@ -1,7 +1,8 @@
 //! libfaust's LLVM JIT, in this process: machine code for this CPU (or the counting target).
 
 use super::{Code, Compilation, Cxx};
-use crate::libfaust::{DspFactory, DspSource, Factory, FaustError, Target};
+use crate::libfaust::{DspSource, Factory, Target};
+use crate::dsp::{DspFactory, FaustError};
 use crate::options::{Backend, OptionSet};
 
 /// Options this backend refuses (libfaust 2.54.9 and the C++ compiler, measured on every

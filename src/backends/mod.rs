@@ -8,7 +8,8 @@
 //! Adding a backend: a file here with those five items (see `llvm.rs`), its line in
 //! `registry!` below, and its name in [`Backend`].
 
-use crate::libfaust::{code_digest, stdlib, DspFactory, DspSource, FaustError, Target};
+use crate::dsp::{DspFactory, FaustError};
+use crate::libfaust::{code_digest, stdlib, DspSource, Target};
 use crate::options::{Backend, OptionSet};
 pub use cpp::Cxx;
 use serde::{Deserialize, Serialize};

@@ -6,10 +6,10 @@
 //! double-precision ones a browser's `Math` gives.
 
 use super::{Code, Compilation, Cxx};
-use crate::libfaust::ui::{control_path, Zone};
-use crate::libfaust::{
-    generate, Control, ControlKind, Dsp, DspFactory, DspSource, FaustError, Instance, Target,
-};
+use crate::dsp::control::Zone;
+use crate::libfaust::ui::control_path;
+use crate::libfaust::{generate, DspSource, Target};
+use crate::dsp::{Control, ControlKind, Dsp, DspFactory, FaustError, Instance};
 use crate::options::{Backend, OptionSet, Precision};
 use base64::Engine as _;
 use serde_json::Value;

@@ -13,7 +13,8 @@ pub mod dump;
 pub mod symbols;
 
 use crate::backends::Code;
-use crate::libfaust::{FaustError, LibFaust, Target};
+use crate::dsp::FaustError;
+use crate::libfaust::{LibFaust, Target};
 use crate::measure::rng::SplitMix64;
 use crate::options::OptionSet;
 use serde::{Deserialize, Serialize};

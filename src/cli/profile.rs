@@ -2,7 +2,7 @@
 
 use super::common::{BackendArgs, ChartArgs, RunArgs, SourceArgs, MAX_SECONDS};
 use super::{exit, Stop};
-use crate::libfaust::FaustError;
+use crate::dsp::FaustError;
 use crate::measure::MAX_SAMPLE_RATE;
 use crate::options::parse_option_set;
 use crate::profile::{run_profile, ProfileRequest};

@@ -4,8 +4,9 @@
 use crate::analyze::{check_tie_threshold, DEFAULT_TIE_THRESHOLD_PERCENT};
 use crate::backends::{Code, Cxx};
 use crate::cache::Cache;
+use crate::dsp::FaustError;
 use crate::jobs::{CompileJob, Compiled};
-use crate::libfaust::{DspSource, FaustError};
+use crate::libfaust::DspSource;
 use crate::measure::stats::{paired_ratio, MedianInterval};
 use crate::measure::units::{bytes_per_block, cpu_percent, frames_per_second, mbps};
 use crate::measure::warnings::{texts, Environment};

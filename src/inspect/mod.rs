@@ -3,9 +3,10 @@
 //! DSP that crashes or hangs libfaust costs only its option set.
 
 use crate::callgrind::{CountConditions, CountConfig};
+use crate::dsp::FaustError;
 use crate::ir::{percent_of, round, MeasuredWork, SetInspection, READER_LLVM};
 use crate::jobs::{CompileJob, InspectJob};
-use crate::libfaust::{DspSource, FaustError, Target, Toolchain};
+use crate::libfaust::{DspSource, Target, Toolchain};
 use crate::measure::units::human_bytes;
 use crate::options::{parse_option_set, OptionSet};
 use crate::pipeline::SetError;
@@ -233,7 +234,7 @@ pub fn key_facts(i: &SetInspection) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::libfaust::FaustError;
+    use crate::dsp::FaustError;
     use crate::worker::{Phase, RunError};
 
     /// A report built from a hand-written IR, the same on every machine.

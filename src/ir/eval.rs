@@ -2,15 +2,20 @@
 //! `compute`'s arguments evaluated in an environment, and induction variables run from their
 //! start to their exit test.
 
-use super::read::key;
 use inkwell::values::{
-    BasicValue, BasicValueEnum, CallSiteValue, InstructionOpcode, InstructionValue, PhiValue,
+    AsValueRef, BasicValue, BasicValueEnum, CallSiteValue, InstructionOpcode, InstructionValue,
+    PhiValue,
 };
 use inkwell::IntPredicate;
 use std::collections::HashMap;
 
 /// Values of `compute`'s integer arguments (by their LLVM value's address).
 pub(super) type Env = HashMap<usize, i64>;
+
+/// An LLVM value's identity, as the environment keys it.
+pub(super) fn key(v: &impl AsValueRef) -> usize {
+    v.as_value_ref() as usize
+}
 
 /// Longest trip count followed before a loop is declared of unknown length.
 pub(super) const MAX_TRIPS: u64 = 1 << 22;

@@ -17,7 +17,8 @@ pub use facts::{
 };
 pub use read::READER_LLVM;
 
-use crate::libfaust::{compiler_lock, FaustError, LibFaust};
+use crate::dsp::FaustError;
+use crate::libfaust::{compiler_lock, LibFaust};
 use crate::options::OptionSet;
 
 /// Reads one option set's IR into its facts and advice. `heap_bytes` is the instance's heap

@@ -9,11 +9,13 @@
 //! iteration) times per frame; code outside the frame loop runs once per call.
 
 use super::cfg::{self, Loop};
-use super::eval::{add_of_constant, eval, int_width, run_induction, strip_casts, Env, Induction};
+use super::eval::{
+    add_of_constant, eval, int_width, key, run_induction, strip_casts, Env, Induction,
+};
 use super::facts::{
     InstructionCounts, MathCall, Member, MemberKind, SharedTable, TableRead, VectorWidth,
 };
-use crate::libfaust::FaustError;
+use crate::dsp::FaustError;
 use inkwell::basic_block::BasicBlock;
 use inkwell::context::Context;
 use inkwell::memory_buffer::MemoryBuffer;
@@ -21,8 +23,8 @@ use inkwell::module::Module;
 use inkwell::targets::TargetData;
 use inkwell::types::{AnyType, AnyTypeEnum, BasicTypeEnum, StructType};
 use inkwell::values::{
-    AnyValue, AsValueRef, BasicValue, BasicValueEnum, CallSiteValue, FunctionValue,
-    InstructionOpcode, InstructionValue, PhiValue,
+    AnyValue, BasicValue, BasicValueEnum, CallSiteValue, FunctionValue, InstructionOpcode,
+    InstructionValue, PhiValue,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -194,11 +196,6 @@ enum Trips {
     /// Proportional to `count`: the loop over the frames, this many frames per iteration.
     Frames(f64),
     Unknown,
-}
-
-/// An LLVM value's identity, as the evaluator's environment keys it.
-pub(super) fn key(v: &impl AsValueRef) -> usize {
-    v.as_value_ref() as usize
 }
 
 struct Analyser<'m, 'ctx> {

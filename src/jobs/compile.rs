@@ -1,7 +1,8 @@
 //! Compile a program with one option set, on its backend.
 
 use crate::backends::{self, Code, Cxx};
-use crate::libfaust::{DspSource, FaustError, Target};
+use crate::libfaust::{DspSource, Target};
+use crate::dsp::FaustError;
 use crate::options::{OptionSet, Precision};
 use crate::worker::{Job, Limit, Phase};
 use serde::{Deserialize, Serialize};

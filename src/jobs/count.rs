@@ -2,7 +2,7 @@
 
 use crate::backends::Code;
 use crate::callgrind::{self, CountConfig, Counts};
-use crate::libfaust::FaustError;
+use crate::dsp::FaustError;
 use crate::options::OptionSet;
 use crate::worker::{Job, Limit, Phase};
 use serde::{Deserialize, Serialize};

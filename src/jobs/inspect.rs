@@ -2,7 +2,8 @@
 
 use super::compile::CompileJob;
 use crate::ir::{inspect_ir, SetInspection};
-use crate::libfaust::{stdlib, DspFactory, Factory, FaustError};
+use crate::libfaust::{stdlib, Factory};
+use crate::dsp::{DspFactory, FaustError};
 use crate::worker::{Job, Limit, Phase};
 use serde::{Deserialize, Serialize};
 

@@ -2,7 +2,7 @@
 
 use crate::backends::Code;
 use crate::callgrind;
-use crate::libfaust::{DspFactory, FaustError};
+use crate::dsp::{DspFactory, FaustError};
 use crate::measure::{self, MeasureConfig, RawMeasurement, Stretch};
 use crate::options::OptionSet;
 use crate::worker::{Job, Limit, Phase};

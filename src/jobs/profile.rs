@@ -1,7 +1,7 @@
 //! Run compiled code in real time, paced or on an audio server.
 
 use crate::backends::Code;
-use crate::libfaust::FaustError;
+use crate::dsp::FaustError;
 use crate::options::OptionSet;
 use crate::realtime::{self, ProfileConfig, RawProfile};
 use crate::worker::{Job, Limit, Phase};

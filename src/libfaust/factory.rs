@@ -1,10 +1,11 @@
 //! Compiled DSP factories.
 
 use super::strings::{take_string_array, FaustString};
-use super::ui::{self, Control};
+use super::ui;
 use super::{
     compiler_lock, fast_math_available, Dsp, DspFactory, FaustError, Instance, LibFaust, Target,
 };
+use crate::dsp::Control;
 use crate::options::{OptionSet, Precision};
 use serde::{Deserialize, Serialize};
 use std::ffi::{c_char, c_void, CString};

@@ -3,8 +3,9 @@
 
 use super::factory::{c_sample_rate, c_string, compile_call, error_text};
 use super::strings::FaustString;
-use super::ui::{self, Control};
+use super::ui;
 use super::{compiler_lock, Dsp, DspFactory, DspSource, FaustError, Instance, LibFaust};
+use crate::dsp::Control;
 use crate::options::{OptionSet, Precision};
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;

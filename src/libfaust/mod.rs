@@ -6,23 +6,20 @@
 //! instances needs no lock.
 
 mod digest;
-mod error;
 mod factory;
 pub mod generate;
 pub mod imports;
-mod instance;
 mod interp;
 pub mod stdlib;
 mod strings;
 pub(crate) mod ui;
 
+pub use crate::dsp::{AudioBuffers, BoundInstance, Dsp, DspFactory, FaustError, Instance};
+pub use crate::dsp::{Control, ControlKind};
 pub use digest::code_digest;
-pub use error::FaustError;
 pub(crate) use factory::c_sample_rate;
 pub use factory::{DspSource, Factory};
-pub use instance::{AudioBuffers, BoundInstance, Dsp, DspFactory, Instance};
 pub use interp::InterpFactory;
-pub use ui::{Control, ControlKind};
 
 use serde::{Deserialize, Serialize};
 use std::ffi::CStr;

@@ -31,7 +31,8 @@ pub mod thread;
 pub mod units;
 pub mod warnings;
 
-use crate::libfaust::{AudioBuffers, BoundInstance, DspFactory, FaustError, Instance, Toolchain};
+use crate::dsp::{AudioBuffers, BoundInstance, DspFactory, FaustError, Instance};
+use crate::libfaust::Toolchain;
 use crate::options::Precision;
 use clock::{Clock, ClockKind};
 use hardware::{HardwareCounters, HardwareCounts};

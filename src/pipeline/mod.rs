@@ -6,8 +6,9 @@
 use crate::backends::Code;
 use crate::cache::Cache;
 use crate::callgrind::{CountConfig, Counts};
+use crate::dsp::FaustError;
 use crate::jobs::{CompileJob, Compiled, CountJob, MeasureJob, JOBS};
-use crate::libfaust::{DspSource, FaustError, Target};
+use crate::libfaust::{DspSource, Target};
 use crate::measure::thread::all_cores;
 use crate::measure::{MeasureConfig, RawMeasurement, Stretch};
 use crate::options::{display_on, Backend, OptionSet};
@@ -411,7 +412,7 @@ pub fn measure_sets(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::libfaust::FaustError;
+    use crate::dsp::FaustError;
     use crate::worker::Task;
     use serde_json::Value;
 

@@ -8,7 +8,7 @@
 use super::alloc;
 use super::block::{control_uses, monotonic_ns, set_controls, signal_buffers, Live};
 use super::{AudioHost, HostStats, ProfileConfig, RawProfile};
-use crate::libfaust::{DspFactory, FaustError};
+use crate::dsp::{DspFactory, FaustError};
 use crate::measure::rng::SplitMix64;
 use crate::measure::thread;
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};

@@ -3,7 +3,7 @@
 
 use super::signal::generate;
 use super::{ControlMode, ControlUse, ProfileConfig};
-use crate::libfaust::{AudioBuffers, FaustError, Instance};
+use crate::dsp::{AudioBuffers, FaustError, Instance};
 use crate::measure::rng::SplitMix64;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 

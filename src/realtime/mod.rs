@@ -10,7 +10,7 @@ mod block;
 mod paced;
 pub mod signal;
 
-use crate::libfaust::{DspFactory, FaustError};
+use crate::dsp::{DspFactory, FaustError};
 use crate::measure::thread::{self, ThreadConditions};
 use crate::measure::units::cpu_percent;
 use block::Live;

@@ -4,7 +4,7 @@
 use super::alloc;
 use super::block::{control_uses, monotonic_ns, set_controls, signal_buffers, Live};
 use super::{BlockSizeProbe, DenormalProbe, ProfileConfig, RawProfile};
-use crate::libfaust::{AudioBuffers, DspFactory, FaustError};
+use crate::dsp::{AudioBuffers, DspFactory, FaustError};
 use crate::measure::rng::SplitMix64;
 use crate::measure::stats::{mean, BlockTimes};
 use crate::measure::thread;

@@ -161,7 +161,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::analyze::result::*;
     use crate::analyze::{advice, rank};
-    use crate::libfaust::FaustError;
+    use crate::dsp::FaustError;
     use crate::worker::{Phase, RunError};
 
     /// A report built from synthetic measurements, the same on every machine.

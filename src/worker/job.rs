@@ -3,7 +3,7 @@
 //! [`Serve`] functions it is handed (`crate::jobs::JOBS`) without knowing what they do.
 
 use super::Phase;
-use crate::libfaust::FaustError;
+use crate::dsp::FaustError;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -15,7 +15,7 @@ pub use job::{serve, Job, Jobs, Limit, Serve, Task};
 pub use process::{protocol_stdout, worker_main, WORKER_SUBCOMMAND};
 pub use supervisor::{Cancel, Supervisor, WorkerConfig};
 
-use crate::libfaust::FaustError;
+use crate::dsp::FaustError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

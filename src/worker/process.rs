@@ -2,7 +2,7 @@
 //! then its reply or why it failed, one JSON object a line.
 
 use super::job::{dispatch, Event, Jobs, Request};
-use crate::libfaust::FaustError;
+use crate::dsp::FaustError;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 

@@ -1,6 +1,6 @@
 //! DSP instances, their audio buffers, and `compute()`.
 
-use super::ui::{Control, Zone};
+use super::control::{Control, Zone};
 use super::FaustError;
 use crate::options::Precision;
 use std::ffi::c_void;
