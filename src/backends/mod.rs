@@ -5,8 +5,8 @@
 //! the engines (`measure`, `realtime`) run like any other (`load`), and say what its code
 //! depends on besides the source, the options and libfaust, for the cache's key (`identity`).
 //!
-//! Adding a backend: a file here with those five items (see `llvm.rs`), its line in
-//! `registry!` below, and its name in [`Backend`].
+//! Adding a backend: a file here with those five items (see `llvm.rs`) and its line in
+//! [`crate::every_backend!`].
 
 use crate::dsp::{DspFactory, FaustError};
 use crate::libfaust::{code_digest, stdlib, DspSource, Target};
@@ -14,9 +14,9 @@ use crate::options::{Backend, OptionSet};
 pub use cpp::Cxx;
 use serde::{Deserialize, Serialize};
 
-/// Each backend's module, by its [`Backend`]; the one place that lists them.
+/// Each backend's module, by its [`Backend`], from [`crate::every_backend!`]'s list.
 macro_rules! registry {
-    ($($backend:ident => $module:ident),* $(,)?) => {
+    ($($backend:ident $module:ident $name:literal $doc:literal,)*) => {
         $(pub mod $module;)*
 
         /// The options `backend` refuses, with why.
@@ -53,12 +53,7 @@ macro_rules! registry {
     };
 }
 
-registry! {
-    Llvm => llvm,
-    Cpp => cpp,
-    Wasm => wasm,
-    Interp => interp,
-}
+crate::every_backend!(registry);
 
 /// Compiled code of one option set, as the cache stores it and workers exchange it: its
 /// backend's parts as text (LLVM: machine code; interp: bytecode; cpp: the shared object,
@@ -125,7 +120,7 @@ pub fn unsupported(set: &OptionSet) -> Option<String> {
 
 /// The backends that refuse `option` (a short form) or run it only with others, each with why.
 pub fn refused_by(option: &str) -> Vec<(Backend, &'static str)> {
-    (Backend::ALL.into_iter())
+    (Backend::ALL.iter().copied())
         .flat_map(|b| {
             let refused = refuses(b).iter().filter(|(o, _)| *o == option);
             let needing = needs(b).iter().filter(|(o, _, _)| *o == option);
@@ -143,7 +138,7 @@ pub fn backends_help() -> String {
          commas, or all. A set with an option its backend cannot run is listed as unsupported, \
          with the reason, and not compiled:",
     );
-    for backend in Backend::ALL {
+    for &backend in Backend::ALL {
         let refused = refuses(backend).iter().map(|(o, _)| o.to_string());
         let needing =
             (needs(backend).iter()).map(|(o, with, _)| format!("{o} without {}", with.join(" ")));

@@ -41,8 +41,8 @@ impl<'de> Deserialize<'de> for BackendParam {
         if name == "all" {
             return Ok(BackendParam(None));
         }
-        (Backend::ALL.into_iter().find(|b| b.name() == name))
-            .map(|b| BackendParam(Some(b)))
+        (Backend::ALL.iter().find(|b| b.name() == name))
+            .map(|&b| BackendParam(Some(b)))
             .ok_or_else(|| {
                 let allowed: Vec<String> =
                     BackendParam::names().map(|n| format!("`{n}`")).collect();

@@ -16,35 +16,52 @@ pub struct OptionSet {
     pub backend: Backend,
 }
 
-/// Which of Faust's code generators compiles a set, and what runs the code.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Backend {
-    /// libfaust's LLVM JIT, in this process.
-    #[default]
-    Llvm,
-    /// Faust's C++, built into a shared object by the system's C++ compiler.
-    Cpp,
-    /// Faust's WebAssembly, run by wasmtime.
-    Wasm,
-    /// libfaust's interpreter (FBC), for hosts where JIT is not allowed.
-    Interp,
-}
-
-impl Backend {
-    pub const ALL: [Backend; 4] = [Backend::Llvm, Backend::Cpp, Backend::Wasm, Backend::Interp];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Llvm => "llvm",
-            Backend::Cpp => "cpp",
-            Backend::Wasm => "wasm",
-            Backend::Interp => "interp",
+/// Every backend, one line each: its variant of [`Backend`], its file in `src/backends/`, its
+/// name on the command line, in reports and in the MCP schema, and what it is. The one list:
+/// `Backend` and `backends::registry!` are made from it.
+#[macro_export]
+macro_rules! every_backend {
+    ($then:ident) => {
+        $then! {
+            Llvm llvm "llvm" "libfaust's LLVM JIT, in this process.",
+            Cpp cpp "cpp" "Faust's C++, built into a shared object by the system's C++ compiler.",
+            Wasm wasm "wasm" "Faust's WebAssembly, run by wasmtime.",
+            Interp interp "interp" "libfaust's interpreter (FBC), for hosts where JIT is not allowed.",
         }
-    }
+    };
 }
+
+/// Declares [`Backend`] from [`every_backend!`]'s list (the first is the default).
+macro_rules! declare_backend {
+    ($first:ident $first_module:ident $first_name:literal $first_doc:literal,
+     $($variant:ident $module:ident $name:literal $doc:literal,)*) => {
+        /// Which of Faust's code generators compiles a set, and what runs the code.
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize,
+            schemars::JsonSchema,
+        )]
+        pub enum Backend {
+            #[doc = $first_doc]
+            #[default]
+            #[serde(rename = $first_name)]
+            $first,
+            $(#[doc = $doc] #[serde(rename = $name)] $variant,)*
+        }
+
+        impl Backend {
+            pub const ALL: &'static [Backend] = &[Backend::$first, $(Backend::$variant,)*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    Backend::$first => $first_name,
+                    $(Backend::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+every_backend!(declare_backend);
 
 impl std::fmt::Display for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -59,8 +76,8 @@ pub fn parse_backends(text: &str) -> Result<Vec<Backend>, OptionError> {
     }
     let mut out = Vec::new();
     for word in text.split(',').map(str::trim) {
-        let backend = Backend::ALL
-            .into_iter()
+        let backend = *Backend::ALL
+            .iter()
             .find(|b| b.name() == word)
             .ok_or_else(|| OptionError::UnknownBackend(word.to_string()))?;
         if !out.contains(&backend) {
