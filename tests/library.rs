@@ -277,7 +277,7 @@ fn every_stage_compiles_before_it_measures() {
 
 /// Two option sets are the same code when libfaust generated the same machine code, whatever
 /// the options said (`-fm`, which libfaust's option string leaves out, is checked end to end
-/// in tests/cli.rs, since this process cannot run it).
+/// in tests/analyze.rs, since this process cannot run it).
 #[test]
 fn the_same_code_is_told_by_the_machine_code() {
     let _guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
