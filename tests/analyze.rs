@@ -53,6 +53,10 @@ fn ranks_presets_of_an_oscillator_with_consistent_numbers() {
     assert_eq!(conditions["sample_rate"], 44100);
     assert_eq!(conditions["isolation"], "worker");
     assert!(conditions["core"].is_u64());
+    // The machine's fingerprint: a short stable id and what it is made of.
+    let machine = &conditions["machine"];
+    assert_eq!(machine["id"].as_str().unwrap().len(), 12, "{machine}");
+    assert!(machine["cores"].as_u64().unwrap() >= 1, "{machine}");
 
     let mut previous = f64::INFINITY;
     for (i, r) in results.iter().enumerate() {

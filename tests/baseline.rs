@@ -6,6 +6,8 @@
 
 mod common;
 
+use predicates::prelude::*;
+
 use common::{faustperf, fixture, serial};
 use serde_json::Value;
 
@@ -149,5 +151,31 @@ fn baseline_conditions_that_differ_warn_or_fail_with_strict() {
         .assert()
         .code(0)
         .stderr(predicates::str::contains("WARNING: conditions differ"));
+    base(&["check", "osc", "--strict"]).assert().code(8);
+
+    // A baseline saved on another machine (its fingerprint differs) is said to be, naming what
+    // differs, and refused with --strict.
+    std::fs::remove_file(&file).unwrap();
+    base(&[
+        "save",
+        "osc",
+        fixture("osc.dsp").to_str().unwrap(),
+        "--options",
+        "",
+    ])
+    .assert()
+    .code(0);
+    let mut saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let machine = &mut saved["conditions"]["machine"];
+    assert_eq!(machine["id"].as_str().unwrap().len(), 12, "{machine}");
+    let cores = machine["cores"].as_u64().unwrap();
+    machine["cores"] = (cores + 64).into();
+    machine["id"] = "000000000000".into();
+    std::fs::write(&file, saved.to_string()).unwrap();
+    base(&["check", "osc"]).assert().code(0).stderr(
+        predicates::str::contains("machine: baseline 000000000000").and(predicates::str::contains(
+            format!("cores {} → {cores}", cores + 64),
+        )),
+    );
     base(&["check", "osc", "--strict"]).assert().code(8);
 }

@@ -398,6 +398,7 @@ mod tests {
                 cpu_model: None,
                 buffer_size: 512,
                 sample_rate: 44100,
+                machine: Default::default(),
             },
             metric: Metric::Time,
             count_conditions: None,

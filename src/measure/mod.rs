@@ -25,6 +25,7 @@
 
 pub mod clock;
 pub mod hardware;
+pub mod machine;
 pub mod rng;
 pub mod stats;
 pub mod thread;
@@ -144,16 +145,27 @@ pub struct Conditions {
     pub buffer_size: usize,
     /// Hz.
     pub sample_rate: u32,
+    /// The machine's fingerprint (`null` fields in results saved before it existed).
+    #[serde(default)]
+    pub machine: machine::Machine,
 }
 
 impl Conditions {
     /// This machine's, for blocks of `buffer_size` frames at `sample_rate` Hz.
     pub fn here(buffer_size: usize, sample_rate: u32) -> Conditions {
+        let toolchain = Toolchain::here();
+        let cpu_model = cpu_model();
+        let machine = machine::Machine::here(
+            cpu_model.as_deref(),
+            &toolchain.machine_target,
+            &toolchain.libfaust_version,
+        );
         Conditions {
-            toolchain: Toolchain::here(),
-            cpu_model: cpu_model(),
+            toolchain,
+            cpu_model,
             buffer_size,
             sample_rate,
+            machine,
         }
     }
 
@@ -190,6 +202,7 @@ impl Conditions {
         .into_iter()
         .filter(|(_, a, b)| a != b)
         .map(|(what, a, b)| format!("{what}: baseline {a}, now {b}"))
+        .chain(other.machine.differences(&self.machine))
         .collect()
     }
 }

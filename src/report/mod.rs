@@ -234,6 +234,7 @@ pub(crate) mod tests {
                     cpu_model: Some("Example CPU".into()),
                     buffer_size: 512,
                     sample_rate: 44100,
+                    machine: Default::default(),
                 },
                 core: Some(1),
                 governor: Some("powersave".into()),
