@@ -133,15 +133,11 @@ fn baseline_conditions_that_differ_warn_or_fail_with_strict() {
             .args(["--duration", "0.2"]);
         c
     };
-    base(&[
-        "save",
-        "osc",
-        fixture("osc.dsp").to_str().unwrap(),
-        "--options",
-        "",
-    ])
-    .assert()
-    .code(0);
+    let osc = fixture("osc.dsp");
+    let save = || {
+        (base(&["save", "osc", osc.to_str().unwrap(), "--options", ""]).assert()).code(0);
+    };
+    save();
     let file = baselines.join("osc.json");
     let edited = std::fs::read_to_string(&file)
         .unwrap()
@@ -156,15 +152,7 @@ fn baseline_conditions_that_differ_warn_or_fail_with_strict() {
     // A baseline saved on another machine (its fingerprint differs) is said to be, naming what
     // differs, and refused with --strict.
     std::fs::remove_file(&file).unwrap();
-    base(&[
-        "save",
-        "osc",
-        fixture("osc.dsp").to_str().unwrap(),
-        "--options",
-        "",
-    ])
-    .assert()
-    .code(0);
+    save();
     let mut saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     let machine = &mut saved["conditions"]["machine"];
     assert_eq!(machine["id"].as_str().unwrap().len(), 12, "{machine}");

@@ -396,9 +396,10 @@ impl FaustPerfServer {
         let signal = match (params.input_signal, params.custom_signal_path) {
             (Some(InputSignal::Custom), Some(path)) => Signal::Wav { path: path.into() },
             (Some(InputSignal::Custom), None) => {
-                return Ok(refuse(
-                    "input_signal \"custom\" needs custom_signal_path: the path of a WAV file at 48000 Hz beneath the directories this server may read",
-                ))
+                return Ok(refuse(format!(
+                    "input_signal \"custom\" needs custom_signal_path: the path of a WAV file at {} Hz beneath the directories this server may read",
+                    ProfileConfig::default().sample_rate
+                )))
             }
             (_, Some(_)) => {
                 return Ok(refuse(
