@@ -649,3 +649,50 @@ fn interrupt_leaves_no_worker_and_no_partial_entry() {
     assert_eq!(code, 0);
     assert!(!report["warnings"].to_string().contains("discarded"));
 }
+
+/// Each set is compiled in a process that compiled nothing before, so its code is the same
+/// whatever was compiled before it (libfaust's code depends on what its process compiled:
+/// freeverb's scalar code differed when it came after seven other sets in one process), and a
+/// warm run, from the cache, times the same code as the cold run.
+#[test]
+fn a_sets_code_is_the_same_compiled_first_or_last_and_cold_or_warm() {
+    let _guard = serial();
+    let freeverb = fixture("freeverb.dsp");
+    let cache = tempfile::tempdir().unwrap();
+    let digests = |sets: &[&str]| {
+        let mut args = vec![freeverb.to_str().unwrap(), "--jobs", "1", "--cache-dir"];
+        args.push(cache.path().to_str().unwrap());
+        for set in sets {
+            args.extend(["--options", set]);
+        }
+        let (code, report, stderr) = analyze_json(&args);
+        assert_eq!(code, 0, "{stderr}");
+        let results = report["results"].as_array().unwrap().clone();
+        let digest = |o: &str| {
+            let set = results.iter().find(|r| r["compiler_options"] == o).unwrap();
+            (set["code_digest"].clone(), set["cached"].clone())
+        };
+        sets.iter().map(|s| digest(s)).collect::<Vec<_>>()
+    };
+    let alone = digests(&[""]);
+    std::fs::remove_dir_all(cache.path()).unwrap();
+    let sets = [
+        "-vec -fun",
+        "-vec",
+        "-vec -vs 64",
+        "-vec -fun -vs 128",
+        "-vec -lv 1",
+        "-scal -mcd 4",
+        "-vec -dfs",
+        "",
+    ];
+    let cold = digests(&sets);
+    assert_eq!(
+        cold[7], alone[0],
+        "scalar code compiled last differs from compiled first"
+    );
+    let warm = digests(&sets);
+    for (c, w) in cold.iter().zip(&warm) {
+        assert_eq!((&c.0, &c.1, &w.1), (&w.0, &false.into(), &true.into()));
+    }
+}

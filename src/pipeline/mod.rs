@@ -174,27 +174,17 @@ pub enum CompileEvent {
     Started,
 }
 
-/// Compiles `jobs` on the compile lanes in parallel, taking what it can from `cache` and storing
-/// what it compiles there; `on_event(i, …)` hears of job `i`. Returns, per job in order, the
-/// code and whether it came from the cache, and warnings: the cache's, and a note when code
-/// was compiled with the standard library's import added.
+/// Compiles `jobs` on the compile lanes in parallel, each in a worker process that compiled
+/// nothing before (libfaust's code for a program depends on what its process compiled before:
+/// zitaRev's scalar code differs when compiled after three other sets), taking what it can
+/// from `cache` and storing what it compiles there; `on_event(i, …)` hears of job `i`.
+/// Returns, per job in order, the code and whether it came from the cache, and warnings: the
+/// cache's, and a note when code was compiled with the standard library's import added.
 pub fn compile_all(
     workers: &mut Workers,
     cache: Option<&Cache>,
     jobs: &[CompileJob],
     on_event: &mut dyn FnMut(usize, CompileEvent),
-) -> (Vec<CompileOutcome>, Vec<String>) {
-    compile_on(&mut workers.compilers, cache, jobs, on_event, false)
-}
-
-/// [`compile_all`] on `lanes`; with `fresh`, each compile in a new worker process (one that
-/// compiled nothing before).
-fn compile_on(
-    lanes: &mut [Box<dyn Runner>],
-    cache: Option<&Cache>,
-    jobs: &[CompileJob],
-    on_event: &mut dyn FnMut(usize, CompileEvent),
-    fresh: bool,
 ) -> (Vec<CompileOutcome>, Vec<String>) {
     let mut warnings = Vec::new();
     let lib = crate::libfaust::LibFaust::get().ok();
@@ -241,12 +231,10 @@ fn compile_on(
     }
     let missing: Vec<usize> = (0..jobs.len()).filter(|&i| results[i].is_none()).collect();
     let compiled = on_lanes(
-        lanes,
+        &mut workers.compilers,
         &missing,
         |lane, i| {
-            if fresh {
-                lane.restart();
-            }
+            lane.restart();
             lane.run(&jobs[i], &mut |()| {})
         },
         &mut |i| on_event(i, CompileEvent::Started),
@@ -296,13 +284,7 @@ pub fn count_all(
             target: Target::Portable,
         })
         .collect();
-    let (compiled, warnings) = compile_on(
-        &mut workers.compilers,
-        cache,
-        &portable,
-        &mut |_, _| {},
-        true,
-    );
+    let (compiled, warnings) = compile_all(workers, cache, &portable, &mut |_, _| {});
     let mut results: Vec<Option<Result<Counts, RunError>>> = vec![None; sets.len()];
     let mut ready: Vec<usize> = Vec::new();
     for (i, outcome) in compiled.iter().enumerate() {
