@@ -49,7 +49,7 @@ impl BaselineRequest {
         progress: &mut dyn FnMut(&str),
     ) -> Measured {
         let mut out = Measured::default();
-        let mut environment: Option<Environment> = None;
+        let mut environment = Environment::default();
         for Target { dsp, sets } in &self.targets {
             if !dsp.is_file() {
                 out.errors
@@ -85,14 +85,11 @@ impl BaselineRequest {
             if report.success && out.conditions.is_none() {
                 out.conditions = Some(report.conditions.common.clone());
             }
-            let here = report.conditions.environment();
-            environment.get_or_insert_with(|| here.clone()).merge(&here);
+            environment.merge(&report.conditions.environment());
             out.entries.extend(Entry::of(&report));
         }
-        if let Some(environment) = environment {
-            let found = environment.warnings((&self.measure).into());
-            out.warnings.splice(0..0, texts(found));
-        }
+        let found = environment.warnings((&self.measure).into());
+        out.warnings.splice(0..0, texts(found));
         out
     }
 

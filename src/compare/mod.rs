@@ -207,11 +207,13 @@ pub fn compare(
     }
     let thread_core = measured.first().and_then(|m| m.raw.thread.core);
     let conditions = Conditions::here(m.frames, m.sample_rate);
-    let mut environment = Environment::default();
+    let mut environment = Environment {
+        target: conditions.toolchain.machine_target.clone(),
+        ..Environment::default()
+    };
     for x in &measured {
         environment.merge(&x.raw.environment(&conditions.toolchain.machine_target));
     }
-    environment.target = conditions.toolchain.machine_target.clone();
     let mut warnings: Vec<String> = texts(environment.warnings(m.into()))
         .into_iter()
         .chain(compile_warnings)

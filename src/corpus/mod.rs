@@ -123,7 +123,7 @@ pub fn run(
     let started = std::time::Instant::now();
     let files = find_dsps(&request.dir);
     let mut entries = Vec::new();
-    let mut environment: Option<Environment> = None;
+    let mut environment = Environment::default();
     for (i, path) in files.iter().enumerate() {
         let name = path
             .strip_prefix(&request.dir)
@@ -142,8 +142,7 @@ pub fn run(
                         ..AnalyzeRequest::new(source, name.clone())
                     };
                     let report = analyze(&analysis, workers, cache, &mut Silent);
-                    let here = report.conditions.environment();
-                    environment.get_or_insert_with(|| here.clone()).merge(&here);
+                    environment.merge(&report.conditions.environment());
                     entry_of(name, &report)
                 }
             },
@@ -155,9 +154,7 @@ pub fn run(
         dir: request.dir.display().to_string(),
         aggregates: aggregates(&entries),
         entries,
-        warnings: (environment.iter())
-            .flat_map(|e| texts(e.warnings((&request.measure).into())))
-            .collect(),
+        warnings: texts(environment.warnings((&request.measure).into())),
         wall_seconds: started.elapsed().as_secs_f64(),
     }
 }

@@ -574,8 +574,7 @@ impl FaustPerfServer {
             machine_target: lib.as_ref().ok().map(|l| l.machine_target().to_string()),
             cpu_model: crate::measure::cpu_model(),
             // The machine's cores: this process's own affinity leaves out the measuring core.
-            // SAFETY: sysconf has no preconditions.
-            cores: unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize,
+            cores: crate::measure::machine::online_cores(),
             measuring_core: s.core,
             cache_dir: s.cache.as_ref().map(|c| c.dir().display().to_string()),
             cache_entries: stats.as_ref().map(|st| st.entries),

@@ -51,6 +51,12 @@ fn count_list(list: &str) -> Option<usize> {
         })
 }
 
+/// The machine's logical CPUs online (this process's affinity may allow fewer).
+pub fn online_cores() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize
+}
+
 impl Machine {
     /// This machine, for code from libfaust `libfaust_version` targeting `target` on a CPU
     /// named `cpu_model`.
@@ -77,8 +83,7 @@ impl Machine {
         let mut machine = Machine {
             id: String::new(),
             cpu_family: family,
-            // SAFETY: sysconf has no preconditions.
-            cores: unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize,
+            cores: online_cores(),
             threads_per_core: read(cpu.join("topology/thread_siblings_list"))
                 .and_then(|l| count_list(&l)),
             caches,

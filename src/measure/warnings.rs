@@ -73,8 +73,12 @@ pub struct Environment {
 }
 
 impl Environment {
-    /// This one widened by `other`'s clock range (runs of one report on one machine).
+    /// This one widened by `other`'s clock range (runs of one report on one machine); what it
+    /// did not know yet (target, thread) taken from `other`.
     pub fn merge(&mut self, other: &Environment) {
+        if self.target.is_empty() {
+            self.target = other.target.clone();
+        }
         if self.thread.is_none() {
             self.thread = other.thread.clone();
         }
