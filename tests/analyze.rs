@@ -168,6 +168,26 @@ fn ranks_presets_of_an_oscillator_with_consistent_numbers() {
         let mbps = r["throughput_mbps"].as_f64().unwrap();
         assert!((bytes - mbps).abs() < 1e-9 * mbps, "{bytes} vs {mbps}");
     }
+    // Cycles per frame are the same blocks at the core's clock: over ns per frame, a clock
+    // within the range the run saw (the rounds' clocks weigh in unevenly, hence the margin).
+    // Without the TSC the core's clock is unknown and so are the cycles.
+    let clock = &conditions["core_clock_ghz"];
+    for r in results {
+        let cycles = &r["cycles_per_frame"];
+        if clock.is_null() {
+            assert!(cycles.is_null(), "{r}");
+            continue;
+        }
+        let cycles = cycles.as_f64().unwrap();
+        let ci = r["cycles_per_frame_ci95"].as_array().unwrap();
+        assert!(ci[0].as_f64().unwrap() <= cycles && cycles <= ci[1].as_f64().unwrap());
+        let ghz = cycles * r["samples_per_second"].as_f64().unwrap() / 1e9;
+        let (slow, fast) = (clock[0].as_f64().unwrap(), clock[1].as_f64().unwrap());
+        assert!(
+            0.85 * slow <= ghz && ghz <= 1.15 * fast,
+            "{ghz} GHz from the cycles, {slow}-{fast} GHz seen: {r}"
+        );
+    }
 }
 
 /// The design's OpenMP rule where OpenMP runs (Faust's C++ built with OpenMP): the benefit is

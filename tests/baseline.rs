@@ -8,7 +8,7 @@ mod common;
 
 use predicates::prelude::*;
 
-use common::{faustperf, fixture, serial};
+use common::{faustperf, fixture, serial, stdout_json};
 use serde_json::Value;
 
 #[test]
@@ -166,4 +166,73 @@ fn baseline_conditions_that_differ_warn_or_fail_with_strict() {
         )),
     );
     base(&["check", "osc", "--strict"]).assert().code(8);
+}
+
+/// A baseline of core cycles per frame: saved and checked like times (an interval decides),
+/// OK on unchanged code, SLOWER when the code does more, and kept apart from time baselines.
+/// Without the TSC there are no cycles, and saving says so.
+#[test]
+fn a_baseline_of_cycles_passes_unchanged_code_and_catches_more_work() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let dsp = dir.path().join("filter.dsp");
+    let write = |process: &str| {
+        std::fs::write(
+            &dsp,
+            format!("import(\"stdfaust.lib\");\nprocess = {process};\n"),
+        )
+        .unwrap()
+    };
+    write("fi.lowpass(4, 1000)");
+    let baselines = dir.path().join("baselines");
+    let base = |args: &[&str]| {
+        let mut c = faustperf();
+        c.arg("baseline")
+            .args(args)
+            .arg("--dir")
+            .arg(&baselines)
+            .args(["--duration", "0.5"]);
+        c
+    };
+    let out = base(&["save", "f", dsp.to_str().unwrap(), "--metric", "cycles"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("no invariant TSC") {
+        assert_ne!(out.status.code(), Some(0), "{stderr}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let saved: Value = stdout_json(&base(&["show", "f"]).output().unwrap());
+    assert_eq!(saved["metric"], "cycles");
+    for e in saved["entries"].as_array().unwrap() {
+        let cycles = e["cycles_per_frame"].as_f64().unwrap();
+        let ci = e["cycles_per_frame_ci95"].as_array().unwrap();
+        assert!(ci[0].as_f64().unwrap() <= cycles && cycles <= ci[1].as_f64().unwrap());
+    }
+    let check = |tolerance: &str| {
+        let out = base(&["check", "f", "--tolerance", tolerance, "--format", "json"])
+            .output()
+            .unwrap();
+        (out.status.code(), stdout_json(&out))
+    };
+    let (code, report) = check("40");
+    assert_eq!(code, Some(0), "{report}");
+    for r in report["rows"].as_array().unwrap() {
+        assert_eq!(r["status"], "OK", "{report}");
+        assert!(r["current_cycles_per_frame"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    // Six libm calls per sample (see the time baseline's test): SLOWER in cycles too.
+    write("fi.lowpass(4, 1000) : sin : cos : sin : cos : sin : cos");
+    let (code, report) = check("40");
+    assert_eq!(code, Some(7), "{report}");
+    assert!(
+        (report["rows"].as_array().unwrap().iter()).all(|r| r["status"] == "SLOWER"),
+        "{report}"
+    );
+    // A baseline of cycles is not checked as times.
+    base(&["check", "f", "--metric", "time"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("holds cycles figures"));
 }

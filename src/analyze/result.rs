@@ -138,6 +138,15 @@ pub struct SetResult {
     pub throughput_ci95_mbps: [f64; 2],
     /// Relative standard deviation of the `best_n` fastest blocks, %.
     pub throughput_rel_sd_percent: f64,
+    /// Core cycles per frame, from the same blocks as `throughput_mbps`, each round's times
+    /// taken at the core's clock read around it: the figure that holds when the host changes
+    /// the core's clock, for code whose speed follows that clock (not memory-bound code; see
+    /// README, "Cycles per frame"); `null` without the TSC.
+    #[serde(default)]
+    pub cycles_per_frame: Option<f64>,
+    /// Its 95 % interval, cycles per frame.
+    #[serde(default)]
+    pub cycles_per_frame_ci95: Option<[f64; 2]>,
     /// Samples of one channel computed per second at the headline speed (frames per second:
     /// a frame is one sample of every input and output), from the same blocks as
     /// `throughput_mbps`; over the sample rate, how many real-time streams one core runs.

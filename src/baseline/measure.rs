@@ -86,7 +86,14 @@ impl BaselineRequest {
                 out.conditions = Some(report.conditions.common.clone());
             }
             environment.merge(&report.conditions.environment());
-            out.entries.extend(Entry::of(&report));
+            let entries = Entry::of(&report, self.metric);
+            if entries.len() < report.results.len() {
+                out.errors.push(format!(
+                    "{}: the core's clock cannot be read here (no invariant TSC), so there are no cycles per frame: use --metric time",
+                    report.dsp
+                ));
+            }
+            out.entries.extend(entries);
         }
         let found = environment.warnings((&self.measure).into());
         out.warnings.splice(0..0, texts(found));

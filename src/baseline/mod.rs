@@ -5,7 +5,7 @@ pub mod measure;
 
 pub use measure::{BaselineRequest, Measured, Target};
 
-use crate::analyze::result::AnalyzeReport;
+use crate::analyze::result::{AnalyzeReport, SetResult};
 use crate::callgrind::CountConditions;
 use crate::measure::Conditions;
 use serde::{Deserialize, Serialize};
@@ -49,13 +49,17 @@ pub enum Metric {
     Time,
     /// Instructions per frame, counted under callgrind: no noise, so no interval.
     Instructions,
+    /// Core cycles per frame, measured as times are, at the core's clock read around each
+    /// round (its 95 % interval decides): steadier than time where the host changes the
+    /// core's clock, for code whose speed follows that clock.
+    Cycles,
 }
 
 impl Metric {
     /// The tolerance `check` allows by default, %: time moves between runs; counts do not.
     pub fn default_tolerance(self) -> f64 {
         match self {
-            Metric::Time => 10.0,
+            Metric::Time | Metric::Cycles => 10.0,
             Metric::Instructions => 0.5,
         }
     }
@@ -71,7 +75,7 @@ pub struct Entry {
     pub figure: Figure,
 }
 
-/// What was recorded of an entry: its time or its instruction count.
+/// What was recorded of an entry: its time, its instruction count or its core cycles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Figure {
@@ -84,30 +88,48 @@ pub enum Figure {
     Instructions {
         instructions_per_frame: f64,
     },
+    Cycles {
+        throughput_mbps: f64,
+        /// The estimate and its 95 % interval, core cycles per frame.
+        cycles_per_frame: f64,
+        cycles_per_frame_ci95: [f64; 2],
+    },
 }
 
 impl Entry {
-    /// The timed entries of an analysis.
-    pub fn of(report: &AnalyzeReport) -> Vec<Entry> {
-        report
-            .results
-            .iter()
-            .map(|r| Entry {
-                dsp: report.dsp.clone(),
-                compiler_options: r.compiler_options.clone(),
-                figure: Figure::Time {
-                    throughput_mbps: r.throughput_mbps,
-                    ns_per_block: r.timing.best_mean_ns,
-                    ns_per_block_ci95: r.timing.best_mean_ci95_ns,
-                },
+    /// The entries of an analysis as `metric` (time or cycles) records them; a set without
+    /// its cycles (no TSC) has none.
+    pub fn of(report: &AnalyzeReport, metric: Metric) -> Vec<Entry> {
+        let figure = |r: &SetResult| match metric {
+            Metric::Cycles => Some(Figure::Cycles {
+                throughput_mbps: r.throughput_mbps,
+                cycles_per_frame: r.cycles_per_frame?,
+                cycles_per_frame_ci95: r.cycles_per_frame_ci95?,
+            }),
+            _ => Some(Figure::Time {
+                throughput_mbps: r.throughput_mbps,
+                ns_per_block: r.timing.best_mean_ns,
+                ns_per_block_ci95: r.timing.best_mean_ci95_ns,
+            }),
+        };
+        (report.results.iter())
+            .filter_map(|r| {
+                Some(Entry {
+                    dsp: report.dsp.clone(),
+                    compiler_options: r.compiler_options.clone(),
+                    figure: figure(r)?,
+                })
             })
             .collect()
     }
 
-    /// Its MB/s, when it is a time.
+    /// Its MB/s, when it was timed.
     fn mbps(&self) -> Option<f64> {
         match self.figure {
             Figure::Time {
+                throughput_mbps, ..
+            }
+            | Figure::Cycles {
                 throughput_mbps, ..
             } => Some(throughput_mbps),
             Figure::Instructions { .. } => None,
@@ -153,6 +175,11 @@ pub struct CheckRow {
     pub baseline_instructions_per_frame: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_instructions_per_frame: Option<f64>,
+    /// Core cycles per frame (baselines of cycles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_cycles_per_frame: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_cycles_per_frame: Option<f64>,
 }
 
 /// What `baseline check` found.
@@ -172,6 +199,22 @@ pub struct CheckReport {
     pub warnings: Vec<String>,
 }
 
+impl CheckRow {
+    /// The baseline's figure as the metric reads: cycles or instructions per frame, else MB/s.
+    pub fn baseline_figure(&self) -> Option<f64> {
+        (self.baseline_cycles_per_frame)
+            .or(self.baseline_instructions_per_frame)
+            .or(self.baseline_mbps)
+    }
+
+    /// This run's, likewise.
+    pub fn current_figure(&self) -> Option<f64> {
+        (self.current_cycles_per_frame)
+            .or(self.current_instructions_per_frame)
+            .or(self.current_mbps)
+    }
+}
+
 impl CheckReport {
     pub fn any(&self, status: Status) -> bool {
         self.rows.iter().any(|r| r.status == status)
@@ -179,8 +222,8 @@ impl CheckReport {
 }
 
 /// Compares `current` entries with the baseline's: SLOWER or FASTER only when the change is
-/// beyond `tolerance_percent`, for times with 95 % confidence (the whole interval beyond it),
-/// for instruction counts exactly.
+/// beyond `tolerance_percent`, for times and cycles with 95 % confidence (the whole interval
+/// beyond it), for instruction counts exactly.
 pub fn check(baseline: &Baseline, current: &[Entry], tolerance_percent: f64) -> Vec<CheckRow> {
     let tolerance = tolerance_percent / 100.0;
     let mut rows: Vec<CheckRow> = baseline
@@ -197,6 +240,8 @@ pub fn check(baseline: &Baseline, current: &[Entry], tolerance_percent: f64) -> 
                 current_mbps: None,
                 baseline_instructions_per_frame: old.figure.instructions(),
                 current_instructions_per_frame: None,
+                baseline_cycles_per_frame: old.figure.cycles(),
+                current_cycles_per_frame: None,
             },
             Some(new) => {
                 let (change, [low, high], ci) = change(&old.figure, &new.figure);
@@ -217,6 +262,8 @@ pub fn check(baseline: &Baseline, current: &[Entry], tolerance_percent: f64) -> 
                     current_mbps: new.mbps(),
                     baseline_instructions_per_frame: old.figure.instructions(),
                     current_instructions_per_frame: new.figure.instructions(),
+                    baseline_cycles_per_frame: old.figure.cycles(),
+                    current_cycles_per_frame: new.figure.cycles(),
                 }
             }
         })
@@ -235,34 +282,28 @@ pub fn check(baseline: &Baseline, current: &[Entry], tolerance_percent: f64) -> 
                 current_mbps: new.mbps(),
                 baseline_instructions_per_frame: None,
                 current_instructions_per_frame: new.figure.instructions(),
+                baseline_cycles_per_frame: None,
+                current_cycles_per_frame: new.figure.cycles(),
             }),
     );
     rows
 }
 
 /// The change from `old` to `new` (positive: slower), its bounds, and whether they are an
-/// interval (times) rather than the change itself (counts).
+/// interval (times, cycles) rather than the change itself (counts). Figures of different
+/// kinds (a hand-edited baseline) give NaN, which `check` fails.
 fn change(old: &Figure, new: &Figure) -> (f64, [f64; 2], bool) {
-    match (old, new) {
-        (
-            Figure::Time {
-                ns_per_block: old,
-                ns_per_block_ci95: old_ci,
-                ..
-            },
-            Figure::Time {
-                ns_per_block: new,
-                ns_per_block_ci95: new_ci,
-                ..
-            },
-        ) => (
+    if std::mem::discriminant(old) != std::mem::discriminant(new) {
+        return (f64::NAN, [f64::NAN; 2], false);
+    }
+    match (old.interval(), new.interval()) {
+        (Some((old, old_ci)), Some((new, new_ci))) => (
             new / old - 1.0,
             [new_ci[0] / old_ci[1] - 1.0, new_ci[1] / old_ci[0] - 1.0],
             true,
         ),
         _ => {
             let (new, old) = (new.instructions(), old.instructions());
-            // A time against a count (a hand-edited baseline): NaN, which `check` fails.
             let change = new.zip(old).map_or(f64::NAN, |(n, o)| n / o - 1.0);
             (change, [change, change], false)
         }
@@ -270,13 +311,41 @@ fn change(old: &Figure, new: &Figure) -> (f64, [f64; 2], bool) {
 }
 
 impl Figure {
+    /// A measured figure (less is faster) and its 95 % interval: ns per block, or cycles per
+    /// frame; `None` for a count.
+    fn interval(&self) -> Option<(f64, [f64; 2])> {
+        match *self {
+            Figure::Time {
+                ns_per_block,
+                ns_per_block_ci95,
+                ..
+            } => Some((ns_per_block, ns_per_block_ci95)),
+            Figure::Cycles {
+                cycles_per_frame,
+                cycles_per_frame_ci95,
+                ..
+            } => Some((cycles_per_frame, cycles_per_frame_ci95)),
+            Figure::Instructions { .. } => None,
+        }
+    }
+
+    /// Core cycles per frame, when it holds cycles.
+    fn cycles(&self) -> Option<f64> {
+        match *self {
+            Figure::Cycles {
+                cycles_per_frame, ..
+            } => Some(cycles_per_frame),
+            _ => None,
+        }
+    }
+
     /// Instructions per frame, when it is a count.
     fn instructions(&self) -> Option<f64> {
         match self {
             Figure::Instructions {
                 instructions_per_frame,
             } => Some(*instructions_per_frame),
-            Figure::Time { .. } => None,
+            _ => None,
         }
     }
 }
@@ -462,6 +531,41 @@ mod tests {
             10.0,
         );
         assert_eq!(wide[0].status, Status::Ok);
+    }
+
+    #[test]
+    fn cycles_change_within_their_interval_and_round_trip() {
+        let cycled = |dsp: &str, cycles: f64| Entry {
+            dsp: dsp.into(),
+            compiler_options: "-vec".into(),
+            figure: Figure::Cycles {
+                throughput_mbps: 1.0,
+                cycles_per_frame: cycles,
+                cycles_per_frame_ci95: [cycles - 1.0, cycles + 1.0],
+            },
+        };
+        let b = baseline(vec![
+            cycled("a", 100.0),
+            cycled("b", 100.0),
+            cycled("c", 100.0),
+        ]);
+        let now = [
+            cycled("a", 104.0),
+            cycled("b", 120.0),
+            entry("c", 100.0, 1.0),
+        ];
+        let rows = check(&b, &now, 2.0);
+        let row = |dsp: &str| rows.iter().find(|r| r.dsp == dsp).unwrap();
+        // 4 % more, interval from 1 %: within 2 % cannot be excluded.
+        assert_eq!(row("a").status, Status::Ok);
+        assert!(row("a").change_ci95_percent.is_some());
+        assert_eq!(row("b").status, Status::Slower);
+        assert_eq!(row("b").current_figure(), Some(120.0));
+        // A time against cycles (a hand-edited baseline) fails.
+        assert_eq!(row("c").status, Status::Slower);
+        let json = serde_json::to_string(&b.entries).unwrap();
+        let back: Vec<Entry> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, b.entries);
     }
 
     #[test]

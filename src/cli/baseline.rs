@@ -130,13 +130,13 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
             for e in errors.iter().chain(&warnings) {
                 eprintln!("warning: {e}");
             }
-            let conditions =
-                conditions.ok_or(Stop(exit::DSP_FAILED, "nothing could be measured".into()))?;
+            let conditions = (conditions.filter(|_| !entries.is_empty()))
+                .ok_or(Stop(exit::DSP_FAILED, "nothing could be measured".into()))?;
             let saved_at = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
             let count_conditions = match metric {
-                Metric::Time => None,
+                Metric::Time | Metric::Cycles => None,
                 Metric::Instructions => Some(count_conditions(&config)?),
             };
             let b = Baseline {

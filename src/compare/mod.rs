@@ -96,6 +96,11 @@ pub struct ImplResult {
     pub ns_per_frame: f64,
     /// Its 95 % interval (a bootstrap over rounds, as `analyze`), ns per frame.
     pub ns_per_frame_ci95: [f64; 2],
+    /// Core cycles per frame and their 95 % interval (as `analyze`); `null` without the TSC.
+    #[serde(default)]
+    pub cycles_per_frame: Option<f64>,
+    #[serde(default)]
+    pub cycles_per_frame_ci95: Option<[f64; 2]>,
     /// At the request's sample rate, %.
     pub cpu_percent: f64,
     /// Heap bytes of one instance.
@@ -327,6 +332,8 @@ fn rank(measured: &[Measured<'_>], m: &MeasureConfig) -> Vec<ImplResult> {
                 channels_processed: info.inputs + info.outputs,
                 ns_per_frame: ns,
                 ns_per_frame_ci95: t.best_mean_ci95_ns.map(per_frame),
+                cycles_per_frame: t.cycles_per_frame(m.frames).map(|c| c.0),
+                cycles_per_frame_ci95: t.cycles_per_frame(m.frames).map(|c| c.1),
                 cpu_percent: cpu_percent(t.best_mean_ns, m.frames, m.sample_rate),
                 memory_bytes: info.memory_bytes,
                 speedup_vs_slowest: speedup.median,
@@ -456,6 +463,8 @@ mod tests {
             channels_processed: 2,
             ns_per_frame: 10.0 / speedup,
             ns_per_frame_ci95: [9.0 / speedup, 11.0 / speedup],
+            cycles_per_frame: None,
+            cycles_per_frame_ci95: None,
             cpu_percent: 1.0,
             memory_bytes: Some(10),
             speedup_vs_slowest: speedup,

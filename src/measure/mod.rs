@@ -503,15 +503,12 @@ fn interleaved(
     let mut stops: Vec<Option<StopReason>> = vec![None; sets.len()];
     let n = sets.len();
     let mut pass = 0;
-    let mut core_rates = Vec::new();
     while stops
         .iter()
         .zip(&sets)
         .any(|(stop, set)| stop.is_none() && set.is_ok())
     {
         pass += 1;
-        let core_rate = clock.core_cycles_per_tick();
-        core_rates.extend(core_rate);
         for k in 0..n {
             let i = (pass - 1 + k) % n;
             if stops[i].is_some() {
@@ -519,7 +516,7 @@ fn interleaved(
             }
             if let Ok(rounds) = &mut sets[i] {
                 on_stretch(Stretch { pass, set: i });
-                if let Err(e) = rounds.run_round(pool.get(rounds.buffers), core_rate) {
+                if let Err(e) = rounds.run_round(pool.get(rounds.buffers)) {
                     sets[i] = Err(e);
                 }
             }
@@ -533,6 +530,9 @@ fn interleaved(
         }
     }
     let ns_per_tick = start.ns_per_tick_until(&clock.stamp());
+    let mut core_rates: Vec<f64> = (sets.iter().flatten())
+        .flat_map(|set| set.core_rates.iter().copied())
+        .collect();
     core_rates.sort_unstable_by(f64::total_cmp);
     let ghz = |q: f64| stats::quantile_sorted(&core_rates, q) / ns_per_tick;
     let core_clock_ghz = (!core_rates.is_empty()).then(|| [ghz(0.05), ghz(0.95)]);
@@ -544,15 +544,15 @@ fn interleaved(
         .map(|(i, (set, stop))| {
             let set = set?;
             let buffers = &pool.pool[set.buffers].1;
-            let best = set
-                .best_mean(config.best_n, config.seed ^ i as u64)
-                .widened(clock_wander);
+            let seed = config.seed ^ i as u64;
+            let best = set.best_mean(config.best_n, seed).widened(clock_wander);
+            let cycles = set.in_cycles(config.best_n, seed);
             set.finish(
                 buffers,
                 stop.unwrap_or(StopReason::TimeCap),
                 conditions.clone(),
                 (ns_per_tick, core_clock_ghz),
-                best,
+                (best, cycles),
             )
         })
         .collect()
@@ -746,7 +746,7 @@ struct Rounds<'a> {
     samples: Vec<f64>,
     /// Each round's `best_n` fastest samples, ticks per block, ascending.
     tops: Vec<Vec<f64>>,
-    /// The core's clock (cycles per tick) in each round's pass, where known.
+    /// The core's clock (cycles per tick) around each round, where known.
     core_rates: Vec<f64>,
     /// Hardware counters, enabled only while its rounds' blocks run, and the frames they saw.
     hardware: Option<HardwareCounters>,
@@ -822,11 +822,7 @@ impl<'a> Rounds<'a> {
     /// Times one round: a fresh instance (but for the first round) at a new place, the buffers
     /// shifted, a short warm-up (the other sets ran meanwhile), then blocks until the round's
     /// time and `best_n` samples.
-    fn run_round(
-        &mut self,
-        buffers: &mut AudioBuffers,
-        core_rate: Option<f64>,
-    ) -> Result<(), FaustError> {
+    fn run_round(&mut self, buffers: &mut AudioBuffers) -> Result<(), FaustError> {
         let config = self.config;
         if !self.tops.is_empty() {
             let next = self.factory.instance(config.sample_rate)?;
@@ -858,6 +854,9 @@ impl<'a> Rounds<'a> {
             batch: self.batch,
         };
         self.ticks.clear();
+        // The core's clock right before and after the timed blocks (about 30 µs each), so
+        // that a step of the clock between rounds is followed.
+        let rate_before = timer.clock.core_cycles_per_tick();
         // A counter that cannot be switched is given up: no figures rather than wrong ones.
         if self.hardware.as_mut().is_some_and(|h| h.enable().is_err()) {
             self.hardware = None;
@@ -885,12 +884,14 @@ impl<'a> Rounds<'a> {
         if self.hardware.as_mut().is_some_and(|h| h.disable().is_err()) {
             self.hardware = None;
         }
+        let rate_after = timer.clock.core_cycles_per_tick();
         self.hardware_frames += ((self.block - first_block) * config.frames) as u64;
         self.non_finite_outputs += buffers.non_finite_in_block(self.block - 1);
         let batch = self.batch as f64;
         let round: Vec<f64> = self.ticks.iter().map(|&t| t as f64 / batch).collect();
         self.tops.push(stats::fastest(&round, config.best_n));
-        self.core_rates.extend(core_rate);
+        self.core_rates
+            .extend(rate_before.zip(rate_after).map(|(a, b)| (a + b) / 2.0));
         self.samples.extend(round);
         Ok(())
     }
@@ -905,28 +906,33 @@ impl<'a> Rounds<'a> {
     /// changing the clock during the run, which more rounds cannot average out, does not keep
     /// the interval wide; the clock's wander is added to the reported interval instead.
     fn best_mean(&self, best_n: usize, seed: u64) -> BestMean {
-        if self.core_rates.len() != self.tops.len() {
-            return BestMean::of(&self.tops, best_n, seed);
-        }
-        let in_cycles: Vec<Vec<f64>> = self
-            .tops
-            .iter()
-            .zip(&self.core_rates)
-            .map(|(top, rate)| top.iter().map(|t| t * rate).collect())
-            .collect();
         let measured: Vec<f64> = self.tops.iter().flatten().copied().collect();
-        BestMean::of(&in_cycles, best_n, seed).around(stats::best_mean_of(&measured, best_n))
+        match self.in_cycles(best_n, seed) {
+            Some(cycles) => cycles.around(stats::best_mean_of(&measured, best_n)),
+            None => BestMean::of(&self.tops, best_n, seed),
+        }
     }
 
-    /// The measurement in nanoseconds, with its statistics; `best` is its estimate in ticks;
-    /// the clocks are the TSC's ns per tick and the core's clock during the run.
+    /// The estimate in core cycles per block: each round's fastest samples × the core's
+    /// cycles per tick around that round; `None` where the core's clock cannot be read
+    /// (without the TSC).
+    fn in_cycles(&self, best_n: usize, seed: u64) -> Option<BestMean> {
+        let in_cycles: Vec<Vec<f64>> = (self.tops.iter().zip(&self.core_rates))
+            .map(|(top, rate)| top.iter().map(|t| t * rate).collect())
+            .collect();
+        (self.core_rates.len() == self.tops.len()).then(|| BestMean::of(&in_cycles, best_n, seed))
+    }
+
+    /// The measurement in nanoseconds, with its statistics; `best` is its estimate in ticks
+    /// and `cycles` in core cycles; the clocks are the TSC's ns per tick and the core's clock
+    /// during the run.
     fn finish(
         mut self,
         buffers: &AudioBuffers,
         stop: StopReason,
         thread: ThreadConditions,
         (ns_per_tick, core_clock_ghz): (f64, Option<[f64; 2]>),
-        best: BestMean,
+        (best, cycles): (BestMean, Option<BestMean>),
     ) -> Result<RawMeasurement, FaustError> {
         let to_ns = |v: &[f64]| -> Vec<f64> { v.iter().map(|t| t * ns_per_tick).collect() };
         let tops: Vec<Vec<f64>> = self.tops.iter().map(|t| to_ns(t)).collect();
@@ -937,6 +943,7 @@ impl<'a> Rounds<'a> {
                 &times,
                 &tops,
                 best.around(best.estimate * ns_per_tick),
+                cycles,
                 self.batch,
                 self.config.best_n,
             ),

@@ -303,6 +303,16 @@ pub struct TimingSummary {
     /// Its 95 % interval ([`BestMean`], at least as wide as the core clock's wander during the
     /// run), ns per block (the estimate itself at both ends with fewer than 10 rounds).
     pub best_mean_ci95_ns: [f64; 2],
+    /// The estimate in core cycles per block: every round's fastest samples × the core's
+    /// cycles per TSC tick read just before and after that round (see README, "Cycles per
+    /// frame"), so that a change of the core's clock between rounds does not move it; `null`
+    /// without the TSC.
+    #[serde(default)]
+    pub best_mean_cycles: Option<f64>,
+    /// Its 95 % interval ([`BestMean`] of the rounds in cycles, not widened by the clock's
+    /// wander), cycles per block.
+    #[serde(default)]
+    pub best_mean_ci95_cycles: Option<[f64; 2]>,
     /// Robust spread of the rounds' own best-means (1.4826 × median absolute deviation), % of
     /// their median.
     pub round_rel_sd_percent: f64,
@@ -318,16 +328,27 @@ pub struct TimingSummary {
 }
 
 impl TimingSummary {
+    /// Core cycles per frame and their 95 % interval, for blocks of `frames` frames.
+    pub fn cycles_per_frame(&self, frames: usize) -> Option<(f64, [f64; 2])> {
+        let per_frame = |c: f64| c / frames as f64;
+        let ci = self.best_mean_ci95_cycles?.map(per_frame);
+        Some((per_frame(self.best_mean_cycles?), ci))
+    }
+
     /// Summarises all samples of a run, its rounds' fastest samples (at least one round) and
-    /// the estimate made of them.
+    /// the estimates made of them (in ns and, where known, in core cycles).
     pub fn of(
         times: &BlockTimes,
         round_tops: &[Vec<f64>],
         best: BestMean,
+        cycles: Option<BestMean>,
         batch: usize,
         best_n: usize,
     ) -> TimingSummary {
-        let finite = |x: f64| if x.is_finite() { x } else { best.estimate };
+        let ends = |b: BestMean| {
+            let finite = |x: f64| if x.is_finite() { x } else { b.estimate };
+            [finite(b.low), finite(b.high)]
+        };
         let round_means: Vec<f64> = round_tops.iter().map(|t| mean(t)).collect();
         TimingSummary {
             samples: times.count(),
@@ -335,7 +356,9 @@ impl TimingSummary {
             best_n: best_n.min(times.count()),
             rounds: round_tops.len(),
             best_mean_ns: best.estimate,
-            best_mean_ci95_ns: [finite(best.low), finite(best.high)],
+            best_mean_ci95_ns: ends(best),
+            best_mean_cycles: cycles.map(|c| c.estimate),
+            best_mean_ci95_cycles: cycles.map(ends),
             round_rel_sd_percent: MedianInterval::of(&round_means).rel_spread_percent,
             best_rel_sd_percent: times.best_rel_sd_percent(best_n),
             mean_ns: times.mean(),
@@ -451,7 +474,7 @@ mod tests {
         fn summary_is_ordered(samples in prop::collection::vec(1.0f64..1e6, 20..300)) {
             let tops: Vec<Vec<f64>> = samples.chunks(3).map(|c| fastest(c, 2)).collect();
             let t = BlockTimes::new(samples, 10).unwrap();
-            let s = TimingSummary::of(&t, &tops, BestMean::of(&tops, 3, 1), 1, 3);
+            let s = TimingSummary::of(&t, &tops, BestMean::of(&tops, 3, 1), None, 1, 3);
             prop_assert!(s.p5_ns <= s.median_ns && s.median_ns <= s.p95_ns);
             prop_assert!(s.best_mean_ci95_ns[0] <= s.best_mean_ns && s.best_mean_ns <= s.best_mean_ci95_ns[1]);
             prop_assert!(s.best_mean_ns >= t.quantile(0.0));

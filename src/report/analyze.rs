@@ -17,7 +17,7 @@ impl Paged for AnalyzeReport {
             heading: heading(self),
             columns: HEADERS.to_vec(),
             // Options and notes read left-aligned, numbers right-aligned.
-            left: &[1, 8],
+            left: &[1, 9],
             headless: false,
             rows: rows(self),
             sections: sections(self),
@@ -26,11 +26,12 @@ impl Paged for AnalyzeReport {
     }
 }
 
-const HEADERS: [&str; 9] = [
+const HEADERS: [&str; 10] = [
     "rank",
     "options",
     "MB/s",
     "95% CI MB/s",
+    "cycles/frame",
     "CPU %",
     "speed-up",
     "memory",
@@ -64,6 +65,7 @@ fn rows(report: &AnalyzeReport) -> Vec<Vec<String>> {
                     "{:.1}–{:.1}",
                     r.throughput_ci95_mbps[0], r.throughput_ci95_mbps[1]
                 ),
+                number(r.cycles_per_frame, 1),
                 format!("{:.2}", r.cpu_percent),
                 r.speedup_vs_baseline
                     .map(|s| format!("{s:.2}×"))
@@ -80,6 +82,7 @@ fn rows(report: &AnalyzeReport) -> Vec<Vec<String>> {
         vec![
             "–".into(),
             e.name(),
+            "–".into(),
             "–".into(),
             "–".into(),
             "–".into(),
@@ -205,7 +208,7 @@ fn heading(report: &AnalyzeReport) -> String {
     )
 }
 
-const COLUMNS: &str = "dsp,compiler_options,backend,status,rank,throughput_mbps,ci95_low_mbps,ci95_high_mbps,rel_sd_percent,cpu_percent,sample_rate,speedup_vs_baseline,memory_bytes,compile_seconds,tied_with_best,recommended,message";
+const COLUMNS: &str = "dsp,compiler_options,backend,status,rank,throughput_mbps,ci95_low_mbps,ci95_high_mbps,rel_sd_percent,cycles_per_frame,cpu_percent,sample_rate,speedup_vs_baseline,memory_bytes,compile_seconds,tied_with_best,recommended,message";
 
 impl Exporter<AnalyzeReport> for Csv {
     fn render(&self, report: &AnalyzeReport) -> String {
@@ -221,6 +224,7 @@ impl Exporter<AnalyzeReport> for Csv {
                 r.throughput_ci95_mbps[0].to_string(),
                 r.throughput_ci95_mbps[1].to_string(),
                 r.throughput_rel_sd_percent.to_string(),
+                csv::number(r.cycles_per_frame),
                 r.cpu_percent.to_string(),
                 sr.to_string(),
                 csv::number(r.speedup_vs_baseline),
@@ -236,12 +240,12 @@ impl Exporter<AnalyzeReport> for Csv {
                 SetStatus::Failed => "failed",
                 SetStatus::Unsupported => "unsupported",
             };
-            let mut row = message_row(&report.dsp, &e.compiler_options, status, 12, &e.message);
+            let mut row = message_row(&report.dsp, &e.compiler_options, status, 13, &e.message);
             row.insert(2, e.backend.to_string());
             row
         });
         let warned = (report.warnings.iter()).map(|w| {
-            let mut row = message_row(&report.dsp, "", "warning", 12, w);
+            let mut row = message_row(&report.dsp, "", "warning", 13, w);
             row.insert(2, String::new());
             row
         });

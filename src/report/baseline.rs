@@ -19,6 +19,7 @@ impl Paged for CheckReport {
                 match self.metric {
                     Metric::Time => "SLOWER or FASTER only when the whole 95 % interval of the change lies beyond it",
                     Metric::Instructions => "instructions per frame counted under callgrind (no noise, so no interval): SLOWER or FASTER when the change lies beyond it",
+                    Metric::Cycles => "core cycles per frame; SLOWER or FASTER only when the whole 95 % interval of the change lies beyond it",
                 }
             ),
             columns: match self.metric {
@@ -26,6 +27,11 @@ impl Paged for CheckReport {
                 Metric::Instructions => {
                     let mut columns = CHECK_HEADERS.to_vec();
                     columns[5..].copy_from_slice(&["baseline instr/frame", "now instr/frame"]);
+                    columns
+                }
+                Metric::Cycles => {
+                    let mut columns = CHECK_HEADERS.to_vec();
+                    columns[5..].copy_from_slice(&["baseline cycles/frame", "now cycles/frame"]);
                     columns
                 }
             },
@@ -68,8 +74,8 @@ fn check_rows(report: &CheckReport) -> Vec<Vec<String>> {
                 number(r.change_percent, 1),
                 r.change_ci95_percent
                     .map_or_else(|| "–".into(), |[a, b]| format!("{a:.1}–{b:.1}")),
-                number(r.baseline_mbps.or(r.baseline_instructions_per_frame), 1),
-                number(r.current_mbps.or(r.current_instructions_per_frame), 1),
+                number(r.baseline_figure(), 1),
+                number(r.current_figure(), 1),
             ]
         })
         .collect()
@@ -87,13 +93,14 @@ impl Exporter<CheckReport> for Csv {
                 csv::number(r.change_percent),
                 csv::number(ci.map(|c| c[0])),
                 csv::number(ci.map(|c| c[1])),
-                csv::number(r.baseline_mbps.or(r.baseline_instructions_per_frame)),
-                csv::number(r.current_mbps.or(r.current_instructions_per_frame)),
+                csv::number(r.baseline_figure()),
+                csv::number(r.current_figure()),
             ]
         });
         let header = match report.metric {
             Metric::Time => "dsp,compiler_options,status,change_percent,change_ci95_low,change_ci95_high,baseline_mbps,current_mbps",
             Metric::Instructions => "dsp,compiler_options,status,change_percent,change_ci95_low,change_ci95_high,baseline_instructions_per_frame,current_instructions_per_frame",
+            Metric::Cycles => "dsp,compiler_options,status,change_percent,change_ci95_low,change_ci95_high,baseline_cycles_per_frame,current_cycles_per_frame",
         };
         sheet(header, rows)
     }
