@@ -2,16 +2,24 @@
 //! `faustperf` binary (so that every worker process counts) and prints, against the targets of
 //! the fidelity work:
 //!
-//! - `faustbench`: osc, freeverb and zitaRev × `-scal`, `-vec -vs 32`, `-vec -fun -vs 64`, each
-//!   measured 3 times by faustbench-llvm `-single` and by `faustperf analyze --options SET`,
-//!   alternated; the medians side by side (target: within ±3 %). Needs `FAUSTBENCH_LLVM`, the
-//!   path of faustbench-llvm 2.54.9 built from Faust's sources (see README).
+//! - `faustbench`: osc, freeverb and zitaRev × `-scal`, `-vec -vs 32`, `-vec -fun -vs 64`, and a
+//!   program whose cost depends on its input (800 sines of the input, scalar), each measured 3
+//!   times by faustbench-llvm `-single` and by `faustperf analyze --options SET`, alternated;
+//!   the medians side by side (target: within ±3 %), with faustperf's cycles per frame and the
+//!   core clocks its runs saw. Needs `FAUSTBENCH_LLVM`, the path of faustbench-llvm 2.54.9 built
+//!   from Faust's sources with `-fwrapv` (see README: without it, GCC folds its input noise
+//!   into a constant).
 //! - `repeat`: `FIDELITY_RUNS` (10) default `analyze` runs each of freeverb and zitaRev, the
 //!   first with an empty compile cache: whether the recommendation holds (same set, or inside
-//!   the declared tie), the spread of its MB/s (target ≤ 2 %), cold against warm (≤ 2 %), the
+//!   the declared tie), each run's MB/s, cycles per frame and core clock, the spread of its
+//!   MB/s (target ≤ 2 %) and of its cycles per frame (target ≤ 1 %), cold against warm (MB/s
+//!   ≤ 2 %, cycles ≤ 1 %), whether every set's code digest is the same cold and warm, the
 //!   wall times (freeverb warm ≤ 8 s; cold ≤ compile time / cores + warm), how many runs'
 //!   estimates each run's 95 % interval holds (target: ≥ 9 of 10), and the batch of every set
 //!   whose blocks take over 10 µs (target: 1).
+//! - `clock`: `baseline check` 10 times on unchanged code (freeverb and zitaRev, `-scal` and
+//!   `-vec -vs 32`), with `--metric time` and with `--metric cycles` at the same tolerance
+//!   (`FIDELITY_TOLERANCE`, 2 %): how often each passes (target: cycles 10/10).
 //! - `sweep`: `--sweep faustbench` on freeverb, cold then warm, and the peak memory of all
 //!   processes; with `FIDELITY_FULL_SEARCH=1` (and `FAUSTBENCH_LLVM`) also faustbench-llvm's own
 //!   full search, timed (about 7 min), to compare wall time (cold ≤ 1/4, warm ≤ 1/8) and the
@@ -79,6 +87,9 @@ fn main() {
         for (name, path) in dsps.iter().filter(|(n, _)| *n != "osc") {
             repeat(name, path, runs);
         }
+    }
+    if want("clock") {
+        clock(&dsps[1..]);
     }
     if want("sweep") {
         let full = std::env::var_os("FIDELITY_FULL_SEARCH").is_some();
@@ -455,16 +466,88 @@ fn against(label: &str, fb: &[f64], fp: &[f64], target: f64) -> String {
 fn side_by_side(faustbench: &Path, dsps: &[(&str, PathBuf)]) {
     println!("faustbench-llvm -single against faustperf analyze --options SET (MB/s, median of 3 alternated runs; target ±3 %)");
     let cache = tempfile::tempdir().expect("temp dir");
-    for (name, path) in dsps {
-        for set in SETS {
-            let (mut fb, mut fp) = (Vec::new(), Vec::new());
-            for _ in 0..3 {
-                fb.push(faustbench_single(faustbench, path, set));
-                let run = analyze(path, cache.path(), &["--options", set]);
-                fp.push(throughput_of(&run.report, set).unwrap_or(f64::NAN));
-            }
-            println!("{}", against(&format!("{name:8} {set:17}"), &fb, &fp, 3.0));
+    // Its cost depends on its input: a constant input (faustbench-llvm built without -fwrapv)
+    // reads several times faster than noise.
+    let sines = cache.path().join("sines800.dsp");
+    std::fs::write(
+        &sines,
+        "process = _ <: par(i, 800, sin(_ * (i + 1))) :> _;\n",
+    )
+    .expect("write the sines program");
+    let everything = dsps
+        .iter()
+        .flat_map(|(name, path)| SETS.map(|set| (*name, path, set)));
+    for (name, path, set) in everything.chain([("sines800", &sines, "-scal")]) {
+        let (mut fb, mut fp, mut cycles, mut clocks) = (vec![], vec![], vec![], vec![]);
+        for _ in 0..3 {
+            fb.push(faustbench_single(faustbench, path, set));
+            let run = analyze(path, cache.path(), &["--options", set]);
+            fp.push(throughput_of(&run.report, set).unwrap_or(f64::NAN));
+            cycles.push(cycles_of(&run.report, set).unwrap_or(f64::NAN));
+            clocks.push(clock_seen(&run.report));
         }
+        println!(
+            "{}  cycles/frame {}  clock {}",
+            against(&format!("{name:8} {set:17}"), &fb, &fp, 3.0),
+            list(&cycles),
+            clocks.join(" ")
+        );
+    }
+}
+
+/// `baseline check` on unchanged code, 10 times, by time and by cycles at one tolerance.
+fn clock(dsps: &[(&str, PathBuf)]) {
+    let tolerance = std::env::var("FIDELITY_TOLERANCE").unwrap_or_else(|_| "2".into());
+    println!("baseline check on unchanged code, 10 times, --tolerance {tolerance} %, by time and by cycles (target: cycles OK 10/10)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let baseline = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_faustperf"))
+            .arg("baseline")
+            .args(args)
+            .arg("--dir")
+            .arg(dir.path().join("baselines"))
+            .arg("--cache-dir")
+            .arg(dir.path().join("cache"))
+            .output()
+            .expect("faustperf runs")
+    };
+    let paths: Vec<String> = dsps.iter().map(|(_, p)| p.display().to_string()).collect();
+    for metric in ["time", "cycles"] {
+        let mut save = vec!["save", metric, "--metric", metric];
+        save.extend(paths.iter().map(String::as_str));
+        save.extend(SETS[..2].iter().flat_map(|set| ["--options", set]));
+        let saved = baseline(&save);
+        if !saved.status.success() {
+            println!(
+                "  {metric}: save failed: {}",
+                String::from_utf8_lossy(&saved.stderr)
+            );
+            continue;
+        }
+        let (mut passed, mut changes) = (0, Vec::new());
+        for _ in 0..10 {
+            let out = baseline(&[
+                "check",
+                metric,
+                "--tolerance",
+                &tolerance,
+                "--format",
+                "json",
+            ]);
+            passed += usize::from(out.status.success());
+            let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+            changes.extend((report["rows"].as_array().into_iter().flatten()).map(|r| {
+                format!(
+                    "{}{:+.1}",
+                    if r["status"] == "OK" { "" } else { "!" },
+                    r["change_percent"].as_f64().unwrap_or(f64::NAN)
+                )
+            }));
+        }
+        println!(
+            "  --metric {metric:6}: passed {passed}/10; changes % (! not OK) {}",
+            changes.join(" ")
+        );
     }
 }
 
@@ -492,6 +575,9 @@ fn repeat(name: &str, path: &Path, runs: usize) {
         .filter_map(|r| throughput_of(&r.report, &modal))
         .collect();
     let warm_mbps = median(&modal_mbps[1..]);
+    let modal_cycles: Vec<f64> = (reports.iter())
+        .filter_map(|r| cycles_of(&r.report, &modal))
+        .collect();
     println!("{name}: {runs} default analyze runs, the first cold");
     println!(
         "  recommended {choices:?}; {modal:?} is recommended or tied with the recommended in {holds}/{runs} (target {runs}/{runs})"
@@ -503,6 +589,44 @@ fn repeat(name: &str, path: &Path, runs: usize) {
         modal_mbps[0],
         warm_mbps,
         100.0 * (modal_mbps[0] / warm_mbps - 1.0)
+    );
+    for (i, r) in reports.iter().enumerate() {
+        println!(
+            "    run {:2}: {:.1} MB/s, {:.2} cycles/frame, clock {} GHz",
+            i + 1,
+            throughput_of(&r.report, &modal).unwrap_or(f64::NAN),
+            cycles_of(&r.report, &modal).unwrap_or(f64::NAN),
+            clock_seen(&r.report)
+        );
+    }
+    if modal_cycles.len() == runs {
+        let warm = median(&modal_cycles[1..]);
+        println!(
+            "  {modal:?} cycles/frame: spread {:.2} % (target ≤ 1 %); cold {:.2} against warm median {warm:.2}: {:+.2} % (target ±1 %)",
+            spread_percent(&modal_cycles),
+            modal_cycles[0],
+            100.0 * (modal_cycles[0] / warm - 1.0)
+        );
+    }
+    let digests = |r: &Run| -> Vec<(String, String)> {
+        let mut d: Vec<(String, String)> = (r.report["results"].as_array().into_iter().flatten())
+            .map(|x| {
+                (
+                    x["compiler_options"].to_string(),
+                    x["code_digest"].to_string(),
+                )
+            })
+            .collect();
+        d.sort();
+        d
+    };
+    let same_code = reports[1..]
+        .iter()
+        .filter(|r| digests(r) == digests(&reports[0]))
+        .count();
+    println!(
+        "  every set's code digest as in the cold run: {same_code}/{} warm runs (target: all)",
+        runs - 1
     );
     let walls: Vec<f64> = reports.iter().map(|r| r.wall).collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
@@ -746,6 +870,19 @@ fn set_of<'a>(report: &'a Value, options: &str) -> Option<&'a Value> {
 
 fn throughput_of(report: &Value, options: &str) -> Option<f64> {
     set_of(report, options)?["throughput_mbps"].as_f64()
+}
+
+fn cycles_of(report: &Value, options: &str) -> Option<f64> {
+    set_of(report, options)?["cycles_per_frame"].as_f64()
+}
+
+/// The core clocks a run saw (5th–95th percentile), GHz.
+fn clock_seen(report: &Value) -> String {
+    let ghz = &report["conditions"]["core_clock_ghz"];
+    match (ghz[0].as_f64(), ghz[1].as_f64()) {
+        (Some(a), Some(b)) => format!("{a:.2}–{b:.2}"),
+        _ => "?".into(),
+    }
 }
 
 /// max / min − 1, %.
