@@ -236,3 +236,77 @@ fn a_baseline_of_cycles_passes_unchanged_code_and_catches_more_work() {
         .code(2)
         .stderr(predicates::str::contains("holds cycles figures"));
 }
+
+/// `report NEW --against OLD`: two saved analyses compared set by set as a baseline check
+/// compares, another machine named (and refused with --strict), a slower set caught.
+#[test]
+fn saved_analyses_compare_and_name_another_machine() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let out = faustperf()
+        .arg("analyze")
+        .arg(fixture("osc.dsp"))
+        .args(["--options", "", "--duration", "0.2", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let old = dir.path().join("old.json");
+    std::fs::write(&old, &out.stdout).unwrap();
+    let edited = |name: &str, edit: &dyn Fn(&mut Value)| {
+        let mut report = stdout_json(&out);
+        edit(&mut report);
+        let path = dir.path().join(name);
+        std::fs::write(&path, report.to_string()).unwrap();
+        path
+    };
+    let against = |new: &std::path::Path, args: &[&str]| {
+        faustperf()
+            .arg("report")
+            .arg(new)
+            .arg("--against")
+            .arg(&old)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // Against itself: no change.
+    let same = against(&old, &["--format", "json"]);
+    assert_eq!(same.status.code(), Some(0));
+    let report = stdout_json(&same);
+    assert_eq!(report["kind"], "baseline_check");
+    assert_eq!(report["rows"][0]["status"], "OK", "{report}");
+    assert_eq!(report["rows"][0]["change_percent"], 0.0, "{report}");
+    // Twice the time per block: SLOWER, exit 7.
+    let slower = edited("slower.json", &|r| {
+        let timing = &mut r["results"][0]["timing"];
+        for key in ["best_mean_ns", "best_mean_ci95_ns"] {
+            timing[key] = match &timing[key] {
+                Value::Array(a) => a.iter().map(|x| x.as_f64().unwrap() * 2.0).collect(),
+                x => (x.as_f64().unwrap() * 2.0).into(),
+            };
+        }
+    });
+    let out_slower = against(&slower, &["--format", "json"]);
+    assert_eq!(out_slower.status.code(), Some(7));
+    assert_eq!(stdout_json(&out_slower)["rows"][0]["status"], "SLOWER");
+    // Measured on another machine: named on stderr; exit 8 with --strict.
+    let elsewhere = edited("elsewhere.json", &|r| {
+        r["conditions"]["machine"]["id"] = "000000000000".into();
+    });
+    let warned = against(&elsewhere, &[]);
+    assert_eq!(warned.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&warned.stderr);
+    assert!(stderr.contains("machine: baseline"), "{stderr}");
+    assert_eq!(against(&elsewhere, &["--strict"]).status.code(), Some(8));
+    // Instruction counts need --counters on both sides; a report of another kind is refused.
+    let counts = against(&old, &["--metric", "instructions"]);
+    assert_eq!(counts.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&counts.stderr).contains("--counters"));
+    let check = edited("check.json", &|r| {
+        *r = serde_json::json!({"kind": "baseline_check", "baseline": "b", "tolerance_percent": 1.0,
+            "rows": [], "condition_differences": [], "errors": []});
+    });
+    let refused = against(&check, &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("two saved analyses"));
+}

@@ -97,19 +97,22 @@ pub enum Figure {
 }
 
 impl Entry {
-    /// The entries of an analysis as `metric` (time or cycles) records them; a set without
-    /// its cycles (no TSC) has none.
+    /// The entries of an analysis as `metric` records them; a set without that figure (no
+    /// cycles without the TSC, no instructions without `--counters`) has none.
     pub fn of(report: &AnalyzeReport, metric: Metric) -> Vec<Entry> {
         let figure = |r: &SetResult| match metric {
+            Metric::Time => Some(Figure::Time {
+                throughput_mbps: r.throughput_mbps,
+                ns_per_block: r.timing.best_mean_ns,
+                ns_per_block_ci95: r.timing.best_mean_ci95_ns,
+            }),
             Metric::Cycles => Some(Figure::Cycles {
                 throughput_mbps: r.throughput_mbps,
                 cycles_per_frame: r.cycles_per_frame?,
                 cycles_per_frame_ci95: r.cycles_per_frame_ci95?,
             }),
-            _ => Some(Figure::Time {
-                throughput_mbps: r.throughput_mbps,
-                ns_per_block: r.timing.best_mean_ns,
-                ns_per_block_ci95: r.timing.best_mean_ci95_ns,
+            Metric::Instructions => Some(Figure::Instructions {
+                instructions_per_frame: r.counts.as_ref()?.instructions_per_frame,
             }),
         };
         (report.results.iter())
@@ -287,6 +290,45 @@ pub fn check(baseline: &Baseline, current: &[Entry], tolerance_percent: f64) -> 
             }),
     );
     rows
+}
+
+/// Two saved analyses compared as `baseline check` compares a run with a baseline: `old`
+/// (named `name`) stands for the baseline. What differs between where they were measured is
+/// named: for time and cycles the conditions with the machine's fingerprint, for instruction
+/// counts only what the counts depend on (they compare across machines).
+pub fn against(
+    old: &AnalyzeReport,
+    name: &str,
+    new: &AnalyzeReport,
+    metric: Metric,
+    tolerance_percent: f64,
+) -> CheckReport {
+    let counted = |r: &AnalyzeReport| r.counting.as_ref().map(|c| c.conditions.clone());
+    let baseline = Baseline {
+        name: name.into(),
+        saved_at: 0,
+        conditions: old.conditions.common.clone(),
+        metric,
+        count_conditions: counted(old),
+        entries: Entry::of(old, metric),
+    };
+    let condition_differences = match (metric, counted(old), counted(new)) {
+        (Metric::Instructions, Some(then), Some(now)) => now.differences(&then),
+        (Metric::Instructions, ..) => vec![],
+        _ => (old.conditions.common).differences(&new.conditions.common),
+    };
+    let errors = (new.errors.iter())
+        .map(|e| format!("{}: {}", e.compiler_options, e.message))
+        .collect();
+    CheckReport {
+        baseline: name.into(),
+        metric,
+        tolerance_percent,
+        rows: check(&baseline, &Entry::of(new, metric), tolerance_percent),
+        condition_differences,
+        errors,
+        warnings: new.warnings.clone(),
+    }
 }
 
 /// The change from `old` to `new` (positive: slower), its bounds, and whether they are an

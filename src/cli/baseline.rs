@@ -49,7 +49,7 @@ enum Action {
         /// More .dsp files to measure (reported as NEW).
         dsps: Vec<PathBuf>,
         /// Slow-down allowed before SLOWER, % (and speed-up before FASTER) [default: 10 for
-        /// times, 0.5 for instruction counts].
+        /// times and cycles, 0.5 for instruction counts].
         #[arg(long, value_parser = percent)]
         tolerance: Option<f64>,
         /// The metric the baseline holds (it is read from the baseline; given, it must match).
@@ -233,14 +233,19 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
             }
             print!("{}", format.render(&report));
             charts.write(&report)?;
-            Ok(if report.any(Status::Slower) {
-                exit::REGRESSION
-            } else if strict && !report.condition_differences.is_empty() {
-                exit::CONDITIONS_DIFFER
-            } else {
-                exit::OK
-            })
+            Ok(exit_code(&report, strict))
         }
+    }
+}
+
+/// A check's exit code: 7 on any SLOWER, else 8 when the conditions differ and `strict`.
+pub(super) fn exit_code(report: &CheckReport, strict: bool) -> i32 {
+    if report.any(Status::Slower) {
+        exit::REGRESSION
+    } else if strict && !report.condition_differences.is_empty() {
+        exit::CONDITIONS_DIFFER
+    } else {
+        exit::OK
     }
 }
 

@@ -4,7 +4,7 @@
 use super::common::ChartArgs;
 use super::{exit, Stop};
 use crate::analyze::result::AnalyzeReport;
-use crate::baseline::CheckReport;
+use crate::baseline::{self, CheckReport, Metric};
 use crate::compare::CompareReport;
 use crate::corpus::CorpusReport;
 use crate::inspect::InspectReport;
@@ -25,6 +25,24 @@ pub struct ReportArgs {
     format: Format,
     #[command(flatten)]
     charts: ChartArgs,
+    /// Compare the saved analysis FILE with an earlier one, OLD.json, set by set, as
+    /// `baseline check` compares with a baseline: each set's change with its 95 % interval,
+    /// SLOWER/FASTER beyond --tolerance (exit 7 on SLOWER); conditions that differ (another
+    /// machine, libfaust, buffer size…) are named, and refused with --strict (exit 8).
+    #[arg(long, value_name = "OLD.json")]
+    against: Option<PathBuf>,
+    /// With --against: what to compare: time (MB/s), cycles (core cycles per frame: steady
+    /// where the host moves the core's clock) or instructions (both analyses run with
+    /// --counters; comparable across machines).
+    #[arg(long, value_enum, default_value_t = Metric::Time, requires = "against")]
+    metric: Metric,
+    /// With --against: the change allowed, % (default: 10 for time and cycles, 0.5 for
+    /// instructions).
+    #[arg(long, value_parser = super::common::percent, requires = "against")]
+    tolerance: Option<f64>,
+    /// With --against: exit 8 when the conditions differ.
+    #[arg(long, requires = "against")]
+    strict: bool,
 }
 
 /// A saved report, as the report its `kind` names.
@@ -50,6 +68,9 @@ pub fn run(args: ReportArgs) -> Result<i32, Stop> {
             Ok(exit::OK)
         }};
     }
+    if let Some(old) = &args.against {
+        return against(&args, read(&args.file, &text)?, old);
+    }
     match read(&args.file, &text)? {
         Saved::Analyze(report) => show!(&args, &report),
         Saved::Compare(report) => show!(&args, &report),
@@ -63,6 +84,31 @@ pub fn run(args: ReportArgs) -> Result<i32, Stop> {
             Ok(exit::OK)
         }
     }
+}
+
+/// `report NEW --against OLD`: two saved analyses compared set by set.
+fn against(args: &ReportArgs, new: Saved, old_file: &Path) -> Result<i32, Stop> {
+    let old_text = std::fs::read_to_string(old_file)
+        .map_err(|e| Stop::usage(format!("cannot read {}: {e}", old_file.display())))?;
+    let (Saved::Analyze(new), Saved::Analyze(old)) = (new, read(old_file, &old_text)?) else {
+        return Err(Stop::usage(
+            "--against compares two saved analyses (faustperf analyze --format json)",
+        ));
+    };
+    if args.metric == Metric::Instructions && (old.counting.is_none() || new.counting.is_none()) {
+        return Err(Stop::usage(
+            "instruction counts compare only between analyses run with --counters",
+        ));
+    }
+    let tolerance = (args.tolerance).unwrap_or(args.metric.default_tolerance());
+    let name = old_file.display().to_string();
+    let report = baseline::against(&old, &name, &new, args.metric, tolerance);
+    for d in &report.condition_differences {
+        eprintln!("WARNING: conditions differ from {name}'s: {d}; its numbers may not compare");
+    }
+    print!("{}", args.format.render(&report));
+    args.charts.write(&report)?;
+    Ok(super::baseline::exit_code(&report, args.strict))
 }
 
 /// Reads `text`, the JSON a command wrote to `file` with --format json, as the report its
