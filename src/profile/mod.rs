@@ -441,22 +441,14 @@ pub fn recommendations(metrics: &Metrics, config: &ProfileConfig, raw: &RawProfi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::realtime::signal::Signal;
-    use crate::realtime::ControlMode;
 
+    /// Blocks of 10 ms; summaries and advice read only the rate, the block size and the length.
     fn config() -> ProfileConfig {
         ProfileConfig {
             sample_rate: 48000,
             frames: 480,
             duration_seconds: 0.3,
-            signal: Signal::Noise,
-            controls: ControlMode::Fixed,
-            seed: 1,
-            flush_denormals: true,
-            realtime: false,
-            core: None,
-            audio: None,
-            perf_map: false,
+            ..ProfileConfig::default()
         }
     }
 
