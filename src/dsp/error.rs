@@ -126,13 +126,6 @@ impl FaustError {
     /// `undefined symbol : foo`. Text without that shape is kept whole.
     pub fn from_compiler_text(text: &str) -> FaustError {
         let text = text.trim();
-        if text.is_empty() {
-            return FaustError::Compile {
-                message: "the Faust compiler failed without a message".into(),
-                file: None,
-                line: None,
-            };
-        }
         let parts: Vec<&str> = text.splitn(4, " : ").collect();
         if let [file, line, "ERROR", message] = parts.as_slice() {
             if let Ok(line) = line.trim().parse::<i64>() {
@@ -145,7 +138,10 @@ impl FaustError {
                 };
             }
         }
-        let message = text.strip_prefix("ERROR : ").unwrap_or(text);
+        let message = match text.strip_prefix("ERROR : ").unwrap_or(text) {
+            "" => "the Faust compiler failed without a message",
+            message => message,
+        };
         FaustError::Compile {
             message: message.to_string(),
             file: None,
