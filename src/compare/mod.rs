@@ -4,7 +4,6 @@
 use crate::analyze::{check_tie_threshold, DEFAULT_TIE_THRESHOLD_PERCENT};
 use crate::backends::{Code, Cxx};
 use crate::cache::Cache;
-use crate::dsp::FaustError;
 use crate::jobs::{CompileJob, Compiled};
 use crate::libfaust::DspSource;
 use crate::measure::stats::{paired_ratio, MedianInterval};
@@ -252,17 +251,10 @@ pub fn compare(
 }
 
 fn impl_error(name: &str, e: &RunError) -> ImplError {
-    let line = match e {
-        RunError::Faust {
-            error: FaustError::Compile { line, .. },
-            ..
-        } => *line,
-        _ => None,
-    };
     ImplError {
         name: name.to_string(),
         message: e.to_string(),
-        line,
+        line: e.line(),
     }
 }
 

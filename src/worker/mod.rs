@@ -80,6 +80,22 @@ impl RunError {
             message: message.into(),
         }
     }
+
+    /// What libfaust's error becomes while `phase` (for `map_err`).
+    pub fn in_phase(phase: Phase) -> impl Fn(FaustError) -> RunError {
+        move |error| RunError::Faust { phase, error }
+    }
+
+    /// The source line of a compile error, when Faust names one.
+    pub fn line(&self) -> Option<u32> {
+        match self {
+            RunError::Faust {
+                error: FaustError::Compile { line, .. },
+                ..
+            } => *line,
+            _ => None,
+        }
+    }
 }
 
 fn timeout_hint(phase: &Phase) -> &'static str {
@@ -116,10 +132,7 @@ impl dyn Runner + '_ {
         job: &J,
         on_note: &mut dyn FnMut(J::Note),
     ) -> Result<J::Reply, RunError> {
-        let task = Task::of(job).map_err(|error| RunError::Faust {
-            phase: J::PHASE,
-            error,
-        })?;
+        let task = Task::of(job).map_err(RunError::in_phase(J::PHASE))?;
         let reply = self.run_task(&task, &mut |note| {
             if let Ok(note) = serde_json::from_value(note) {
                 on_note(note)
@@ -158,10 +171,7 @@ impl Runner for InProcess {
             &rx,
             on_note,
         )
-        .map_err(|error| RunError::Faust {
-            phase: task.phase,
-            error,
-        })
+        .map_err(RunError::in_phase(task.phase))
     }
 
     fn isolation(&self) -> &'static str {

@@ -236,12 +236,7 @@ impl Runner for Supervisor {
             match self.next_event(task.phase, deadline, limit)? {
                 Event::Note(note) => on_note(note),
                 Event::Reply(reply) => return Ok(reply),
-                Event::Failed(error) => {
-                    return Err(RunError::Faust {
-                        phase: task.phase,
-                        error,
-                    })
-                }
+                Event::Failed(error) => return Err(RunError::in_phase(task.phase)(error)),
             }
         }
     }
