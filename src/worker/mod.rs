@@ -166,38 +166,25 @@ impl Runner for InProcess {
         let note = |note: Value| {
             let _ = tx.lock().unwrap_or_else(|p| p.into_inner()).send(note);
         };
-        relay_while(
-            || job::dispatch(self.jobs, task.name, &task.body, &note),
-            &rx,
-            on_note,
-        )
+        // The job runs on its own thread while its notes are handed to `on_note` on this one.
+        std::thread::scope(|scope| {
+            let running = scope.spawn(|| job::dispatch(self.jobs, task.name, &task.body, &note));
+            while !running.is_finished() {
+                if let Ok(note) = rx.recv_timeout(std::time::Duration::from_millis(50)) {
+                    on_note(note);
+                }
+            }
+            while let Ok(note) = rx.try_recv() {
+                on_note(note);
+            }
+            running
+                .join()
+                .unwrap_or_else(|_| Err(FaustError::internal("the job's thread panicked")))
+        })
         .map_err(RunError::in_phase(task.phase))
     }
 
     fn isolation(&self) -> &'static str {
         "in_process"
     }
-}
-
-/// Runs `work` on its own thread while handing what it sends on `rx` to `on_report` on this
-/// one, until it ends.
-fn relay_while<T: Send, R>(
-    work: impl FnOnce() -> Result<T, FaustError> + Send,
-    rx: &std::sync::mpsc::Receiver<R>,
-    mut on_report: impl FnMut(R),
-) -> Result<T, FaustError> {
-    std::thread::scope(|scope| {
-        let running = scope.spawn(work);
-        while !running.is_finished() {
-            if let Ok(report) = rx.recv_timeout(std::time::Duration::from_millis(50)) {
-                on_report(report);
-            }
-        }
-        while let Ok(report) = rx.try_recv() {
-            on_report(report);
-        }
-        running
-            .join()
-            .unwrap_or_else(|_| Err(FaustError::internal("the job's thread panicked")))
-    })
 }
