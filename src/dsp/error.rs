@@ -90,35 +90,22 @@ fn compile_message(file: &Option<String>, line: &Option<u32>, message: &str) -> 
     }
 }
 
+/// A constructor `name(message)` for each variant that holds only a message.
+macro_rules! message_constructors {
+    ($($name:ident => $variant:ident,)*) => {
+        $(pub fn $name(message: impl Into<String>) -> FaustError {
+            FaustError::$variant { message: message.into() }
+        })*
+    };
+}
+
 impl FaustError {
-    pub fn missing(message: impl Into<String>) -> FaustError {
-        FaustError::Missing {
-            message: message.into(),
-        }
-    }
-
-    pub fn invalid_input(message: impl Into<String>) -> FaustError {
-        FaustError::InvalidInput {
-            message: message.into(),
-        }
-    }
-
-    pub fn internal(message: impl Into<String>) -> FaustError {
-        FaustError::Internal {
-            message: message.into(),
-        }
-    }
-
-    pub fn machine_code(message: impl Into<String>) -> FaustError {
-        FaustError::MachineCode {
-            message: message.into(),
-        }
-    }
-
-    pub fn audio(message: impl Into<String>) -> FaustError {
-        FaustError::Audio {
-            message: message.into(),
-        }
+    message_constructors! {
+        missing => Missing,
+        invalid_input => InvalidInput,
+        internal => Internal,
+        machine_code => MachineCode,
+        audio => Audio,
     }
 
     /// Builds a compile error from the text libfaust wrote in `error_msg`, e.g.
