@@ -292,14 +292,8 @@ fn rank(measured: &[Measured<'_>], m: &MeasureConfig) -> Vec<ImplResult> {
         .iter()
         .enumerate()
         .map(|(rank, &i)| {
-            let Measured {
-                implementation,
-                code,
-                cached,
-                raw,
-            } = &measured[i];
-            let info = &code.info;
-            let t = &raw.timing;
+            let implementation = measured[i].implementation;
+            let (info, t) = (&measured[i].code.info, &measured[i].raw.timing);
             let ns = per_frame(t.best_mean_ns);
             let speedup = ratio(slowest, i);
             let behind = ratio(i, fastest);
@@ -339,7 +333,7 @@ fn rank(measured: &[Measured<'_>], m: &MeasureConfig) -> Vec<ImplResult> {
                 },
                 same_code_as_fastest: info.code_digest == measured[fastest].code.info.code_digest,
                 rounds: t.rounds,
-                cached: *cached,
+                cached: measured[i].cached,
             }
         })
         .collect()
