@@ -89,13 +89,8 @@ pub(super) fn paced(
         allocations: counting.then(|| alloc::armed_allocations() - allocations_before),
         instance_bytes: instance.memory_bytes(),
         buffer_bytes: buffers.bytes(),
-        peak_rss_bytes: None,
-        thread: None,
         controls,
-        denormals: None,
-        block_sizes: Vec::new(),
-        callback_interval_ns: Vec::new(),
-        host: None,
+        ..RawProfile::default()
     })
 }
 
