@@ -455,12 +455,14 @@ mod tests {
         }
     }
 
+    /// `a`, the fastest, and `b`, `fastest` times slower than `a`, with that interval.
+    fn a_and_b(fastest: f64, ci: [f64; 2]) -> [ImplResult; 2] {
+        [result("a", 1, 1.0, [1.0, 1.0]), result("b", 2, fastest, ci)]
+    }
+
     #[test]
     fn a_clear_winner() {
-        let c = [
-            result("a", 1, 1.0, [1.0, 1.0]),
-            result("b", 2, 2.0, [1.9, 2.1]),
-        ];
+        let c = a_and_b(2.0, [1.9, 2.1]);
         let (winner, tied_with, verdict) = verdict(&c, 1.0);
         assert_eq!(winner, "a");
         assert!(tied_with.is_empty());
@@ -473,10 +475,7 @@ mod tests {
 
     #[test]
     fn overlapping_intervals_are_a_tie() {
-        let c = [
-            result("a", 1, 1.0, [1.0, 1.0]),
-            result("b", 2, 1.01, [0.98, 1.04]),
-        ];
+        let c = a_and_b(1.01, [0.98, 1.04]);
         let (winner, tied_with, text) = verdict(&c, 0.0);
         // The fastest is the winner by name; the tie has its own field and is said.
         assert_eq!(winner, "a");
@@ -491,10 +490,7 @@ mod tests {
             "{advice}"
         );
         // Significant, but within the threshold: still a tie; identical code always is.
-        let c = [
-            result("a", 1, 1.0, [1.0, 1.0]),
-            result("b", 2, 1.007, [1.002, 1.011]),
-        ];
+        let c = a_and_b(1.007, [1.002, 1.011]);
         assert_eq!(verdict(&c, 1.0).1, ["b"]);
         assert!(verdict(&c, 0.0).1.is_empty());
         let mut same = c.clone();
