@@ -277,18 +277,16 @@ fn vector_size(options: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::rank::{rank, tests::measured};
+    use crate::analyze::rank::{rank, tests::measured, tests::ranked};
 
     #[test]
     fn cites_vectorisation_gain_and_ties() {
-        let results = rank(
-            vec![
-                measured("", 20_000.0, 100.0),
-                measured("-vec", 10_000.0, 100.0),
-                measured("-vec -fun -vs 64", 10_050.0, 100.0),
+        let results = ranked(
+            &[
+                ("", 20_000.0, 100.0),
+                ("-vec", 10_000.0, 100.0),
+                ("-vec -fun -vs 64", 10_050.0, 100.0),
             ],
-            512,
-            44100,
             0.0,
         );
         let advice = recommendations(&results, &[], 44100);
@@ -327,15 +325,7 @@ mod tests {
             rationale(&results).unwrap(),
             "-vec is the simplest (fewest options) of the sets tied with the fastest within noise or the same code (-vec -fun -vs 64)"
         );
-        let clear = rank(
-            vec![
-                measured("", 20_000.0, 10.0),
-                measured("-vec", 10_000.0, 10.0),
-            ],
-            512,
-            44100,
-            1.0,
-        );
+        let clear = ranked(&[("", 20_000.0, 10.0), ("-vec", 10_000.0, 10.0)], 1.0);
         let why = rationale(&clear).unwrap();
         assert!(
             why.starts_with("-vec is the fastest beyond noise: the next, (scalar), takes 10"),
@@ -346,15 +336,7 @@ mod tests {
     #[test]
     fn says_when_scalar_wins_and_when_load_is_high() {
         // 12 ms per 512-frame block at 44.1 kHz is over 100 % of a core.
-        let results = rank(
-            vec![
-                measured("", 12_000_000.0, 1000.0),
-                measured("-vec", 30_000_000.0, 1000.0),
-            ],
-            512,
-            44100,
-            1.0,
-        );
+        let results = ranked(&[("", 12e6, 1000.0), ("-vec", 30e6, 1000.0)], 1.0);
         let advice = recommendations(&results, &[], 44100);
         assert!(advice
             .iter()
@@ -370,7 +352,7 @@ mod tests {
     /// The design's OpenMP rule, and the benefits it rests on.
     #[test]
     fn openmp_is_suggested_above_twice_the_best_single_threaded_set() {
-        let ranked = |omp_ns: f64| {
+        let with_omp = |omp_ns: f64| {
             let mut omp = measured("-vec -omp", omp_ns, 10.0);
             omp.compile.threads = 2;
             rank(
@@ -384,7 +366,7 @@ mod tests {
                 1.0,
             )
         };
-        let fast = ranked(4_000.0);
+        let fast = with_omp(4_000.0);
         let advice = recommendations(&fast, &[], 44100);
         let line = advice
             .iter()
@@ -395,7 +377,7 @@ mod tests {
             "{line}"
         );
         assert!((openmp_benefit(&fast).unwrap() - 2.5).abs() < 1e-9);
-        let slow = ranked(8_000.0);
+        let slow = with_omp(8_000.0);
         let advice = recommendations(&slow, &[], 44100);
         assert!(
             advice
@@ -406,7 +388,7 @@ mod tests {
         // Best -vec without -omp over scalar: 2×, whether or not OpenMP won.
         assert!((vectorization_benefit(&slow).unwrap() - 2.0).abs() < 1e-9);
         // Nothing about OpenMP when no set asked for it.
-        let none = rank(vec![measured("", 20_000.0, 10.0)], 512, 44100, 1.0);
+        let none = ranked(&[("", 20_000.0, 10.0)], 1.0);
         assert!(!recommendations(&none, &[], 44100)
             .iter()
             .any(|a| a.contains("OpenMP")));

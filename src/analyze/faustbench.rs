@@ -11,11 +11,8 @@ pub fn first_stage(buffer_size: usize) -> Vec<OptionSet> {
         for fun in [false, true] {
             let mut size = 4;
             while size <= buffer_size {
-                let base = if fun {
-                    OptionSet::scalar().with(&["-vec", "-fun"])
-                } else {
-                    OptionSet::scalar().with(&["-vec"])
-                };
+                let vector: &[&str] = if fun { &["-vec", "-fun"] } else { &["-vec"] };
+                let base = OptionSet::scalar().with(vector);
                 sets.push(base.with(&["-lv", lv, "-vs", &size.to_string()]));
                 size *= 2;
             }

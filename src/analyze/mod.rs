@@ -367,7 +367,9 @@ impl State<'_> {
             progress.update(&new[i], base + i, total, &state);
         });
         for warning in warnings {
-            self.warn_once(warning);
+            if !self.warnings.contains(&warning) {
+                self.warnings.push(warning);
+            }
         }
 
         // What is measured: the fastest and the baseline of earlier stages, then the new sets.
@@ -377,11 +379,10 @@ impl State<'_> {
             .filter_map(|set| {
                 let (_, code) = self.codes.iter().find(|(s, _)| *s == set)?;
                 let cached = self.measured.iter().any(|m| m.set == set && m.cached);
-                let code = code.clone();
                 Some(ToMeasure {
                     set,
                     index: None,
-                    code,
+                    code: code.clone(),
                     cached,
                 })
             })
@@ -439,22 +440,13 @@ impl State<'_> {
         });
         let measurement = self.measurements;
         self.measurements += 1;
-        for (
-            ToMeasure {
-                set,
-                index,
-                code,
-                cached,
-            },
-            k,
-        ) in to_measure.into_iter().zip(twin)
-        {
+        for (t, k) in to_measure.into_iter().zip(twin) {
             let state = match raws[k].clone() {
-                Ok(raw) => self.add(set.clone(), code, cached, measurement, raw),
-                Err(cause) => self.fail(&set, cause),
+                Ok(raw) => self.add(t.set.clone(), t.code, t.cached, measurement, raw),
+                Err(cause) => self.fail(&t.set, cause),
             };
-            if let Some(i) = index {
-                progress.update(&set, base + i, total, &state);
+            if let Some(i) = t.index {
+                progress.update(&t.set, base + i, total, &state);
             }
         }
         self.done = total;
@@ -518,12 +510,6 @@ impl State<'_> {
         self.errors.push(error);
         self.measured.retain(|m| m.set != *set);
         state
-    }
-
-    fn warn_once(&mut self, warning: String) {
-        if !self.warnings.contains(&warning) {
-            self.warnings.push(warning);
-        }
     }
 
     /// The fastest set measured so far.

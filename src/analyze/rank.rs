@@ -250,17 +250,23 @@ pub(crate) mod tests {
         }
     }
 
+    /// [`rank`] of [`measured`] sets (options, ns, half CI) in blocks of 512 frames at 44.1 kHz.
+    pub(crate) fn ranked(sets: &[(&str, f64, f64)], tie_threshold_percent: f64) -> Vec<SetResult> {
+        let sets = (sets.iter())
+            .map(|&(o, ns, ci)| measured(o, ns, ci))
+            .collect();
+        rank(sets, 512, 44100, tie_threshold_percent)
+    }
+
     #[test]
     fn ranks_by_speed_with_speedup_and_ties() {
-        let results = rank(
-            vec![
-                measured("", 20_000.0, 100.0),
-                measured("-vec -fun -vs 64", 10_050.0, 100.0),
-                measured("-vec", 10_000.0, 100.0),
-                measured("-vec -fun", 15_000.0, 100.0),
+        let results = ranked(
+            &[
+                ("", 20_000.0, 100.0),
+                ("-vec -fun -vs 64", 10_050.0, 100.0),
+                ("-vec", 10_000.0, 100.0),
+                ("-vec -fun", 15_000.0, 100.0),
             ],
-            512,
-            44100,
             0.0,
         );
         let order: Vec<&str> = results
@@ -296,15 +302,11 @@ pub(crate) mod tests {
 
     #[test]
     fn prefers_simpler_among_ties_even_if_slightly_slower() {
-        let results = rank(
-            vec![
-                measured("-vec -fun -vs 64 -dfs", 10_000.0, 200.0),
-                measured("-vec", 10_100.0, 200.0),
-            ],
-            512,
-            44100,
-            0.0,
-        );
+        let sets = [
+            ("-vec -fun -vs 64 -dfs", 10_000.0, 200.0),
+            ("-vec", 10_100.0, 200.0),
+        ];
+        let results = ranked(&sets, 0.0);
         assert_eq!(results[0].compiler_options, "-vec -fun -vs 64 -dfs");
         assert!(results[1].is_recommended);
     }
@@ -363,13 +365,8 @@ pub(crate) mod tests {
 
     #[test]
     fn baseline_is_the_first_scalar_set_given_not_the_fastest() {
-        let r = rank(
-            vec![
-                measured("-scal", 20_000.0, 10.0),
-                measured("-scal -mcd 0", 15_000.0, 10.0),
-            ],
-            512,
-            44100,
+        let r = ranked(
+            &[("-scal", 20_000.0, 10.0), ("-scal -mcd 0", 15_000.0, 10.0)],
             1.0,
         );
         assert_eq!(r[0].compiler_options, "-scal -mcd 0");
@@ -379,7 +376,7 @@ pub(crate) mod tests {
 
     #[test]
     fn throughput_cpu_and_headroom_agree() {
-        let r = &rank(vec![measured("", 1_000_000.0, 1.0)], 512, 44100, 1.0)[0];
+        let r = &ranked(&[("", 1_000_000.0, 1.0)], 1.0)[0];
         assert!((r.throughput_mbps - mbps(6144.0, 1e6)).abs() < 1e-9);
         assert!((r.cpu_percent - cpu_percent(1e6, 512, 44100)).abs() < 1e-9);
         let at96 = r

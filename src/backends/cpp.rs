@@ -109,9 +109,8 @@ impl Cxx {
 
     /// How it is shown: the command and flags.
     pub fn command_line(&self) -> String {
-        std::iter::once(self.command.as_str())
-            .chain(self.flags.iter().map(String::as_str))
-            .collect::<Vec<_>>()
+        [std::slice::from_ref(&self.command), &self.flags]
+            .concat()
             .join(" ")
     }
 }
@@ -217,15 +216,7 @@ fn generate(source: &DspSource, options: &OptionSet, scratch: &Scratch) -> Resul
     let input = match source {
         DspSource::File { path } => path.clone(),
         DspSource::Code { name, code } => {
-            let stem: String = (name.chars())
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
+            let stem = name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_");
             let file = scratch.path(&format!("{stem}.dsp"));
             std::fs::write(&file, code).map_err(|e| {
                 FaustError::internal(format!("cannot write {}: {e}", file.display()))

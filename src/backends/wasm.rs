@@ -201,25 +201,17 @@ impl DspFactory for WasmFactory {
             let memory = instance
                 .get_memory(&mut store, "memory")
                 .ok_or_else(|| wasm_error("the module exports no memory"))?;
-            let func = |store: &mut Store<()>, name: &str| {
-                instance
-                    .get_typed_func::<i32, i32>(&mut *store, name)
+            let count = |store: &mut Store<()>, name: &str| {
+                (instance.get_typed_func::<i32, i32>(&mut *store, name))
+                    .and_then(|f| f.call(&mut *store, 0))
                     .map_err(wasm_error)
             };
-            let inputs = func(&mut store, "getNumInputs")?
-                .call(&mut store, 0)
+            let inputs = count(&mut store, "getNumInputs")?;
+            let outputs = count(&mut store, "getNumOutputs")?;
+            (instance.get_typed_func::<(i32, i32), ()>(&mut store, "init"))
+                .map_err(wasm_error)?
+                .call(&mut store, (0, crate::libfaust::c_sample_rate(sample_rate)?))
                 .map_err(wasm_error)?;
-            let outputs = func(&mut store, "getNumOutputs")?
-                .call(&mut store, 0)
-                .map_err(wasm_error)?;
-            let init: TypedFunc<(i32, i32), ()> = instance
-                .get_typed_func(&mut store, "init")
-                .map_err(wasm_error)?;
-            init.call(
-                &mut store,
-                (0, crate::libfaust::c_sample_rate(sample_rate)?),
-            )
-            .map_err(wasm_error)?;
             let compute = instance
                 .get_typed_func(&mut store, "compute")
                 .map_err(wasm_error)?;

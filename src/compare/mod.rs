@@ -4,7 +4,6 @@
 use crate::analyze::{check_tie_threshold, DEFAULT_TIE_THRESHOLD_PERCENT};
 use crate::backends::{Code, Cxx};
 use crate::cache::Cache;
-use crate::dsp::FaustError;
 use crate::jobs::{CompileJob, Compiled};
 use crate::libfaust::DspSource;
 use crate::measure::stats::{paired_ratio, MedianInterval};
@@ -257,17 +256,10 @@ pub fn compare(
 }
 
 fn impl_error(name: &str, e: &RunError) -> ImplError {
-    let line = match e {
-        RunError::Faust {
-            error: FaustError::Compile { line, .. },
-            ..
-        } => *line,
-        _ => None,
-    };
     ImplError {
         name: name.to_string(),
         message: e.to_string(),
-        line,
+        line: e.line(),
     }
 }
 
@@ -305,14 +297,8 @@ fn rank(measured: &[Measured<'_>], m: &MeasureConfig) -> Vec<ImplResult> {
         .iter()
         .enumerate()
         .map(|(rank, &i)| {
-            let Measured {
-                implementation,
-                code,
-                cached,
-                raw,
-            } = &measured[i];
-            let info = &code.info;
-            let t = &raw.timing;
+            let implementation = measured[i].implementation;
+            let (info, t) = (&measured[i].code.info, &measured[i].raw.timing);
             let ns = per_frame(t.best_mean_ns);
             let speedup = ratio(slowest, i);
             let behind = ratio(i, fastest);
@@ -354,7 +340,7 @@ fn rank(measured: &[Measured<'_>], m: &MeasureConfig) -> Vec<ImplResult> {
                 },
                 same_code_as_fastest: info.code_digest == measured[fastest].code.info.code_digest,
                 rounds: t.rounds,
-                cached: *cached,
+                cached: measured[i].cached,
             }
         })
         .collect()
@@ -478,12 +464,14 @@ mod tests {
         }
     }
 
+    /// `a`, the fastest, and `b`, `fastest` times slower than `a`, with that interval.
+    fn a_and_b(fastest: f64, ci: [f64; 2]) -> [ImplResult; 2] {
+        [result("a", 1, 1.0, [1.0, 1.0]), result("b", 2, fastest, ci)]
+    }
+
     #[test]
     fn a_clear_winner() {
-        let c = [
-            result("a", 1, 1.0, [1.0, 1.0]),
-            result("b", 2, 2.0, [1.9, 2.1]),
-        ];
+        let c = a_and_b(2.0, [1.9, 2.1]);
         let (winner, tied_with, verdict) = verdict(&c, 1.0);
         assert_eq!(winner, "a");
         assert!(tied_with.is_empty());
@@ -496,10 +484,7 @@ mod tests {
 
     #[test]
     fn overlapping_intervals_are_a_tie() {
-        let c = [
-            result("a", 1, 1.0, [1.0, 1.0]),
-            result("b", 2, 1.01, [0.98, 1.04]),
-        ];
+        let c = a_and_b(1.01, [0.98, 1.04]);
         let (winner, tied_with, text) = verdict(&c, 0.0);
         // The fastest is the winner by name; the tie has its own field and is said.
         assert_eq!(winner, "a");
@@ -514,10 +499,7 @@ mod tests {
             "{advice}"
         );
         // Significant, but within the threshold: still a tie; identical code always is.
-        let c = [
-            result("a", 1, 1.0, [1.0, 1.0]),
-            result("b", 2, 1.007, [1.002, 1.011]),
-        ];
+        let c = a_and_b(1.007, [1.002, 1.011]);
         assert_eq!(verdict(&c, 1.0).1, ["b"]);
         assert!(verdict(&c, 0.0).1.is_empty());
         let mut same = c.clone();

@@ -24,7 +24,7 @@ pub struct CorpusRequest {
 }
 
 /// One DSP's outcome.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CorpusEntry {
     /// Path relative to the corpus directory.
     pub dsp: String,
@@ -164,12 +164,7 @@ fn skipped(dsp: String, reason: String) -> CorpusEntry {
         dsp,
         status: "skipped".into(),
         reason: Some(reason),
-        best_options: None,
-        best_mbps: None,
-        cpu_percent: None,
-        speedup_vs_scalar: None,
-        throughput_mbps: BTreeMap::new(),
-        failures: Vec::new(),
+        ..CorpusEntry::default()
     }
 }
 

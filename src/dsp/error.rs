@@ -90,35 +90,22 @@ fn compile_message(file: &Option<String>, line: &Option<u32>, message: &str) -> 
     }
 }
 
+/// A constructor `name(message)` for each variant that holds only a message.
+macro_rules! message_constructors {
+    ($($name:ident => $variant:ident,)*) => {
+        $(pub fn $name(message: impl Into<String>) -> FaustError {
+            FaustError::$variant { message: message.into() }
+        })*
+    };
+}
+
 impl FaustError {
-    pub fn missing(message: impl Into<String>) -> FaustError {
-        FaustError::Missing {
-            message: message.into(),
-        }
-    }
-
-    pub fn invalid_input(message: impl Into<String>) -> FaustError {
-        FaustError::InvalidInput {
-            message: message.into(),
-        }
-    }
-
-    pub fn internal(message: impl Into<String>) -> FaustError {
-        FaustError::Internal {
-            message: message.into(),
-        }
-    }
-
-    pub fn machine_code(message: impl Into<String>) -> FaustError {
-        FaustError::MachineCode {
-            message: message.into(),
-        }
-    }
-
-    pub fn audio(message: impl Into<String>) -> FaustError {
-        FaustError::Audio {
-            message: message.into(),
-        }
+    message_constructors! {
+        missing => Missing,
+        invalid_input => InvalidInput,
+        internal => Internal,
+        machine_code => MachineCode,
+        audio => Audio,
     }
 
     /// Builds a compile error from the text libfaust wrote in `error_msg`, e.g.
@@ -126,13 +113,6 @@ impl FaustError {
     /// `undefined symbol : foo`. Text without that shape is kept whole.
     pub fn from_compiler_text(text: &str) -> FaustError {
         let text = text.trim();
-        if text.is_empty() {
-            return FaustError::Compile {
-                message: "the Faust compiler failed without a message".into(),
-                file: None,
-                line: None,
-            };
-        }
         let parts: Vec<&str> = text.splitn(4, " : ").collect();
         if let [file, line, "ERROR", message] = parts.as_slice() {
             if let Ok(line) = line.trim().parse::<i64>() {
@@ -145,7 +125,10 @@ impl FaustError {
                 };
             }
         }
-        let message = text.strip_prefix("ERROR : ").unwrap_or(text);
+        let message = match text.strip_prefix("ERROR : ").unwrap_or(text) {
+            "" => "the Faust compiler failed without a message",
+            message => message,
+        };
         FaustError::Compile {
             message: message.to_string(),
             file: None,

@@ -254,6 +254,17 @@ impl AudioBuffers {
         buffers
     }
 
+    /// [`AudioBuffers::new`] with `instance`'s channels and sample type.
+    pub fn for_instance(
+        instance: &Instance,
+        frames: usize,
+        blocks: usize,
+        fill: impl FnMut(usize, usize) -> f64,
+    ) -> AudioBuffers {
+        let (inputs, outputs) = (instance.inputs(), instance.outputs());
+        AudioBuffers::new(instance.precision(), inputs, outputs, frames, blocks, fill)
+    }
+
     /// Moves every channel's start `bytes` (rounded down to a sample, below
     /// `SHIFT_ROOM_BYTES`) into its allocation, so that successive measurement rounds see the
     /// audio at other offsets relative to the instance's memory (cache-set and 4 KiB aliasing

@@ -139,13 +139,11 @@ impl Factory {
         let _guard = compiler_lock();
         // SAFETY: the factory is live; the returned string is ours to free (llvm-dsp-c.h).
         unsafe {
-            FaustString::take(
+            FaustString::take_text(
                 api,
                 (api.write_factory_to_machine)(self.handle.ptr, target.as_ptr()),
             )
         }
-        .map(|s| s.to_string())
-        .unwrap_or_default()
     }
 
     /// The LLVM IR of the compiled code as text (`writeCDSPFactoryToIR`), after libfaust's
@@ -180,9 +178,7 @@ impl Factory {
         let _guard = compiler_lock();
         // SAFETY: `f` is one of the factory getters that return a string the caller frees with
         // freeCMemory; the factory is live.
-        unsafe { FaustString::take(api, f(self.handle.ptr)) }
-            .map(|s| s.to_string())
-            .unwrap_or_default()
+        unsafe { FaustString::take_text(api, f(self.handle.ptr)) }
     }
 }
 

@@ -66,10 +66,7 @@ pub fn source_files(
 fn candidates(name: &str, dsp_dir: Option<&Path>) -> Vec<PathBuf> {
     let path = Path::new(name);
     if path.is_absolute() {
-        return vec![path.to_path_buf()]
-            .into_iter()
-            .filter(|p| p.is_file())
-            .collect();
+        return Vec::from_iter(path.is_file().then(|| path.to_path_buf()));
     }
     dsp_dir
         .into_iter()
@@ -89,16 +86,10 @@ fn imported_names(text: &str) -> Vec<String> {
         let mut rest = text;
         while let Some(at) = rest.find(keyword) {
             rest = &rest[at + keyword.len()..];
-            let after = rest.trim_start();
-            let Some(after) = after.strip_prefix('(') else {
-                continue;
-            };
-            let Some(after) = after.trim_start().strip_prefix('"') else {
-                continue;
-            };
-            if let Some(end) = after.find('"') {
-                names.push(after[..end].to_string());
-            }
+            let quoted = (rest.trim_start().strip_prefix('('))
+                .and_then(|after| after.trim_start().strip_prefix('"'))
+                .and_then(|after| after.split_once('"'));
+            names.extend(quoted.map(|(name, _)| name.to_string()));
         }
     }
     names

@@ -80,9 +80,9 @@ impl InterpFactory {
         let api = &self.handle.lib.api;
         let _guard = compiler_lock();
         // SAFETY: the factory is live; the string is ours to free.
-        unsafe { FaustString::take(api, (api.write_interp_factory_to_bitcode)(self.handle.ptr)) }
-            .map(|s| s.to_string())
-            .unwrap_or_default()
+        unsafe {
+            FaustString::take_text(api, (api.write_interp_factory_to_bitcode)(self.handle.ptr))
+        }
     }
 }
 

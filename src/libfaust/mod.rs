@@ -108,9 +108,8 @@ impl LibFaust {
                     let version = CStr::from_ptr((api.get_lib_faust_version)())
                         .to_string_lossy()
                         .into_owned();
-                    let target = strings::FaustString::take(&api, (api.get_dsp_machine_target)())
-                        .map(|s| s.to_string())
-                        .unwrap_or_default();
+                    let target =
+                        strings::FaustString::take_text(&api, (api.get_dsp_machine_target)());
                     (version, target)
                 };
                 Ok(LibFaust {

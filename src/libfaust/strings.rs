@@ -18,15 +18,19 @@ impl<'a> FaustString<'a> {
         (!ptr.is_null()).then_some(FaustString { api, ptr })
     }
 
-    pub(crate) fn as_str_lossy(&self) -> std::borrow::Cow<'_, str> {
-        // SAFETY: `take`'s contract: a valid NUL-terminated string, alive until drop.
-        unsafe { CStr::from_ptr(self.ptr) }.to_string_lossy()
-    }
-}
-
-impl std::fmt::Display for FaustString<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.as_str_lossy())
+    /// Copies the string (empty for NULL) and frees it.
+    ///
+    /// # Safety
+    /// As for [`FaustString::take`].
+    pub(crate) unsafe fn take_text(api: &'a faust_ffi::Api, ptr: *mut c_char) -> String {
+        // SAFETY: the caller's contract.
+        let Some(owned) = (unsafe { FaustString::take(api, ptr) }) else {
+            return String::new();
+        };
+        // SAFETY: `take`'s contract: a valid NUL-terminated string, alive until `owned` drops.
+        unsafe { CStr::from_ptr(owned.ptr) }
+            .to_string_lossy()
+            .into_owned()
     }
 }
 

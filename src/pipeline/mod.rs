@@ -64,19 +64,12 @@ impl SetError {
             } => SetStatus::Unsupported,
             _ => SetStatus::Failed,
         };
-        let line = match &cause {
-            RunError::Faust {
-                error: FaustError::Compile { line, .. },
-                ..
-            } => *line,
-            _ => None,
-        };
         SetError {
             compiler_options: set.label.clone(),
             backend: set.backend,
             status,
             message: cause.to_string(),
-            line,
+            line: cause.line(),
             cause,
         }
     }
@@ -323,10 +316,7 @@ pub fn count_all(
                     .get(k)
                     .cloned()
                     .unwrap_or_else(|| Err(FaustError::internal("the count lost a set")))
-                    .map_err(|error| RunError::Faust {
-                        phase: Phase::Count,
-                        error,
-                    }),
+                    .map_err(RunError::in_phase(Phase::Count)),
                 Err(e) => Err(e.clone()),
             });
         }
@@ -366,10 +356,7 @@ pub fn measure_sets(
         match (outcome, running) {
             (Ok(measured), _) => {
                 for (&i, m) in remaining.iter().zip(measured) {
-                    results[i] = Some(m.map_err(|error| RunError::Faust {
-                        phase: Phase::Measure,
-                        error,
-                    }));
+                    results[i] = Some(m.map_err(RunError::in_phase(Phase::Measure)));
                 }
                 break;
             }
@@ -451,19 +438,8 @@ mod tests {
                 (code, OptionSet::scalar())
             })
             .collect();
-        let config = MeasureConfig {
-            frames: 64,
-            sample_rate: 48000,
-            budget: crate::measure::Budget::Fixed { seconds: 0.1 },
-            best_n: 10,
-            seed: 1,
-            random_controls: false,
-            flush_denormals: true,
-            realtime: false,
-            core: None,
-            hardware_counters: false,
-            perf_map: false,
-        };
+        // The stand-in runner measures nothing: any configuration will do.
+        let config = MeasureConfig::default();
         let mut runner = Dies {
             crash: 1,
             jobs: Vec::new(),

@@ -117,10 +117,8 @@ pub fn run_profile(
         found.push(Warning::NoOutputs);
     }
     warnings.splice(0..0, texts(found));
-    if let Some(thread) = &raw.thread {
-        if thread.realtime_priority && metrics.behind_seconds > 0.0 {
-            warnings.push("the DSP could not keep up, so the real-time thread never slept: the kernel's real-time throttling (sched_rt_runtime_us, usually 50 ms per second) paused it, and the worst blocks include those pauses".into());
-        }
+    if raw.thread.as_ref().is_some_and(|t| t.realtime_priority) && metrics.behind_seconds > 0.0 {
+        warnings.push("the DSP could not keep up, so the real-time thread never slept: the kernel's real-time throttling (sched_rt_runtime_us, usually 50 ms per second) paused it, and the worst blocks include those pauses".into());
     }
     if metrics.allocations_in_callback.is_none() {
         warnings.push(
@@ -206,7 +204,7 @@ pub struct Metrics {
 }
 
 /// Load over time, in windows of [`TIMELINE_WINDOW_SECONDS`].
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Timeline {
     /// Window starts, seconds from the start of the run.
     pub timestamps: Vec<f64>,
@@ -300,11 +298,7 @@ pub fn summarize(raw: &RawProfile, config: &ProfileConfig) -> (Metrics, Timeline
         .map_or(0.0, |(s, c)| s + c);
     let scheduled_end = n as f64 * period_ns;
     let elapsed = last_end.max(scheduled_end);
-    let mut timeline = Timeline {
-        timestamps: Vec::new(),
-        cpu_usage_over_time: Vec::new(),
-        max_cpu_over_time: Vec::new(),
-    };
+    let mut timeline = Timeline::default();
     let window_ns = TIMELINE_WINDOW_SECONDS * 1e9;
     let mut i = 0;
     while i < n {
@@ -441,22 +435,14 @@ pub fn recommendations(metrics: &Metrics, config: &ProfileConfig, raw: &RawProfi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::realtime::signal::Signal;
-    use crate::realtime::ControlMode;
 
+    /// Blocks of 10 ms; summaries and advice read only the rate, the block size and the length.
     fn config() -> ProfileConfig {
         ProfileConfig {
             sample_rate: 48000,
             frames: 480,
             duration_seconds: 0.3,
-            signal: Signal::Noise,
-            controls: ControlMode::Fixed,
-            seed: 1,
-            flush_denormals: true,
-            realtime: false,
-            core: None,
-            audio: None,
-            perf_map: false,
+            ..ProfileConfig::default()
         }
     }
 
@@ -479,14 +465,10 @@ mod tests {
                 .map(|(k, (s, c))| s + c * 1e6 - k as f64 * 1e7)
                 .collect(),
             start_ns: start,
-            wall_seconds: 0.0,
-            first_non_finite_seconds: None,
             allocations: Some(0),
             instance_bytes: Some(100),
             buffer_bytes: 200,
             peak_rss_bytes: Some(300),
-            thread: None,
-            controls: vec![],
             denormals: Some(DenormalProbe {
                 audio_seconds: 60.0,
                 flushed_ns_per_block: 100.0,
@@ -495,9 +477,7 @@ mod tests {
                 window_flushed_ns_per_block: 100.0,
                 window_unflushed_ns_per_block: 1500.0,
             }),
-            block_sizes: vec![],
-            callback_interval_ns: vec![],
-            host: None,
+            ..RawProfile::default()
         }
     }
 

@@ -201,15 +201,12 @@ pub fn audio(
         allocations: counting.then(|| alloc::armed_allocations() - allocations_before),
         instance_bytes,
         buffer_bytes,
-        peak_rss_bytes: None,
-        thread: None,
         controls,
-        denormals: None,
-        block_sizes: Vec::new(),
         host: Some(HostStats {
             name: name.into(),
             xruns: records.xruns.load(Ordering::Relaxed),
             wrong_size_callbacks: records.wrong_size_callbacks.load(Ordering::Relaxed),
         }),
+        ..RawProfile::default()
     })
 }

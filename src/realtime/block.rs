@@ -52,10 +52,8 @@ pub(super) fn signal_buffers(
         config.seed,
     )
     .map_err(|e| FaustError::invalid_input(e.to_string()))?;
-    Ok(AudioBuffers::new(
-        instance.precision(),
-        instance.inputs(),
-        instance.outputs(),
+    Ok(AudioBuffers::for_instance(
+        instance,
         frames,
         signal_blocks,
         |c, i| signal[c][i % len],

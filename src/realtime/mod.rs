@@ -208,7 +208,7 @@ pub struct BlockSizeProbe {
 }
 
 /// What the worker measured, before summarising.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RawProfile {
     pub blocks_planned: usize,
     /// Per block: compute time, ns.

@@ -89,13 +89,8 @@ pub(super) fn paced(
         allocations: counting.then(|| alloc::armed_allocations() - allocations_before),
         instance_bytes: instance.memory_bytes(),
         buffer_bytes: buffers.bytes(),
-        peak_rss_bytes: None,
-        thread: None,
         controls,
-        denormals: None,
-        block_sizes: Vec::new(),
-        callback_interval_ns: Vec::new(),
-        host: None,
+        ..RawProfile::default()
     })
 }
 
@@ -116,14 +111,13 @@ pub(super) fn denormal_probe(
                 return Ok(None);
             }
             let mut instance = factory.instance(config.sample_rate)?;
-            let mut buffers = AudioBuffers::new(
-                instance.precision(),
-                instance.inputs(),
-                instance.outputs(),
-                frames,
-                blocks,
-                |_, i| if i == 0 { 1.0 } else { 0.0 },
-            );
+            let mut buffers = AudioBuffers::for_instance(&instance, frames, blocks, |_, i| {
+                if i == 0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            });
             let mut bound = instance.bind(&mut buffers)?;
             let mut per_block = Vec::with_capacity(blocks);
             let start = Instant::now();
@@ -181,14 +175,7 @@ pub(super) fn block_size_probe(
     for &frames in &PROBED_BLOCK_SIZES {
         let mut instance = factory.instance(config.sample_rate)?;
         let mut rng = SplitMix64::new(config.seed);
-        let mut buffers = AudioBuffers::new(
-            instance.precision(),
-            instance.inputs(),
-            instance.outputs(),
-            frames,
-            64,
-            |_, _| rng.noise(),
-        );
+        let mut buffers = AudioBuffers::for_instance(&instance, frames, 64, |_, _| rng.noise());
         let mut bound = instance.bind(&mut buffers)?;
         let mut times = Vec::new();
         let start = Instant::now();

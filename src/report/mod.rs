@@ -166,14 +166,12 @@ pub(crate) mod tests {
 
     /// A report built from synthetic measurements, the same on every machine.
     pub(crate) fn sample_report() -> AnalyzeReport {
-        let results = rank::rank(
-            vec![
-                rank::tests::measured("", 20_000.0, 100.0),
-                rank::tests::measured("-vec", 10_000.0, 100.0),
-                rank::tests::measured("-vec -fun -vs 64", 10_050.0, 100.0),
+        let results = rank::tests::ranked(
+            &[
+                ("", 20_000.0, 100.0),
+                ("-vec", 10_000.0, 100.0),
+                ("-vec -fun -vs 64", 10_050.0, 100.0),
             ],
-            512,
-            44100,
             1.0,
         );
         let recommended = results.iter().find(|r| r.is_recommended).unwrap();

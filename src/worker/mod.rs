@@ -80,6 +80,22 @@ impl RunError {
             message: message.into(),
         }
     }
+
+    /// What libfaust's error becomes while `phase` (for `map_err`).
+    pub fn in_phase(phase: Phase) -> impl Fn(FaustError) -> RunError {
+        move |error| RunError::Faust { phase, error }
+    }
+
+    /// The source line of a compile error, when Faust names one.
+    pub fn line(&self) -> Option<u32> {
+        match self {
+            RunError::Faust {
+                error: FaustError::Compile { line, .. },
+                ..
+            } => *line,
+            _ => None,
+        }
+    }
 }
 
 fn timeout_hint(phase: &Phase) -> &'static str {
@@ -116,10 +132,7 @@ impl dyn Runner + '_ {
         job: &J,
         on_note: &mut dyn FnMut(J::Note),
     ) -> Result<J::Reply, RunError> {
-        let task = Task::of(job).map_err(|error| RunError::Faust {
-            phase: J::PHASE,
-            error,
-        })?;
+        let task = Task::of(job).map_err(RunError::in_phase(J::PHASE))?;
         let reply = self.run_task(&task, &mut |note| {
             if let Ok(note) = serde_json::from_value(note) {
                 on_note(note)
@@ -153,41 +166,25 @@ impl Runner for InProcess {
         let note = |note: Value| {
             let _ = tx.lock().unwrap_or_else(|p| p.into_inner()).send(note);
         };
-        relay_while(
-            || job::dispatch(self.jobs, task.name, &task.body, &note),
-            &rx,
-            on_note,
-        )
-        .map_err(|error| RunError::Faust {
-            phase: task.phase,
-            error,
+        // The job runs on its own thread while its notes are handed to `on_note` on this one.
+        std::thread::scope(|scope| {
+            let running = scope.spawn(|| job::dispatch(self.jobs, task.name, &task.body, &note));
+            while !running.is_finished() {
+                if let Ok(note) = rx.recv_timeout(std::time::Duration::from_millis(50)) {
+                    on_note(note);
+                }
+            }
+            while let Ok(note) = rx.try_recv() {
+                on_note(note);
+            }
+            running
+                .join()
+                .unwrap_or_else(|_| Err(FaustError::internal("the job's thread panicked")))
         })
+        .map_err(RunError::in_phase(task.phase))
     }
 
     fn isolation(&self) -> &'static str {
         "in_process"
     }
-}
-
-/// Runs `work` on its own thread while handing what it sends on `rx` to `on_report` on this
-/// one, until it ends.
-fn relay_while<T: Send, R>(
-    work: impl FnOnce() -> Result<T, FaustError> + Send,
-    rx: &std::sync::mpsc::Receiver<R>,
-    mut on_report: impl FnMut(R),
-) -> Result<T, FaustError> {
-    std::thread::scope(|scope| {
-        let running = scope.spawn(work);
-        while !running.is_finished() {
-            if let Ok(report) = rx.recv_timeout(std::time::Duration::from_millis(50)) {
-                on_report(report);
-            }
-        }
-        while let Ok(report) = rx.try_recv() {
-            on_report(report);
-        }
-        running
-            .join()
-            .unwrap_or_else(|_| Err(FaustError::internal("the job's thread panicked")))
-    })
 }

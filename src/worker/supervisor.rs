@@ -193,13 +193,9 @@ impl Supervisor {
                 let _ = std::fs::remove_dir_all(super::process::private_dir(worker.child.id()));
                 // Give the stderr reader a moment to take the last lines.
                 std::thread::sleep(Duration::from_millis(50));
-                let tail: Vec<String> = worker
-                    .stderr_tail
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .iter()
-                    .cloned()
-                    .collect();
+                let mut tail = worker.stderr_tail.lock().unwrap_or_else(|p| p.into_inner());
+                let stderr_tail = tail.make_contiguous().join(" | ");
+                drop(tail);
                 self.worker = None;
                 Err(RunError::Crashed {
                     phase,
@@ -207,7 +203,7 @@ impl Supervisor {
                         Ok(status) => describe_exit(status),
                         Err(e) => format!("unknown ({e})"),
                     },
-                    stderr_tail: tail.join(" | "),
+                    stderr_tail,
                 })
             }
         }
@@ -236,12 +232,7 @@ impl Runner for Supervisor {
             match self.next_event(task.phase, deadline, limit)? {
                 Event::Note(note) => on_note(note),
                 Event::Reply(reply) => return Ok(reply),
-                Event::Failed(error) => {
-                    return Err(RunError::Faust {
-                        phase: task.phase,
-                        error,
-                    })
-                }
+                Event::Failed(error) => return Err(RunError::in_phase(task.phase)(error)),
             }
         }
     }
