@@ -202,7 +202,64 @@ pub struct CheckReport {
     pub warnings: Vec<String>,
 }
 
+impl CheckReport {
+    pub fn any(&self, status: Status) -> bool {
+        self.rows.iter().any(|r| r.status == status)
+    }
+}
+
+/// Compares `current` entries with the baseline's: SLOWER or FASTER only when the change is
+/// beyond `tolerance_percent`, for times and cycles with 95 % confidence (the whole interval
+/// beyond it), for instruction counts exactly.
+pub fn check(baseline: &Baseline, current: &[Entry], tolerance_percent: f64) -> Vec<CheckRow> {
+    let tolerance = tolerance_percent / 100.0;
+    let mut rows: Vec<CheckRow> = (baseline.entries.iter())
+        .map(|old| {
+            let Some(new) = current.iter().find(|e| e.key() == old.key()) else {
+                return CheckRow::of(old, Some(old), None, Status::Missing);
+            };
+            let (change, [low, high], ci) = change(&old.figure, &new.figure);
+            let status = if change.is_nan() || low > tolerance {
+                Status::Slower
+            } else if high < -tolerance {
+                Status::Faster
+            } else {
+                Status::Ok
+            };
+            CheckRow {
+                change_percent: Some(100.0 * change),
+                change_ci95_percent: ci.then_some([100.0 * low, 100.0 * high]),
+                ..CheckRow::of(old, Some(old), Some(new), status)
+            }
+        })
+        .collect();
+    rows.extend(
+        (current.iter())
+            .filter(|new| !baseline.entries.iter().any(|old| old.key() == new.key()))
+            .map(|new| CheckRow::of(new, None, Some(new), Status::New)),
+    );
+    rows
+}
+
 impl CheckRow {
+    /// The row of `entry`'s DSP and options with the baseline's and this run's figures, where
+    /// there are (no change computed).
+    fn of(entry: &Entry, old: Option<&Entry>, new: Option<&Entry>, status: Status) -> CheckRow {
+        CheckRow {
+            dsp: entry.dsp.clone(),
+            compiler_options: entry.compiler_options.clone(),
+            status,
+            change_percent: None,
+            change_ci95_percent: None,
+            baseline_mbps: old.and_then(Entry::mbps),
+            current_mbps: new.and_then(Entry::mbps),
+            baseline_instructions_per_frame: old.and_then(|e| e.figure.instructions()),
+            current_instructions_per_frame: new.and_then(|e| e.figure.instructions()),
+            baseline_cycles_per_frame: old.and_then(|e| e.figure.cycles()),
+            current_cycles_per_frame: new.and_then(|e| e.figure.cycles()),
+        }
+    }
+
     /// The baseline's figure as the metric reads: cycles or instructions per frame, else MB/s.
     pub fn baseline_figure(&self) -> Option<f64> {
         (self.baseline_cycles_per_frame)
@@ -216,80 +273,6 @@ impl CheckRow {
             .or(self.current_instructions_per_frame)
             .or(self.current_mbps)
     }
-}
-
-impl CheckReport {
-    pub fn any(&self, status: Status) -> bool {
-        self.rows.iter().any(|r| r.status == status)
-    }
-}
-
-/// Compares `current` entries with the baseline's: SLOWER or FASTER only when the change is
-/// beyond `tolerance_percent`, for times and cycles with 95 % confidence (the whole interval
-/// beyond it), for instruction counts exactly.
-pub fn check(baseline: &Baseline, current: &[Entry], tolerance_percent: f64) -> Vec<CheckRow> {
-    let tolerance = tolerance_percent / 100.0;
-    let mut rows: Vec<CheckRow> = baseline
-        .entries
-        .iter()
-        .map(|old| match current.iter().find(|e| e.key() == old.key()) {
-            None => CheckRow {
-                dsp: old.dsp.clone(),
-                compiler_options: old.compiler_options.clone(),
-                status: Status::Missing,
-                change_percent: None,
-                change_ci95_percent: None,
-                baseline_mbps: old.mbps(),
-                current_mbps: None,
-                baseline_instructions_per_frame: old.figure.instructions(),
-                current_instructions_per_frame: None,
-                baseline_cycles_per_frame: old.figure.cycles(),
-                current_cycles_per_frame: None,
-            },
-            Some(new) => {
-                let (change, [low, high], ci) = change(&old.figure, &new.figure);
-                let status = if change.is_nan() || low > tolerance {
-                    Status::Slower
-                } else if high < -tolerance {
-                    Status::Faster
-                } else {
-                    Status::Ok
-                };
-                CheckRow {
-                    dsp: old.dsp.clone(),
-                    compiler_options: old.compiler_options.clone(),
-                    status,
-                    change_percent: Some(100.0 * change),
-                    change_ci95_percent: ci.then_some([100.0 * low, 100.0 * high]),
-                    baseline_mbps: old.mbps(),
-                    current_mbps: new.mbps(),
-                    baseline_instructions_per_frame: old.figure.instructions(),
-                    current_instructions_per_frame: new.figure.instructions(),
-                    baseline_cycles_per_frame: old.figure.cycles(),
-                    current_cycles_per_frame: new.figure.cycles(),
-                }
-            }
-        })
-        .collect();
-    rows.extend(
-        current
-            .iter()
-            .filter(|new| !baseline.entries.iter().any(|old| old.key() == new.key()))
-            .map(|new| CheckRow {
-                dsp: new.dsp.clone(),
-                compiler_options: new.compiler_options.clone(),
-                status: Status::New,
-                change_percent: None,
-                change_ci95_percent: None,
-                baseline_mbps: None,
-                current_mbps: new.mbps(),
-                baseline_instructions_per_frame: None,
-                current_instructions_per_frame: new.figure.instructions(),
-                baseline_cycles_per_frame: None,
-                current_cycles_per_frame: new.figure.cycles(),
-            }),
-    );
-    rows
 }
 
 /// Two saved analyses compared as `baseline check` compares a run with a baseline: `old`
