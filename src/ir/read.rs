@@ -274,11 +274,11 @@ impl<'m, 'ctx> Analyser<'m, 'ctx> {
                 "no loop over the frames was recognised: per-frame counts are unknown".into(),
             );
         }
-        let sorted = |map: BTreeMap<String, f64>| {
-            let mut v: Vec<(String, f64)> = map.into_iter().filter(|(_, n)| *n > 0.0).collect();
-            v.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            v
-        };
+        fn sorted<T>(map: &BTreeMap<String, f64>, make: impl Fn(String, f64) -> T) -> Vec<T> {
+            let mut v: Vec<(&String, &f64)> = map.iter().filter(|(_, n)| **n > 0.0).collect();
+            v.sort_by(|a, b| b.1.total_cmp(a.1).then_with(|| a.0.cmp(b.0)));
+            v.into_iter().map(|(k, n)| make(k.clone(), *n)).collect()
+        }
         let f = &work.per_frame;
         let vectors: f64 = f.widths.values().sum();
         let mut widths: Vec<VectorWidth> = f
@@ -299,17 +299,11 @@ impl<'m, 'ctx> Analyser<'m, 'ctx> {
             per_frame: work.per_frame.counts.clone(),
             per_call: work.per_call.counts.clone(),
             estimate_notes: notes,
-            math_calls: sorted(work.per_frame.math.clone())
-                .into_iter()
-                .map(|(function, per_frame)| MathCall {
-                    function,
-                    per_frame,
-                })
-                .collect(),
-            table_reads: sorted(work.per_frame.tables.clone())
-                .into_iter()
-                .map(|(table, per_frame)| TableRead { table, per_frame })
-                .collect(),
+            math_calls: sorted(&f.math, |function, per_frame| MathCall {
+                function,
+                per_frame,
+            }),
+            table_reads: sorted(&f.tables, |table, per_frame| TableRead { table, per_frame }),
             vector_per_frame: work.per_frame.vector,
             widths,
             vector_per_call: work.per_call.vector,
@@ -507,7 +501,7 @@ impl<'m, 'ctx> Analyser<'m, 'ctx> {
                 Kind::Division
             }
             Op::Load => {
-                self.table_read(inst, tally);
+                self.table_read(inst, tally, 1.0);
                 Kind::Load
             }
             Op::Store => Kind::Store,
@@ -591,13 +585,7 @@ impl<'m, 'ctx> Analyser<'m, 'ctx> {
         match base {
             // A vector of loads from computed addresses: reads a table one lane each.
             "masked" if suffix == "gather" => {
-                if let Some(table) = inst
-                    .get_operand(0)
-                    .and_then(|o| o.value())
-                    .and_then(|p| self.table_of(p))
-                {
-                    *tally.tables.entry(table).or_default() += f64::from(lanes(inst.get_type()));
-                }
+                self.table_read(inst, tally, f64::from(lanes(inst.get_type())));
                 Kind::Load
             }
             "sqrt" | "fabs" | "minnum" | "maxnum" | "minimum" | "maximum" | "copysign" | "fma"
@@ -626,14 +614,15 @@ impl<'m, 'ctx> Analyser<'m, 'ctx> {
         }
     }
 
-    /// A load from a shared table (a GEP on a global array) is counted by table.
-    fn table_read(&self, load: InstructionValue<'ctx>, tally: &mut Tally) {
+    /// A load from a shared table (a GEP on a global array) is counted by table, as `reads`
+    /// reads (one per lane of a gather).
+    fn table_read(&self, load: InstructionValue<'ctx>, tally: &mut Tally, reads: f64) {
         if let Some(table) = load
             .get_operand(0)
             .and_then(|o| o.value())
             .and_then(|p| self.table_of(p))
         {
-            *tally.tables.entry(table).or_default() += 1.0;
+            *tally.tables.entry(table).or_default() += reads;
         }
     }
 
