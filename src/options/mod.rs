@@ -313,7 +313,6 @@ fn accepted_list() -> String {
         .join(" ")
 }
 
-/// Parses and validates one option set written as on the faust command line, e.g.
 /// Parses every set of `texts`; an error names the argument `what` and the set.
 pub fn parse_option_sets(what: &str, texts: &[String]) -> Result<Vec<OptionSet>, OptionError> {
     texts
@@ -327,6 +326,7 @@ pub fn parse_option_sets(what: &str, texts: &[String]) -> Result<Vec<OptionSet>,
         .collect()
 }
 
+/// Parses and validates one option set written as on the faust command line, e.g.
 /// `-vec -fun -vs 64`; the empty string is the scalar baseline.
 pub fn parse_option_set(text: &str) -> Result<OptionSet, OptionError> {
     let mut words = text.split_whitespace();
@@ -343,37 +343,30 @@ pub fn parse_option_set(text: &str) -> Result<OptionSet, OptionError> {
             return Err(OptionError::Unknown(word.to_string()));
         };
         args.push(short.to_string());
-        let value = || words.clone().next();
-        match arg {
-            Arg::None => {}
-            Arg::Int { min, max } => {
-                let v = value()
+        let (value, what) = match arg {
+            Arg::None => continue,
+            Arg::Int { min, max } => (
+                (words.next())
                     .and_then(|v| v.parse::<i64>().ok())
-                    .filter(|v| (*min..=*max).contains(v));
-                let Some(v) = v else {
-                    return Err(OptionError::BadValue {
-                        option: short.to_string(),
-                        what: "a whole number in its range (e.g. -vs 32, -mcd 16)",
-                    });
-                };
-                words.next();
-                args.push(v.to_string());
-            }
-            Arg::OneOf(choices) => {
-                let Some(v) = value().filter(|v| choices.contains(v)) else {
-                    return Err(OptionError::BadValue {
-                        option: short.to_string(),
-                        what: match *short {
-                            "-fm" => "the value `def` (Faust's own fast math functions; other files would be read from disk)",
-                            "-ftz" => "0, 1 or 2",
-                            _ => "0 or 1",
-                        },
-                    });
-                };
-                words.next();
-                args.push(v.to_string());
-            }
-        }
+                    .filter(|v| (*min..=*max).contains(v))
+                    .map(|v| v.to_string()),
+                "a whole number in its range (e.g. -vs 32, -mcd 16)",
+            ),
+            Arg::OneOf(choices) => (
+                (words.next())
+                    .filter(|v| choices.contains(v))
+                    .map(String::from),
+                match *short {
+                    "-fm" => "the value `def` (Faust's own fast math functions; other files would be read from disk)",
+                    "-ftz" => "0, 1 or 2",
+                    _ => "0 or 1",
+                },
+            ),
+        };
+        args.push(value.ok_or_else(|| OptionError::BadValue {
+            option: short.to_string(),
+            what,
+        })?);
     }
     Ok(OptionSet {
         label: args.join(" "),
