@@ -235,12 +235,11 @@ impl Cache {
 
     /// Removes every entry; returns how many.
     pub fn clear(&self) -> std::io::Result<usize> {
-        let mut removed = 0;
-        for (path, _) in self.entries().collect::<Vec<_>>() {
+        let entries: Vec<_> = self.entries().collect();
+        for (path, _) in &entries {
             fs::remove_file(path)?;
-            removed += 1;
         }
-        Ok(removed)
+        Ok(entries.len())
     }
 
     fn entries(&self) -> impl Iterator<Item = (PathBuf, u64)> {
