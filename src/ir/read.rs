@@ -198,20 +198,20 @@ enum Trips {
     Unknown,
 }
 
-struct Analyser<'m, 'ctx> {
-    module: &'m Module<'ctx>,
+struct Analyser<'ctx> {
     target: TargetData,
     dsp: StructType<'ctx>,
     compute: FunctionValue<'ctx>,
-    /// Names of the global arrays (shared tables).
+    /// The global arrays, and their names.
+    shared_tables: Vec<SharedTable>,
     tables: HashSet<String>,
     /// Struct members indexed at a computed position in `compute` (or the functions it calls).
     indexed_members: HashSet<u32>,
     recursive_buffers: BTreeSet<String>,
 }
 
-impl<'m, 'ctx> Analyser<'m, 'ctx> {
-    fn new(module: &'m Module<'ctx>) -> Result<Self, FaustError> {
+impl<'ctx> Analyser<'ctx> {
+    fn new(module: &Module<'ctx>) -> Result<Self, FaustError> {
         let compute = module
             .get_functions()
             .find(|f| {
@@ -227,17 +227,25 @@ impl<'m, 'ctx> Analyser<'m, 'ctx> {
             .ok_or_else(|| unexpected(format!("no DSP struct `%struct.dsp{class}`")))?;
         let layout = module.get_data_layout();
         let layout = layout.as_str().to_string_lossy().into_owned();
-        let tables = module
+        let target = TargetData::create(&layout);
+        let shared_tables: Vec<SharedTable> = module
             .get_globals()
             .filter(|g| matches!(g.get_value_type(), AnyTypeEnum::ArrayType(a) if !a.get_element_type().is_int_type() || a.get_element_type().into_int_type().get_bit_width() > 8))
-            .map(|g| g.get_name().to_string_lossy().into_owned())
+            .map(|g| {
+                let ty = g.get_value_type();
+                SharedTable {
+                    name: g.get_name().to_string_lossy().into_owned(),
+                    bytes: target.get_abi_size(&ty),
+                    llvm_type: ty.print_to_string().to_string(),
+                }
+            })
             .collect();
         Ok(Analyser {
-            module,
-            target: TargetData::create(&layout),
+            target,
             dsp,
             compute,
-            tables,
+            tables: shared_tables.iter().map(|t| t.name.clone()).collect(),
+            shared_tables,
             indexed_members: HashSet::new(),
             recursive_buffers: BTreeSet::new(),
         })
@@ -252,22 +260,6 @@ impl<'m, 'ctx> Analyser<'m, 'ctx> {
         let work = self.function(self.compute, &envs, 0);
         let struct_bytes = self.target.get_abi_size(&self.dsp);
         let members = self.members(struct_bytes);
-        let shared_tables = self
-            .module
-            .get_globals()
-            .filter(|g| {
-                self.tables
-                    .contains(g.get_name().to_string_lossy().as_ref())
-            })
-            .map(|g| {
-                let ty = g.get_value_type();
-                SharedTable {
-                    name: g.get_name().to_string_lossy().into_owned(),
-                    bytes: self.target.get_abi_size(&ty),
-                    llvm_type: ty.print_to_string().to_string(),
-                }
-            })
-            .collect();
         let mut notes: Vec<String> = work.notes.into_iter().collect();
         if work.frames_per_iteration.is_none() {
             notes.push(
@@ -294,7 +286,7 @@ impl<'m, 'ctx> Analyser<'m, 'ctx> {
         Ok(IrFacts {
             struct_bytes,
             members,
-            shared_tables,
+            shared_tables: self.shared_tables,
             frames_per_iteration: work.frames_per_iteration,
             per_frame: work.per_frame.counts.clone(),
             per_call: work.per_call.counts.clone(),
