@@ -259,14 +259,9 @@ pub(crate) mod tests {
         let set = &sample_report().sets[0];
         assert_eq!(set.memory.struct_bytes, 4104);
         assert!(set.memory.cross_check.contains("plus 8896 B"));
-        assert!(set
-            .advice
-            .iter()
-            .any(|a| a.starts_with("1 call(s) to sinf per frame")));
-        assert!(set
-            .advice
-            .iter()
-            .any(|a| a.starts_with("1 division(s) per frame (of 18")));
+        let advises = |start| set.advice.iter().any(|a| a.starts_with(start));
+        assert!(advises("1 call(s) to sinf per frame"));
+        assert!(advises("1 division(s) per frame (of 18"));
         assert_eq!(set.vectorization.vector_share_percent, 0.0);
         assert_eq!(set.recursion.recurrent_loops, 1);
         assert_eq!(key_facts(set), "state 4.0 KiB; 1 delay line(s) 100 %; 18 instructions/frame; calls/frame: sinf 1; vector 0 %; 1 feedback loop(s)");
