@@ -81,10 +81,9 @@ impl Progress for SetProgress {
     fn update(&mut self, set: &OptionSet, index: usize, total: usize, state: &SetState) {
         let (done, what) = match state {
             SetState::Queued => return,
-            SetState::Compiling => (index, "compiling".to_string()),
-            SetState::Cached => (index, "compiled code from the cache".to_string()),
-            SetState::Done(result) => (index + 1, result.clone()),
-            SetState::Failed(why) => (index + 1, why.clone()),
+            SetState::Compiling => (index, "compiling"),
+            SetState::Cached => (index, "compiled code from the cache"),
+            SetState::Done(outcome) | SetState::Failed(outcome) => (index + 1, outcome.as_str()),
         };
         let message = format!("[{}/{total}] {}: {what}", index + 1, set.display());
         let _ = self.0.send((done as f64, Some(total as f64), message));
