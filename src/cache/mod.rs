@@ -235,12 +235,11 @@ impl Cache {
 
     /// Removes every entry; returns how many.
     pub fn clear(&self) -> std::io::Result<usize> {
-        let mut removed = 0;
-        for (path, _) in self.entries().collect::<Vec<_>>() {
+        let entries: Vec<_> = self.entries().collect();
+        for (path, _) in &entries {
             fs::remove_file(path)?;
-            removed += 1;
         }
-        Ok(removed)
+        Ok(entries.len())
     }
 
     fn entries(&self) -> impl Iterator<Item = (PathBuf, u64)> {
@@ -359,14 +358,11 @@ mod tests {
         assert_eq!(cache.load("k1").unwrap(), Some(compiled("CODE")));
 
         // Truncated: detected, discarded, and then absent.
+        let refusal = || cache.load("k1").unwrap_err().to_string();
         let path = cache.entry_path("k1");
         let bytes = fs::read(&path).unwrap();
         fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
-        assert!(cache
-            .load("k1")
-            .unwrap_err()
-            .to_string()
-            .contains("discarded"));
+        assert!(refusal().contains("discarded"));
         assert!(!path.exists());
 
         // Corrupted code of the right length, and a foreign file under the key's name.
@@ -374,11 +370,7 @@ mod tests {
         let mut bytes = fs::read(&path).unwrap();
         *bytes.last_mut().unwrap() = b'X';
         fs::write(&path, &bytes).unwrap();
-        assert!(cache
-            .load("k1")
-            .unwrap_err()
-            .to_string()
-            .contains("checksum"));
+        assert!(refusal().contains("checksum"));
         fs::write(&path, b"not a cache entry").unwrap();
         assert!(cache.load("k1").is_err());
 

@@ -74,18 +74,13 @@ pub fn parse(text: &str) -> Result<Dump, String> {
             }
         }
     }
-    let totals = totals.ok_or("the dump has no totals")?;
+    let mut totals = totals.ok_or("the dump has no totals")?;
     if events.is_empty() || totals.len() > events.len() {
         return Err("the dump names no events".into());
     }
-    let mut totals = totals;
     totals.resize(events.len(), 0);
-    let functions = order
-        .into_iter()
-        .map(|f| {
-            let cost = own.remove(&f).unwrap_or_default();
-            (f, cost)
-        })
+    let functions = (order.into_iter())
+        .map(|f| own.remove_entry(&f).unwrap_or((f, Vec::new())))
         .collect();
     Ok(Dump {
         events,

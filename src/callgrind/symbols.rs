@@ -22,18 +22,16 @@ pub struct Function {
 /// The generated functions of `machine_code` (libfaust's base64 object file) as loaded in this
 /// process; empty when its text is not found (then callgrind's names stay addresses).
 pub fn jit_functions(machine_code: &str) -> Vec<Function> {
-    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(machine_code.trim()) else {
-        return Vec::new();
-    };
-    let Ok(file) = object::File::parse(&*bytes) else {
-        return Vec::new();
-    };
-    let Some(text) = file.section_by_name(".text") else {
-        return Vec::new();
-    };
-    let Ok(data) = text.data() else {
-        return Vec::new();
-    };
+    functions_in(machine_code).unwrap_or_default()
+}
+
+fn functions_in(machine_code: &str) -> Option<Vec<Function>> {
+    let bytes = (base64::engine::general_purpose::STANDARD)
+        .decode(machine_code.trim())
+        .ok()?;
+    let file = object::File::parse(&*bytes).ok()?;
+    let text = file.section_by_name(".text")?;
+    let data = text.data().ok()?;
     // Bytes the JIT rewrote.
     let mut relocated = vec![false; data.len()];
     for (offset, relocation) in text.relocations() {
@@ -43,10 +41,9 @@ pub fn jit_functions(machine_code: &str) -> Vec<Function> {
             *b = true;
         }
     }
-    let Some(base) = find_copy(data, &relocated) else {
-        return Vec::new();
-    };
-    file.symbols()
+    let base = find_copy(data, &relocated)?;
+    let functions = file
+        .symbols()
         .filter(|s| s.kind() == SymbolKind::Text && s.section_index() == Some(text.index()))
         .filter_map(|s| {
             Some(Function {
@@ -55,7 +52,8 @@ pub fn jit_functions(machine_code: &str) -> Vec<Function> {
                 name: s.name().ok()?.to_string(),
             })
         })
-        .collect()
+        .collect();
+    Some(functions)
 }
 
 /// The address of the copy of `text` in an anonymous executable mapping of this process, its
@@ -119,10 +117,10 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// inside one of `generated`): `(name, true)`; else the name as it is, and whether it is
 /// unnamed code (an address, which only the JIT makes).
 pub fn name_of(name: &str, generated: &[Function]) -> (String, bool) {
-    let Some(hex) = name.strip_prefix("0x") else {
-        return (name.to_string(), false);
-    };
-    let Ok(address) = u64::from_str_radix(hex, 16) else {
+    let address = name
+        .strip_prefix("0x")
+        .map(|hex| u64::from_str_radix(hex, 16));
+    let Some(Ok(address)) = address else {
         return (name.to_string(), false);
     };
     match generated

@@ -18,42 +18,6 @@ pub trait Charted {
     fn chart(&self) -> Option<String>;
 }
 
-impl Charted for AnalyzeReport {
-    fn chart(&self) -> Option<String> {
-        analyze_svg(self)
-    }
-}
-
-impl Charted for CompareReport {
-    fn chart(&self) -> Option<String> {
-        compare_svg(self)
-    }
-}
-
-impl Charted for ProfileReport {
-    fn chart(&self) -> Option<String> {
-        profile_svg(self)
-    }
-}
-
-impl Charted for CheckReport {
-    fn chart(&self) -> Option<String> {
-        check_svg(self)
-    }
-}
-
-impl Charted for CorpusReport {
-    fn chart(&self) -> Option<String> {
-        corpus_svg(self)
-    }
-}
-
-impl Charted for InspectReport {
-    fn chart(&self) -> Option<String> {
-        inspect_svg(self)
-    }
-}
-
 /// Bar colours: the fastest and the sets tied with it, the scalar baseline, the others.
 const TIED: RGBColor = RGBColor(46, 139, 87);
 const BASELINE: RGBColor = RGBColor(230, 145, 56);
@@ -95,6 +59,21 @@ pub const KIND_COLOURS: [RGBColor; 9] = [
 /// A chart with one labelled row per item, as `rows` draws into.
 type Rows<'a> =
     ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordusize>>>;
+
+/// An SVG document of `size` pixels, white, with what `draw` draws on it.
+fn svg(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Option<()>,
+) -> Option<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        draw(&root)?;
+        root.present().ok()?;
+    }
+    Some(svg)
+}
 
 /// A chart of one row per label (as tall as `min_rows` rows at least), the first on top, over `x`;
 /// `draw` draws the items, item `i`
@@ -154,6 +133,19 @@ fn whiskers(chart: &mut Rows<'_>, row: &dyn Fn(usize) -> usize, spans: &[[f64; 2
     Some(())
 }
 
+/// A bar in `row` from `low` to `high`, with a gap to the rows beside it.
+fn bar(row: usize, low: f64, high: f64, colour: RGBColor) -> Rectangle<(f64, SegmentValue<usize>)> {
+    let mut bar = Rectangle::new(
+        [
+            (low, SegmentValue::Exact(row)),
+            (high, SegmentValue::Exact(row + 1)),
+        ],
+        colour.filled(),
+    );
+    bar.set_margin(4, 4, 0, 0);
+    bar
+}
+
 /// A shaded band from `low` to `high` across every row.
 fn band(chart: &mut Rows<'_>, n: usize, low: f64, high: f64) -> Option<()> {
     chart
@@ -172,187 +164,169 @@ fn band(chart: &mut Rows<'_>, n: usize, low: f64, high: f64) -> Option<()> {
 /// 95 % interval as a whisker; the fastest and the sets tied with it in green, the scalar
 /// baseline in orange, the recommended set marked in its label. With several backends, the
 /// bars are grouped by option set, a colour per backend. `None` when nothing was measured.
-fn analyze_svg(report: &AnalyzeReport) -> Option<String> {
-    if report.results.is_empty() {
-        return None;
-    }
-    let mut results: Vec<&SetResult> = report.results.iter().collect();
-    if let Some(s) = &report.side_by_side {
-        results.sort_by_key(|r| {
-            let set = (s.sets.iter()).position(|row| row.compiler_options == r.compiler_options);
-            (set, s.backends.iter().position(|b| *b == r.backend))
-        });
-    }
-    let labels: Vec<String> = (results.iter())
-        .map(|r| {
-            let mark = if r.is_recommended {
-                "  ← recommended"
-            } else {
-                ""
-            };
-            format!("{}{mark}", r.name())
-        })
-        .collect();
-    let x_max = (results.iter())
-        .map(|r| r.throughput_ci95_mbps[1].max(r.throughput_mbps))
-        .fold(0.0, f64::max)
-        * 1.08;
-    let title = match &report.side_by_side {
-        Some(s) => format!(
-            "{}: MB/s per option set and backend (95 % intervals; {})",
-            report.dsp,
-            (s.backends.iter())
-                .map(|&b| format!("{b} {}", BACKEND_COLOUR_NAMES[b as usize]))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        None => format!("{}: MB/s per option set (95 % intervals; green: fastest and tied within noise; orange: scalar baseline)", report.dsp),
-    };
-    let grouped = report.side_by_side.is_some();
-    rows(title, &labels, 0, 0.0..x_max, "MB/s", |chart, row| {
-        chart
-            .draw_series(results.iter().enumerate().map(|(i, r)| {
-                let colour = if grouped {
-                    BACKEND_COLOURS[r.backend as usize]
-                } else if r.tied_with_best || r.rank == 1 {
-                    TIED
-                } else if r.is_baseline {
-                    BASELINE
+impl Charted for AnalyzeReport {
+    fn chart(&self) -> Option<String> {
+        if self.results.is_empty() {
+            return None;
+        }
+        let mut results: Vec<&SetResult> = self.results.iter().collect();
+        if let Some(s) = &self.side_by_side {
+            results.sort_by_key(|r| {
+                let set =
+                    (s.sets.iter()).position(|row| row.compiler_options == r.compiler_options);
+                (set, s.backends.iter().position(|b| *b == r.backend))
+            });
+        }
+        let labels: Vec<String> = (results.iter())
+            .map(|r| {
+                let mark = if r.is_recommended {
+                    "  ← recommended"
                 } else {
-                    OTHER
+                    ""
                 };
-                let mut bar = Rectangle::new(
-                    [
-                        (0.0, SegmentValue::Exact(row(i))),
-                        (r.throughput_mbps, SegmentValue::Exact(row(i) + 1)),
-                    ],
-                    colour.filled(),
-                );
-                bar.set_margin(4, 4, 0, 0);
-                bar
-            }))
-            .ok()?;
-        let spans: Vec<[f64; 2]> = results.iter().map(|r| r.throughput_ci95_mbps).collect();
-        whiskers(chart, row, &spans)
-    })
+                format!("{}{mark}", r.name())
+            })
+            .collect();
+        let x_max = (results.iter())
+            .map(|r| r.throughput_ci95_mbps[1].max(r.throughput_mbps))
+            .fold(0.0, f64::max)
+            * 1.08;
+        let title = match &self.side_by_side {
+            Some(s) => format!(
+                "{}: MB/s per option set and backend (95 % intervals; {})",
+                self.dsp,
+                (s.backends.iter())
+                    .map(|&b| format!("{b} {}", BACKEND_COLOUR_NAMES[b as usize]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => format!("{}: MB/s per option set (95 % intervals; green: fastest and tied within noise; orange: scalar baseline)", self.dsp),
+        };
+        let grouped = self.side_by_side.is_some();
+        rows(title, &labels, 0, 0.0..x_max, "MB/s", |chart, row| {
+            chart
+                .draw_series(results.iter().enumerate().map(|(i, r)| {
+                    let colour = if grouped {
+                        BACKEND_COLOURS[r.backend as usize]
+                    } else if r.tied_with_best || r.rank == 1 {
+                        TIED
+                    } else if r.is_baseline {
+                        BASELINE
+                    } else {
+                        OTHER
+                    };
+                    bar(row(i), 0.0, r.throughput_mbps, colour)
+                }))
+                .ok()?;
+            let spans: Vec<[f64; 2]> = results.iter().map(|r| r.throughput_ci95_mbps).collect();
+            whiskers(chart, row, &spans)
+        })
+    }
 }
 
 /// `compare`'s verdict as a forest plot: how many times slower than the fastest each
 /// implementation is, with its paired 95 % interval, over the shaded tie band.
-fn compare_svg(report: &CompareReport) -> Option<String> {
-    let items = &report.comparison;
-    if items.is_empty() {
-        return None;
+impl Charted for CompareReport {
+    fn chart(&self) -> Option<String> {
+        let items = &self.comparison;
+        if items.is_empty() {
+            return None;
+        }
+        let tie = 1.0 + self.tie_threshold_percent / 100.0;
+        let x_max = (items.iter())
+            .map(|r| r.fastest_speedup_ci95[1].max(r.fastest_speedup))
+            .fold(tie, f64::max)
+            * 1.05;
+        let labels: Vec<String> = items.iter().map(|r| r.name.clone()).collect();
+        let title = format!(
+            "time per frame against the fastest (×, 95 % intervals; shaded: tied within {} %)",
+            self.tie_threshold_percent
+        );
+        rows(
+            title,
+            &labels,
+            0,
+            0.95..x_max,
+            "× the fastest's time per frame",
+            |chart, row| {
+                band(chart, items.len(), 1.0, tie)?;
+                let spans: Vec<[f64; 2]> = items.iter().map(|r| r.fastest_speedup_ci95).collect();
+                whiskers(chart, row, &spans)?;
+                chart
+                    .draw_series(items.iter().enumerate().map(|(i, r)| {
+                        let tied = r.rank == 1 || self.tied_with.contains(&r.name);
+                        let colour = if tied { TIED } else { OTHER };
+                        Circle::new(
+                            (r.fastest_speedup, SegmentValue::CenterOf(row(i))),
+                            6,
+                            colour.filled(),
+                        )
+                    }))
+                    .ok()?;
+                Some(())
+            },
+        )
     }
-    let tie = 1.0 + report.tie_threshold_percent / 100.0;
-    let x_max = (items.iter())
-        .map(|r| r.fastest_speedup_ci95[1].max(r.fastest_speedup))
-        .fold(tie, f64::max)
-        * 1.05;
-    let labels: Vec<String> = items.iter().map(|r| r.name.clone()).collect();
-    let title = format!(
-        "time per frame against the fastest (×, 95 % intervals; shaded: tied within {} %)",
-        report.tie_threshold_percent
-    );
-    rows(
-        title,
-        &labels,
-        0,
-        0.95..x_max,
-        "× the fastest's time per frame",
-        |chart, row| {
-            band(chart, items.len(), 1.0, tie)?;
-            let spans: Vec<[f64; 2]> = items.iter().map(|r| r.fastest_speedup_ci95).collect();
-            whiskers(chart, row, &spans)?;
-            chart
-                .draw_series(items.iter().enumerate().map(|(i, r)| {
-                    let tied = r.rank == 1 || report.tied_with.contains(&r.name);
-                    let colour = if tied { TIED } else { OTHER };
-                    Circle::new(
-                        (r.fastest_speedup, SegmentValue::CenterOf(row(i))),
-                        6,
-                        colour.filled(),
-                    )
-                }))
-                .ok()?;
-            Some(())
-        },
-    )
 }
 
 /// `baseline check`: each entry's change in time against the baseline with its 95 % interval,
 /// over the shaded tolerance band (right of it: slower, in red).
-fn check_svg(report: &CheckReport) -> Option<String> {
-    let items: Vec<_> = report
-        .rows
-        .iter()
-        .filter(|r| r.change_percent.is_some())
-        .collect();
-    if items.is_empty() {
-        return None;
+impl Charted for CheckReport {
+    fn chart(&self) -> Option<String> {
+        let items: Vec<_> = self
+            .rows
+            .iter()
+            .filter(|r| r.change_percent.is_some())
+            .collect();
+        if items.is_empty() {
+            return None;
+        }
+        let tolerance = self.tolerance_percent;
+        // Instruction counts have no interval: the change itself.
+        let spans: Vec<[f64; 2]> = (items.iter())
+            .map(|r| {
+                let change = r.change_percent.unwrap_or(0.0);
+                r.change_ci95_percent.unwrap_or([change; 2])
+            })
+            .collect();
+        let reach = (spans.iter().flatten().copied())
+            .chain([tolerance])
+            .fold(0.0, |m: f64, v| m.max(v.abs()))
+            * 1.2;
+        let labels: Vec<String> = (items.iter())
+            .map(|r| format!("{} {}", r.dsp, crate::options::display(&r.compiler_options)))
+            .collect();
+        let title = format!(
+            "{}: change in time per block against the baseline (%, 95 % intervals; shaded: within ±{tolerance} %)",
+            self.baseline
+        );
+        rows(
+            title,
+            &labels,
+            0,
+            -reach..reach,
+            "% (positive: slower)",
+            |chart, row| {
+                band(chart, items.len(), -tolerance, tolerance)?;
+                whiskers(chart, row, &spans)?;
+                chart
+                    .draw_series(items.iter().enumerate().map(|(i, r)| {
+                        let change = r.change_percent.unwrap_or(0.0);
+                        let colour = if change > tolerance { RED } else { OTHER };
+                        Circle::new((change, SegmentValue::CenterOf(row(i))), 6, colour.filled())
+                    }))
+                    .ok()?;
+                Some(())
+            },
+        )
     }
-    let tolerance = report.tolerance_percent;
-    // Instruction counts have no interval: the change itself.
-    let spans: Vec<[f64; 2]> = (items.iter())
-        .map(|r| {
-            let change = r.change_percent.unwrap_or(0.0);
-            r.change_ci95_percent.unwrap_or([change; 2])
-        })
-        .collect();
-    let reach = (spans.iter().flatten().copied())
-        .chain([tolerance])
-        .fold(0.0, |m: f64, v| m.max(v.abs()))
-        * 1.2;
-    let labels: Vec<String> = (items.iter())
-        .map(|r| format!("{} {}", r.dsp, crate::options::display(&r.compiler_options)))
-        .collect();
-    let title = format!(
-        "{}: change in time per block against the baseline (%, 95 % intervals; shaded: within ±{tolerance} %)",
-        report.baseline
-    );
-    rows(
-        title,
-        &labels,
-        0,
-        -reach..reach,
-        "% (positive: slower)",
-        |chart, row| {
-            band(chart, items.len(), -tolerance, tolerance)?;
-            whiskers(chart, row, &spans)?;
-            chart
-                .draw_series(items.iter().enumerate().map(|(i, r)| {
-                    let change = r.change_percent.unwrap_or(0.0);
-                    let colour = if change > tolerance { RED } else { OTHER };
-                    Circle::new((change, SegmentValue::CenterOf(row(i))), 6, colour.filled())
-                }))
-                .ok()?;
-            Some(())
-        },
-    )
 }
 
-/// A chart over `x` and `y` with its axes named, as `draw` draws into.
-fn plane(
-    title: String,
-    x: Range<f64>,
-    y: Range<f64>,
-    descs: (&str, &str),
-    draw: impl FnOnce(&mut Plane<'_, '_>) -> Option<()>,
-) -> Option<String> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (1000, 460)).into_drawing_area();
-        root.fill(&WHITE).ok()?;
-        plane_on(&root, title, x, y, descs, draw)?;
-        root.present().ok()?;
-    }
-    Some(svg)
-}
-
-/// A chart over `x` and `y`, as [`plane`] draws it, in `area`.
+/// A chart over `x` and `y`, as [`plane`] draws it.
 type Plane<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
-fn plane_on(
+/// A chart over `x` and `y` with its axes named in `area`, as `draw` draws into.
+fn plane(
     area: &DrawingArea<SVGBackend<'_>, Shift>,
     title: String,
     x: Range<f64>,
@@ -395,209 +369,207 @@ fn load_axis(loads: impl Iterator<Item = f64>) -> (f64, Option<String>) {
 /// deadline (100 %, drawn when it is on the axis), windows with a missed deadline marked red;
 /// below it, the block-size probe: the 99th-percentile and the slowest block's load at each
 /// block size. Both axes scale to the load.
-fn profile_svg(report: &ProfileReport) -> Option<String> {
-    let t = &report.timeline;
-    let end = t.timestamps.last()? + 0.1;
-    let (y_max, off_axis) = load_axis(t.max_cpu_over_time.iter().copied());
-    let series = |values: &[f64]| -> Vec<(f64, f64)> {
-        t.timestamps
-            .iter()
-            .copied()
-            .zip(values.iter().copied())
-            .collect()
-    };
-    let deadline = |to: f64| LineSeries::new(vec![(0.0, 100.0), (to, 100.0)], RED.stroke_width(1));
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (1000, 760)).into_drawing_area();
-        root.fill(&WHITE).ok()?;
-        let (top, bottom) = root.split_vertically(460);
-        let title = format!(
-            "{}: load per block (mean and worst of each 100 ms; red: a missed deadline{})",
-            report.dsp,
-            off_axis.as_deref().unwrap_or("")
-        );
-        plane_on(
-            &top,
-            title,
-            0.0..end,
-            0.0..y_max,
-            ("seconds", "% of the block period"),
-            |chart| {
-                let worst = series(&t.max_cpu_over_time);
-                chart
-                    .draw_series(LineSeries::new(worst.clone(), OTHER.stroke_width(1)))
-                    .ok()?;
-                let mean = series(&t.cpu_usage_over_time);
-                chart
-                    .draw_series(LineSeries::new(mean, TIED.stroke_width(2)))
-                    .ok()?;
-                if off_axis.is_none() {
-                    chart.draw_series(deadline(end)).ok()?;
-                }
-                let missed = worst.into_iter().filter(|(_, load)| *load > 100.0);
-                chart
-                    .draw_series(missed.map(|p| Circle::new(p, 4, RED.filled())))
-                    .ok()?;
-                Some(())
-            },
-        )?;
-        let probe = &report.block_sizes;
-        if !probe.is_empty() {
-            let frames = |p: &crate::realtime::BlockSizeProbe| (p.frames as f64).log2();
-            let x_max = probe.iter().map(frames).fold(1.0, f64::max) + 1.0;
-            let (y_max, off_axis) = load_axis(probe.iter().map(|p| p.max_load_percent));
+impl Charted for ProfileReport {
+    fn chart(&self) -> Option<String> {
+        let t = &self.timeline;
+        let end = t.timestamps.last()? + 0.1;
+        let (y_max, off_axis) = load_axis(t.max_cpu_over_time.iter().copied());
+        let series = |values: &[f64]| -> Vec<(f64, f64)> {
+            t.timestamps
+                .iter()
+                .copied()
+                .zip(values.iter().copied())
+                .collect()
+        };
+        let deadline =
+            |to: f64| LineSeries::new(vec![(0.0, 100.0), (to, 100.0)], RED.stroke_width(1));
+        svg((1000, 760), |root| {
+            let (top, bottom) = root.split_vertically(460);
             let title = format!(
-                "block sizes: load of the 99th-percentile (green) and slowest (blue) block{}",
+                "{}: load per block (mean and worst of each 100 ms; red: a missed deadline{})",
+                self.dsp,
                 off_axis.as_deref().unwrap_or("")
             );
-            plane_on(
-                &bottom,
+            plane(
+                &top,
                 title,
-                0.0..x_max,
+                0.0..end,
                 0.0..y_max,
-                ("log2 of frames per block", "% of the block period"),
+                ("seconds", "% of the block period"),
                 |chart| {
-                    let p99: Vec<(f64, f64)> = probe
-                        .iter()
-                        .map(|p| (frames(p), p.p99_load_percent))
-                        .collect();
-                    let max: Vec<(f64, f64)> = probe
-                        .iter()
-                        .map(|p| (frames(p), p.max_load_percent))
-                        .collect();
+                    let worst = series(&t.max_cpu_over_time);
                     chart
-                        .draw_series(LineSeries::new(max, OTHER.stroke_width(1)))
+                        .draw_series(LineSeries::new(worst.clone(), OTHER.stroke_width(1)))
                         .ok()?;
+                    let mean = series(&t.cpu_usage_over_time);
                     chart
-                        .draw_series(LineSeries::new(p99, TIED.stroke_width(2)))
+                        .draw_series(LineSeries::new(mean, TIED.stroke_width(2)))
                         .ok()?;
                     if off_axis.is_none() {
-                        chart.draw_series(deadline(x_max)).ok()?;
+                        chart.draw_series(deadline(end)).ok()?;
                     }
+                    let missed = worst.into_iter().filter(|(_, load)| *load > 100.0);
+                    chart
+                        .draw_series(missed.map(|p| Circle::new(p, 4, RED.filled())))
+                        .ok()?;
                     Some(())
                 },
             )?;
-        }
-        root.present().ok()?;
+            let probe = &self.block_sizes;
+            if !probe.is_empty() {
+                let frames = |p: &crate::realtime::BlockSizeProbe| (p.frames as f64).log2();
+                let x_max = probe.iter().map(frames).fold(1.0, f64::max) + 1.0;
+                let (y_max, off_axis) = load_axis(probe.iter().map(|p| p.max_load_percent));
+                let title = format!(
+                    "block sizes: load of the 99th-percentile (green) and slowest (blue) block{}",
+                    off_axis.as_deref().unwrap_or("")
+                );
+                plane(
+                    &bottom,
+                    title,
+                    0.0..x_max,
+                    0.0..y_max,
+                    ("log2 of frames per block", "% of the block period"),
+                    |chart| {
+                        let p99: Vec<(f64, f64)> = probe
+                            .iter()
+                            .map(|p| (frames(p), p.p99_load_percent))
+                            .collect();
+                        let max: Vec<(f64, f64)> = probe
+                            .iter()
+                            .map(|p| (frames(p), p.max_load_percent))
+                            .collect();
+                        chart
+                            .draw_series(LineSeries::new(max, OTHER.stroke_width(1)))
+                            .ok()?;
+                        chart
+                            .draw_series(LineSeries::new(p99, TIED.stroke_width(2)))
+                            .ok()?;
+                        if off_axis.is_none() {
+                            chart.draw_series(deadline(x_max)).ok()?;
+                        }
+                        Some(())
+                    },
+                )?;
+            }
+            Some(())
+        })
     }
-    Some(svg)
 }
 
 /// `corpus`: the best set's speed-up over scalar code against scalar MB/s, one point per DSP
 /// measured; the failed and skipped are listed in the report, not drawn.
-fn corpus_svg(report: &CorpusReport) -> Option<String> {
-    let points: Vec<(f64, f64)> = (report.entries.iter())
-        .filter_map(|e| {
-            let speedup = e.speedup_vs_scalar?;
-            Some((e.best_mbps? / speedup, speedup))
+impl Charted for CorpusReport {
+    fn chart(&self) -> Option<String> {
+        let points: Vec<(f64, f64)> = (self.entries.iter())
+            .filter_map(|e| {
+                let speedup = e.speedup_vs_scalar?;
+                Some((e.best_mbps? / speedup, speedup))
+            })
+            .collect();
+        if points.is_empty() {
+            return None;
+        }
+        let x_max = points.iter().map(|p| p.0).fold(0.0, f64::max) * 1.1;
+        let y_max = points.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
+        let title = format!(
+            "{}: speed-up of the best option set over scalar code, per DSP",
+            self.dir
+        );
+        svg((1000, 460), |root| {
+            plane(
+                root,
+                title,
+                0.0..x_max,
+                0.0..y_max,
+                ("scalar MB/s", "best ÷ scalar (×)"),
+                |chart| {
+                    let one = vec![(0.0, 1.0), (x_max, 1.0)];
+                    chart
+                        .draw_series(LineSeries::new(one, BLACK.stroke_width(1)))
+                        .ok()?;
+                    chart
+                        .draw_series(points.iter().map(|&p| Circle::new(p, 5, OTHER.filled())))
+                        .ok()?;
+                    Some(())
+                },
+            )
         })
-        .collect();
-    if points.is_empty() {
-        return None;
     }
-    let x_max = points.iter().map(|p| p.0).fold(0.0, f64::max) * 1.1;
-    let y_max = points.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
-    let title = format!(
-        "{}: speed-up of the best option set over scalar code, per DSP",
-        report.dir
-    );
-    plane(
-        title,
-        0.0..x_max,
-        0.0..y_max,
-        ("scalar MB/s", "best ÷ scalar (×)"),
-        |chart| {
-            let one = vec![(0.0, 1.0), (x_max, 1.0)];
-            chart
-                .draw_series(LineSeries::new(one, BLACK.stroke_width(1)))
-                .ok()?;
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 5, OTHER.filled())))
-                .ok()?;
-            Some(())
-        },
-    )
 }
 
 /// `inspect`: the instructions per frame of each option set as a bar split by kind (float
 /// arithmetic, divisions, loads, …), from LLVM's IR, with a black dot at the generated code's
 /// machine instructions counted per frame (`--counters`). `None` when no set has a frame loop.
-fn inspect_svg(report: &InspectReport) -> Option<String> {
-    let sets: Vec<_> = (report.sets.iter())
-        .filter_map(|s| Some((s, s.work.per_frame.as_ref()?)))
-        .collect();
-    if sets.is_empty() {
-        return None;
-    }
-    let labels: Vec<String> = (sets.iter())
-        .map(|(s, _)| crate::options::display(&s.compiler_options).to_string())
-        .collect();
-    let measured: Vec<Option<f64>> = (sets.iter())
-        .map(|(s, _)| Some(s.measured.as_ref()?.counts.generated_instructions_per_frame))
-        .collect();
-    // Room on the right for the legend.
-    let x_max = (sets.iter().map(|(_, c)| c.total))
-        .chain(measured.iter().flatten().copied())
-        .fold(0.0, f64::max)
-        * 1.45;
-    let title = format!(
-        "{}: instructions per frame by kind (LLVM IR, static count){}",
-        report.dsp,
-        if measured.iter().any(Option::is_some) {
-            "; dot: the generated code's machine instructions counted under callgrind"
-        } else {
-            ""
+impl Charted for InspectReport {
+    fn chart(&self) -> Option<String> {
+        let sets: Vec<_> = (self.sets.iter())
+            .filter_map(|s| Some((s, s.work.per_frame.as_ref()?)))
+            .collect();
+        if sets.is_empty() {
+            return None;
         }
-    );
-    // Tall enough for the legend's nine kinds.
-    rows(
-        title,
-        &labels,
-        6,
-        0.0..x_max,
-        "instructions per frame",
-        |chart, row| {
-            for (kind, colour) in KIND_COLOURS.iter().enumerate() {
-                // Each set's bar for this kind starts where the kinds before it end.
-                let segments = sets.iter().enumerate().filter_map(|(i, (_, counts))| {
-                    let kinds = counts.by_kind();
-                    let (_, n) = kinds[kind];
-                    let start: f64 = kinds[..kind].iter().map(|(_, n)| n).sum();
-                    let mut bar = Rectangle::new(
-                        [
-                            (start, SegmentValue::Exact(row(i))),
-                            (start + n, SegmentValue::Exact(row(i) + 1)),
-                        ],
-                        colour.filled(),
-                    );
-                    bar.set_margin(4, 4, 0, 0);
-                    (n > 0.0).then_some(bar)
-                });
-                let colour = *colour;
-                chart
-                    .draw_series(segments)
-                    .ok()?
-                    .label(crate::ir::InstructionCounts::default().by_kind()[kind].0)
-                    .legend(move |(x, y)| {
-                        Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
-                    });
+        let labels: Vec<String> = (sets.iter())
+            .map(|(s, _)| crate::options::display(&s.compiler_options).to_string())
+            .collect();
+        let measured: Vec<Option<f64>> = (sets.iter())
+            .map(|(s, _)| Some(s.measured.as_ref()?.counts.generated_instructions_per_frame))
+            .collect();
+        // Room on the right for the legend.
+        let x_max = (sets.iter().map(|(_, c)| c.total))
+            .chain(measured.iter().flatten().copied())
+            .fold(0.0, f64::max)
+            * 1.45;
+        let title = format!(
+            "{}: instructions per frame by kind (LLVM IR, static count){}",
+            self.dsp,
+            if measured.iter().any(Option::is_some) {
+                "; dot: the generated code's machine instructions counted under callgrind"
+            } else {
+                ""
             }
-            chart
-                .draw_series((measured.iter().enumerate()).filter_map(|(i, m)| {
-                    let at = SegmentValue::CenterOf(row(i));
-                    Some(Circle::new((m.as_ref().copied()?, at), 6, BLACK.filled()))
-                }))
-                .ok()?;
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK)
-                .draw()
-                .ok()
-        },
-    )
+        );
+        // Tall enough for the legend's nine kinds.
+        rows(
+            title,
+            &labels,
+            6,
+            0.0..x_max,
+            "instructions per frame",
+            |chart, row| {
+                for (kind, colour) in KIND_COLOURS.iter().enumerate() {
+                    // Each set's bar for this kind starts where the kinds before it end.
+                    let segments = sets.iter().enumerate().filter_map(|(i, (_, counts))| {
+                        let kinds = counts.by_kind();
+                        let (_, n) = kinds[kind];
+                        let start: f64 = kinds[..kind].iter().map(|(_, n)| n).sum();
+                        (n > 0.0).then(|| bar(row(i), start, start + n, *colour))
+                    });
+                    let colour = *colour;
+                    chart
+                        .draw_series(segments)
+                        .ok()?
+                        .label(crate::ir::InstructionCounts::default().by_kind()[kind].0)
+                        .legend(move |(x, y)| {
+                            Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
+                        });
+                }
+                chart
+                    .draw_series((measured.iter().enumerate()).filter_map(|(i, m)| {
+                        let at = SegmentValue::CenterOf(row(i));
+                        Some(Circle::new((m.as_ref().copied()?, at), 6, BLACK.filled()))
+                    }))
+                    .ok()?;
+                chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperRight)
+                    .background_style(WHITE.mix(0.9))
+                    .border_style(BLACK)
+                    .draw()
+                    .ok()
+            },
+        )
+    }
 }
 
 /// An SVG chart as PNG, with the system's fonts (DejaVu Sans for `sans-serif`, Debian's

@@ -67,23 +67,21 @@ enum Sweep {
 }
 
 /// Runs `analyze` and returns the exit code.
-pub fn run(mut args: AnalyzeArgs) -> Result<i32, Stop> {
+pub fn run(args: AnalyzeArgs) -> Result<i32, Stop> {
     Stop::unless_libfaust()?;
-    let format = args.format;
-    let charts = std::mem::take(&mut args.charts);
-    let (request, mut workers, cache) = validate(args).map_err(Stop::usage)?;
+    let (request, mut workers, cache) = validate(&args).map_err(Stop::usage)?;
     let mut progress = StderrProgress::new();
     let report = analyze(&request, &mut workers, cache.as_ref(), &mut progress);
     progress.finish();
-    print!("{}", format.render(&report));
-    charts.write(&report)?;
+    print!("{}", args.format.render(&report));
+    args.charts.write(&report)?;
     let some_failed = report.errors.iter().any(|e| e.status == SetStatus::Failed);
     Ok(exit::of_outcome(report.success, some_failed))
 }
 
 /// Turns the arguments into a request, its workers and its cache (`None` with `--no-cache` or
 /// when the cache directory is unusable, which is warned about), or says what is wrong.
-fn validate(args: AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>), String> {
+fn validate(args: &AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache>), String> {
     let (source, name) = args.source.read()?;
     let mut request = AnalyzeRequest::new(source, name);
     if !args.options.is_empty() {

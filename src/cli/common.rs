@@ -183,7 +183,7 @@ impl BackendArgs {
 }
 
 /// Pictures of the report, written beside the output.
-#[derive(Args, Default)]
+#[derive(Args)]
 pub struct ChartArgs {
     /// Also write the report's main chart to this SVG file.
     #[arg(long, value_name = "FILE")]

@@ -37,24 +37,22 @@ pub struct InspectArgs {
 
 /// Runs `inspect` and returns the exit code: 0 when every set was inspected, 4 when some
 /// failed, 3 when none could be.
-pub fn run(mut args: InspectArgs) -> Result<i32, Stop> {
+pub fn run(args: InspectArgs) -> Result<i32, Stop> {
     Stop::unless_libfaust()?;
-    let format = args.format;
-    let charts = std::mem::take(&mut args.charts);
-    let (request, mut workers) = validate(args).map_err(Stop::usage)?;
+    let (request, mut workers) = validate(&args).map_err(Stop::usage)?;
     eprintln!(
         "inspecting {} option set(s) of {}…",
         request.option_sets.len(),
         request.name
     );
     let report = inspect(&request, &mut workers);
-    print!("{}", format.render(&report));
-    charts.write(&report)?;
+    print!("{}", args.format.render(&report));
+    args.charts.write(&report)?;
     let some_failed = report.errors.iter().any(|e| e.status == SetStatus::Failed);
     Ok(exit::of_outcome(!report.sets.is_empty(), some_failed))
 }
 
-fn validate(args: InspectArgs) -> Result<(InspectRequest, Workers), String> {
+fn validate(args: &InspectArgs) -> Result<(InspectRequest, Workers), String> {
     let (source, name) = args.source.read()?;
     let mut request = InspectRequest {
         counters: args.counters,

@@ -2,9 +2,11 @@
 
 use super::common::{BackendArgs, ChartArgs, RunArgs, SourceArgs, MAX_SECONDS};
 use super::{exit, Stop};
+use crate::cache::Cache;
 use crate::dsp::FaustError;
 use crate::measure::MAX_SAMPLE_RATE;
 use crate::options::parse_option_set;
+use crate::pipeline::Workers;
 use crate::profile::{run_profile, ProfileRequest};
 use crate::realtime::signal::Signal;
 use crate::realtime::{
@@ -110,13 +112,7 @@ pub fn run(args: ProfileArgs) -> Result<i32, Stop> {
     Ok(exit::OK)
 }
 
-type Prepared = (
-    ProfileRequest,
-    crate::pipeline::Workers,
-    Option<crate::cache::Cache>,
-);
-
-fn validate(args: &ProfileArgs) -> Result<Prepared, String> {
+fn validate(args: &ProfileArgs) -> Result<(ProfileRequest, Workers, Option<Cache>), String> {
     let (source, name) = args.source.read()?;
     let (backend, cxx) = args.backend.one()?;
     let options = parse_option_set(&args.options)

@@ -59,12 +59,11 @@ pub(crate) enum Saved {
 pub fn run(args: ReportArgs) -> Result<i32, Stop> {
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| Stop::usage(format!("cannot read {}: {e}", args.file.display())))?;
-    // Prints the report in the format asked for and writes its charts.
+    // Prints the report in `format` and writes its charts.
     macro_rules! show {
-        ($args:expr, $report:expr) => {{
-            let report = $report;
-            print!("{}", $args.format.render(report));
-            $args.charts.write(report)?;
+        ($format:expr, $report:expr) => {{
+            print!("{}", $format.render(&$report));
+            args.charts.write(&$report)?;
             Ok(exit::OK)
         }};
     }
@@ -72,16 +71,14 @@ pub fn run(args: ReportArgs) -> Result<i32, Stop> {
         return against(&args, read(&args.file, &text)?, old);
     }
     match read(&args.file, &text)? {
-        Saved::Analyze(report) => show!(&args, &report),
-        Saved::Compare(report) => show!(&args, &report),
-        Saved::Profile(report) => show!(&args, &report),
-        Saved::Check(report) => show!(&args, &report),
-        Saved::Corpus(report) => show!(&args, &report),
+        Saved::Analyze(report) => show!(args.format, report),
+        Saved::Compare(report) => show!(args.format, report),
+        Saved::Profile(report) => show!(args.format, report),
+        Saved::Check(report) => show!(args.format, report),
+        Saved::Corpus(report) => show!(args.format, report),
         Saved::Inspect(report) => {
             let format = InspectFormat::try_from(args.format).map_err(Stop::usage)?;
-            print!("{}", format.render(&report));
-            args.charts.write(&report)?;
-            Ok(exit::OK)
+            show!(format, report)
         }
     }
 }

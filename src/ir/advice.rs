@@ -17,33 +17,13 @@ pub(super) fn build(
     machine_target: &str,
 ) -> SetInspection {
     let vec = options.args.iter().any(|o| o == "-vec");
-    let memory = memory(&facts, heap_bytes);
     let per_frame = facts.frames_per_iteration.map(|_| facts.per_frame.clone());
     let work_share = per_frame.as_ref().map_or(0.0, |c| c.total - c.other);
     let l = facts.loops_per_frame;
-    let vectorization = Vectorization {
-        vector_share_percent: if work_share > 0.0 {
-            100.0 * facts.vector_per_frame / work_share
-        } else {
-            0.0
-        },
-        vector_per_frame: facts.vector_per_frame,
-        widths: facts.widths.clone(),
-        vector_outside_frame_loop: facts.vector_per_call,
-        loops_per_frame: l.loops,
-        vectorized_loops: l.vectorized,
-        summary: String::new(),
-    };
-    let recursion = Recursion {
-        recurrent_loops: l.recurrent,
-        carried_values: l.carried_values,
-        recursive_buffers: facts.recursive_buffers,
-        summary: recursion_summary(&facts),
-    };
     let mut inspection = SetInspection {
         compiler_options: options.label.clone(),
         normalized_options: normalized_options.to_string(),
-        memory,
+        memory: memory(&facts, heap_bytes),
         work: Work {
             frames_per_iteration: facts.frames_per_iteration,
             per_frame,
@@ -53,8 +33,25 @@ pub(super) fn build(
         },
         math_calls: facts.math_calls.clone(),
         table_reads: facts.table_reads.clone(),
-        vectorization,
-        recursion,
+        vectorization: Vectorization {
+            vector_share_percent: if work_share > 0.0 {
+                100.0 * facts.vector_per_frame / work_share
+            } else {
+                0.0
+            },
+            vector_per_frame: facts.vector_per_frame,
+            widths: facts.widths.clone(),
+            vector_outside_frame_loop: facts.vector_per_call,
+            loops_per_frame: l.loops,
+            vectorized_loops: l.vectorized,
+            summary: String::new(),
+        },
+        recursion: Recursion {
+            recurrent_loops: l.recurrent,
+            carried_values: l.carried_values,
+            recursive_buffers: facts.recursive_buffers,
+            summary: recursion_summary(&facts),
+        },
         advice: Vec::new(),
         measured: None,
     };

@@ -21,19 +21,16 @@ impl Loop {
 /// unreachable blocks), by Cooper, Harvey and Kennedy, "A Simple, Fast Dominance Algorithm".
 pub(crate) fn immediate_dominators(successors: &[Vec<usize>]) -> Vec<Option<usize>> {
     let n = successors.len();
-    let mut predecessors = vec![Vec::new(); n];
-    for (from, succ) in successors.iter().enumerate() {
-        for &to in succ {
-            predecessors[to].push(from);
-        }
+    let mut idom: Vec<Option<usize>> = vec![None; n];
+    if n == 0 {
+        return idom;
     }
+    let predecessors = predecessors(successors);
     // Reverse post-order from the entry.
     let mut order = Vec::with_capacity(n);
     let mut seen = vec![false; n];
+    seen[0] = true;
     let mut stack = vec![(0usize, 0usize)];
-    if n > 0 {
-        seen[0] = true;
-    }
     while let Some((block, next)) = stack.pop() {
         if let Some(&succ) = successors[block].get(next) {
             stack.push((block, next + 1));
@@ -49,10 +46,6 @@ pub(crate) fn immediate_dominators(successors: &[Vec<usize>]) -> Vec<Option<usiz
     let mut rpo = vec![usize::MAX; n];
     for (i, &b) in order.iter().enumerate() {
         rpo[b] = i;
-    }
-    let mut idom: Vec<Option<usize>> = vec![None; n];
-    if n == 0 {
-        return idom;
     }
     idom[0] = Some(0);
     let intersect = |idom: &[Option<usize>], mut a: usize, mut b: usize| {
@@ -91,27 +84,23 @@ pub(crate) fn immediate_dominators(successors: &[Vec<usize>]) -> Vec<Option<usiz
 
 /// Whether `a` dominates `b` (every path from the entry to `b` passes `a`).
 pub(crate) fn dominates(idom: &[Option<usize>], a: usize, b: usize) -> bool {
-    let mut current = b;
-    loop {
-        if current == a {
-            return true;
-        }
-        match idom[current] {
-            Some(parent) => current = parent,
-            None => return false,
-        }
-    }
+    std::iter::successors(Some(b), |&block| idom[block]).any(|block| block == a)
 }
 
-/// The natural loops, one per header, outermost (largest) first.
-pub(crate) fn natural_loops(successors: &[Vec<usize>], idom: &[Option<usize>]) -> Vec<Loop> {
-    let n = successors.len();
-    let mut predecessors = vec![Vec::new(); n];
+/// The blocks that jump to each block.
+fn predecessors(successors: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let mut predecessors = vec![Vec::new(); successors.len()];
     for (from, succ) in successors.iter().enumerate() {
         for &to in succ {
             predecessors[to].push(from);
         }
     }
+    predecessors
+}
+
+/// The natural loops, one per header, outermost (largest) first.
+pub(crate) fn natural_loops(successors: &[Vec<usize>], idom: &[Option<usize>]) -> Vec<Loop> {
+    let predecessors = predecessors(successors);
     let reachable = |b: usize| b == 0 || idom[b].is_some();
     let mut loops: Vec<Loop> = Vec::new();
     for (from, succ) in successors.iter().enumerate() {

@@ -198,20 +198,20 @@ enum Trips {
     Unknown,
 }
 
-struct Analyser<'m, 'ctx> {
-    module: &'m Module<'ctx>,
+struct Analyser<'ctx> {
     target: TargetData,
     dsp: StructType<'ctx>,
     compute: FunctionValue<'ctx>,
-    /// Names of the global arrays (shared tables).
+    /// The global arrays, and their names.
+    shared_tables: Vec<SharedTable>,
     tables: HashSet<String>,
     /// Struct members indexed at a computed position in `compute` (or the functions it calls).
     indexed_members: HashSet<u32>,
     recursive_buffers: BTreeSet<String>,
 }
 
-impl<'m, 'ctx> Analyser<'m, 'ctx> {
-    fn new(module: &'m Module<'ctx>) -> Result<Self, FaustError> {
+impl<'ctx> Analyser<'ctx> {
+    fn new(module: &Module<'ctx>) -> Result<Self, FaustError> {
         let compute = module
             .get_functions()
             .find(|f| {
@@ -227,17 +227,25 @@ impl<'m, 'ctx> Analyser<'m, 'ctx> {
             .ok_or_else(|| unexpected(format!("no DSP struct `%struct.dsp{class}`")))?;
         let layout = module.get_data_layout();
         let layout = layout.as_str().to_string_lossy().into_owned();
-        let tables = module
+        let target = TargetData::create(&layout);
+        let shared_tables: Vec<SharedTable> = module
             .get_globals()
             .filter(|g| matches!(g.get_value_type(), AnyTypeEnum::ArrayType(a) if !a.get_element_type().is_int_type() || a.get_element_type().into_int_type().get_bit_width() > 8))
-            .map(|g| g.get_name().to_string_lossy().into_owned())
+            .map(|g| {
+                let ty = g.get_value_type();
+                SharedTable {
+                    name: g.get_name().to_string_lossy().into_owned(),
+                    bytes: target.get_abi_size(&ty),
+                    llvm_type: ty.print_to_string().to_string(),
+                }
+            })
             .collect();
         Ok(Analyser {
-            module,
-            target: TargetData::create(&layout),
+            target,
             dsp,
             compute,
-            tables,
+            tables: shared_tables.iter().map(|t| t.name.clone()).collect(),
+            shared_tables,
             indexed_members: HashSet::new(),
             recursive_buffers: BTreeSet::new(),
         })
@@ -252,33 +260,17 @@ impl<'m, 'ctx> Analyser<'m, 'ctx> {
         let work = self.function(self.compute, &envs, 0);
         let struct_bytes = self.target.get_abi_size(&self.dsp);
         let members = self.members(struct_bytes);
-        let shared_tables = self
-            .module
-            .get_globals()
-            .filter(|g| {
-                self.tables
-                    .contains(g.get_name().to_string_lossy().as_ref())
-            })
-            .map(|g| {
-                let ty = g.get_value_type();
-                SharedTable {
-                    name: g.get_name().to_string_lossy().into_owned(),
-                    bytes: self.target.get_abi_size(&ty),
-                    llvm_type: ty.print_to_string().to_string(),
-                }
-            })
-            .collect();
         let mut notes: Vec<String> = work.notes.into_iter().collect();
         if work.frames_per_iteration.is_none() {
             notes.push(
                 "no loop over the frames was recognised: per-frame counts are unknown".into(),
             );
         }
-        let sorted = |map: BTreeMap<String, f64>| {
-            let mut v: Vec<(String, f64)> = map.into_iter().filter(|(_, n)| *n > 0.0).collect();
-            v.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            v
-        };
+        fn sorted<T>(map: &BTreeMap<String, f64>, make: impl Fn(String, f64) -> T) -> Vec<T> {
+            let mut v: Vec<(&String, &f64)> = map.iter().filter(|(_, n)| **n > 0.0).collect();
+            v.sort_by(|a, b| b.1.total_cmp(a.1).then_with(|| a.0.cmp(b.0)));
+            v.into_iter().map(|(k, n)| make(k.clone(), *n)).collect()
+        }
         let f = &work.per_frame;
         let vectors: f64 = f.widths.values().sum();
         let mut widths: Vec<VectorWidth> = f
@@ -294,22 +286,16 @@ impl<'m, 'ctx> Analyser<'m, 'ctx> {
         Ok(IrFacts {
             struct_bytes,
             members,
-            shared_tables,
+            shared_tables: self.shared_tables,
             frames_per_iteration: work.frames_per_iteration,
             per_frame: work.per_frame.counts.clone(),
             per_call: work.per_call.counts.clone(),
             estimate_notes: notes,
-            math_calls: sorted(work.per_frame.math.clone())
-                .into_iter()
-                .map(|(function, per_frame)| MathCall {
-                    function,
-                    per_frame,
-                })
-                .collect(),
-            table_reads: sorted(work.per_frame.tables.clone())
-                .into_iter()
-                .map(|(table, per_frame)| TableRead { table, per_frame })
-                .collect(),
+            math_calls: sorted(&f.math, |function, per_frame| MathCall {
+                function,
+                per_frame,
+            }),
+            table_reads: sorted(&f.tables, |table, per_frame| TableRead { table, per_frame }),
             vector_per_frame: work.per_frame.vector,
             widths,
             vector_per_call: work.per_call.vector,
@@ -507,7 +493,7 @@ impl<'m, 'ctx> Analyser<'m, 'ctx> {
                 Kind::Division
             }
             Op::Load => {
-                self.table_read(inst, tally);
+                self.table_read(inst, tally, 1.0);
                 Kind::Load
             }
             Op::Store => Kind::Store,
@@ -591,13 +577,7 @@ impl<'m, 'ctx> Analyser<'m, 'ctx> {
         match base {
             // A vector of loads from computed addresses: reads a table one lane each.
             "masked" if suffix == "gather" => {
-                if let Some(table) = inst
-                    .get_operand(0)
-                    .and_then(|o| o.value())
-                    .and_then(|p| self.table_of(p))
-                {
-                    *tally.tables.entry(table).or_default() += f64::from(lanes(inst.get_type()));
-                }
+                self.table_read(inst, tally, f64::from(lanes(inst.get_type())));
                 Kind::Load
             }
             "sqrt" | "fabs" | "minnum" | "maxnum" | "minimum" | "maximum" | "copysign" | "fma"
@@ -626,14 +606,15 @@ impl<'m, 'ctx> Analyser<'m, 'ctx> {
         }
     }
 
-    /// A load from a shared table (a GEP on a global array) is counted by table.
-    fn table_read(&self, load: InstructionValue<'ctx>, tally: &mut Tally) {
+    /// A load from a shared table (a GEP on a global array) is counted by table, as `reads`
+    /// reads (one per lane of a gather).
+    fn table_read(&self, load: InstructionValue<'ctx>, tally: &mut Tally, reads: f64) {
         if let Some(table) = load
             .get_operand(0)
             .and_then(|o| o.value())
             .and_then(|p| self.table_of(p))
         {
-            *tally.tables.entry(table).or_default() += 1.0;
+            *tally.tables.entry(table).or_default() += reads;
         }
     }
 

@@ -81,10 +81,9 @@ impl Progress for SetProgress {
     fn update(&mut self, set: &OptionSet, index: usize, total: usize, state: &SetState) {
         let (done, what) = match state {
             SetState::Queued => return,
-            SetState::Compiling => (index, "compiling".to_string()),
-            SetState::Cached => (index, "compiled code from the cache".to_string()),
-            SetState::Done(result) => (index + 1, result.clone()),
-            SetState::Failed(why) => (index + 1, why.clone()),
+            SetState::Compiling => (index, "compiling"),
+            SetState::Cached => (index, "compiled code from the cache"),
+            SetState::Done(outcome) | SetState::Failed(outcome) => (index + 1, outcome.as_str()),
         };
         let message = format!("[{}/{total}] {}: {what}", index + 1, set.display());
         let _ = self.0.send((done as f64, Some(total as f64), message));
@@ -104,15 +103,18 @@ impl Progress for SetProgress {
     }
 }
 
-/// A tool's answer: the readable text and the structured result.
+/// A tool's answer: the readable text, then `image` (PNG, base64) if any, and the structured
+/// result.
 fn answer<T: Serialize>(
     value: &T,
     text: String,
     is_error: bool,
+    image: Option<String>,
 ) -> Result<CallToolResult, ErrorData> {
     let structured = serde_json::to_value(value)
         .map_err(|e| ErrorData::internal_error(format!("cannot encode the result: {e}"), None))?;
-    let content = vec![ContentBlock::text(text)];
+    let mut content = vec![ContentBlock::text(text)];
+    content.extend(image.map(|png| ContentBlock::image(png, "image/png")));
     let mut result = if is_error {
         CallToolResult::error(content)
     } else {
@@ -132,18 +134,6 @@ fn chart_png(asked: bool, report: &impl Charted) -> Result<Option<String>, Strin
     };
     let png = crate::chart::png(&svg).map_err(|e| format!("the chart could not be drawn: {e}"))?;
     Ok(Some(base64::engine::general_purpose::STANDARD.encode(png)))
-}
-
-/// `result` with `image` (PNG, base64) added to its content.
-fn with_image(
-    result: Result<CallToolResult, ErrorData>,
-    image: Option<String>,
-) -> Result<CallToolResult, ErrorData> {
-    result.map(|mut r| {
-        r.content
-            .extend(image.map(|png| ContentBlock::image(png, "image/png")));
-        r
-    })
 }
 
 /// A tool's arguments, or a JSON-RPC "invalid params" error saying what is wrong with them.
@@ -296,25 +286,15 @@ impl FaustPerfServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let params: AnalyzeParams = parameters(arguments)?;
-        let AnalyzeParams {
-            source,
-            backend,
-            chart,
-            options_to_test,
-            duration_seconds,
-            sample_rate,
-            inspect,
-            counters,
-        } = params;
-        let (source, name) = or_refuse!(self.settings.roots.source(&source, "code"));
+        let (source, name) = or_refuse!(self.settings.roots.source(&params.source, "code"));
         let mut request = AnalyzeRequest {
-            measure: self.measure_config(sample_rate, duration_seconds),
-            backends: backend.backends(),
-            inspect,
-            counters,
+            measure: self.measure_config(params.sample_rate, params.duration_seconds),
+            backends: params.backend.backends(),
+            inspect: params.inspect,
+            counters: params.counters,
             ..AnalyzeRequest::new(source, name)
         };
-        if let Some(sets) = options_to_test {
+        if let Some(sets) = params.options_to_test {
             request.option_sets = OptionSets::Custom(or_refuse!(option_sets(&sets)));
         }
         let request = or_refuse!(request.validate(MAX_SECONDS));
@@ -325,8 +305,8 @@ impl FaustPerfServer {
             .await;
         let report = or_refuse!(report);
         let (text, failed) = (Format::Table.render(&report), !report.success);
-        let image = or_refuse!(chart_png(chart, &report));
-        with_image(answer(&AnalyzeOutput::from(report), text, failed), image)
+        let image = or_refuse!(chart_png(params.chart, &report));
+        answer(&AnalyzeOutput::from(report), text, failed, image)
     }
 
     #[tool(
@@ -370,12 +350,9 @@ impl FaustPerfServer {
             })
             .await;
         let report = or_refuse!(report);
-        let failed = !report.success;
         let image = or_refuse!(chart_png(params.chart, &report));
-        with_image(
-            answer(&report, Format::Table.render(&report), failed),
-            image,
-        )
+        let text = Format::Table.render(&report);
+        answer(&report, text, !report.success, image)
     }
 
     #[tool(
@@ -458,18 +435,10 @@ impl FaustPerfServer {
                 run_profile(&request, workers, cache, &mut live)
             })
             .await;
-        match report {
-            Ok(Ok(report)) => {
-                let image = or_refuse!(chart_png(params.chart, &report));
-                let failed = !report.success;
-                with_image(
-                    answer(&report, Format::Table.render(&report), failed),
-                    image,
-                )
-            }
-            Ok(Err(e)) => Ok(refuse(e.to_string())),
-            Err(why) => Ok(refuse(why)),
-        }
+        let report = or_refuse!(or_refuse!(report));
+        let image = or_refuse!(chart_png(params.chart, &report));
+        let text = Format::Table.render(&report);
+        answer(&report, text, !report.success, image)
     }
 
     #[tool(
@@ -502,12 +471,9 @@ impl FaustPerfServer {
             })
             .await;
         let report = or_refuse!(report);
-        let failed = !report.success;
         let image = or_refuse!(chart_png(params.chart, &report));
-        with_image(
-            answer(&report, InspectFormat::Table.render(&report), failed),
-            image,
-        )
+        let text = InspectFormat::Table.render(&report);
+        answer(&report, text, !report.success, image)
     }
 
     #[tool(
@@ -554,7 +520,7 @@ impl FaustPerfServer {
         for r in &output.refused {
             text.push_str(&format!("  {r}\n"));
         }
-        answer(&output, text, false)
+        answer(&output, text, false, None)
     }
 
     #[tool(
@@ -594,7 +560,7 @@ impl FaustPerfServer {
             confinement: confinement(landlock_abi),
         };
         let text = serde_json::to_string_pretty(&output).unwrap_or_default();
-        answer(&output, text, false)
+        answer(&output, text, false, None)
     }
 }
 

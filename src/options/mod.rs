@@ -206,7 +206,8 @@ pub enum OptionError {
 
 enum Arg {
     None,
-    Int { min: i64, max: i64 },
+    /// A whole number in the range.
+    Int(std::ops::RangeInclusive<i64>),
     OneOf(&'static [&'static str]),
 }
 
@@ -215,27 +216,13 @@ enum Arg {
 const ALLOWED: &[(&str, &str, Arg, &str)] = &[
     ("-scal", "--scalar", Arg::None, "scalar code: one loop over the frames (the default)"),
     ("-vec", "--vectorize", Arg::None, "vector code: the work split into loops over chunks of -vs frames that LLVM can vectorise"),
-    ("-vs", "--vec-size", Arg::Int { min: 1, max: 65536 }, "vector size: frames per chunk with -vec (default 32)"),
+    ("-vs", "--vec-size", Arg::Int(1..=65536), "vector size: frames per chunk with -vec (default 32)"),
     ("-lv", "--loop-variant", Arg::OneOf(&["0", "1"]), "loop variant with -vec: 0 fast (default), 1 simple"),
     ("-fun", "--fun-tasks", Arg::None, "with -vec: each loop in its own function"),
     ("-dfs", "--deep-first-scheduling", Arg::None, "with -vec: deep-first scheduling of the loops"),
     ("-g", "--group-tasks", Arg::None, "with -vec: group the loops into fewer, larger ones"),
-    (
-        "-mcd",
-        "--max-copy-delay",
-        Arg::Int {
-            min: 0,
-            max: 1 << 20,
-        },
-    "max copy delay: delays up to this many samples are copied, longer ones use a ring buffer (default 16)"),
-    (
-        "-dlt",
-        "--delay-line-threshold",
-        Arg::Int {
-            min: 0,
-            max: i32::MAX as i64,
-        },
-    "delay line threshold: delays longer than this use a ring buffer with a power-of-2 mask"),
+    ("-mcd", "--max-copy-delay", Arg::Int(0..=1 << 20), "max copy delay: delays up to this many samples are copied, longer ones use a ring buffer (default 16)"),
+    ("-dlt", "--delay-line-threshold", Arg::Int(0..=i32::MAX as i64), "delay line threshold: delays longer than this use a ring buffer with a power-of-2 mask"),
     ("-omp", "--openmp", Arg::None, "OpenMP parallel loops (cpp only, built with -fopenmp)"),
     ("-pl", "--par-loop", Arg::None, "with -omp: parallel loops"),
     ("-sch", "--scheduler", Arg::None, "work-stealing scheduler (needs a host that runs it)"),
@@ -256,22 +243,8 @@ const ALLOWED: &[(&str, &str, Arg, &str)] = &[
     ("-lcc", "--local-causality-check", Arg::None, "local causality check"),
     ("-mem", "--memory-manager", Arg::None, "custom memory manager (the LLVM backend refuses it)"),
     ("-os", "--one-sample", Arg::None, "one-sample code (the LLVM backend refuses it)"),
-    (
-        "-wi",
-        "--widening-iterations",
-        Arg::Int {
-            min: 0,
-            max: 1 << 16,
-        },
-    "widening iterations of the interval analysis"),
-    (
-        "-ni",
-        "--narrowing-iterations",
-        Arg::Int {
-            min: 0,
-            max: 1 << 16,
-        },
-    "narrowing iterations of the interval analysis"),
+    ("-wi", "--widening-iterations", Arg::Int(0..=1 << 16), "widening iterations of the interval analysis"),
+    ("-ni", "--narrowing-iterations", Arg::Int(0..=1 << 16), "narrowing iterations of the interval analysis"),
 ];
 
 /// Options that write or read files, or print and stop, with why each is refused.
@@ -313,7 +286,6 @@ fn accepted_list() -> String {
         .join(" ")
 }
 
-/// Parses and validates one option set written as on the faust command line, e.g.
 /// Parses every set of `texts`; an error names the argument `what` and the set.
 pub fn parse_option_sets(what: &str, texts: &[String]) -> Result<Vec<OptionSet>, OptionError> {
     texts
@@ -327,6 +299,7 @@ pub fn parse_option_sets(what: &str, texts: &[String]) -> Result<Vec<OptionSet>,
         .collect()
 }
 
+/// Parses and validates one option set written as on the faust command line, e.g.
 /// `-vec -fun -vs 64`; the empty string is the scalar baseline.
 pub fn parse_option_set(text: &str) -> Result<OptionSet, OptionError> {
     let mut words = text.split_whitespace();
@@ -343,37 +316,30 @@ pub fn parse_option_set(text: &str) -> Result<OptionSet, OptionError> {
             return Err(OptionError::Unknown(word.to_string()));
         };
         args.push(short.to_string());
-        let value = || words.clone().next();
-        match arg {
-            Arg::None => {}
-            Arg::Int { min, max } => {
-                let v = value()
+        let (value, what) = match arg {
+            Arg::None => continue,
+            Arg::Int(range) => (
+                (words.next())
                     .and_then(|v| v.parse::<i64>().ok())
-                    .filter(|v| (*min..=*max).contains(v));
-                let Some(v) = v else {
-                    return Err(OptionError::BadValue {
-                        option: short.to_string(),
-                        what: "a whole number in its range (e.g. -vs 32, -mcd 16)",
-                    });
-                };
-                words.next();
-                args.push(v.to_string());
-            }
-            Arg::OneOf(choices) => {
-                let Some(v) = value().filter(|v| choices.contains(v)) else {
-                    return Err(OptionError::BadValue {
-                        option: short.to_string(),
-                        what: match *short {
-                            "-fm" => "the value `def` (Faust's own fast math functions; other files would be read from disk)",
-                            "-ftz" => "0, 1 or 2",
-                            _ => "0 or 1",
-                        },
-                    });
-                };
-                words.next();
-                args.push(v.to_string());
-            }
-        }
+                    .filter(|v| range.contains(v))
+                    .map(|v| v.to_string()),
+                "a whole number in its range (e.g. -vs 32, -mcd 16)",
+            ),
+            Arg::OneOf(choices) => (
+                (words.next())
+                    .filter(|v| choices.contains(v))
+                    .map(String::from),
+                match *short {
+                    "-fm" => "the value `def` (Faust's own fast math functions; other files would be read from disk)",
+                    "-ftz" => "0, 1 or 2",
+                    _ => "0 or 1",
+                },
+            ),
+        };
+        args.push(value.ok_or_else(|| OptionError::BadValue {
+            option: short.to_string(),
+            what,
+        })?);
     }
     Ok(OptionSet {
         label: args.join(" "),
