@@ -60,6 +60,9 @@ const MIN_ROUNDS: usize = stats::MIN_ROUNDS_FOR_BEST_MEAN;
 /// Memory of earlier rounds' instances kept alive so that new instances land elsewhere, for all
 /// sets together (64 MiB at most for one set): a search measures dozens of sets at once.
 const KEPT_INSTANCES_BYTES: u64 = 256 << 20;
+/// Rounds on either side whose readings of the core's clock are pooled for cycles per
+/// frame (see `Rounds::cycles`).
+const RATE_WINDOW: usize = 2;
 /// Passes before a set may leave the race: those the estimate's interval needs.
 const MIN_ROUNDS_OUT_OF_RACE: usize = stats::MIN_ROUNDS_FOR_BEST_MEAN;
 /// A set leaves the race when even the fast end of its interval is this much slower than the
@@ -546,7 +549,7 @@ fn interleaved(
             let buffers = &pool.pool[set.buffers].1;
             let seed = config.seed ^ i as u64;
             let best = set.best_mean(config.best_n, seed).widened(clock_wander);
-            let cycles = set.in_cycles(config.best_n, seed);
+            let cycles = set.cycles(config.best_n, seed);
             set.finish(
                 buffers,
                 stop.unwrap_or(StopReason::TimeCap),
@@ -906,21 +909,37 @@ impl<'a> Rounds<'a> {
     /// changing the clock during the run, which more rounds cannot average out, does not keep
     /// the interval wide; the clock's wander is added to the reported interval instead.
     fn best_mean(&self, best_n: usize, seed: u64) -> BestMean {
-        let measured: Vec<f64> = self.tops.iter().flatten().copied().collect();
-        match self.in_cycles(best_n, seed) {
-            Some(cycles) => cycles.around(stats::best_mean_of(&measured, best_n)),
-            None => BestMean::of(&self.tops, best_n, seed),
+        if self.core_rates.len() != self.tops.len() {
+            return BestMean::of(&self.tops, best_n, seed);
         }
-    }
-
-    /// The estimate in core cycles per block: each round's fastest samples × the core's
-    /// cycles per tick around that round; `None` where the core's clock cannot be read
-    /// (without the TSC).
-    fn in_cycles(&self, best_n: usize, seed: u64) -> Option<BestMean> {
         let in_cycles: Vec<Vec<f64>> = (self.tops.iter().zip(&self.core_rates))
             .map(|(top, rate)| top.iter().map(|t| t * rate).collect())
             .collect();
-        (self.core_rates.len() == self.tops.len()).then(|| BestMean::of(&in_cycles, best_n, seed))
+        let measured: Vec<f64> = self.tops.iter().flatten().copied().collect();
+        BestMean::of(&in_cycles, best_n, seed).around(stats::best_mean_of(&measured, best_n))
+    }
+
+    /// Core cycles per block: the mean of the `best_n` fastest samples of all rounds, each
+    /// round's samples × the core's cycles per tick around it, where that clock is the median
+    /// of the readings of the rounds within [`RATE_WINDOW`] passes of it: a single reading is
+    /// off by a little either way, and the fastest products would be those whose reading came
+    /// out low, while the clock's steps last far longer than a few passes. Its interval
+    /// comes from the same split halves of the rounds as time's ([`BestMean`]). `None`
+    /// without the TSC.
+    fn cycles(&self, best_n: usize, seed: u64) -> Option<BestMean> {
+        let n = self.tops.len();
+        if self.core_rates.len() != n {
+            return None;
+        }
+        let in_cycles: Vec<Vec<f64>> = (0..n)
+            .map(|r| {
+                let near =
+                    &self.core_rates[r.saturating_sub(RATE_WINDOW)..(r + RATE_WINDOW + 1).min(n)];
+                let rate = stats::median(near);
+                self.tops[r].iter().map(|t| t * rate).collect()
+            })
+            .collect();
+        Some(BestMean::of(&in_cycles, best_n, seed))
     }
 
     /// The measurement in nanoseconds, with its statistics; `best` is its estimate in ticks

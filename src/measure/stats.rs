@@ -303,14 +303,14 @@ pub struct TimingSummary {
     /// Its 95 % interval ([`BestMean`], at least as wide as the core clock's wander during the
     /// run), ns per block (the estimate itself at both ends with fewer than 10 rounds).
     pub best_mean_ci95_ns: [f64; 2],
-    /// The estimate in core cycles per block: every round's fastest samples × the core's
-    /// cycles per TSC tick read just before and after that round (see README, "Cycles per
-    /// frame"), so that a change of the core's clock between rounds does not move it; `null`
-    /// without the TSC.
+    /// Core cycles per block: the mean of the `best_n` fastest samples, each round's samples
+    /// × the core's cycles per TSC tick read around that round and its neighbours (see
+    /// README, "Cycles per frame"), so that a change of the core's clock does not move it;
+    /// `null` without the TSC.
     #[serde(default)]
     pub best_mean_cycles: Option<f64>,
     /// Its 95 % interval ([`BestMean`] of the rounds in cycles, not widened by the clock's
-    /// wander), cycles per block.
+    /// wander; the estimate at both ends with fewer than 10 rounds), cycles per block.
     #[serde(default)]
     pub best_mean_ci95_cycles: Option<[f64; 2]>,
     /// Robust spread of the rounds' own best-means (1.4826 × median absolute deviation), % of
