@@ -1,4 +1,5 @@
 //! faustperf: measures how fast Faust DSP programs run under each compiler option set.
+pub mod accuracy;
 pub mod analyze;
 pub mod backends;
 pub mod baseline;

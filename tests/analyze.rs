@@ -168,6 +168,17 @@ fn ranks_presets_of_an_oscillator_with_consistent_numbers() {
         let mbps = r["throughput_mbps"].as_f64().unwrap();
         assert!((bytes - mbps).abs() < 1e-9 * mbps, "{bytes} vs {mbps}");
     }
+    // Every set's output was checked against the scalar -double reference: the oscillator
+    // computes the same in every set (its single-precision phase drifts from the reference's,
+    // so even the scalar code's SNR is modest: the float floor), and sets of the same code
+    // render the same samples.
+    for r in results {
+        assert_eq!(r["accuracy"]["verdict"], "same", "{r}");
+    }
+    assert_eq!(
+        set("-vec -fun")["accuracy"]["output_digest"],
+        set("-vec -fun -vs 32")["accuracy"]["output_digest"]
+    );
     // Cycles per frame are the same blocks at the core's clock: over ns per frame, a clock
     // within the range the run saw (the rounds' clocks weigh in unevenly, hence the margin).
     // Without the TSC the core's clock is unknown and so are the cycles.
@@ -715,4 +726,80 @@ fn a_sets_code_is_the_same_compiled_first_or_last_and_cold_or_warm() {
     for (c, w) in cold.iter().zip(&warm) {
         assert_eq!((&c.0, &c.1, &w.1), (&w.0, &false.into(), &true.into()));
     }
+}
+
+/// A set whose output is `different` (here `-fm def`'s approximated `pow`, far from the
+/// reference) is reported so and never recommended under the default guard; `--accuracy
+/// report` reports it and ranks by speed alone; `off` checks nothing.
+#[test]
+fn a_set_that_computes_something_else_is_reported_and_never_recommended() {
+    let _guard = serial();
+    let code = "process = _ <: par(i, 3, pow(abs(_) + 1, hslider(\"e%i\", 1.5, 1, 3, 0.01))) :> _;";
+    let run = |extra: &[&str]| {
+        let out = faustperf()
+            .args([
+                "analyze",
+                "--format",
+                "json",
+                "--duration",
+                "0.3",
+                "--code",
+                code,
+            ])
+            .args(["--options", "-scal", "--options", "-scal -fm def"])
+            .args(extra)
+            .output()
+            .unwrap();
+        (out.status.code(), stdout_json(&out))
+    };
+    let accuracy = |report: &Value, set: &str| {
+        let results = report["results"].as_array().unwrap();
+        results
+            .iter()
+            .find(|r| r["compiler_options"] == set)
+            .unwrap()
+            .clone()
+    };
+    let (status, report) = run(&[]);
+    assert_eq!(status, Some(0), "{report}");
+    let fast = accuracy(&report, "-scal -fm def");
+    assert_eq!(fast["accuracy"]["verdict"], "different", "{fast}");
+    assert!(
+        fast["accuracy"]["snr_db"].as_f64().unwrap() < 60.0,
+        "{fast}"
+    );
+    assert_eq!(fast["is_recommended"], false);
+    assert_eq!(accuracy(&report, "-scal")["accuracy"]["verdict"], "same");
+    assert_eq!(report["recommended_options"], "-scal");
+    let advice = report["recommendations"].to_string();
+    assert!(
+        advice.contains("1 different") && advice.contains("-scal -fm def: different (SNR"),
+        "{advice}"
+    );
+    if fast["rank"] == 1 {
+        assert!(advice.contains("computes something else"), "{advice}");
+    }
+    // Reported, not guarded: the same verdict; a tolerance below its SNR makes it `close`.
+    let (_, report) = run(&["--accuracy", "report"]);
+    assert_eq!(
+        accuracy(&report, "-scal -fm def")["accuracy"]["verdict"],
+        "different"
+    );
+    let (_, report) = run(&["--accuracy-tolerance", "1"]);
+    assert_eq!(
+        accuracy(&report, "-scal -fm def")["accuracy"]["verdict"],
+        "close"
+    );
+    let (_, report) = run(&["--accuracy", "off"]);
+    assert!(report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r.get("accuracy").is_none()));
+    // A tolerance that is no SNR is refused.
+    faustperf()
+        .args(["analyze", "--code", code, "--accuracy-tolerance=-3"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("accuracy tolerance -3"));
 }

@@ -1,6 +1,7 @@
 //! Recommendations drawn from ranked results; each cites the numbers it rests on.
 
 use super::result::{Category, RecommendedCommand, SetError, SetResult, SetStatus};
+use crate::accuracy::{Accuracy, Verdict};
 use crate::options::Backend;
 
 /// Instance memory above which a recommendation is made, bytes.
@@ -99,6 +100,44 @@ pub fn recommendations(
         ));
     }
     out.extend(openmp(results, errors));
+    out.extend(outputs(results, recommended));
+    out
+}
+
+/// What the outputs' check found: how many sets compute the same as scalar code, and each
+/// set that does not, with its figure; a faster set passed over for it.
+fn outputs(results: &[SetResult], recommended: &SetResult) -> Vec<String> {
+    let checked: Vec<(&SetResult, &Accuracy)> = (results.iter())
+        .filter_map(|r| Some((r, r.accuracy.as_ref()?)))
+        .collect();
+    if checked.is_empty() {
+        return Vec::new();
+    }
+    let count = |v: Verdict| checked.iter().filter(|(_, a)| a.verdict == v).count();
+    let mut out = vec![format!(
+        "Output checked against scalar -double code over {} s of the input: {} set(s) the same, {} close, {} different.",
+        crate::accuracy::SECONDS,
+        count(Verdict::Same),
+        count(Verdict::Close),
+        count(Verdict::Different)
+    )];
+    for (r, a) in checked.iter().filter(|(_, a)| a.verdict != Verdict::Same) {
+        let passed_over = a.verdict == Verdict::Different && r.rank < recommended.rank;
+        out.push(format!(
+            "{}: {a}{}",
+            r.name(),
+            if passed_over {
+                format!(
+                    "; faster than {} ({:.1} vs {:.1} MB/s) but it computes something else, so not recommended (--accuracy report ranks by speed alone)",
+                    recommended.name(),
+                    r.throughput_mbps,
+                    recommended.throughput_mbps
+                )
+            } else {
+                String::new()
+            }
+        ));
+    }
     out
 }
 

@@ -9,15 +9,16 @@ pub mod rank;
 pub mod result;
 pub mod side_by_side;
 
+use crate::accuracy::{self, Accuracy};
 use crate::backends::{Code, Cxx};
 use crate::cache::Cache;
-use crate::jobs::{CompileJob, Compiled};
+use crate::jobs::{CompileJob, Compiled, Render};
 use crate::libfaust::DspSource;
 use crate::measure::units::{bytes_per_block, mbps};
 use crate::measure::warnings::{texts, Warning};
 use crate::measure::{max_passes, MeasureConfig, RawMeasurement, RequestError, Stretch};
 use crate::options::{self, Backend, OptionSet};
-use crate::pipeline::{compile_all, measure_sets, CompileEvent, Workers};
+use crate::pipeline::{check_outputs, compile_all, measure_sets, CompileEvent, Workers};
 use crate::worker::RunError;
 use rank::Measured;
 use result::{
@@ -75,6 +76,13 @@ pub struct AnalyzeRequest {
     /// Also count each LLVM set's instructions under callgrind (`results[].counts`) and read
     /// the hardware counters where the kernel gives them.
     pub counters: bool,
+    /// Check every measured set's output against the scalar `-double` reference
+    /// (`results[].accuracy`) and, by default, never recommend one that computes something
+    /// else. Default: [`accuracy::Mode::Guard`].
+    pub accuracy: accuracy::Mode,
+    /// Below this SNR against the reference, dB, a set's output is `different`. Default:
+    /// [`accuracy::DEFAULT_TOLERANCE_DB`].
+    pub accuracy_tolerance_db: f64,
 }
 
 impl AnalyzeRequest {
@@ -90,6 +98,8 @@ impl AnalyzeRequest {
             cxx: None,
             inspect: false,
             counters: false,
+            accuracy: accuracy::Mode::default(),
+            accuracy_tolerance_db: accuracy::DEFAULT_TOLERANCE_DB,
         }
     }
 
@@ -146,6 +156,13 @@ impl AnalyzeRequest {
         check_tie_threshold(self.tie_threshold_percent)?;
         if self.backends.is_empty() {
             return Err(RequestError("give at least one backend".into()));
+        }
+        if !(self.accuracy_tolerance_db.is_finite() && self.accuracy_tolerance_db >= 0.0) {
+            return Err(RequestError(format!(
+                "accuracy tolerance {} must be an SNR of 0 dB or more (default {})",
+                self.accuracy_tolerance_db,
+                accuracy::DEFAULT_TOLERANCE_DB
+            )));
         }
         if matches!(self.option_sets, OptionSets::Faustbench) && self.backends.len() > 1 {
             return Err(RequestError(
@@ -295,6 +312,10 @@ fn measure(
             }
         }
     }
+    if request.accuracy != accuracy::Mode::Off {
+        progress.step("checking every set's output against the scalar -double reference");
+        state.check_outputs(workers);
+    }
     state.report(started, workers.measurer.isolation())
 }
 
@@ -325,6 +346,52 @@ struct State<'a> {
 }
 
 impl State<'_> {
+    /// Every measured set's output against the reference (see [`crate::accuracy`]), with its
+    /// verdict beside the scalar single-precision set of the first backend (the baseline); a
+    /// set that cannot be rendered gets a warning, and the run goes on.
+    fn check_outputs(&mut self, workers: &mut Workers) {
+        let request = self.request;
+        let codes: Vec<(Code, OptionSet)> = (self.measured.iter())
+            .filter_map(|m| {
+                let (_, code) = self.codes.iter().find(|(s, _)| *s == m.set)?;
+                Some((code.code.clone(), m.set.clone()))
+            })
+            .collect();
+        let render = Render {
+            frames: request.measure.frames,
+            sample_rate: request.measure.sample_rate,
+            seed: request.measure.seed,
+            flush_denormals: request.measure.flush_denormals,
+        };
+        let (checked, warnings) =
+            check_outputs(workers, self.cache, &request.source, &codes, render);
+        self.warnings.extend(warnings);
+        let first = request.backends.first().copied().unwrap_or_default();
+        let floor = (codes.iter().zip(&checked))
+            .find(|((_, set), _)| {
+                set.is_scalar() && set.backend == first && !set.args.contains(&"-double".into())
+            })
+            .and_then(|(_, d)| d.as_ref().ok().cloned());
+        for ((_, set), result) in codes.iter().zip(checked) {
+            let Some(m) = self.measured.iter_mut().find(|m| m.set == *set) else {
+                continue;
+            };
+            match result {
+                Ok(difference) => {
+                    let verdict = difference.verdict(floor.as_ref(), request.accuracy_tolerance_db);
+                    m.accuracy = Some(Accuracy {
+                        difference,
+                        verdict,
+                    });
+                }
+                Err(e) => self.warnings.push(format!(
+                    "{}: its output could not be checked: {e}",
+                    set.display()
+                )),
+            }
+        }
+    }
+
     /// Compiles the sets not tried yet, then measures them interleaved, beside the fastest set
     /// so far and the baseline when earlier stages measured them (their earlier results are
     /// replaced, so that the stage's comparisons with them are paired).
@@ -491,6 +558,7 @@ impl State<'_> {
             measure_seconds: raw.timed_seconds,
             non_finite_outputs: raw.non_finite_outputs,
             hardware: raw.hardware.take(),
+            accuracy: None,
         };
         match self.measured.iter().position(|m| m.set == set) {
             Some(i) => self.measured[i] = measured,
@@ -527,12 +595,15 @@ impl State<'_> {
             .measured
             .first()
             .map(|x| (x.compile.inputs, x.compile.outputs));
-        let results = rank::rank(
+        let mut results = rank::rank(
             self.measured,
             m.frames,
             m.sample_rate,
             request.tie_threshold_percent,
         );
+        if request.accuracy == accuracy::Mode::Guard {
+            rank::guard(&mut results);
+        }
         let recommended = results.iter().find(|r| r.is_recommended);
         let baseline = results.iter().find(|r| r.is_baseline);
         let baseline_comparison = recommended.zip(baseline).and_then(|(r, b)| {

@@ -1,6 +1,7 @@
 //! From measurements to ranked results: throughput, CPU %, speed-up, ties.
 
 use super::result::{Category, CpuAtRate, Ratio, SetResult};
+use crate::accuracy::{Accuracy, Verdict};
 use crate::jobs::CompileInfo;
 use crate::measure::hardware::HardwareCounts;
 use crate::measure::stats::{paired_ratio, MedianInterval, TimingSummary};
@@ -29,6 +30,8 @@ pub struct Measured {
     pub non_finite_outputs: usize,
     /// Hardware counters over its timed rounds, where asked for and given.
     pub hardware: Option<HardwareCounts>,
+    /// Its output against the reference, once checked.
+    pub accuracy: Option<Accuracy>,
 }
 
 impl Measured {
@@ -178,6 +181,7 @@ pub fn rank(
                 inspection: None,
                 counts: None,
                 hardware: m.hardware.clone(),
+                accuracy: m.accuracy.clone(),
             }
         })
         .collect();
@@ -192,6 +196,29 @@ pub fn rank(
         results[i].is_recommended = true;
     }
     results
+}
+
+/// `--accuracy guard`: when the recommended set computes something else (its output is
+/// `different`), recommends instead the simplest set tied with the fastest whose output is
+/// not, or else the fastest whose output is not.
+pub fn guard(results: &mut [SetResult]) {
+    let different =
+        |r: &SetResult| (r.accuracy.as_ref()).is_some_and(|a| a.verdict == Verdict::Different);
+    let Some(current) = results.iter().position(|r| r.is_recommended) else {
+        return;
+    };
+    if !different(&results[current]) {
+        return;
+    }
+    results[current].is_recommended = false;
+    let pick = (results.iter().enumerate())
+        .filter(|(_, r)| r.tied_with_best && !different(r))
+        .min_by_key(|(i, r)| (r.options.args.len(), *i))
+        .or_else(|| results.iter().enumerate().find(|(_, r)| !different(r)))
+        .map(|(i, _)| i);
+    if let Some(i) = pick {
+        results[i].is_recommended = true;
+    }
 }
 
 #[cfg(test)]
@@ -247,6 +274,7 @@ pub(crate) mod tests {
             measure_seconds: 1.0,
             non_finite_outputs: 0,
             hardware: None,
+            accuracy: None,
         }
     }
 
@@ -396,5 +424,47 @@ pub(crate) mod tests {
             r.throughput_p5_mbps <= r.throughput_median_mbps
                 && r.throughput_median_mbps <= r.throughput_p95_mbps
         );
+    }
+
+    #[test]
+    fn the_guard_never_recommends_a_set_that_computes_something_else() {
+        let verdict = |v: Verdict| {
+            Some(Accuracy {
+                difference: crate::accuracy::Difference {
+                    snr_db: Some(20.0),
+                    peak_difference: 0.1,
+                    non_finite: 0,
+                    reference_non_finite: 0,
+                    output_digest: String::new(),
+                },
+                verdict: v,
+            })
+        };
+        // -vec and -vec -fun are tied; -vec, the simplest, computes something else.
+        let mut r = ranked(
+            &[
+                ("-vec", 100.0, 1.0),
+                ("-vec -fun", 100.5, 1.0),
+                ("", 300.0, 1.0),
+            ],
+            1.0,
+        );
+        assert_eq!(r[0].compiler_options, "-vec");
+        assert!(r[0].is_recommended);
+        r[0].accuracy = verdict(Verdict::Different);
+        r[1].accuracy = verdict(Verdict::Close);
+        guard(&mut r);
+        assert!(!r[0].is_recommended && r[1].is_recommended);
+        // Nothing tied is acceptable: the fastest that is.
+        let mut r = ranked(&[("-vec", 100.0, 1.0), ("", 300.0, 1.0)], 1.0);
+        r[0].accuracy = verdict(Verdict::Different);
+        guard(&mut r);
+        assert!(!r[0].is_recommended && r[1].is_recommended);
+        // Only different sets: none recommended.
+        r[1].accuracy = verdict(Verdict::Different);
+        r[1].is_recommended = false;
+        r[0].is_recommended = true;
+        guard(&mut r);
+        assert!(r.iter().all(|x| !x.is_recommended));
     }
 }

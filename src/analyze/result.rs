@@ -221,6 +221,10 @@ pub struct SetResult {
     /// gives them; `counting.hardware_counters` says when not).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hardware: Option<crate::measure::hardware::HardwareCounts>,
+    /// Its output against the scalar `-double` reference, and the verdict (see README,
+    /// "Same sound"); absent with `--accuracy off` or when it could not be checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<crate::accuracy::Accuracy>,
 }
 
 /// A ratio of two sets' times per block with its 95 % interval.

@@ -5,6 +5,7 @@ use super::common::{
 };
 use super::progress::StderrProgress;
 use super::{exit, Stop};
+use crate::accuracy;
 use crate::analyze::result::SetStatus;
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, DEFAULT_TIE_THRESHOLD_PERCENT};
 use crate::cache::Cache;
@@ -47,6 +48,15 @@ pub struct AnalyzeArgs {
     /// misses and the share of each generated function.
     #[arg(long)]
     counters: bool,
+    /// Check every measured set's output against the same program compiled scalar with
+    /// -double on LLVM (1 s of the input, after measuring): `guard` also never recommends a
+    /// set whose output is `different`; `report` only reports; `off` skips the check.
+    #[arg(long, value_enum, default_value_t = accuracy::Mode::default())]
+    accuracy: accuracy::Mode,
+    /// The SNR against the reference, dB, below which a set's output is `different` (above
+    /// it but further than float rounding: `close`).
+    #[arg(long, value_name = "DB", default_value_t = accuracy::DEFAULT_TOLERANCE_DB)]
+    accuracy_tolerance: f64,
     /// Write /tmp/perf-PID.map for the measuring worker, so that `perf record` (e.g.
     /// `perf record -g -- faustperf analyze …`) names the samples in the generated functions.
     #[arg(long)]
@@ -106,6 +116,8 @@ fn validate(args: &AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache
         tie_threshold_percent: args.tie_threshold,
         inspect: args.inspect,
         counters: args.counters,
+        accuracy: args.accuracy,
+        accuracy_tolerance_db: args.accuracy_tolerance,
         ..request
     }
     .validate(MAX_SECONDS)

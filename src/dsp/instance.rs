@@ -312,6 +312,15 @@ impl AudioBuffers {
         }
     }
 
+    /// Every block of output channel `channel`, in order, widened to f64.
+    pub fn output_channel(&self, channel: usize) -> Vec<f64> {
+        let range = self.offset..self.offset + self.blocks * self.frames;
+        match &self.output_data[channel] {
+            Channel::Single(v) => v[range].iter().map(|&x| f64::from(x)).collect(),
+            Channel::Double(v) => v[range].to_vec(),
+        }
+    }
+
     /// NaN or infinite samples in block `block % blocks` of the outputs.
     pub fn non_finite_in_block(&self, block: usize) -> usize {
         let start = self.offset + (block % self.blocks) * self.frames;

@@ -19,8 +19,10 @@ register! {
     count::CountJob,
     inspect::InspectJob,
     measure::MeasureJob,
+    output::OutputJob,
     profile::ProfileJob,
 }
 
 pub use compile::{CompileInfo, Compiled};
+pub use output::Render;
 pub use profile::Live;

@@ -101,6 +101,12 @@ pub struct AnalyzeParams {
     /// each generated function's share (default false; a few seconds per set).
     #[serde(default)]
     pub counters: bool,
+    /// Check each set's output against the program compiled scalar with -double (1 s of the
+    /// input, after measuring; `results[].accuracy` with its SNR and a verdict `same`,
+    /// `close` or `different`): `guard` (default) never recommends a `different` set,
+    /// `report` only reports, `off` skips it.
+    #[serde(default)]
+    pub accuracy: crate::accuracy::Mode,
 }
 
 /// `analyze`'s report, plus its advice gathered as suggestions.

@@ -3,11 +3,12 @@
 //! compile cache; then compiled sets are measured or profiled on the one measuring worker, kept
 //! on its own core. Nothing is measured while anything compiles.
 
+use crate::accuracy::Difference;
 use crate::backends::Code;
 use crate::cache::Cache;
 use crate::callgrind::{CountConfig, Counts};
 use crate::dsp::FaustError;
-use crate::jobs::{CompileJob, Compiled, CountJob, MeasureJob, JOBS};
+use crate::jobs::{CompileJob, Compiled, CountJob, MeasureJob, OutputJob, Render, JOBS};
 use crate::libfaust::{DspSource, Target};
 use crate::measure::thread::all_cores;
 use crate::measure::{MeasureConfig, RawMeasurement, Stretch};
@@ -325,6 +326,57 @@ pub fn count_all(
         .map(|r| r.unwrap_or_else(|| Err(RunError::worker("the compile lanes stopped"))))
         .collect();
     (results, warnings)
+}
+
+/// Checks what each of `codes` computes (see [`crate::accuracy`]): compiles the reference,
+/// `source` scalar with `-double` on LLVM (through `cache`, in a worker that compiled nothing
+/// before), then renders each set beside it on the compile lanes, one set a job so that a set
+/// that crashes fails alone. Run after measuring: nothing is timed meanwhile. Returns per set
+/// its difference from the reference or why not, and the compile's warnings.
+pub fn check_outputs(
+    workers: &mut Workers,
+    cache: Option<&Cache>,
+    source: &DspSource,
+    codes: &[(Code, OptionSet)],
+    render: Render,
+) -> (Vec<Result<Difference, RunError>>, Vec<String>) {
+    let reference = CompileJob {
+        source: source.clone(),
+        options: OptionSet::scalar().with(&["-double"]),
+        sample_rate: render.sample_rate,
+        cxx: None,
+        target: Target::Host,
+    };
+    let (mut compiled, warnings) = compile_all(
+        workers,
+        cache,
+        std::slice::from_ref(&reference),
+        &mut |_, _| {},
+    );
+    let reference = match compiled.pop() {
+        Some(Ok((code, _))) => (code.code, reference.options),
+        Some(Err(e)) => return (vec![Err(e); codes.len()], warnings),
+        None => {
+            return (
+                vec![Err(RunError::worker("the compile lanes stopped")); codes.len()],
+                warnings,
+            )
+        }
+    };
+    let checked = on_lanes(
+        &mut workers.compilers,
+        &(0..codes.len()).collect::<Vec<_>>(),
+        |lane, i| {
+            let job = OutputJob {
+                reference: reference.clone(),
+                code: codes[i].clone(),
+                render,
+            };
+            lane.run(&job, &mut |()| {})
+        },
+        &mut |_| {},
+    );
+    (checked.into_iter().map(|(_, r)| r).collect(), warnings)
 }
 
 /// Measures compiled sets (machine code and options each) in one interleaved run on

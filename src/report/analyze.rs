@@ -17,7 +17,7 @@ impl Paged for AnalyzeReport {
             heading: heading(self),
             columns: HEADERS.to_vec(),
             // Options and notes read left-aligned, numbers right-aligned.
-            left: &[1, 9],
+            left: &[1, 9, 10],
             headless: false,
             rows: rows(self),
             sections: sections(self),
@@ -26,7 +26,7 @@ impl Paged for AnalyzeReport {
     }
 }
 
-const HEADERS: [&str; 10] = [
+const HEADERS: [&str; 11] = [
     "rank",
     "options",
     "MB/s",
@@ -36,6 +36,7 @@ const HEADERS: [&str; 10] = [
     "speed-up",
     "memory",
     "compile s",
+    "output",
     "notes",
 ];
 
@@ -74,6 +75,9 @@ fn rows(report: &AnalyzeReport) -> Vec<Vec<String>> {
                     .map(human_bytes)
                     .unwrap_or_else(|| "?".into()),
                 format!("{:.2}", r.compile_seconds),
+                r.accuracy
+                    .as_ref()
+                    .map_or_else(|| "–".into(), |a| a.verdict.to_string()),
                 notes.join(", "),
             ]
         })
@@ -82,6 +86,7 @@ fn rows(report: &AnalyzeReport) -> Vec<Vec<String>> {
         vec![
             "–".into(),
             e.name(),
+            "–".into(),
             "–".into(),
             "–".into(),
             "–".into(),
@@ -208,7 +213,7 @@ fn heading(report: &AnalyzeReport) -> String {
     )
 }
 
-const COLUMNS: &str = "dsp,compiler_options,backend,status,rank,throughput_mbps,ci95_low_mbps,ci95_high_mbps,rel_sd_percent,cycles_per_frame,cpu_percent,sample_rate,speedup_vs_baseline,memory_bytes,compile_seconds,tied_with_best,recommended,message";
+const COLUMNS: &str = "dsp,compiler_options,backend,status,rank,throughput_mbps,ci95_low_mbps,ci95_high_mbps,rel_sd_percent,cycles_per_frame,cpu_percent,sample_rate,speedup_vs_baseline,memory_bytes,compile_seconds,tied_with_best,recommended,output_verdict,output_snr_db,message";
 
 impl Exporter<AnalyzeReport> for Csv {
     fn render(&self, report: &AnalyzeReport) -> String {
@@ -232,6 +237,8 @@ impl Exporter<AnalyzeReport> for Csv {
                 r.compile_seconds.to_string(),
                 r.tied_with_best.to_string(),
                 r.is_recommended.to_string(),
+                csv::number(r.accuracy.as_ref().map(|a| a.verdict)),
+                csv::number(r.accuracy.as_ref().and_then(|a| a.difference.snr_db)),
                 String::new(),
             ]
         });
@@ -240,12 +247,12 @@ impl Exporter<AnalyzeReport> for Csv {
                 SetStatus::Failed => "failed",
                 SetStatus::Unsupported => "unsupported",
             };
-            let mut row = message_row(&report.dsp, &e.compiler_options, status, 13, &e.message);
+            let mut row = message_row(&report.dsp, &e.compiler_options, status, 15, &e.message);
             row.insert(2, e.backend.to_string());
             row
         });
         let warned = (report.warnings.iter()).map(|w| {
-            let mut row = message_row(&report.dsp, "", "warning", 13, w);
+            let mut row = message_row(&report.dsp, "", "warning", 15, w);
             row.insert(2, String::new());
             row
         });

@@ -166,7 +166,7 @@ pub(crate) mod tests {
 
     /// A report built from synthetic measurements, the same on every machine.
     pub(crate) fn sample_report() -> AnalyzeReport {
-        let results = rank::tests::ranked(
+        let mut results = rank::tests::ranked(
             &[
                 ("", 20_000.0, 100.0),
                 ("-vec", 10_000.0, 100.0),
@@ -174,6 +174,24 @@ pub(crate) mod tests {
             ],
             1.0,
         );
+        // The outputs' check: the scalar code at the float floor, -vec as near, -vs 64 close.
+        for r in results.iter_mut() {
+            let (snr, verdict) = match r.compiler_options.as_str() {
+                "" => (141.5, crate::accuracy::Verdict::Same),
+                "-vec" => (139.0, crate::accuracy::Verdict::Same),
+                _ => (88.25, crate::accuracy::Verdict::Close),
+            };
+            r.accuracy = Some(crate::accuracy::Accuracy {
+                difference: crate::accuracy::Difference {
+                    snr_db: Some(snr),
+                    peak_difference: 10f64.powf(-snr / 20.0),
+                    non_finite: 0,
+                    reference_non_finite: 0,
+                    output_digest: format!("{snr}"),
+                },
+                verdict,
+            });
+        }
         let recommended = results.iter().find(|r| r.is_recommended).unwrap();
         let command = advice::command(&results, "fixtures/example.dsp", None);
         let errors = vec![SetError::new(

@@ -27,6 +27,8 @@ pub enum Phase {
     Measure,
     /// Counting instructions under valgrind.
     Count,
+    /// Rendering output to compare it with the reference's.
+    Output,
 }
 
 impl std::fmt::Display for Phase {
@@ -35,6 +37,7 @@ impl std::fmt::Display for Phase {
             Phase::Compile => "compiling",
             Phase::Measure => "measuring",
             Phase::Count => "counting instructions",
+            Phase::Output => "rendering output",
         })
     }
 }
@@ -103,6 +106,7 @@ fn timeout_hint(phase: &Phase) -> &'static str {
         Phase::Compile => " (raise --compile-timeout if the program is just large)",
         Phase::Measure => " (one block of the program ran for longer than that)",
         Phase::Count => " (valgrind runs code 50 to 100 times slower than the processor)",
+        Phase::Output => " (a second of its audio took longer than that)",
     }
 }
 

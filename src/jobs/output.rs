@@ -1,0 +1,87 @@
+//! Render compiled code's output and compare it with a reference's (see [`crate::accuracy`]).
+
+use crate::accuracy::{self, Difference};
+use crate::backends::Code;
+use crate::dsp::{AudioBuffers, FaustError};
+use crate::measure::rng::SplitMix64;
+use crate::measure::thread;
+use crate::options::OptionSet;
+use crate::worker::{Job, Limit, Phase};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Render `code` and `reference` on the same input and return how the first differs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputJob {
+    pub reference: (Code, OptionSet),
+    pub code: (Code, OptionSet),
+    pub render: Render,
+}
+
+/// How outputs are rendered: as the sets were measured.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Render {
+    pub frames: usize,
+    pub sample_rate: u32,
+    /// Seed of the input noise.
+    pub seed: u64,
+    /// Flush denormals to zero while rendering, as while measuring.
+    pub flush_denormals: bool,
+}
+
+impl Job for OutputJob {
+    const NAME: &'static str = "output";
+    const PHASE: Phase = Phase::Output;
+    type Reply = Difference;
+    type Note = ();
+
+    /// A second of audio takes a small part of a second for all but the heaviest programs.
+    fn limit(&self) -> Limit {
+        Limit::Whole(Duration::from_secs(120))
+    }
+
+    fn run(&self, _note: &(dyn Fn(()) + Sync)) -> Result<Difference, FaustError> {
+        let (_, saved) = thread::prepare(None, self.render.flush_denormals, false);
+        let rendered = self.render(&self.reference).and_then(|reference| {
+            let output = self.render(&self.code)?;
+            if output.len() != reference.len() {
+                return Err(FaustError::internal(format!(
+                    "{} output channels against the reference's {}",
+                    output.len(),
+                    reference.len()
+                )));
+            }
+            Ok(accuracy::difference(&reference, &output))
+        });
+        thread::restore_fp_mode(saved);
+        rendered
+    }
+}
+
+impl OutputJob {
+    /// [`accuracy::SECONDS`] of the output of a fresh instance of `code`, every channel, on
+    /// the seeded noise rounded to single precision (so that every set reads the same input).
+    fn render(&self, (code, options): &(Code, OptionSet)) -> Result<Vec<Vec<f64>>, FaustError> {
+        let Render {
+            frames,
+            sample_rate,
+            seed,
+            ..
+        } = self.render;
+        let factory = code.load(options)?;
+        let mut instance = factory.instance(sample_rate)?;
+        let blocks = (accuracy::SECONDS * f64::from(sample_rate) / frames as f64).ceil() as usize;
+        let mut rng = SplitMix64::new(seed);
+        let mut buffers = AudioBuffers::for_instance(&instance, frames, blocks, |_, _| {
+            f64::from(rng.noise() as f32)
+        });
+        let outputs = instance.outputs();
+        let mut bound = instance.bind(&mut buffers)?;
+        for block in 0..blocks {
+            bound.compute(block);
+        }
+        Ok((0..outputs)
+            .map(|c| buffers.output_channel(c))
+            .collect())
+    }
+}
