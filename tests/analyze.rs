@@ -796,6 +796,18 @@ fn a_set_that_computes_something_else_is_reported_and_never_recommended() {
         .unwrap()
         .iter()
         .all(|r| r.get("accuracy").is_none()));
+    // Every input channel reads the same samples in single and double precision: a stereo
+    // gain's float code is within rounding of the reference (its second channel once read
+    // other noise: -3 dB).
+    let (_, report) = analyze_json(&[
+        fixture("stereo_gain.dsp").to_str().unwrap(),
+        "--options",
+        "",
+        "--duration",
+        "0.1",
+    ]);
+    let snr = report["results"][0]["accuracy"]["snr_db"].as_f64().unwrap();
+    assert!(snr > 60.0, "{report}");
     // A tolerance that is no SNR is refused.
     faustperf()
         .args(["analyze", "--code", code, "--accuracy-tolerance=-3"])

@@ -60,7 +60,7 @@ impl Job for OutputJob {
 
 impl OutputJob {
     /// [`accuracy::SECONDS`] of the output of a fresh instance of `code`, every channel, on
-    /// the seeded noise rounded to single precision (so that every set reads the same input).
+    /// seeded noise rounded to single precision (so that every set reads the same input).
     fn render(&self, (code, options): &(Code, OptionSet)) -> Result<Vec<Vec<f64>>, FaustError> {
         let Render {
             frames,
@@ -71,9 +71,14 @@ impl OutputJob {
         let factory = code.load(options)?;
         let mut instance = factory.instance(sample_rate)?;
         let blocks = (accuracy::SECONDS * f64::from(sample_rate) / frames as f64).ceil() as usize;
-        let mut rng = SplitMix64::new(seed);
-        let mut buffers = AudioBuffers::for_instance(&instance, frames, blocks, |_, _| {
-            f64::from(rng.noise() as f32)
+        // One generator per channel: buffers of doubles hold fewer samples of room beyond the
+        // audio than buffers of floats, so one shared generator would give their second
+        // channel other samples.
+        let mut rngs: Vec<SplitMix64> = (0..instance.inputs() as u64)
+            .map(|c| SplitMix64::new(seed ^ c.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+            .collect();
+        let mut buffers = AudioBuffers::for_instance(&instance, frames, blocks, |c, _| {
+            f64::from(rngs[c].noise() as f32)
         });
         let outputs = instance.outputs();
         let mut bound = instance.bind(&mut buffers)?;
