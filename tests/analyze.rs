@@ -799,7 +799,7 @@ fn a_set_that_computes_something_else_is_reported_and_never_recommended() {
     // Every input channel reads the same samples in single and double precision: a stereo
     // gain's float code is within rounding of the reference (its second channel once read
     // other noise: -3 dB).
-    let (_, report) = analyze_json(&[
+    let (_, report, _) = analyze_json(&[
         fixture("stereo_gain.dsp").to_str().unwrap(),
         "--options",
         "",
