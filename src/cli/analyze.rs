@@ -83,8 +83,7 @@ pub fn run(args: AnalyzeArgs) -> Result<i32, Stop> {
     let mut progress = StderrProgress::new();
     let report = analyze(&request, &mut workers, cache.as_ref(), &mut progress);
     progress.finish();
-    print!("{}", args.format.render(&report));
-    args.charts.write(&report)?;
+    args.charts.show(&args.format.render(&report), &report)?;
     let some_failed = report.errors.iter().any(|e| e.status == SetStatus::Failed);
     Ok(exit::of_outcome(report.success, some_failed))
 }

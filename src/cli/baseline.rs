@@ -231,8 +231,7 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
             for d in &report.condition_differences {
                 eprintln!("WARNING: conditions differ from the baseline's: {d}; its numbers may not compare");
             }
-            print!("{}", format.render(&report));
-            charts.write(&report)?;
+            charts.show(&format.render(&report), &report)?;
             Ok(exit_code(&report, strict))
         }
     }

@@ -194,8 +194,10 @@ pub struct ChartArgs {
 }
 
 impl ChartArgs {
-    /// Writes the files asked for, or says which could not be written.
-    pub fn write<R: Charted + Paged>(&self, report: &R) -> Result<(), Stop> {
+    /// Prints `text` (the report in its format) on stdout, then writes the files asked for, or
+    /// says which could not be written.
+    pub fn show<R: Charted + Paged>(&self, text: &str, report: &R) -> Result<(), Stop> {
+        print!("{text}");
         let chart = report.chart();
         let write = |file: &PathBuf, text: &str| {
             std::fs::write(file, text)

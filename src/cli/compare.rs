@@ -58,8 +58,7 @@ pub fn run(args: CompareArgs) -> Result<i32, Stop> {
         request.implementations.len()
     );
     let report = compare(&request, &mut workers, args.run.machine.cache().as_ref());
-    print!("{}", args.format.render(&report));
-    args.charts.write(&report)?;
+    args.charts.show(&args.format.render(&report), &report)?;
     Ok(exit::of_outcome(report.success, !report.errors.is_empty()))
 }
 

@@ -74,8 +74,7 @@ pub fn run(args: CorpusArgs) -> Result<i32, Stop> {
         );
     };
     let report = run_corpus(&request, &mut workers, cache.as_ref(), &mut on_entry);
-    print!("{}", args.format.render(&report));
-    args.charts.write(&report)?;
+    args.charts.show(&args.format.render(&report), &report)?;
     let any_failure = report
         .entries
         .iter()

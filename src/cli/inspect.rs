@@ -46,8 +46,7 @@ pub fn run(args: InspectArgs) -> Result<i32, Stop> {
         request.name
     );
     let report = inspect(&request, &mut workers);
-    print!("{}", args.format.render(&report));
-    args.charts.write(&report)?;
+    args.charts.show(&args.format.render(&report), &report)?;
     let some_failed = report.errors.iter().any(|e| e.status == SetStatus::Failed);
     Ok(exit::of_outcome(!report.sets.is_empty(), some_failed))
 }

@@ -107,8 +107,7 @@ pub fn run(args: ProfileArgs) -> Result<i32, Stop> {
         };
         Stop(code, e.to_string())
     })?;
-    print!("{}", args.format.render(&report));
-    args.charts.write(&report)?;
+    args.charts.show(&args.format.render(&report), &report)?;
     Ok(exit::OK)
 }
 

@@ -62,8 +62,7 @@ pub fn run(args: ReportArgs) -> Result<i32, Stop> {
     // Prints the report in `format` and writes its charts.
     macro_rules! show {
         ($format:expr, $report:expr) => {{
-            print!("{}", $format.render(&$report));
-            args.charts.write(&$report)?;
+            args.charts.show(&$format.render(&$report), &$report)?;
             Ok(exit::OK)
         }};
     }
@@ -103,8 +102,7 @@ fn against(args: &ReportArgs, new: Saved, old_file: &Path) -> Result<i32, Stop> 
     for d in &report.condition_differences {
         eprintln!("WARNING: conditions differ from {name}'s: {d}; its numbers may not compare");
     }
-    print!("{}", args.format.render(&report));
-    args.charts.write(&report)?;
+    args.charts.show(&args.format.render(&report), &report)?;
     Ok(super::baseline::exit_code(&report, args.strict))
 }
 

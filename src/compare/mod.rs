@@ -218,10 +218,8 @@ pub fn compare(
     for x in &measured {
         environment.merge(&x.raw.environment(&conditions.toolchain.machine_target));
     }
-    let mut warnings: Vec<String> = texts(environment.warnings(m.into()))
-        .into_iter()
-        .chain(compile_warnings)
-        .collect();
+    let mut warnings = texts(environment.warnings(m.into()));
+    warnings.extend(compile_warnings);
     let comparison = rank(&measured, m);
     let same_io = comparison
         .windows(2)

@@ -97,9 +97,7 @@ pub fn skip_reason(text: &str) -> Option<&'static str> {
         .join("\n");
     let defines_process = code.split(';').any(|statement| {
         let s = statement.trim_start();
-        s.strip_prefix("process").is_some_and(|rest| {
-            rest.trim_start().starts_with('=') || rest.trim_start().starts_with('(')
-        })
+        (s.strip_prefix("process")).is_some_and(|rest| rest.trim_start().starts_with(['=', '(']))
     });
     if !defines_process {
         Some("library: defines no `process`")
@@ -178,10 +176,9 @@ fn entry_of(dsp: String, report: &AnalyzeReport) -> CorpusEntry {
         .collect();
     CorpusEntry {
         status: if best.is_some() { "measured" } else { "failed" }.into(),
-        reason: match best {
-            Some(_) => None,
-            None => report.errors.first().map(|e| e.message.clone()),
-        },
+        reason: (report.errors.first())
+            .filter(|_| best.is_none())
+            .map(|e| e.message.clone()),
         best_options: best.map(|b| b.compiler_options.clone()),
         best_mbps: best.map(|b| b.throughput_mbps),
         cpu_percent: best.map(|b| b.cpu_percent),

@@ -136,16 +136,10 @@ pub fn inspect(request: &InspectRequest, workers: &mut Workers) -> InspectReport
                 toolchain.machine_target = conditions.target.clone();
                 count_conditions = Some(conditions);
             }
-            Err(e) => errors.extend(sets.iter().map(|s| {
-                let error = e.clone();
-                SetError::new(
-                    s,
-                    RunError::Faust {
-                        phase: Phase::Count,
-                        error,
-                    },
-                )
-            })),
+            Err(e) => errors.extend(
+                (sets.iter())
+                    .map(|s| SetError::new(s, RunError::in_phase(Phase::Count)(e.clone()))),
+            ),
         }
     }
     InspectReport {

@@ -126,10 +126,7 @@ fn answer<T: Serialize>(
 
 /// The report's main chart as PNG (base64) when the client asked for it (`chart: true`).
 fn chart_png(asked: bool, report: &impl Charted) -> Result<Option<String>, String> {
-    if !asked {
-        return Ok(None);
-    }
-    let Some(svg) = report.chart() else {
+    let Some(svg) = asked.then(|| report.chart()).flatten() else {
         return Ok(None);
     };
     let png = crate::chart::png(&svg).map_err(|e| format!("the chart could not be drawn: {e}"))?;

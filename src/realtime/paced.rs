@@ -37,7 +37,6 @@ pub(super) fn paced(
     let mut compute_ns = Vec::with_capacity(planned);
     let mut lateness_ns = Vec::with_capacity(planned);
     let mut start_ns = Vec::with_capacity(planned);
-    let mut first_non_finite = None;
     let counting = alloc::installed();
     let allocations_before = alloc::armed_allocations();
     let give_up = Duration::from_secs_f64(config.duration_seconds * OVERRUN_FACTOR + 10.0);
@@ -72,12 +71,9 @@ pub(super) fn paced(
         }
     }
     // Which block first held a NaN or infinity, checked after the run (outside timing).
-    for k in 0..compute_ns.len().min(signal_blocks) {
-        if buffers.non_finite_in_block(k) > 0 {
-            first_non_finite = Some(k as f64 * period_ns / 1e9);
-            break;
-        }
-    }
+    let first_non_finite = (0..compute_ns.len().min(signal_blocks))
+        .find(|&k| buffers.non_finite_in_block(k) > 0)
+        .map(|k| k as f64 * period_ns / 1e9);
     let wall_seconds = wall.elapsed().as_secs_f64() - 0.01;
     Ok(RawProfile {
         blocks_planned: planned,

@@ -69,11 +69,8 @@ fn rows(report: &AnalyzeReport) -> Vec<Vec<String>> {
                 number(r.cycles_per_frame, 1),
                 format!("{:.2}", r.cpu_percent),
                 r.speedup_vs_baseline
-                    .map(|s| format!("{s:.2}×"))
-                    .unwrap_or_else(|| "–".into()),
-                r.memory_bytes
-                    .map(human_bytes)
-                    .unwrap_or_else(|| "?".into()),
+                    .map_or_else(|| "–".into(), |s| format!("{s:.2}×")),
+                r.memory_bytes.map_or_else(|| "?".into(), human_bytes),
                 format!("{:.2}", r.compile_seconds),
                 r.accuracy
                     .as_ref()
@@ -83,19 +80,10 @@ fn rows(report: &AnalyzeReport) -> Vec<Vec<String>> {
         })
         .collect();
     rows.extend(report.errors.iter().map(|e| {
-        vec![
-            "–".into(),
-            e.name(),
-            "–".into(),
-            "–".into(),
-            "–".into(),
-            "–".into(),
-            "–".into(),
-            "–".into(),
-            "–".into(),
-            "–".into(),
-            e.status.words().into(),
-        ]
+        let mut row = vec!["–".to_string(); HEADERS.len()];
+        row[1] = e.name();
+        row[10] = e.status.words().into();
+        row
     }));
     rows
 }

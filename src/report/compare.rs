@@ -68,9 +68,7 @@ fn compare_rows(report: &CompareReport) -> Vec<Vec<String>> {
                     r.ns_per_frame, r.ns_per_frame_ci95[0], r.ns_per_frame_ci95[1]
                 ),
                 format!("{:.3}", r.cpu_percent),
-                r.memory_bytes
-                    .map(human_bytes)
-                    .unwrap_or_else(|| "?".into()),
+                r.memory_bytes.map_or_else(|| "?".into(), human_bytes),
                 r.relative_performance.clone(),
             ]
         })

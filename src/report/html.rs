@@ -30,13 +30,19 @@ pub(crate) fn html<R: Paged>(report: &R, chart: Option<&str>) -> String {
         let start = svg.find("<svg").unwrap_or(0);
         out.push_str(&format!("<div class=\"chart\">{}</div>\n", &svg[start..]));
     }
-    let cell = |tag: &str, i: usize, text: &str| {
-        let class = if page.left.contains(&i) {
-            " class=\"left\""
-        } else {
-            ""
-        };
-        format!("<{tag}{class}>{}</{tag}>", escape(text))
+    // A table row of `tag` cells; the page's left columns are aligned left.
+    let row = |tag: &str, cells: Vec<&str>| {
+        let cells: String = (cells.iter().enumerate())
+            .map(|(i, text)| {
+                let class = if page.left.contains(&i) {
+                    " class=\"left\""
+                } else {
+                    ""
+                };
+                format!("<{tag}{class}>{}</{tag}>", escape(text))
+            })
+            .collect();
+        format!("<tr>{cells}</tr>\n")
     };
     let class = if page.headless {
         " class=\"facts\""
@@ -45,18 +51,10 @@ pub(crate) fn html<R: Paged>(report: &R, chart: Option<&str>) -> String {
     };
     out.push_str(&format!("<div class=\"scroll\"><table{class}>\n"));
     if !page.headless {
-        let head: String = (page.columns.iter().enumerate())
-            .map(|(i, c)| cell("th", i, c))
-            .collect();
-        out.push_str(&format!("<tr>{head}</tr>\n"));
+        out.push_str(&row("th", page.columns.clone()));
     }
-    for row in &page.rows {
-        let cells: String = row
-            .iter()
-            .enumerate()
-            .map(|(i, c)| cell("td", i, c))
-            .collect();
-        out.push_str(&format!("<tr>{cells}</tr>\n"));
+    for cells in &page.rows {
+        out.push_str(&row("td", cells.iter().map(String::as_str).collect()));
     }
     out.push_str("</table></div>\n");
     for (title, items) in page.sections.iter().filter(|(_, i)| !i.is_empty()) {

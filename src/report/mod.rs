@@ -194,18 +194,10 @@ pub(crate) mod tests {
         }
         let recommended = results.iter().find(|r| r.is_recommended).unwrap();
         let command = advice::command(&results, "fixtures/example.dsp", None);
-        let errors = vec![SetError::new(
-            &crate::options::parse_option_set("-vec -omp").unwrap(),
-            RunError::Faust {
-                phase: Phase::Compile,
-                error: FaustError::Unsupported {
-                    message: crate::backends::unsupported(
-                        &crate::options::parse_option_set("-vec -omp").unwrap(),
-                    )
-                    .unwrap(),
-                },
-            },
-        )];
+        let omp = crate::options::parse_option_set("-vec -omp").unwrap();
+        let message = crate::backends::unsupported(&omp).unwrap();
+        let refused = RunError::in_phase(Phase::Compile)(FaustError::Unsupported { message });
+        let errors = vec![SetError::new(&omp, refused)];
         AnalyzeReport {
             dsp: "fixtures/example.dsp".into(),
             success: true,

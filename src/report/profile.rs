@@ -27,7 +27,7 @@ impl Paged for ProfileReport {
 /// The profile's numbers, a row of name and value each.
 fn profile_rows(p: &ProfileReport) -> Vec<Vec<String>> {
     let m = &p.metrics;
-    let optional_bytes = |b: Option<u64>| b.map(human_bytes).unwrap_or_else(|| "?".into());
+    let optional_bytes = |b: Option<u64>| b.map_or_else(|| "?".into(), human_bytes);
     [
         ("average load", format!("{:.2} %", m.avg_cpu_percent)),
         (
