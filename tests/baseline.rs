@@ -187,16 +187,20 @@ fn a_baseline_of_cycles_passes_unchanged_code_and_catches_more_work() {
     let baselines = dir.path().join("baselines");
     let base = |args: &[&str]| {
         let mut c = faustperf();
-        c.arg("baseline")
-            .args(args)
-            .arg("--dir")
-            .arg(&baselines)
-            .args(["--duration", "0.5"]);
+        c.arg("baseline").args(args).arg("--dir").arg(&baselines);
         c
     };
-    let out = base(&["save", "f", dsp.to_str().unwrap(), "--metric", "cycles"])
-        .output()
-        .unwrap();
+    let out = base(&[
+        "save",
+        "f",
+        dsp.to_str().unwrap(),
+        "--metric",
+        "cycles",
+        "--duration",
+        "0.5",
+    ])
+    .output()
+    .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     if stderr.contains("no invariant TSC") {
         assert_ne!(out.status.code(), Some(0), "{stderr}");
@@ -211,9 +215,18 @@ fn a_baseline_of_cycles_passes_unchanged_code_and_catches_more_work() {
         assert!(ci[0].as_f64().unwrap() <= cycles && cycles <= ci[1].as_f64().unwrap());
     }
     let check = |tolerance: &str| {
-        let out = base(&["check", "f", "--tolerance", tolerance, "--format", "json"])
-            .output()
-            .unwrap();
+        let out = base(&[
+            "check",
+            "f",
+            "--tolerance",
+            tolerance,
+            "--format",
+            "json",
+            "--duration",
+            "0.5",
+        ])
+        .output()
+        .unwrap();
         (out.status.code(), stdout_json(&out))
     };
     let (code, report) = check("40");
