@@ -5,10 +5,11 @@
 //! instance. The rendering runs in a worker ([`crate::jobs::OutputJob`]) after every set has
 //! been measured, so it changes no timing.
 //!
-//! The verdict ([`Verdict`]) sets a set's distance from the reference beside the scalar
+//! The verdict ([`verdict`]) sets a set's distance from the reference beside the scalar
 //! single-precision set's: float rounding alone puts that one some way from the reference
 //! (its SNR is the "float floor"), and a set within [`SAME_MARGIN_DB`] of it computes the same
-//! thing in another order.
+//! thing in another order. Where the floor is below the tolerance, single-precision code does
+//! not track the reference at all, and sets are judged against the scalar set's output.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -19,6 +20,9 @@ pub const SECONDS: f64 = 1.0;
 /// set's, dB, is `same`: reordering float arithmetic (vector code, `-fun`, `-dfs`) moves the
 /// rounding error by a few dB either way.
 pub const SAME_MARGIN_DB: f64 = 6.0;
+/// Where the scalar single-precision code strays from the reference, a set this close to
+/// its output, dB, is `same`: about the rounding of 17 bits.
+pub const SAME_AS_SCALAR_DB: f64 = 100.0;
 /// Below this SNR against the reference, dB, a set is `different` unless told otherwise
 /// (`--accuracy-tolerance`): an error 60 dB below the signal is 0.1 % of it, the distortion
 /// and noise of audio equipment that listeners take as transparent; more than that can be
@@ -79,11 +83,16 @@ pub enum Verdict {
     Different,
 }
 
-/// A set's check: its difference and the verdict on it.
+/// A set's check: its difference from the reference, from the scalar single-precision set,
+/// and the verdict on them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Accuracy {
     #[serde(flatten)]
     pub difference: Difference,
+    /// Its difference from the scalar single-precision set's output (the baseline's);
+    /// `null` when that set was not measured.
+    #[serde(default)]
+    pub vs_scalar: Option<Difference>,
     pub verdict: Verdict,
 }
 
@@ -133,24 +142,39 @@ pub fn difference(reference: &[Vec<f64>], output: &[Vec<f64>]) -> Difference {
     }
 }
 
-impl Difference {
-    /// The verdict on this difference, beside `floor` (the scalar single-precision set's
-    /// difference), with `tolerance_db` the SNR below which a set is `different`.
-    pub fn verdict(&self, floor: Option<&Difference>, tolerance_db: f64) -> Verdict {
-        let snr = self.snr_db.unwrap_or(f64::INFINITY);
-        let floor_snr = floor.map(|f| f.snr_db.unwrap_or(f64::INFINITY));
-        if self.non_finite > self.reference_non_finite {
-            Verdict::Different
-        } else if floor.is_some_and(|f| f.output_digest == self.output_digest)
-            || floor_snr.is_some_and(|f| snr >= f - SAME_MARGIN_DB)
-            || self.snr_db.is_none()
-        {
-            Verdict::Same
-        } else if snr >= tolerance_db {
-            Verdict::Close
-        } else {
-            Verdict::Different
-        }
+/// The verdict on a set whose output is `vs_reference` from the reference and `vs_scalar`
+/// from the scalar single-precision set, beside `floor` (that set's own difference from the
+/// reference); `tolerance_db` is the SNR below which a set is `different`. Where the scalar
+/// single-precision code itself strays from the reference by more than the tolerance
+/// (feedback that amplifies rounding, or a delay length that rounds differently in single
+/// precision), the reference says nothing of rounding, so the set is judged against the
+/// scalar set's output instead: [`SAME_AS_SCALAR_DB`] or more is `same`.
+pub fn verdict(
+    vs_reference: &Difference,
+    vs_scalar: Option<&Difference>,
+    floor: Option<&Difference>,
+    tolerance_db: f64,
+) -> Verdict {
+    let snr = |d: &Difference| d.snr_db.unwrap_or(f64::INFINITY);
+    let floor_snr = floor.map(snr);
+    let (judged, same_from) = match (vs_scalar, floor_snr) {
+        (Some(d), Some(f)) if f < tolerance_db => (snr(d), SAME_AS_SCALAR_DB),
+        _ => (
+            snr(vs_reference),
+            floor_snr.map_or(f64::INFINITY, |f| f - SAME_MARGIN_DB),
+        ),
+    };
+    if vs_reference.non_finite > vs_reference.reference_non_finite {
+        Verdict::Different
+    } else if vs_scalar.is_some_and(|d| d.snr_db.is_none())
+        || vs_reference.snr_db.is_none()
+        || judged >= same_from
+    {
+        Verdict::Same
+    } else if judged >= tolerance_db {
+        Verdict::Close
+    } else {
+        Verdict::Different
     }
 }
 
@@ -197,26 +221,42 @@ mod tests {
         let same = difference(&reference, &reference);
         assert_eq!(same.snr_db, None);
         assert_eq!(same.peak_difference, 0.0);
-        assert_eq!(same.verdict(None, 60.0), Verdict::Same);
+        assert_eq!(verdict(&same, None, None, 60.0), Verdict::Same);
         // An error 1e-7 of the signal: about 140 dB; the float floor.
         let floor = difference(&reference, &sine(1.0, 1e-7));
         let snr = floor.snr_db.unwrap();
         assert!((130.0..150.0).contains(&snr), "{snr}");
-        assert_eq!(floor.verdict(Some(&floor), 60.0), Verdict::Same);
+        assert_eq!(verdict(&floor, None, Some(&floor), 60.0), Verdict::Same);
         // Within 6 dB of the floor: the same; 1e-4: close; 1e-2: different.
         let near = difference(&reference, &sine(1.0, 1.5e-7));
-        assert_eq!(near.verdict(Some(&floor), 60.0), Verdict::Same);
+        assert_eq!(verdict(&near, None, Some(&floor), 60.0), Verdict::Same);
         let close = difference(&reference, &sine(1.0, 1e-4));
-        assert_eq!(close.verdict(Some(&floor), 60.0), Verdict::Close);
+        assert_eq!(verdict(&close, None, Some(&floor), 60.0), Verdict::Close);
         let far = difference(&reference, &sine(1.0, 1e-2));
-        assert_eq!(far.verdict(Some(&floor), 60.0), Verdict::Different);
-        assert_eq!(far.verdict(Some(&floor), 30.0), Verdict::Close);
+        assert_eq!(verdict(&far, None, Some(&floor), 60.0), Verdict::Different);
+        assert_eq!(verdict(&far, None, Some(&floor), 30.0), Verdict::Close);
         // NaN where the reference has none.
         let mut broken = sine(1.0, 0.0);
         broken[0][10] = f64::NAN;
         let nan = difference(&reference, &broken);
         assert_eq!(nan.non_finite, 1);
-        assert_eq!(nan.verdict(Some(&floor), 60.0), Verdict::Different);
+        assert_eq!(verdict(&nan, None, Some(&floor), 60.0), Verdict::Different);
+        // Single-precision code that strays from the reference (SNR 20 dB): judged against
+        // the scalar set's output; the same samples are `same`, an approximation is not.
+        let stray = difference(&reference, &sine(1.0, 0.1));
+        let scalar_output = sine(1.0, 0.1);
+        let identical = difference(&scalar_output, &scalar_output);
+        assert_eq!(
+            verdict(&stray, Some(&identical), Some(&stray), 60.0),
+            Verdict::Same
+        );
+        let approximated = difference(&scalar_output, &sine(1.0, 0.1 + 1e-2));
+        assert_eq!(
+            verdict(&stray, Some(&approximated), Some(&stray), 60.0),
+            Verdict::Different
+        );
+        // Without the scalar set's output it would have passed as the floor itself.
+        assert_eq!(verdict(&stray, None, Some(&stray), 60.0), Verdict::Same);
         // Equal outputs have equal digests; the text says the verdict and the figure.
         assert_eq!(
             difference(&reference, &sine(1.0, 1e-4)).output_digest,
@@ -225,6 +265,7 @@ mod tests {
         assert_ne!(close.output_digest, far.output_digest);
         let shown = Accuracy {
             difference: close.clone(),
+            vs_scalar: None,
             verdict: Verdict::Close,
         }
         .to_string();

@@ -363,24 +363,34 @@ impl State<'_> {
             seed: request.measure.seed,
             flush_denormals: request.measure.flush_denormals,
         };
-        let (checked, warnings) =
-            check_outputs(workers, self.cache, &request.source, &codes, render);
-        self.warnings.extend(warnings);
+        // The scalar single-precision set of the first backend (the baseline): the float floor.
         let first = request.backends.first().copied().unwrap_or_default();
-        let floor = (codes.iter().zip(&checked))
-            .find(|((_, set), _)| {
-                set.is_scalar() && set.backend == first && !set.args.contains(&"-double".into())
-            })
-            .and_then(|(_, d)| d.as_ref().ok().cloned());
+        let scalar = codes.iter().position(|(_, set)| {
+            set.is_scalar() && set.backend == first && !set.args.iter().any(|a| a == "-double")
+        });
+        let (checked, warnings) =
+            check_outputs(workers, self.cache, &request.source, &codes, scalar, render);
+        self.warnings.extend(warnings);
+        let floor = scalar
+            .and_then(|i| checked[i].as_ref().ok())
+            .and_then(|d| d.first().cloned());
         for ((_, set), result) in codes.iter().zip(checked) {
             let Some(m) = self.measured.iter_mut().find(|m| m.set == *set) else {
                 continue;
             };
             match result {
-                Ok(difference) => {
-                    let verdict = difference.verdict(floor.as_ref(), request.accuracy_tolerance_db);
+                Ok(mut differences) => {
+                    let vs_scalar = differences.get(1).cloned();
+                    let difference = differences.swap_remove(0);
+                    let verdict = accuracy::verdict(
+                        &difference,
+                        vs_scalar.as_ref(),
+                        floor.as_ref(),
+                        request.accuracy_tolerance_db,
+                    );
                     m.accuracy = Some(Accuracy {
                         difference,
+                        vs_scalar,
                         verdict,
                     });
                 }

@@ -437,6 +437,7 @@ pub(crate) mod tests {
                     reference_non_finite: 0,
                     output_digest: String::new(),
                 },
+                vs_scalar: None,
                 verdict: v,
             })
         };

@@ -10,10 +10,11 @@ use crate::worker::{Job, Limit, Phase};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// Render `code` and `reference` on the same input and return how the first differs.
+/// Render `code` and each of `references` on the same input and return how the first differs
+/// from each of them, in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutputJob {
-    pub reference: (Code, OptionSet),
+    pub references: Vec<(Code, OptionSet)>,
     pub code: (Code, OptionSet),
     pub render: Render,
 }
@@ -32,7 +33,7 @@ pub struct Render {
 impl Job for OutputJob {
     const NAME: &'static str = "output";
     const PHASE: Phase = Phase::Output;
-    type Reply = Difference;
+    type Reply = Vec<Difference>;
     type Note = ();
 
     /// A second of audio takes a small part of a second for all but the heaviest programs.
@@ -40,18 +41,22 @@ impl Job for OutputJob {
         Limit::Whole(Duration::from_secs(120))
     }
 
-    fn run(&self, _note: &(dyn Fn(()) + Sync)) -> Result<Difference, FaustError> {
+    fn run(&self, _note: &(dyn Fn(()) + Sync)) -> Result<Vec<Difference>, FaustError> {
         let (_, saved) = thread::prepare(None, self.render.flush_denormals, false);
-        let rendered = self.render(&self.reference).and_then(|reference| {
-            let output = self.render(&self.code)?;
-            if output.len() != reference.len() {
-                return Err(FaustError::internal(format!(
-                    "{} output channels against the reference's {}",
-                    output.len(),
-                    reference.len()
-                )));
-            }
-            Ok(accuracy::difference(&reference, &output))
+        let rendered = self.render(&self.code).and_then(|output| {
+            (self.references.iter())
+                .map(|reference| {
+                    let reference = self.render(reference)?;
+                    if output.len() != reference.len() {
+                        return Err(FaustError::internal(format!(
+                            "{} output channels against the reference's {}",
+                            output.len(),
+                            reference.len()
+                        )));
+                    }
+                    Ok(accuracy::difference(&reference, &output))
+                })
+                .collect()
         });
         thread::restore_fp_mode(saved);
         rendered

@@ -330,16 +330,19 @@ pub fn count_all(
 
 /// Checks what each of `codes` computes (see [`crate::accuracy`]): compiles the reference,
 /// `source` scalar with `-double` on LLVM (through `cache`, in a worker that compiled nothing
-/// before), then renders each set beside it on the compile lanes, one set a job so that a set
-/// that crashes fails alone. Run after measuring: nothing is timed meanwhile. Returns per set
-/// its difference from the reference or why not, and the compile's warnings.
+/// before), then renders each set beside it, and beside `codes[scalar]` (the scalar
+/// single-precision set) when given, on the compile lanes, one set a job so that a set that
+/// crashes fails alone. Run after measuring: nothing is timed meanwhile. Returns per set its
+/// differences (from the reference, then from the scalar set) or why not, and the compile's
+/// warnings.
 pub fn check_outputs(
     workers: &mut Workers,
     cache: Option<&Cache>,
     source: &DspSource,
     codes: &[(Code, OptionSet)],
+    scalar: Option<usize>,
     render: Render,
-) -> (Vec<Result<Difference, RunError>>, Vec<String>) {
+) -> (Vec<Result<Vec<Difference>, RunError>>, Vec<String>) {
     let reference = CompileJob {
         source: source.clone(),
         options: OptionSet::scalar().with(&["-double"]),
@@ -353,14 +356,14 @@ pub fn check_outputs(
         std::slice::from_ref(&reference),
         &mut |_, _| {},
     );
-    let reference = match compiled.pop() {
-        Some(Ok((code, _))) => (code.code, reference.options),
+    let references: Vec<(Code, OptionSet)> = match compiled.pop() {
+        Some(Ok((code, _))) => std::iter::once((code.code, reference.options))
+            .chain(scalar.map(|i| codes[i].clone()))
+            .collect(),
         Some(Err(e)) => return (vec![Err(e); codes.len()], warnings),
         None => {
-            return (
-                vec![Err(RunError::worker("the compile lanes stopped")); codes.len()],
-                warnings,
-            )
+            let stopped = RunError::worker("the compile lanes stopped");
+            return (vec![Err(stopped); codes.len()], warnings);
         }
     };
     let checked = on_lanes(
@@ -368,7 +371,7 @@ pub fn check_outputs(
         &(0..codes.len()).collect::<Vec<_>>(),
         |lane, i| {
             let job = OutputJob {
-                reference: reference.clone(),
+                references: references.clone(),
                 code: codes[i].clone(),
                 render,
             };

@@ -189,6 +189,7 @@ pub(crate) mod tests {
                     reference_non_finite: 0,
                     output_digest: format!("{snr}"),
                 },
+                vs_scalar: None,
                 verdict,
             });
         }
