@@ -30,6 +30,15 @@ fn compare_identical_implementations_is_a_tie() {
         .unwrap()
         .contains(&format!("tied within noise with {other}")));
     assert_eq!(r["success"], true);
+    // And they compute the same samples (× 1.0 changes no float), against the first given.
+    for x in r["comparison"].as_array().unwrap() {
+        assert!(x["output_vs_first"].is_object(), "{x}");
+        assert!(x["output_vs_first"]["snr_db"].is_null(), "{x}");
+    }
+    assert!(r["recommendations"]
+        .as_str()
+        .unwrap()
+        .contains("b: the same samples"));
 }
 
 #[test]
@@ -77,6 +86,15 @@ fn compare_finds_a_slower_implementation_and_the_design_example() {
     assert!(c.iter().all(|x| x["compiler_options"] == "-vec"));
     assert_eq!(c[2]["relative_performance"], "slowest");
     assert_eq!(r["compared_by"], "throughput");
+    // Three different filters: each differs from the first given (resonlp) by its figure.
+    for x in c.iter().filter(|x| x["name"] != "resonlp") {
+        let snr = x["output_vs_first"]["snr_db"].as_f64().unwrap();
+        assert!(snr < 60.0, "{x}");
+    }
+    assert!(r["recommendations"]
+        .as_str()
+        .unwrap()
+        .contains("against resonlp"));
 }
 
 #[test]

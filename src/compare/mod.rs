@@ -4,14 +4,14 @@
 use crate::analyze::{check_tie_threshold, DEFAULT_TIE_THRESHOLD_PERCENT};
 use crate::backends::{Code, Cxx};
 use crate::cache::Cache;
-use crate::jobs::{CompileJob, Compiled};
+use crate::jobs::{CompileJob, Compiled, Render};
 use crate::libfaust::DspSource;
 use crate::measure::stats::{paired_ratio, MedianInterval};
 use crate::measure::units::{bytes_per_block, cpu_percent, frames_per_second, mbps};
 use crate::measure::warnings::{texts, Environment};
 use crate::measure::{Budget, Conditions, MeasureConfig, RawMeasurement, RequestError};
 use crate::options::{display, Backend, OptionSet};
-use crate::pipeline::{compile_all, measure_sets, Workers};
+use crate::pipeline::{compile_all, measure_sets, render_against, Workers};
 use crate::worker::RunError;
 use serde::{Deserialize, Serialize};
 
@@ -118,6 +118,11 @@ pub struct ImplResult {
     pub fastest_speedup_ci95: [f64; 2],
     /// Compiled to the same machine code as the fastest: tied by definition.
     pub same_code_as_fastest: bool,
+    /// Its output against the first implementation's (measured) on the same input, 1 s of the
+    /// seeded noise (see README, "Same sound"): `snr_db` null when the samples are the same;
+    /// `null` when its inputs and outputs differ from the first's or it could not be rendered.
+    #[serde(default)]
+    pub output_vs_first: Option<crate::accuracy::Difference>,
     pub rounds: usize,
     pub cached: bool,
 }
@@ -220,7 +225,34 @@ pub fn compare(
     }
     let mut warnings = texts(environment.warnings(m.into()));
     warnings.extend(compile_warnings);
-    let comparison = rank(&measured, m);
+    let mut comparison = rank(&measured, m);
+    // What each computes, against the first implementation measured.
+    if let Some(first) = measured.first() {
+        let channels = |c: &Compiled| (c.info.inputs, c.info.outputs);
+        let alike: Vec<&Measured> = (measured.iter())
+            .filter(|x| channels(&x.code) == channels(&first.code))
+            .collect();
+        let code = |x: &Measured| (x.code.code.clone(), x.implementation.options.clone());
+        let codes: Vec<(Code, OptionSet)> = alike.iter().map(|x| code(x)).collect();
+        let render = Render {
+            frames: m.frames,
+            sample_rate: m.sample_rate,
+            seed: m.seed,
+            flush_denormals: m.flush_denormals,
+        };
+        let rendered = render_against(workers, &[code(first)], &codes, render);
+        for (x, result) in alike.iter().zip(rendered) {
+            let r = (comparison.iter_mut()).find(|r| r.name == x.implementation.name);
+            match (r, result) {
+                (Some(r), Ok(mut d)) => r.output_vs_first = d.pop(),
+                (_, Err(e)) => warnings.push(format!(
+                    "{}: its output could not be rendered: {e}",
+                    x.implementation.name
+                )),
+                _ => {}
+            }
+        }
+    }
     let same_io = comparison
         .windows(2)
         .all(|w| (w[0].inputs, w[0].outputs) == (w[1].inputs, w[1].outputs));
@@ -230,9 +262,33 @@ pub fn compare(
         );
     }
     let (winner, tied_with, verdict) = verdict(&comparison, request.tie_threshold_percent);
+    let mut recommendations = recommendations(&comparison, &tied_with);
+    if let Some(first) = measured.first().map(|x| &x.implementation.name) {
+        let outputs: Vec<String> = (comparison.iter())
+            .filter(|r| r.name != *first)
+            .filter_map(|r| {
+                let d = r.output_vs_first.as_ref()?;
+                Some(match d.snr_db {
+                    None => format!("{}: the same samples", r.name),
+                    Some(snr) => format!(
+                        "{}: SNR {snr:.1} dB, peak difference {:.2} % of {first}'s peak",
+                        r.name,
+                        100.0 * d.peak_difference
+                    ),
+                })
+            })
+            .collect();
+        if !outputs.is_empty() {
+            recommendations.push_str(&format!(
+                " What they compute, against {first} over {} s of the seeded noise: {}.",
+                crate::accuracy::SECONDS,
+                outputs.join("; ")
+            ));
+        }
+    }
     CompareReport {
         success: comparison.len() >= 2,
-        recommendations: recommendations(&comparison, &tied_with),
+        recommendations,
         comparison,
         winner,
         tied_with,
@@ -337,6 +393,7 @@ fn rank(measured: &[Measured<'_>], m: &MeasureConfig) -> Vec<ImplResult> {
                     ends(behind)
                 },
                 same_code_as_fastest: info.code_digest == measured[fastest].code.info.code_digest,
+                output_vs_first: None,
                 rounds: t.rounds,
                 cached: measured[i].cached,
             }
@@ -457,6 +514,7 @@ mod tests {
             fastest_speedup: fastest,
             fastest_speedup_ci95: ci,
             same_code_as_fastest: false,
+            output_vs_first: None,
             rounds: 10,
             cached: false,
         }

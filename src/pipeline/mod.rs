@@ -366,12 +366,27 @@ pub fn check_outputs(
             return (vec![Err(stopped); codes.len()], warnings);
         }
     };
+    (
+        render_against(workers, &references, codes, render),
+        warnings,
+    )
+}
+
+/// Renders each of `codes` beside each of `references` on the compile lanes, one set a job
+/// (so that a set that crashes fails alone), and returns per set its differences from the
+/// references, in order, or why not. Run after measuring: nothing is timed meanwhile.
+pub fn render_against(
+    workers: &mut Workers,
+    references: &[(Code, OptionSet)],
+    codes: &[(Code, OptionSet)],
+    render: Render,
+) -> Vec<Result<Vec<Difference>, RunError>> {
     let checked = on_lanes(
         &mut workers.compilers,
         &(0..codes.len()).collect::<Vec<_>>(),
         |lane, i| {
             let job = OutputJob {
-                references: references.clone(),
+                references: references.to_vec(),
                 code: codes[i].clone(),
                 render,
             };
@@ -379,7 +394,7 @@ pub fn check_outputs(
         },
         &mut |_| {},
     );
-    (checked.into_iter().map(|(_, r)| r).collect(), warnings)
+    checked.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Measures compiled sets (machine code and options each) in one interleaved run on
