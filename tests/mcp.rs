@@ -202,6 +202,10 @@ fn the_design_examples_work_as_written() {
                 "profile_faust_execution",
                 json!({"source": "process = fi.lowpass(4, 1000);", "input_signal": "sine", "sine_frequency_hz": 1000, "duration_seconds": 0.5})
             ),
+            step(
+                "analyze_faust_performance",
+                json!({"source": "process = os.osc(440);", "accuracy": "strict", "duration_seconds": 0.2})
+            ),
         ]),
         &["--allow-dir", &allowed],
     );
@@ -278,6 +282,22 @@ fn the_design_examples_work_as_written() {
         r[10]
     );
     assert_eq!(ok(&r[11])["signal"], "sine 1000 Hz");
+    // The output check's modes are an enum too; a set's accuracy comes with the analysis.
+    assert_eq!(
+        enum_of(&report, "analyze_faust_performance", "accuracy"),
+        json!(["off", "report", "guard"])
+    );
+    let refused = r[12]["exception"].as_str().unwrap_or_default();
+    assert!(
+        refused.contains("unknown variant `strict`") && refused.contains("`guard`"),
+        "{}",
+        r[12]
+    );
+    assert!(
+        (analysis["results"].as_array().unwrap().iter())
+            .all(|set| set["accuracy"]["verdict"].is_string()),
+        "{analysis}"
+    );
     assert_eq!(analysis["success"], true);
     assert!(analysis["results"].as_array().unwrap().len() >= 2);
     assert!(

@@ -12,7 +12,7 @@ pub mod side_by_side;
 use crate::accuracy::{self, Accuracy};
 use crate::backends::{Code, Cxx};
 use crate::cache::Cache;
-use crate::jobs::{CompileJob, Compiled, Render};
+use crate::jobs::{CompileJob, Compiled};
 use crate::libfaust::DspSource;
 use crate::measure::units::{bytes_per_block, mbps};
 use crate::measure::warnings::{texts, Warning};
@@ -357,19 +357,19 @@ impl State<'_> {
                 Some((code.code.clone(), m.set.clone()))
             })
             .collect();
-        let render = Render {
-            frames: request.measure.frames,
-            sample_rate: request.measure.sample_rate,
-            seed: request.measure.seed,
-            flush_denormals: request.measure.flush_denormals,
-        };
         // The scalar single-precision set of the first backend (the baseline): the float floor.
         let first = request.backends.first().copied().unwrap_or_default();
         let scalar = codes.iter().position(|(_, set)| {
             set.is_scalar() && set.backend == first && !set.args.iter().any(|a| a == "-double")
         });
-        let (checked, warnings) =
-            check_outputs(workers, self.cache, &request.source, &codes, scalar, render);
+        let (checked, warnings) = check_outputs(
+            workers,
+            self.cache,
+            &request.source,
+            &codes,
+            scalar,
+            (&request.measure).into(),
+        );
         self.warnings.extend(warnings);
         let floor = scalar
             .and_then(|i| checked[i].as_ref().ok())

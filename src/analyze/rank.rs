@@ -108,6 +108,7 @@ pub fn rank(
         .map(|(i, m)| {
             let bytes = m.bytes_per_block(frames);
             let t = &m.timing;
+            let cycles = t.cycles_per_frame(frames);
             let cpu = cpu_percent(t.best_mean_ns, frames, sample_rate);
             let speedup = baseline.map(|b| measured[b].time_over(m));
             let vs_fastest = (i > 0).then(|| m.time_over(&measured[0]));
@@ -141,8 +142,8 @@ pub fn rank(
                 throughput_mbps: mbps(bytes, t.best_mean_ns),
                 throughput_ci95_mbps: [mbps(bytes, t.best_mean_ci95_ns[1]), mbps(bytes, t.best_mean_ci95_ns[0])],
                 throughput_rel_sd_percent: t.best_rel_sd_percent,
-                cycles_per_frame: t.cycles_per_frame(frames).map(|c| c.0),
-                cycles_per_frame_ci95: t.cycles_per_frame(frames).map(|c| c.1),
+                cycles_per_frame: cycles.map(|c| c.0),
+                cycles_per_frame_ci95: cycles.map(|c| c.1),
                 samples_per_second: frames_per_second(frames, t.best_mean_ns),
                 channels_processed: m.compile.inputs + m.compile.outputs,
                 throughput_median_mbps: mbps(bytes, t.median_ns),

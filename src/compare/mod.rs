@@ -4,7 +4,7 @@
 use crate::analyze::{check_tie_threshold, DEFAULT_TIE_THRESHOLD_PERCENT};
 use crate::backends::{Code, Cxx};
 use crate::cache::Cache;
-use crate::jobs::{CompileJob, Compiled, Render};
+use crate::jobs::{CompileJob, Compiled};
 use crate::libfaust::DspSource;
 use crate::measure::stats::{paired_ratio, MedianInterval};
 use crate::measure::units::{bytes_per_block, cpu_percent, frames_per_second, mbps};
@@ -234,13 +234,7 @@ pub fn compare(
             .collect();
         let code = |x: &Measured| (x.code.code.clone(), x.implementation.options.clone());
         let codes: Vec<(Code, OptionSet)> = alike.iter().map(|x| code(x)).collect();
-        let render = Render {
-            frames: m.frames,
-            sample_rate: m.sample_rate,
-            seed: m.seed,
-            flush_denormals: m.flush_denormals,
-        };
-        let rendered = render_against(workers, &[code(first)], &codes, render);
+        let rendered = render_against(workers, &[code(first)], &codes, m.into());
         for (x, result) in alike.iter().zip(rendered) {
             let r = (comparison.iter_mut()).find(|r| r.name == x.implementation.name);
             match (r, result) {
@@ -354,6 +348,7 @@ fn rank(measured: &[Measured<'_>], m: &MeasureConfig) -> Vec<ImplResult> {
             let implementation = measured[i].implementation;
             let (info, t) = (&measured[i].code.info, &measured[i].raw.timing);
             let ns = per_frame(t.best_mean_ns);
+            let cycles = t.cycles_per_frame(m.frames);
             let speedup = ratio(slowest, i);
             let behind = ratio(i, fastest);
             let ci = ends(speedup);
@@ -372,8 +367,8 @@ fn rank(measured: &[Measured<'_>], m: &MeasureConfig) -> Vec<ImplResult> {
                 channels_processed: info.inputs + info.outputs,
                 ns_per_frame: ns,
                 ns_per_frame_ci95: t.best_mean_ci95_ns.map(per_frame),
-                cycles_per_frame: t.cycles_per_frame(m.frames).map(|c| c.0),
-                cycles_per_frame_ci95: t.cycles_per_frame(m.frames).map(|c| c.1),
+                cycles_per_frame: cycles.map(|c| c.0),
+                cycles_per_frame_ci95: cycles.map(|c| c.1),
                 cpu_percent: cpu_percent(t.best_mean_ns, m.frames, m.sample_rate),
                 memory_bytes: info.memory_bytes,
                 speedup_vs_slowest: speedup.median,

@@ -4,7 +4,7 @@ use crate::accuracy::{self, Difference};
 use crate::backends::Code;
 use crate::dsp::{AudioBuffers, FaustError};
 use crate::measure::rng::SplitMix64;
-use crate::measure::thread;
+use crate::measure::{thread, MeasureConfig};
 use crate::options::OptionSet;
 use crate::worker::{Job, Limit, Phase};
 use serde::{Deserialize, Serialize};
@@ -28,6 +28,18 @@ pub struct Render {
     pub seed: u64,
     /// Flush denormals to zero while rendering, as while measuring.
     pub flush_denormals: bool,
+}
+
+impl From<&MeasureConfig> for Render {
+    /// At the measurement's block size, rate, seed and denormal mode.
+    fn from(m: &MeasureConfig) -> Render {
+        Render {
+            frames: m.frames,
+            sample_rate: m.sample_rate,
+            seed: m.seed,
+            flush_denormals: m.flush_denormals,
+        }
+    }
 }
 
 impl Job for OutputJob {
