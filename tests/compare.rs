@@ -30,15 +30,18 @@ fn compare_identical_implementations_is_a_tie() {
         .unwrap()
         .contains(&format!("tied within noise with {other}")));
     assert_eq!(r["success"], true);
-    // And they compute the same samples (× 1.0 changes no float), against the first given.
+    // And they compute the same samples (× 1.0 changes no float), against the first given,
+    // with the same magnitude response.
+    assert_eq!(r["reference"], "a");
     for x in r["comparison"].as_array().unwrap() {
-        assert!(x["output_vs_first"].is_object(), "{x}");
-        assert!(x["output_vs_first"]["snr_db"].is_null(), "{x}");
+        assert!(x["output_vs_reference"]["snr_db"].is_null(), "{x}");
+        assert_eq!(x["output_vs_reference"]["verdict"], "same", "{x}");
+        assert_eq!(x["response"]["deviation_db"], 0.0, "{x}");
     }
     assert!(r["recommendations"]
         .as_str()
         .unwrap()
-        .contains("b: the same samples"));
+        .contains("b: same (identical to the reference)"));
 }
 
 #[test]
@@ -69,8 +72,17 @@ fn compare_finds_a_slower_implementation_and_the_design_example() {
         .unwrap()
         .contains("faster than shaped"));
 
-    // The design's example: three filters with -vec.
+    // The design's example: three filters with -vec, against the last, with THD+N and the
+    // chart of their magnitude responses.
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("filters.svg");
     let (status, r) = compare_json(&[
+        "--reference",
+        "butterworth",
+        "--thd-n",
+        "1000",
+        "--svg",
+        svg.to_str().unwrap(),
         "--options",
         "-vec",
         "--impl",
@@ -86,15 +98,38 @@ fn compare_finds_a_slower_implementation_and_the_design_example() {
     assert!(c.iter().all(|x| x["compiler_options"] == "-vec"));
     assert_eq!(c[2]["relative_performance"], "slowest");
     assert_eq!(r["compared_by"], "throughput");
-    // Three different filters: each differs from the first given (resonlp) by its figure.
-    for x in c.iter().filter(|x| x["name"] != "resonlp") {
-        let snr = x["output_vs_first"]["snr_db"].as_f64().unwrap();
-        assert!(snr < 60.0, "{x}");
+    // Three different filters: each differs from the reference (butterworth) by its figure,
+    // in its samples and in its magnitude response; all three are linear (THD+N: rounding).
+    assert_eq!(r["reference"], "butterworth");
+    for x in c {
+        let (output, response) = (&x["output_vs_reference"], &x["response"]);
+        let deviation = response["deviation_db"].as_f64().unwrap();
+        if x["name"] == "butterworth" {
+            assert_eq!(output["verdict"], "same", "{x}");
+            assert_eq!(deviation, 0.0, "{x}");
+        } else {
+            assert!(output["snr_db"].as_f64().unwrap() < 60.0, "{x}");
+            assert_eq!(output["verdict"], "different", "{x}");
+            assert!(deviation > 3.0, "{x}");
+            let at = response["deviation_at_hz"].as_f64().unwrap();
+            assert!((20.0..=20_000.0).contains(&at), "{x}");
+        }
+        assert!(
+            response["magnitude_db"].as_array().unwrap().len() > 100,
+            "{x}"
+        );
+        assert!(x["thd_n_db"].as_f64().unwrap() < -80.0, "{x}");
     }
-    assert!(r["recommendations"]
-        .as_str()
-        .unwrap()
-        .contains("against resonlp"));
+    let advice = r["recommendations"].as_str().unwrap();
+    assert!(advice.contains("against butterworth"), "{advice}");
+    assert!(advice.contains("magnitude response up to"), "{advice}");
+    assert!(advice.contains("THD+N at 1000 Hz"), "{advice}");
+    // The chart: the forest plot, then the three responses overlaid, named in the key.
+    let chart = std::fs::read_to_string(&svg).unwrap();
+    assert!(chart.contains("magnitude responses"), "{chart}");
+    for name in ["resonlp", "lowpass6e", "butterworth"] {
+        assert!(chart.matches(name).count() >= 2, "{name} in {chart}");
+    }
 }
 
 #[test]
@@ -182,5 +217,79 @@ fn compare_carries_the_environment_warnings() {
     assert!(
         table.contains("Warnings:\n") && table.contains("real-time priority was not granted"),
         "{table}"
+    );
+}
+
+#[test]
+fn compare_says_what_implementations_compute() {
+    let _guard = serial();
+    // One program under two option sets, and two copies of one file: the same (freeverb:
+    // 137.6 dB between scalar and -vec code here).
+    let freeverb = fixture("freeverb.dsp");
+    let freeverb = freeverb.to_str().unwrap();
+    let (status, r) = compare_json(&[
+        "--impl",
+        &format!("scalar={freeverb}:"),
+        "--impl",
+        &format!("vec={freeverb}:-vec -vs 32"),
+        "--impl",
+        &format!("copy={freeverb}:"),
+        "--duration",
+        "0.2",
+    ]);
+    assert_eq!(status, 0, "{r}");
+    for x in r["comparison"].as_array().unwrap() {
+        assert_eq!(x["output_vs_reference"]["verdict"], "same", "{x}");
+        if x["name"] == "copy" {
+            assert!(x["output_vs_reference"]["snr_db"].is_null(), "{x}");
+        }
+        // One input, two outputs: no channel's response to speak of.
+        assert!(x["response"].is_null(), "{x}");
+    }
+    // A clipper against a wire, by THD+N at a sine of −6 dBFS: clipped at 0.3, about −15 dB
+    // of odd harmonics; the wire, none.
+    let (status, r) = compare_json(&[
+        "--impl",
+        "clip=process = max(-0.3) : min(0.3);",
+        "--impl",
+        "wire=process = _;",
+        "--reference",
+        "wire",
+        "--thd-n",
+        "1000",
+        "--duration",
+        "0.2",
+    ]);
+    assert_eq!(status, 0, "{r}");
+    let of = |name: &str| {
+        (r["comparison"].as_array().unwrap().iter())
+            .find(|x| x["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let (clip, wire) = (of("clip"), of("wire"));
+    assert!(clip["thd_n_db"].as_f64().unwrap() > -25.0, "{clip}");
+    assert!(wire["thd_n_db"].as_f64().unwrap() < -100.0, "{wire}");
+    assert_eq!(
+        clip["output_vs_reference"]["verdict"], "different",
+        "{clip}"
+    );
+    // A reference no implementation is named: refused, saying which there are.
+    let out = faustperf()
+        .args([
+            "compare",
+            "--impl",
+            "a=process = _;",
+            "--impl",
+            "b=process = _;",
+        ])
+        .args(["--reference", "c"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("reference `c`") && err.contains("a, b"),
+        "{err}"
     );
 }

@@ -11,6 +11,10 @@
 //! thing in another order. Where the floor is below the tolerance, single-precision code does
 //! not track the reference at all, and sets are judged against the scalar set's output.
 
+mod response;
+
+pub use response::{response, thd_n_db, Response, DEFAULT_BAND_HZ, SINE_AMPLITUDE};
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -28,6 +32,16 @@ pub const SAME_AS_SCALAR_DB: f64 = 100.0;
 /// and noise of audio equipment that listeners take as transparent; more than that can be
 /// heard, or is a bug.
 pub const DEFAULT_TOLERANCE_DB: f64 = 60.0;
+
+/// `tolerance_db` as a request's accuracy tolerance, or why not.
+pub fn check_tolerance(tolerance_db: f64) -> Result<(), crate::measure::RequestError> {
+    if tolerance_db.is_finite() && tolerance_db >= 0.0 {
+        return Ok(());
+    }
+    Err(crate::measure::RequestError(format!(
+        "accuracy tolerance {tolerance_db} must be an SNR of 0 dB or more (default {DEFAULT_TOLERANCE_DB})"
+    )))
+}
 
 /// What to do with the outputs' check.
 #[derive(

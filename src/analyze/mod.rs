@@ -157,13 +157,7 @@ impl AnalyzeRequest {
         if self.backends.is_empty() {
             return Err(RequestError("give at least one backend".into()));
         }
-        if !(self.accuracy_tolerance_db.is_finite() && self.accuracy_tolerance_db >= 0.0) {
-            return Err(RequestError(format!(
-                "accuracy tolerance {} must be an SNR of 0 dB or more (default {})",
-                self.accuracy_tolerance_db,
-                accuracy::DEFAULT_TOLERANCE_DB
-            )));
-        }
+        accuracy::check_tolerance(self.accuracy_tolerance_db)?;
         if matches!(self.option_sets, OptionSets::Faustbench) && self.backends.len() > 1 {
             return Err(RequestError(
                 "faustbench's search runs on one backend at a time: give one".into(),

@@ -86,40 +86,55 @@ fn rows(
     x_desc: &str,
     draw: impl FnOnce(&mut Rows<'_>, &dyn Fn(usize) -> usize) -> Option<()>,
 ) -> Option<String> {
+    svg(rows_size(labels, min_rows), |root| {
+        rows_on(root, title, labels, x, x_desc, draw)
+    })
+}
+
+/// The size of [`rows`]' chart.
+fn rows_size(labels: &[String], min_rows: usize) -> (u32, u32) {
+    (
+        900 + 7 * longest(labels),
+        90 + 30 * labels.len().max(min_rows) as u32,
+    )
+}
+
+/// Characters of the longest label (8 without labels).
+fn longest(labels: &[String]) -> u32 {
+    labels.iter().map(|l| l.chars().count()).max().unwrap_or(8) as u32
+}
+
+/// [`rows`] drawn on `area`.
+fn rows_on(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    title: String,
+    labels: &[String],
+    x: Range<f64>,
+    x_desc: &str,
+    draw: impl FnOnce(&mut Rows<'_>, &dyn Fn(usize) -> usize) -> Option<()>,
+) -> Option<()> {
     let n = labels.len();
-    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(8) as u32;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(
-            &mut svg,
-            (900 + 7 * longest, 90 + 30 * n.max(min_rows) as u32),
-        )
-        .into_drawing_area();
-        root.fill(&WHITE).ok()?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 15))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(8 + 7 * longest)
-            // Keys 0..=m make m + 1 segments: n rows need 0..n-1 (one row still needs two keys).
-            .build_cartesian_2d(x, (0..n.max(2) - 1).into_segmented())
-            .ok()?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(r) if *r < n => labels[n - 1 - r].clone(),
-                _ => String::new(),
-            })
-            .x_desc(x_desc)
-            .draw()
-            .ok()?;
-        // Row 0 is at the bottom: the first item goes in the top row.
-        draw(&mut chart, &|i| n - 1 - i)?;
-        root.present().ok()?;
-    }
-    Some(svg)
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 15))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(8 + 7 * longest(labels))
+        // Keys 0..=m make m + 1 segments: n rows need 0..n-1 (one row still needs two keys).
+        .build_cartesian_2d(x, (0..n.max(2) - 1).into_segmented())
+        .ok()?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(r) if *r < n => labels[n - 1 - r].clone(),
+            _ => String::new(),
+        })
+        .x_desc(x_desc)
+        .draw()
+        .ok()?;
+    // Row 0 is at the bottom: the first item goes in the top row.
+    draw(&mut chart, &|i| n - 1 - i)
 }
 
 /// Whiskers from `low` to `high` of each item, in black.
@@ -242,31 +257,104 @@ impl Charted for CompareReport {
             "time per frame against the fastest (×, 95 % intervals; shaded: tied within {} %)",
             self.tie_threshold_percent
         );
-        rows(
-            title,
-            &labels,
-            0,
-            0.95..x_max,
-            "× the fastest's time per frame",
-            |chart, row| {
-                band(chart, items.len(), 1.0, tie)?;
-                let spans: Vec<[f64; 2]> = items.iter().map(|r| r.fastest_speedup_ci95).collect();
-                whiskers(chart, row, &spans)?;
-                chart
-                    .draw_series(items.iter().enumerate().map(|(i, r)| {
-                        let tied = r.rank == 1 || self.tied_with.contains(&r.name);
-                        let colour = if tied { TIED } else { OTHER };
-                        Circle::new(
-                            (r.fastest_speedup, SegmentValue::CenterOf(row(i))),
-                            6,
-                            colour.filled(),
-                        )
-                    }))
-                    .ok()?;
-                Some(())
-            },
-        )
+        let speeds = |area: &DrawingArea<SVGBackend<'_>, Shift>| {
+            rows_on(
+                area,
+                title,
+                &labels,
+                0.95..x_max,
+                "× the fastest's time per frame",
+                |chart, row| {
+                    band(chart, items.len(), 1.0, tie)?;
+                    let spans: Vec<[f64; 2]> =
+                        items.iter().map(|r| r.fastest_speedup_ci95).collect();
+                    whiskers(chart, row, &spans)?;
+                    chart
+                        .draw_series(items.iter().enumerate().map(|(i, r)| {
+                            let tied = r.rank == 1 || self.tied_with.contains(&r.name);
+                            let colour = if tied { TIED } else { OTHER };
+                            Circle::new(
+                                (r.fastest_speedup, SegmentValue::CenterOf(row(i))),
+                                6,
+                                colour.filled(),
+                            )
+                        }))
+                        .ok()?;
+                    Some(())
+                },
+            )
+        };
+        let (width, height) = rows_size(&labels, 0);
+        if items.iter().all(|r| r.response.is_none()) {
+            return svg((width, height), speeds);
+        }
+        svg((width, height + RESPONSES_HEIGHT), |root| {
+            let (top, bottom) = root.split_vertically(height);
+            speeds(&top)?;
+            responses(&bottom, self)
+        })
     }
+}
+
+/// Height of the chart of magnitude responses under `compare`'s.
+const RESPONSES_HEIGHT: u32 = 460;
+
+/// `compare`'s second chart: every implementation's magnitude response (first channel) over
+/// the band, overlaid on a log frequency axis, each in its colour with its name in the key.
+fn responses(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &CompareReport) -> Option<()> {
+    let curves: Vec<(&str, &[[f64; 2]])> = (report.comparison.iter())
+        .filter_map(|r| {
+            Some((
+                r.name.as_str(),
+                r.response.as_ref()?.magnitude_db.as_slice(),
+            ))
+        })
+        .collect();
+    let points = || curves.iter().flat_map(|(_, c)| c.iter());
+    let hz = |p: &[f64; 2]| p[0];
+    let (low, high) = (
+        points().map(hz).fold(f64::INFINITY, f64::min),
+        points().map(hz).fold(0.0, f64::max),
+    );
+    let top = points().map(|p| p[1]).fold(f64::NEG_INFINITY, f64::max);
+    let bottom = points().map(|p| p[1]).fold(f64::INFINITY, f64::min);
+    let title = format!(
+        "magnitude responses (first channel; from a 1 s impulse response), against {}",
+        report.reference
+    );
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 15))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(
+            (low..high.max(low * 2.0)).log_scale(),
+            bottom - 3.0..top + 3.0,
+        )
+        .ok()?;
+    chart
+        .configure_mesh()
+        .x_desc("Hz")
+        .y_desc("dB")
+        .draw()
+        .ok()?;
+    for (i, (name, curve)) in curves.iter().enumerate() {
+        let colour = BACKEND_COLOURS[i % BACKEND_COLOURS.len()];
+        let points = curve.iter().map(|p| (p[0], p[1]));
+        chart
+            .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+            .ok()?
+            .label(*name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .ok()
 }
 
 /// `baseline check`: each entry's change in time against the baseline with its 95 % interval,

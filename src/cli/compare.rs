@@ -2,6 +2,7 @@
 
 use super::common::{tie_threshold, BackendArgs, ChartArgs, MeasureArgs, RunArgs, MAX_SECONDS};
 use super::{exit, Stop};
+use crate::accuracy;
 use crate::analyze::DEFAULT_TIE_THRESHOLD_PERCENT;
 use crate::compare::{compare, CompareRequest, Implementation};
 use crate::libfaust::DspSource;
@@ -35,6 +36,20 @@ pub struct CompareArgs {
     /// confidence, % (instances of identical code differ by up to about 1 %).
     #[arg(long, default_value_t = DEFAULT_TIE_THRESHOLD_PERCENT, value_parser = tie_threshold)]
     tie_threshold: f64,
+    /// The implementation whose output the others' are compared with (SNR, verdict, magnitude
+    /// response) [default: the first].
+    #[arg(long, value_name = "NAME")]
+    reference: Option<String>,
+    /// The SNR against the reference, dB, below which an implementation computes something
+    /// `different` (above it, but beyond float rounding: `close`).
+    #[arg(long, value_name = "DB", default_value_t = accuracy::DEFAULT_TOLERANCE_DB)]
+    accuracy_tolerance: f64,
+    /// The band over which magnitude responses are compared, Hz (clamped below Nyquist).
+    #[arg(long, value_name = "LOW:HIGH", default_value = "20:20000", value_parser = band)]
+    band: [f64; 2],
+    /// Also measure THD+N at a sine of this frequency (−6 dBFS on every input), Hz.
+    #[arg(long, value_name = "HZ")]
+    thd_n: Option<f64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -88,10 +103,23 @@ fn validate(args: &CompareArgs) -> Result<CompareRequest, String> {
         measure,
         tie_threshold_percent: args.tie_threshold,
         cxx,
+        reference: args.reference.clone(),
+        accuracy_tolerance_db: args.accuracy_tolerance,
+        band_hz: args.band,
+        thd_n_hz: args.thd_n,
         ..request
     }
     .validate(MAX_SECONDS)
     .map_err(|e| e.to_string())
+}
+
+/// `LOW:HIGH` in Hz.
+fn band(text: &str) -> Result<[f64; 2], String> {
+    let parse = |x: &str| x.trim().parse::<f64>().ok();
+    match text.split_once(':').map(|(a, b)| (parse(a), parse(b))) {
+        Some((Some(low), Some(high))) => Ok([low, high]),
+        _ => Err(format!("`{text}`: write LOW:HIGH in Hz, e.g. 20:20000")),
+    }
 }
 
 fn file_name(path: &Path) -> String {

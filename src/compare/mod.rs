@@ -11,9 +11,15 @@ use crate::measure::units::{bytes_per_block, cpu_percent, frames_per_second, mbp
 use crate::measure::warnings::{texts, Environment};
 use crate::measure::{Budget, Conditions, MeasureConfig, RawMeasurement, RequestError};
 use crate::options::{display, Backend, OptionSet};
-use crate::pipeline::{compile_all, measure_sets, render_against, Workers};
+use crate::pipeline::{compile_all, measure_sets, Workers};
 use crate::worker::RunError;
 use serde::{Deserialize, Serialize};
+
+mod outputs;
+
+fn default_band() -> [f64; 2] {
+    crate::accuracy::DEFAULT_BAND_HZ
+}
 
 /// One implementation to compare.
 #[derive(Debug, Clone)]
@@ -36,6 +42,16 @@ pub struct CompareRequest {
     /// The C++ compiler, for implementations on the `cpp` backend (default: g++ with
     /// faustperf's flags).
     pub cxx: Option<Cxx>,
+    /// The implementation whose output the others' are compared with (default: the first).
+    pub reference: Option<String>,
+    /// Below this SNR against the reference, dB, an implementation computes something
+    /// `different`. Default: [`crate::accuracy::DEFAULT_TOLERANCE_DB`].
+    pub accuracy_tolerance_db: f64,
+    /// The band magnitude responses are compared over, Hz (clamped below Nyquist). Default:
+    /// [`crate::accuracy::DEFAULT_BAND_HZ`].
+    pub band_hz: [f64; 2],
+    /// Also measure THD+N at a sine of this frequency, Hz.
+    pub thd_n_hz: Option<f64>,
 }
 
 impl CompareRequest {
@@ -58,6 +74,10 @@ impl CompareRequest {
             measure: MeasureConfig::default(),
             tie_threshold_percent: DEFAULT_TIE_THRESHOLD_PERCENT,
             cxx: None,
+            reference: None,
+            accuracy_tolerance_db: crate::accuracy::DEFAULT_TOLERANCE_DB,
+            band_hz: crate::accuracy::DEFAULT_BAND_HZ,
+            thd_n_hz: None,
         })
     }
 
@@ -66,6 +86,7 @@ impl CompareRequest {
     pub fn validate(mut self, max_seconds: f64) -> Result<CompareRequest, RequestError> {
         self.measure.check(max_seconds)?;
         check_tie_threshold(self.tie_threshold_percent)?;
+        outputs::validate(&self)?;
         let on_cpp = (self.implementations.iter()).any(|i| i.options.backend == Backend::Cpp);
         self.cxx =
             Cxx::when_needed(on_cpp, self.cxx).map_err(|e| RequestError(format!("cpp: {e}")))?;
@@ -118,11 +139,21 @@ pub struct ImplResult {
     pub fastest_speedup_ci95: [f64; 2],
     /// Compiled to the same machine code as the fastest: tied by definition.
     pub same_code_as_fastest: bool,
-    /// Its output against the first implementation's (measured) on the same input, 1 s of the
-    /// seeded noise (see README, "Same sound"): `snr_db` null when the samples are the same;
-    /// `null` when its inputs and outputs differ from the first's or it could not be rendered.
+    /// Its output against the reference implementation's on the same input, 1 s of the seeded
+    /// noise (see README, "Same sound"), with a verdict (`same`: identical or within rounding,
+    /// ≥ 100 dB; `close`: above the tolerance; `different`): `snr_db` null when the samples
+    /// are the same; `null` when its inputs and outputs differ from the reference's or it
+    /// could not be rendered.
     #[serde(default)]
-    pub output_vs_first: Option<crate::accuracy::Difference>,
+    pub output_vs_reference: Option<crate::accuracy::Accuracy>,
+    /// Its magnitude response against the reference's (programs with as many inputs as
+    /// outputs, one impulse response per channel); `null` otherwise.
+    #[serde(default)]
+    pub response: Option<crate::accuracy::Response>,
+    /// THD+N at a sine of `thd_n_hz` on every input (worst channel), dB; `null` when not asked
+    /// or without inputs.
+    #[serde(default)]
+    pub thd_n_db: Option<f64>,
     pub rounds: usize,
     pub cached: bool,
 }
@@ -151,6 +182,15 @@ pub struct CompareReport {
     pub tied_with: Vec<String>,
     /// One sentence: who won by how much, or who is tied within how much noise.
     pub verdict: String,
+    /// The implementation whose output the others are compared with (`""` when none was).
+    #[serde(default)]
+    pub reference: String,
+    /// The band magnitude responses are compared over, Hz.
+    #[serde(default = "default_band")]
+    pub response_band_hz: [f64; 2],
+    /// The sine's frequency for THD+N, Hz, when asked.
+    #[serde(default)]
+    pub thd_n_hz: Option<f64>,
     /// `throughput`, or `time per frame` when the implementations' inputs/outputs differ.
     pub compared_by: String,
     /// What to use, in sentences (a tie is said here too).
@@ -226,27 +266,7 @@ pub fn compare(
     let mut warnings = texts(environment.warnings(m.into()));
     warnings.extend(compile_warnings);
     let mut comparison = rank(&measured, m);
-    // What each computes, against the first implementation measured.
-    if let Some(first) = measured.first() {
-        let channels = |c: &Compiled| (c.info.inputs, c.info.outputs);
-        let alike: Vec<&Measured> = (measured.iter())
-            .filter(|x| channels(&x.code) == channels(&first.code))
-            .collect();
-        let code = |x: &Measured| (x.code.code.clone(), x.implementation.options.clone());
-        let codes: Vec<(Code, OptionSet)> = alike.iter().map(|x| code(x)).collect();
-        let rendered = render_against(workers, &[code(first)], &codes, m.into());
-        for (x, result) in alike.iter().zip(rendered) {
-            let r = (comparison.iter_mut()).find(|r| r.name == x.implementation.name);
-            match (r, result) {
-                (Some(r), Ok(mut d)) => r.output_vs_first = d.pop(),
-                (_, Err(e)) => warnings.push(format!(
-                    "{}: its output could not be rendered: {e}",
-                    x.implementation.name
-                )),
-                _ => {}
-            }
-        }
-    }
+    let reference = outputs::check(request, &measured, workers, &mut comparison, &mut warnings);
     let same_io = comparison
         .windows(2)
         .all(|w| (w[0].inputs, w[0].outputs) == (w[1].inputs, w[1].outputs));
@@ -257,28 +277,8 @@ pub fn compare(
     }
     let (winner, tied_with, verdict) = verdict(&comparison, request.tie_threshold_percent);
     let mut recommendations = recommendations(&comparison, &tied_with);
-    if let Some(first) = measured.first().map(|x| &x.implementation.name) {
-        let outputs: Vec<String> = (comparison.iter())
-            .filter(|r| r.name != *first)
-            .filter_map(|r| {
-                let d = r.output_vs_first.as_ref()?;
-                Some(match d.snr_db {
-                    None => format!("{}: the same samples", r.name),
-                    Some(snr) => format!(
-                        "{}: SNR {snr:.1} dB, peak difference {:.2} % of {first}'s peak",
-                        r.name,
-                        100.0 * d.peak_difference
-                    ),
-                })
-            })
-            .collect();
-        if !outputs.is_empty() {
-            recommendations.push_str(&format!(
-                " What they compute, against {first} over {} s of the seeded noise: {}.",
-                crate::accuracy::SECONDS,
-                outputs.join("; ")
-            ));
-        }
+    if let Some(reference) = &reference {
+        recommendations.push_str(&outputs::sentence(&comparison, reference, request));
     }
     CompareReport {
         success: comparison.len() >= 2,
@@ -287,6 +287,9 @@ pub fn compare(
         winner,
         tied_with,
         verdict,
+        reference: reference.unwrap_or_default(),
+        response_band_hz: request.band_hz,
+        thd_n_hz: request.thd_n_hz,
         compared_by: if same_io {
             "throughput"
         } else {
@@ -388,7 +391,9 @@ fn rank(measured: &[Measured<'_>], m: &MeasureConfig) -> Vec<ImplResult> {
                     ends(behind)
                 },
                 same_code_as_fastest: info.code_digest == measured[fastest].code.info.code_digest,
-                output_vs_first: None,
+                output_vs_reference: None,
+                response: None,
+                thd_n_db: None,
                 rounds: t.rounds,
                 cached: measured[i].cached,
             }
@@ -509,7 +514,9 @@ mod tests {
             fastest_speedup: fastest,
             fastest_speedup_ci95: ci,
             same_code_as_fastest: false,
-            output_vs_first: None,
+            output_vs_reference: None,
+            response: None,
+            thd_n_db: None,
             rounds: 10,
             cached: false,
         }

@@ -20,9 +20,10 @@ register! {
     inspect::InspectJob,
     measure::MeasureJob,
     output::OutputJob,
+    render::RenderJob,
     profile::ProfileJob,
 }
 
 pub use compile::{CompileInfo, Compiled};
-pub use output::Render;
 pub use profile::Live;
+pub use render::{Input, Render};

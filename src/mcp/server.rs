@@ -308,7 +308,7 @@ impl FaustPerfServer {
     }
 
     #[tool(
-        description = "Compare Faust implementations (each its own code and compiler options), measured in interleaved rounds on the same pinned core so that machine drift hits all alike. Per implementation: throughput_mbps, cpu_percent (at 44100 Hz), memory_bytes, rank, relative_performance (e.g. \"1.52x faster than butterworth (95 % CI 1.49–1.55)\", the median of pass-by-pass ratios with its sign-test interval), samples_per_second, channels_processed. winner names the fastest; tied_with lists those tied with it within noise (empty when it wins beyond noise), and verdict and recommendations (a string) say so. When inputs/outputs differ, time per frame is compared instead of MB/s.",
+        description = "Compare Faust implementations (each its own code and compiler options), measured in interleaved rounds on the same pinned core so that machine drift hits all alike. Per implementation: throughput_mbps, cpu_percent (at 44100 Hz), memory_bytes, rank, relative_performance (e.g. \"1.52x faster than butterworth (95 % CI 1.49–1.55)\", the median of pass-by-pass ratios with its sign-test interval), samples_per_second, channels_processed. winner names the fastest; tied_with lists those tied with it within noise (empty when it wins beyond noise), and verdict and recommendations (a string) say so. When inputs/outputs differ, time per frame is compared instead of MB/s. What each computes, against the reference implementation (the first, or `reference`): output_vs_reference (SNR dB of the difference on 1 s of noise, peak difference, verdict same/close/different), response (largest deviation of the magnitude response from the reference's over 20-20000 Hz, dB, and where; for programs with as many inputs as outputs) and, with thd_n_hz, thd_n_db.",
         input_schema = input_schema::<CompareParams>(),
         output_schema = schema_for_output::<CompareOutput>()
     )]
@@ -334,8 +334,15 @@ impl FaustPerfServer {
             });
         }
         let measure = self.measure_config(None, params.test_duration_seconds);
-        let request = or_refuse!(CompareRequest::new(implementations)
-            .and_then(|r| CompareRequest { measure, ..r }.validate(MAX_SECONDS)));
+        let request = or_refuse!(CompareRequest::new(implementations).and_then(|r| {
+            CompareRequest {
+                measure,
+                reference: params.reference.clone(),
+                thd_n_hz: params.thd_n_hz,
+                ..r
+            }
+            .validate(MAX_SECONDS)
+        }));
         let count = request.implementations.len() as f64;
         let report = self
             .run(&context, move |workers, cache, tx| {

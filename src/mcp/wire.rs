@@ -159,9 +159,15 @@ pub struct CompareParams {
     /// Code generator of every implementation: `llvm` (default), `cpp`, `wasm` or `interp`.
     #[serde(default)]
     pub backend: Backend,
-    /// Also return the forest plot of the comparison as a PNG image (default false).
+    /// Also return the forest plot of the comparison as a PNG image (default false), with the
+    /// implementations' magnitude responses overlaid under it when they have as many inputs
+    /// as outputs.
     #[serde(default)]
     pub chart: bool,
+    /// The implementation whose output the others' are compared with (default: the first).
+    pub reference: Option<String>,
+    /// Also measure THD+N at a sine of this frequency on every input, Hz.
+    pub thd_n_hz: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -13,7 +13,7 @@ use crate::libfaust::{DspSource, Target};
 use crate::measure::thread::all_cores;
 use crate::measure::{MeasureConfig, RawMeasurement, Stretch};
 use crate::options::{display_on, Backend, OptionSet};
-use crate::worker::{InProcess, Phase, RunError, Runner, Supervisor, WorkerConfig};
+use crate::worker::{InProcess, Job, Phase, RunError, Runner, Supervisor, WorkerConfig};
 use serde::{Deserialize, Serialize};
 
 /// Whether a set failed or is not supported by the backend.
@@ -372,29 +372,41 @@ pub fn check_outputs(
     )
 }
 
-/// Renders each of `codes` beside each of `references` on the compile lanes, one set a job
-/// (so that a set that crashes fails alone), and returns per set its differences from the
-/// references, in order, or why not. Run after measuring: nothing is timed meanwhile.
+/// Renders each of `codes` beside each of `references`, one set a job, and returns per set its
+/// differences from the references, in order, or why not.
 pub fn render_against(
     workers: &mut Workers,
     references: &[(Code, OptionSet)],
     codes: &[(Code, OptionSet)],
     render: Render,
 ) -> Vec<Result<Vec<Difference>, RunError>> {
-    let checked = on_lanes(
+    let jobs: Vec<OutputJob> = (codes.iter())
+        .map(|code| OutputJob {
+            references: references.to_vec(),
+            code: code.clone(),
+            render,
+        })
+        .collect();
+    on_compile_lanes(workers, &jobs)
+}
+
+/// Runs `jobs` on the compile lanes, each lane taking the next when it is free (so that one
+/// that crashes fails alone), and returns their replies in order. Run after measuring:
+/// nothing is timed meanwhile.
+pub fn on_compile_lanes<J: Job + Sync>(
+    workers: &mut Workers,
+    jobs: &[J],
+) -> Vec<Result<J::Reply, RunError>>
+where
+    J::Reply: Send,
+{
+    let done = on_lanes(
         &mut workers.compilers,
-        &(0..codes.len()).collect::<Vec<_>>(),
-        |lane, i| {
-            let job = OutputJob {
-                references: references.to_vec(),
-                code: codes[i].clone(),
-                render,
-            };
-            lane.run(&job, &mut |()| {})
-        },
+        &(0..jobs.len()).collect::<Vec<_>>(),
+        |lane, i| lane.run(&jobs[i], &mut |_| {}),
         &mut |_| {},
     );
-    checked.into_iter().map(|(_, r)| r).collect()
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Measures compiled sets (machine code and options each) in one interleaved run on

@@ -41,7 +41,7 @@ impl Paged for CompareReport {
     }
 }
 
-const COMPARE_HEADERS: [&str; 8] = [
+const COMPARE_HEADERS: [&str; 11] = [
     "rank",
     "implementation",
     "options",
@@ -50,6 +50,9 @@ const COMPARE_HEADERS: [&str; 8] = [
     "CPU %",
     "memory",
     "relative performance",
+    "output",
+    "response Δ dB",
+    "THD+N dB",
 ];
 
 /// One row per compared implementation, then one per failure.
@@ -70,11 +73,18 @@ fn compare_rows(report: &CompareReport) -> Vec<Vec<String>> {
                 format!("{:.3}", r.cpu_percent),
                 r.memory_bytes.map_or_else(|| "?".into(), human_bytes),
                 r.relative_performance.clone(),
+                r.output_vs_reference
+                    .as_ref()
+                    .map_or_else(|| "–".into(), |a| a.verdict.to_string()),
+                r.response
+                    .as_ref()
+                    .map_or_else(|| "–".into(), |d| format!("{:.1}", d.deviation_db)),
+                r.thd_n_db.map_or_else(|| "–".into(), |t| format!("{t:.1}")),
             ]
         })
         .collect();
     rows.extend(report.errors.iter().map(|e| {
-        let mut row = vec![String::new(); 8];
+        let mut row = vec![String::new(); COMPARE_HEADERS.len()];
         row[0] = "–".into();
         row[1] = e.name.clone();
         row[7] = "failed".into();
@@ -119,12 +129,21 @@ impl Exporter<CompareReport> for Csv {
                 r.fastest_speedup_ci95[0].to_string(),
                 r.fastest_speedup_ci95[1].to_string(),
                 csv::number(r.memory_bytes),
+                csv::number(r.output_vs_reference.as_ref().map(|a| a.verdict)),
+                csv::number(
+                    r.output_vs_reference
+                        .as_ref()
+                        .and_then(|a| a.difference.snr_db),
+                ),
+                csv::number(r.response.as_ref().map(|d| d.deviation_db)),
+                csv::number(r.response.as_ref().map(|d| d.deviation_at_hz)),
+                csv::number(r.thd_n_db),
                 String::new(),
             ]
         });
         let failed =
-            (report.errors.iter()).map(|e| message_row(&e.name, "", "failed", 10, &e.message));
-        let warned = (report.warnings.iter()).map(|w| message_row("", "", "warning", 10, w));
-        sheet("name,compiler_options,status,rank,throughput_mbps,ns_per_frame,ns_per_frame_ci95_low,ns_per_frame_ci95_high,cpu_percent,speedup_vs_slowest,fastest_speedup_ci95_low,fastest_speedup_ci95_high,memory_bytes,message", measured.chain(failed).chain(warned))
+            (report.errors.iter()).map(|e| message_row(&e.name, "", "failed", 15, &e.message));
+        let warned = (report.warnings.iter()).map(|w| message_row("", "", "warning", 15, w));
+        sheet("name,compiler_options,status,rank,throughput_mbps,ns_per_frame,ns_per_frame_ci95_low,ns_per_frame_ci95_high,cpu_percent,speedup_vs_slowest,fastest_speedup_ci95_low,fastest_speedup_ci95_high,memory_bytes,output_verdict,output_snr_db,response_deviation_db,response_deviation_hz,thd_n_db,message", measured.chain(failed).chain(warned))
     }
 }
