@@ -35,6 +35,10 @@ fn baseline_round_trip_and_a_regression() {
     let entries = saved["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(saved["conditions"]["buffer_size"], 512);
+    // Each entry keeps the start of its output (one channel of 4096 floats).
+    for e in entries {
+        assert_eq!(e["output"]["channels"].as_array().unwrap().len(), 1, "{e}");
+    }
     assert_eq!(
         String::from_utf8(base(&["list"]).output().unwrap().stdout).unwrap(),
         "main\n"
@@ -71,10 +75,11 @@ fn baseline_round_trip_and_a_regression() {
     // Six libm calls per sample: well over the 40 % tolerance in both sets, even with the
     // interval widened by a moving core clock (a cascade of filters is not enough: scalar code
     // runs them side by side; three calls cost scalar code +128 % on one VM but only +57 %,
-    // interval from +39 %, on another), so SLOWER and exit 7.
+    // interval from +39 %, on another), so SLOWER and exit 7. Their result is added 1e-30
+    // times, below the filter's float precision: the output stays the same.
     std::fs::write(
         &dsp,
-        "import(\"stdfaust.lib\");\nprocess = fi.lowpass(4, 1000) : sin : cos : sin : cos : sin : cos;\n",
+        "import(\"stdfaust.lib\");\nprocess = fi.lowpass(4, 1000) <: _ + 1e-30 * (sin : cos : sin : cos : sin : cos);\n",
     )
     .unwrap();
     let out = base(&["check", "main", "--tolerance", "40", "--format", "json"])
@@ -91,6 +96,29 @@ fn baseline_round_trip_and_a_regression() {
         "{report}"
     );
     assert!(report["rows"][0]["change_percent"].as_f64().unwrap() > 40.0);
+    assert!(
+        (report["rows"].as_array().unwrap().iter()).all(|r| r["output"]["verdict"] == "same"),
+        "{report}"
+    );
+
+    // The same work computing something else (half the output, 6 dB): CHANGED and exit 7,
+    // whatever the time says.
+    std::fs::write(
+        &dsp,
+        "import(\"stdfaust.lib\");\nprocess = fi.lowpass(4, 1000) : *(0.5);\n",
+    )
+    .unwrap();
+    let out = base(&["check", "main", "--tolerance", "40", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for row in report["rows"].as_array().unwrap() {
+        assert_eq!(row["status"], "CHANGED", "{report}");
+        assert_eq!(row["output"]["verdict"], "different", "{report}");
+        let snr = row["output"]["snr_db"].as_f64().unwrap();
+        assert!((snr - 6.02).abs() < 0.1, "{report}");
+    }
 
     // A missing DSP, a new one, a bad name, and delete.
     std::fs::remove_file(&dsp).unwrap();

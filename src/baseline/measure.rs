@@ -1,15 +1,16 @@
 //! What `baseline save` and `baseline check` measure: each DSP file with its option sets,
 //! timed as `analyze` times them or counted under callgrind.
 
-use super::{Entry, Figure, Metric};
+use super::{Entry, Excerpt, Figure, Metric};
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
 use crate::cache::Cache;
 use crate::callgrind::CountConfig;
+use crate::jobs::{CompileJob, Input, Render, RenderJob};
 use crate::libfaust::DspSource;
 use crate::measure::warnings::{texts, Environment};
 use crate::measure::{Conditions, MeasureConfig};
 use crate::options::{display, OptionSet};
-use crate::pipeline::{count_all, Workers};
+use crate::pipeline::{compile_all, count_all, on_compile_lanes, Workers};
 use std::path::PathBuf;
 
 /// One DSP file and the option sets to measure it with.
@@ -58,46 +59,108 @@ impl BaselineRequest {
             }
             let source = DspSource::File { path: dsp.clone() };
             let name = dsp.display().to_string();
+            let first = out.entries.len();
             if self.metric == Metric::Instructions {
                 progress(&format!("counting the instructions of {name}…"));
                 self.count(&source, &name, sets, workers, cache, &mut out);
                 let m = &self.measure;
                 out.conditions
                     .get_or_insert_with(|| Conditions::here(m.frames, m.sample_rate));
-                continue;
+            } else {
+                progress(&format!("measuring {name}…"));
+                let request = AnalyzeRequest {
+                    option_sets: OptionSets::Custom(sets.clone()),
+                    measure: self.measure.clone(),
+                    tie_threshold_percent: 0.0,
+                    ..AnalyzeRequest::new(source.clone(), name.clone())
+                };
+                let report = analyze(&request, workers, cache, &mut Silent);
+                out.errors.extend(report.errors.iter().map(|e| {
+                    format!(
+                        "{} {}: {}",
+                        report.dsp,
+                        display(&e.compiler_options),
+                        e.message
+                    )
+                }));
+                if report.success && out.conditions.is_none() {
+                    out.conditions = Some(report.conditions.common.clone());
+                }
+                environment.merge(&report.conditions.environment());
+                let entries = Entry::of(&report, self.metric);
+                if entries.len() < report.results.len() {
+                    out.errors.push(format!(
+                        "{}: the core's clock cannot be read here (no invariant TSC), so there are no cycles per frame: use --metric time",
+                        report.dsp
+                    ));
+                }
+                out.entries.extend(entries);
             }
-            progress(&format!("measuring {name}…"));
-            let request = AnalyzeRequest {
-                option_sets: OptionSets::Custom(sets.clone()),
-                measure: self.measure.clone(),
-                tie_threshold_percent: 0.0,
-                ..AnalyzeRequest::new(source, name)
-            };
-            let report = analyze(&request, workers, cache, &mut Silent);
-            out.errors.extend(report.errors.iter().map(|e| {
-                format!(
-                    "{} {}: {}",
-                    report.dsp,
-                    display(&e.compiler_options),
-                    e.message
-                )
-            }));
-            if report.success && out.conditions.is_none() {
-                out.conditions = Some(report.conditions.common.clone());
-            }
-            environment.merge(&report.conditions.environment());
-            let entries = Entry::of(&report, self.metric);
-            if entries.len() < report.results.len() {
-                out.errors.push(format!(
-                    "{}: the core's clock cannot be read here (no invariant TSC), so there are no cycles per frame: use --metric time",
-                    report.dsp
-                ));
-            }
-            out.entries.extend(entries);
+            let entries = &mut out.entries[first..];
+            let unrendered = self.keep_outputs(&source, sets, entries, workers, cache);
+            out.warnings.extend(unrendered);
         }
         let found = environment.warnings((&self.measure).into());
         out.warnings.splice(0..0, texts(found));
         out
+    }
+
+    /// Renders the start of each of `entries`' output (sets of `sets`, or scalar) into it, as
+    /// the output check renders it; returns what could not be rendered, in words.
+    fn keep_outputs(
+        &self,
+        source: &DspSource,
+        sets: &[OptionSet],
+        entries: &mut [Entry],
+        workers: &mut Workers,
+        cache: Option<&Cache>,
+    ) -> Vec<String> {
+        let scalar = OptionSet::scalar();
+        let set_of = |e: &Entry| {
+            (sets.iter().chain([&scalar]))
+                .find(|s| s.label == e.compiler_options)
+                .cloned()
+                .unwrap_or_else(|| scalar.clone())
+        };
+        let m = &self.measure;
+        let jobs: Vec<CompileJob> = (entries.iter())
+            .map(|e| CompileJob {
+                source: source.clone(),
+                options: set_of(e),
+                sample_rate: m.sample_rate,
+                cxx: None,
+                target: crate::libfaust::Target::Host,
+            })
+            .collect();
+        let (compiled, mut unrendered) = compile_all(workers, cache, &jobs, &mut |_, _| {});
+        let render = Render::from(m);
+        let (mut ready, mut renders) = (Vec::new(), Vec::new());
+        for ((entry, job), code) in entries.iter_mut().zip(jobs).zip(compiled) {
+            match code {
+                Ok((code, _)) => {
+                    ready.push(entry);
+                    renders.push(RenderJob {
+                        code: (code.code, job.options),
+                        render,
+                        inputs: vec![Input::Noise],
+                    });
+                }
+                Err(e) => unrendered.push(format!("{}: {e}", entry.dsp)),
+            }
+        }
+        for (entry, rendered) in ready.into_iter().zip(on_compile_lanes(workers, &renders)) {
+            match rendered {
+                Ok(outputs) => {
+                    entry.output = outputs.first().map(|o| Excerpt::of(m.seed, o));
+                }
+                Err(e) => unrendered.push(format!(
+                    "{} {}: its output could not be rendered: {e}",
+                    entry.dsp,
+                    display(&entry.compiler_options)
+                )),
+            }
+        }
+        unrendered
     }
 
     /// Counts `sets` of one DSP (and the scalar baseline) into `out`.
@@ -125,6 +188,7 @@ impl BaselineRequest {
                     figure: Figure::Instructions {
                         instructions_per_frame: c.instructions_per_frame,
                     },
+                    output: None,
                 }),
                 Err(e) => out
                     .errors

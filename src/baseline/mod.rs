@@ -5,6 +5,7 @@ pub mod measure;
 
 pub use measure::{BaselineRequest, Measured, Target};
 
+use crate::accuracy::{self, Accuracy, Verdict};
 use crate::analyze::result::{AnalyzeReport, SetResult};
 use crate::callgrind::CountConditions;
 use crate::measure::Conditions;
@@ -73,6 +74,72 @@ pub struct Entry {
     pub compiler_options: String,
     #[serde(flatten)]
     pub figure: Figure,
+    /// The start of its output on the seeded noise, so that `check` sees when it computes
+    /// something else; absent in baselines saved before it was kept, or where it could not be
+    /// rendered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Excerpt>,
+}
+
+/// Frames of an entry's output a baseline keeps: an SNR over 4096 samples of noise tells a
+/// changed computation from rounding, and a channel takes 22 KB of JSON.
+pub const EXCERPT_FRAMES: usize = 4096;
+
+/// The first [`EXCERPT_FRAMES`] of an entry's output, from a fresh instance fed the seeded
+/// noise (as the output check renders it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Excerpt {
+    /// Seed of the input noise.
+    pub seed: u64,
+    /// Each output channel's samples as little-endian 32-bit floats, base64.
+    pub channels: Vec<String>,
+}
+
+impl Excerpt {
+    /// The start of `outputs` (one per channel) rendered from `seed`.
+    pub fn of(seed: u64, outputs: &[Vec<f64>]) -> Excerpt {
+        use base64::Engine;
+        let channels = (outputs.iter())
+            .map(|c| {
+                let bytes: Vec<u8> = (c.iter().take(EXCERPT_FRAMES))
+                    .flat_map(|&x| (x as f32).to_le_bytes())
+                    .collect();
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            })
+            .collect();
+        Excerpt { seed, channels }
+    }
+
+    /// Its samples, one vector per channel; `None` when a channel is not what [`Excerpt::of`]
+    /// writes (a hand-edited baseline).
+    fn samples(&self) -> Option<Vec<Vec<f64>>> {
+        use base64::Engine;
+        (self.channels.iter())
+            .map(|c| {
+                let bytes = base64::engine::general_purpose::STANDARD.decode(c).ok()?;
+                let floats = bytes
+                    .chunks_exact(4)
+                    .map(|b| f64::from(f32::from_le_bytes(b.try_into().unwrap_or_default())));
+                (bytes.len() % 4 == 0).then(|| floats.collect())
+            })
+            .collect()
+    }
+
+    /// How `now` differs from this one, judged as the output check judges (see
+    /// [`crate::accuracy::verdict`]); `None` when they cannot be compared (another seed, other
+    /// channels, an unreadable excerpt).
+    pub fn compare(&self, now: &Excerpt, tolerance_db: f64) -> Option<Accuracy> {
+        let (then, now_samples) = (self.samples()?, now.samples()?);
+        if self.seed != now.seed || then.len() != now_samples.len() {
+            return None;
+        }
+        let difference = accuracy::difference(&then, &now_samples);
+        Some(Accuracy {
+            verdict: accuracy::verdict(&difference, None, None, tolerance_db),
+            difference,
+            vs_scalar: None,
+        })
+    }
 }
 
 /// What was recorded of an entry: its time, its instruction count or its core cycles.
@@ -121,6 +188,7 @@ impl Entry {
                     dsp: report.dsp.clone(),
                     compiler_options: r.compiler_options.clone(),
                     figure: figure(r)?,
+                    output: None,
                 })
             })
             .collect()
@@ -158,6 +226,9 @@ pub enum Status {
     Missing,
     /// Measured now, not in the baseline.
     New,
+    /// Its output differs from the baseline's below the accuracy tolerance: it computes
+    /// something else (whatever its speed).
+    Changed,
 }
 
 /// One entry's check.
@@ -183,6 +254,10 @@ pub struct CheckRow {
     pub baseline_cycles_per_frame: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_cycles_per_frame: Option<f64>,
+    /// Its output now against the baseline's (`null` when either has none): `snr_db` null
+    /// when the samples are the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Accuracy>,
 }
 
 /// What `baseline check` found.
@@ -210,8 +285,14 @@ impl CheckReport {
 
 /// Compares `current` entries with the baseline's: SLOWER or FASTER only when the change is
 /// beyond `tolerance_percent`, for times and cycles with 95 % confidence (the whole interval
-/// beyond it), for instruction counts exactly.
-pub fn check(baseline: &Baseline, current: &[Entry], tolerance_percent: f64) -> Vec<CheckRow> {
+/// beyond it), for instruction counts exactly; CHANGED, whatever the speed, when the output
+/// is `different` at `accuracy_tolerance_db`.
+pub fn check(
+    baseline: &Baseline,
+    current: &[Entry],
+    tolerance_percent: f64,
+    accuracy_tolerance_db: f64,
+) -> Vec<CheckRow> {
     let tolerance = tolerance_percent / 100.0;
     let mut rows: Vec<CheckRow> = (baseline.entries.iter())
         .map(|old| {
@@ -219,7 +300,15 @@ pub fn check(baseline: &Baseline, current: &[Entry], tolerance_percent: f64) -> 
                 return CheckRow::of(old, Some(old), None, Status::Missing);
             };
             let (change, [low, high], ci) = change(&old.figure, &new.figure);
-            let status = if change.is_nan() || low > tolerance {
+            let output = (old.output.as_ref())
+                .zip(new.output.as_ref())
+                .and_then(|(then, now)| then.compare(now, accuracy_tolerance_db));
+            let status = if output
+                .as_ref()
+                .is_some_and(|o| o.verdict == Verdict::Different)
+            {
+                Status::Changed
+            } else if change.is_nan() || low > tolerance {
                 Status::Slower
             } else if high < -tolerance {
                 Status::Faster
@@ -229,6 +318,7 @@ pub fn check(baseline: &Baseline, current: &[Entry], tolerance_percent: f64) -> 
             CheckRow {
                 change_percent: Some(100.0 * change),
                 change_ci95_percent: ci.then_some([100.0 * low, 100.0 * high]),
+                output,
                 ..CheckRow::of(old, Some(old), Some(new), status)
             }
         })
@@ -257,6 +347,7 @@ impl CheckRow {
             current_instructions_per_frame: new.and_then(|e| e.figure.instructions()),
             baseline_cycles_per_frame: old.and_then(|e| e.figure.cycles()),
             current_cycles_per_frame: new.and_then(|e| e.figure.cycles()),
+            output: None,
         }
     }
 
@@ -307,7 +398,12 @@ pub fn against(
         baseline: name.into(),
         metric,
         tolerance_percent,
-        rows: check(&baseline, &Entry::of(new, metric), tolerance_percent),
+        rows: check(
+            &baseline,
+            &Entry::of(new, metric),
+            tolerance_percent,
+            accuracy::DEFAULT_TOLERANCE_DB,
+        ),
         condition_differences,
         errors,
         warnings: new.warnings.clone(),
@@ -467,6 +563,7 @@ mod tests {
                 ns_per_block: ns,
                 ns_per_block_ci95: [ns - half, ns + half],
             },
+            output: None,
         }
     }
 
@@ -477,6 +574,7 @@ mod tests {
             figure: Figure::Instructions {
                 instructions_per_frame: instructions,
             },
+            output: None,
         }
     }
 
@@ -508,7 +606,7 @@ mod tests {
             counted("c", 100.0),
         ]);
         let now = [counted("a", 100.4), counted("b", 100.6), counted("c", 99.0)];
-        let rows = check(&b, &now, 0.5);
+        let rows = check(&b, &now, 0.5, 60.0);
         let status = |dsp: &str| rows.iter().find(|r| r.dsp == dsp).unwrap().status;
         assert_eq!(status("a"), Status::Ok);
         assert_eq!(status("b"), Status::Slower);
@@ -527,6 +625,52 @@ mod tests {
     }
 
     #[test]
+    fn a_changed_output_fails_whatever_the_speed() {
+        let noise: Vec<f64> = (0..5000)
+            .map(|i| ((i * 7919 % 1000) as f64 - 500.0) / 500.0)
+            .collect();
+        let with = |output: &[f64], seed: u64| Entry {
+            output: Some(Excerpt::of(seed, &[output.to_vec()])),
+            ..entry("a", 100.0, 1.0)
+        };
+        // Kept as floats, the excerpt's first 4096 frames round-trip.
+        let kept = Excerpt::of(1, std::slice::from_ref(&noise));
+        assert_eq!(kept.samples().unwrap()[0].len(), EXCERPT_FRAMES);
+        let b = baseline(vec![with(&noise, 1)]);
+        // The same samples, faster: FASTER, and the output `same`.
+        let rows = check(
+            &b,
+            &[Entry {
+                figure: entry("a", 50.0, 1.0).figure,
+                ..with(&noise, 1)
+            }],
+            10.0,
+            60.0,
+        );
+        assert_eq!(rows[0].status, Status::Faster);
+        let output = rows[0].output.as_ref().unwrap();
+        assert_eq!(
+            (output.verdict, output.difference.snr_db),
+            (Verdict::Same, None)
+        );
+        // Faster by computing something else (half the signal, 6 dB): CHANGED.
+        let half: Vec<f64> = noise.iter().map(|x| x / 2.0).collect();
+        let changed = Entry {
+            figure: entry("a", 50.0, 1.0).figure,
+            ..with(&half, 1)
+        };
+        let rows = check(&b, std::slice::from_ref(&changed), 10.0, 60.0);
+        assert_eq!(rows[0].status, Status::Changed);
+        assert_eq!(rows[0].output.as_ref().unwrap().verdict, Verdict::Different);
+        // ... unless the tolerance allows 6 dB; another seed, or no excerpt, is not compared.
+        assert_eq!(check(&b, &[changed], 10.0, 5.0)[0].status, Status::Faster);
+        assert!(check(&b, &[with(&half, 2)], 10.0, 60.0)[0].output.is_none());
+        assert!(check(&b, &[entry("a", 100.0, 1.0)], 10.0, 60.0)[0]
+            .output
+            .is_none());
+    }
+
+    #[test]
     fn statuses() {
         let b = baseline(vec![
             entry("a", 100.0, 1.0),
@@ -540,7 +684,7 @@ mod tests {
             entry("c", 50.0, 1.0),
             entry("new", 10.0, 1.0),
         ];
-        let rows = check(&b, &now, 10.0);
+        let rows = check(&b, &now, 10.0, 60.0);
         let status = |dsp: &str| rows.iter().find(|r| r.dsp == dsp).unwrap().status;
         assert_eq!(status("a"), Status::Ok);
         assert_eq!(status("b"), Status::Slower);
@@ -554,6 +698,7 @@ mod tests {
             &baseline(vec![entry("a", 100.0, 5.0)]),
             &[entry("a", 111.0, 5.0)],
             10.0,
+            60.0,
         );
         assert_eq!(wide[0].status, Status::Ok);
     }
@@ -568,6 +713,7 @@ mod tests {
                 cycles_per_frame: cycles,
                 cycles_per_frame_ci95: [cycles - 1.0, cycles + 1.0],
             },
+            output: None,
         };
         let b = baseline(vec![
             cycled("a", 100.0),
@@ -579,7 +725,7 @@ mod tests {
             cycled("b", 120.0),
             entry("c", 100.0, 1.0),
         ];
-        let rows = check(&b, &now, 2.0);
+        let rows = check(&b, &now, 2.0, 60.0);
         let row = |dsp: &str| rows.iter().find(|r| r.dsp == dsp).unwrap();
         // 4 % more, interval from 1 %: within 2 % cannot be excluded.
         assert_eq!(row("a").status, Status::Ok);

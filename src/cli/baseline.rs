@@ -2,6 +2,7 @@
 
 use super::common::{percent, ChartArgs, MeasureArgs, RunArgs};
 use super::{exit, Stop};
+use crate::accuracy;
 use crate::baseline::{
     self, Baseline, BaselineRequest, CheckReport, Measured, Metric, Status, Target,
 };
@@ -43,7 +44,8 @@ enum Action {
         run: RunArgs,
     },
     /// Re-measure a baseline's DSPs (and any given here, as NEW) and compare; exit 7 when one
-    /// is significantly slower than the tolerance allows.
+    /// is significantly slower than the tolerance allows, or its output differs from the
+    /// baseline's beyond the accuracy tolerance (CHANGED).
     Check {
         name: String,
         /// More .dsp files to measure (reported as NEW).
@@ -55,6 +57,10 @@ enum Action {
         /// The metric the baseline holds (it is read from the baseline; given, it must match).
         #[arg(long, value_enum)]
         metric: Option<Metric>,
+        /// The SNR of an entry's output against the baseline's, dB, below which it computes
+        /// something else: CHANGED, exit 7.
+        #[arg(long, value_name = "DB", default_value_t = accuracy::DEFAULT_TOLERANCE_DB)]
+        accuracy_tolerance: f64,
         /// Fail (exit 8) when the conditions differ from the baseline's (other CPU, libfaust,
         /// buffer size, sample rate) instead of only warning.
         #[arg(long)]
@@ -157,6 +163,7 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
             dsps,
             tolerance,
             metric,
+            accuracy_tolerance,
             strict,
             format,
             charts,
@@ -176,12 +183,18 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
                 )));
             }
             let tolerance = tolerance.unwrap_or(b.metric.default_tolerance());
+            accuracy::check_tolerance(accuracy_tolerance).map_err(Stop::usage)?;
             let core = run.machine.core().map_err(Stop::usage)?;
-            // The baseline's buffer size and sample rate, so that the numbers compare.
+            // The baseline's buffer size and sample rate, so that the numbers compare, and the
+            // seed of its outputs' input, so that they do.
+            let config = measure.config(&run, core).map_err(Stop::usage)?;
             let config = MeasureConfig {
                 frames: b.conditions.buffer_size,
                 sample_rate: b.conditions.sample_rate,
-                ..measure.config(&run, core).map_err(Stop::usage)?
+                seed: (b.entries.iter())
+                    .find_map(|e| Some(e.output.as_ref()?.seed))
+                    .unwrap_or(config.seed),
+                ..config
             };
             let mut targets: Vec<Target> = Vec::new();
             for e in &b.entries {
@@ -223,7 +236,7 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
                 baseline: b.name.clone(),
                 metric: b.metric,
                 tolerance_percent: tolerance,
-                rows: baseline::check(&b, &current, tolerance),
+                rows: baseline::check(&b, &current, tolerance, accuracy_tolerance),
                 condition_differences,
                 errors,
                 warnings,
@@ -237,9 +250,9 @@ pub fn run(command: BaselineCommand) -> Result<i32, Stop> {
     }
 }
 
-/// A check's exit code: 7 on any SLOWER, else 8 when the conditions differ and `strict`.
+/// A check's exit code: 7 on any SLOWER or CHANGED, else 8 when the conditions differ and `strict`.
 pub(super) fn exit_code(report: &CheckReport, strict: bool) -> i32 {
-    if report.any(Status::Slower) {
+    if report.any(Status::Slower) || report.any(Status::Changed) {
         exit::REGRESSION
     } else if strict && !report.condition_differences.is_empty() {
         exit::CONDITIONS_DIFFER

@@ -72,7 +72,7 @@ impl Stop {
     after_help = "Exit codes: 0 success; 1 internal error; 2 bad usage; 3 the DSP could not be compiled or measured \
                   with any option set; 4 some option sets failed; 5 libfaust not found (set FAUST_LIB or install \
                   the Debian package `faust`); 6 the audio host asked for is not available; 7 `baseline check` \
-                  found a regression; 8 `baseline check --strict`: conditions differ."
+                  found a regression (slower, or a changed output); 8 `baseline check --strict`: conditions differ."
 )]
 struct Cli {
     #[command(subcommand)]

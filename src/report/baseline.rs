@@ -45,7 +45,7 @@ impl Paged for CheckReport {
     }
 }
 
-const CHECK_HEADERS: [&str; 5] = ["dsp", "options", "status", "change %", "95% CI %"];
+const CHECK_HEADERS: [&str; 6] = ["dsp", "options", "status", "change %", "95% CI %", "output"];
 
 /// One row per baseline entry (and new entry).
 fn check_rows(report: &CheckReport) -> Vec<Vec<String>> {
@@ -60,6 +60,9 @@ fn check_rows(report: &CheckReport) -> Vec<Vec<String>> {
                 number(r.change_percent, 1),
                 r.change_ci95_percent
                     .map_or_else(|| "–".into(), |[a, b]| format!("{a:.1}–{b:.1}")),
+                r.output
+                    .as_ref()
+                    .map_or_else(|| "–".into(), |o| o.to_string()),
                 number(r.baseline_figure(), 1),
                 number(r.current_figure(), 1),
             ]
@@ -79,14 +82,16 @@ impl Exporter<CheckReport> for Csv {
                 csv::number(r.change_percent),
                 csv::number(ci.map(|c| c[0])),
                 csv::number(ci.map(|c| c[1])),
+                csv::number(r.output.as_ref().map(|o| o.verdict)),
+                csv::number(r.output.as_ref().and_then(|o| o.difference.snr_db)),
                 csv::number(r.baseline_figure()),
                 csv::number(r.current_figure()),
             ]
         });
         let header = match report.metric {
-            Metric::Time => "dsp,compiler_options,status,change_percent,change_ci95_low,change_ci95_high,baseline_mbps,current_mbps",
-            Metric::Instructions => "dsp,compiler_options,status,change_percent,change_ci95_low,change_ci95_high,baseline_instructions_per_frame,current_instructions_per_frame",
-            Metric::Cycles => "dsp,compiler_options,status,change_percent,change_ci95_low,change_ci95_high,baseline_cycles_per_frame,current_cycles_per_frame",
+            Metric::Time => "dsp,compiler_options,status,change_percent,change_ci95_low,change_ci95_high,output_verdict,output_snr_db,baseline_mbps,current_mbps",
+            Metric::Instructions => "dsp,compiler_options,status,change_percent,change_ci95_low,change_ci95_high,output_verdict,output_snr_db,baseline_instructions_per_frame,current_instructions_per_frame",
+            Metric::Cycles => "dsp,compiler_options,status,change_percent,change_ci95_low,change_ci95_high,output_verdict,output_snr_db,baseline_cycles_per_frame,current_cycles_per_frame",
         };
         sheet(header, rows)
     }
