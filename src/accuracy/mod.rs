@@ -195,6 +195,11 @@ pub fn verdict(
     }
 }
 
+/// `n` NaN or infinite samples, in the words every report uses: `12 NaN/inf samples`.
+pub fn non_finite_words(n: u64) -> String {
+    format!("{n} NaN/inf samples")
+}
+
 impl std::fmt::Display for Verdict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -214,7 +219,7 @@ impl std::fmt::Display for Accuracy {
             Some(snr) => write!(f, "{verdict} (SNR {snr:.1} dB)")?,
         }
         if d.non_finite > d.reference_non_finite {
-            write!(f, ", {} NaN/inf samples", d.non_finite)?;
+            write!(f, ", {}", non_finite_words(d.non_finite as u64))?;
         }
         Ok(())
     }

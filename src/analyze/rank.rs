@@ -115,8 +115,8 @@ pub fn rank(
             let mut warnings = Vec::new();
             if m.non_finite_outputs > 0 {
                 warnings.push(format!(
-                    "{} output samples were NaN or infinite in the last blocks of its rounds: the DSP is unstable with this input{}",
-                    m.non_finite_outputs,
+                    "{} in the last blocks of its rounds: the DSP is unstable with this input{}",
+                    crate::accuracy::non_finite_words(m.non_finite_outputs as u64),
                     " (noise, and random controls if asked); its speed may not be representative"
                 ));
             }

@@ -2,6 +2,7 @@
 //! measuring worker (see [`crate::realtime`]) and summarises every block's load, lateness and
 //! misses, the denormal slow-down and which block sizes are safe, with advice.
 
+use crate::accuracy;
 use crate::analyze::result::Category;
 use crate::backends::Cxx;
 use crate::cache::Cache;
@@ -201,6 +202,10 @@ pub struct Metrics {
     pub allocations_in_callback: Option<u64>,
     /// When an output first became NaN or infinite, seconds of audio (`null`: never).
     pub first_non_finite_seconds: Option<f64>,
+    /// NaN or infinite output samples (the output check's `non_finite`), in the blocks
+    /// checked: every block with an audio host, the first pass over the input when paced.
+    #[serde(default)]
+    pub non_finite_samples: u64,
 }
 
 /// Load over time, in windows of [`TIMELINE_WINDOW_SECONDS`].
@@ -348,6 +353,7 @@ pub fn summarize(raw: &RawProfile, config: &ProfileConfig) -> (Metrics, Timeline
         behind_seconds: (last_end - scheduled_end).max(0.0) / 1e9,
         allocations_in_callback: raw.allocations,
         first_non_finite_seconds: raw.first_non_finite_seconds,
+        non_finite_samples: raw.non_finite_samples,
     };
     (metrics, timeline)
 }
@@ -426,7 +432,8 @@ pub fn recommendations(metrics: &Metrics, config: &ProfileConfig, raw: &RawProfi
     }
     if let Some(t) = metrics.first_non_finite_seconds {
         out.push(format!(
-            "An output became NaN or infinite {t:.3} s into the run: the DSP is unstable with this input or these controls."
+            "{}, the first {t:.3} s into the run: the DSP is unstable with this input or these controls (the output check calls such code `different`).",
+            accuracy::non_finite_words(metrics.non_finite_samples)
         ));
     }
     out

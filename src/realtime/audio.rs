@@ -24,6 +24,7 @@ struct Records {
     count: AtomicUsize,
     xruns: AtomicU64,
     first_non_finite_block: AtomicU64,
+    non_finite_samples: AtomicU64,
     wrong_size_callbacks: AtomicU64,
 }
 
@@ -87,6 +88,7 @@ pub fn audio(
         count: AtomicUsize::new(0),
         xruns: AtomicU64::new(0),
         first_non_finite_block: AtomicU64::new(u64::MAX),
+        non_finite_samples: AtomicU64::new(0),
         wrong_size_callbacks: AtomicU64::new(0),
     });
     let counting = alloc::installed();
@@ -130,10 +132,14 @@ pub fn audio(
         bound.compute(k);
         let t2 = monotonic_ns();
         buffers.write_interleaved(k, data, channels);
-        if buffers.non_finite_in_block(k) > 0 {
+        let non_finite = buffers.non_finite_in_block(k) as u64;
+        if non_finite > 0 {
             let _ = recorder
                 .first_non_finite_block
                 .fetch_min(k as u64, Ordering::Relaxed);
+            recorder
+                .non_finite_samples
+                .fetch_add(non_finite, Ordering::Relaxed);
         }
         recorder.start_ns[k].store(t0 - origin, Ordering::Relaxed);
         recorder.compute_ns[k].store(t2 - t1, Ordering::Relaxed);
@@ -198,6 +204,7 @@ pub fn audio(
         start_ns,
         wall_seconds: start.elapsed().as_secs_f64(),
         first_non_finite_seconds: (first_bad != u64::MAX).then_some(first_bad as f64 * period),
+        non_finite_samples: records.non_finite_samples.load(Ordering::Relaxed),
         allocations: counting.then(|| alloc::armed_allocations() - allocations_before),
         instance_bytes,
         buffer_bytes,

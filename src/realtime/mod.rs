@@ -220,6 +220,8 @@ pub struct RawProfile {
     pub wall_seconds: f64,
     /// When an output first held NaN or infinity (seconds of audio), if it did.
     pub first_non_finite_seconds: Option<f64>,
+    /// NaN or infinite output samples, in the blocks checked.
+    pub non_finite_samples: u64,
     /// Heap allocations on the profiling thread around compute(); `None`: not counted (the
     /// host lacks faustperf's counting allocator).
     pub allocations: Option<u64>,

@@ -70,9 +70,12 @@ pub(super) fn paced(
             }
         }
     }
-    // Which block first held a NaN or infinity, checked after the run (outside timing).
-    let first_non_finite = (0..compute_ns.len().min(signal_blocks))
-        .find(|&k| buffers.non_finite_in_block(k) > 0)
+    // Which blocks held a NaN or infinity, checked after the run (outside timing).
+    let non_finite: Vec<usize> = (0..compute_ns.len().min(signal_blocks))
+        .map(|k| buffers.non_finite_in_block(k))
+        .collect();
+    let first_non_finite = (non_finite.iter())
+        .position(|&n| n > 0)
         .map(|k| k as f64 * period_ns / 1e9);
     let wall_seconds = wall.elapsed().as_secs_f64() - 0.01;
     Ok(RawProfile {
@@ -82,6 +85,7 @@ pub(super) fn paced(
         start_ns,
         wall_seconds: wall_seconds.max(0.0),
         first_non_finite_seconds: first_non_finite,
+        non_finite_samples: non_finite.iter().sum::<usize>() as u64,
         allocations: counting.then(|| alloc::armed_allocations() - allocations_before),
         instance_bytes: instance.memory_bytes(),
         buffer_bytes: buffers.bytes(),

@@ -85,9 +85,11 @@ fn profile_rows(p: &ProfileReport) -> Vec<Vec<String>> {
                 .map_or_else(|| "not counted".into(), |a| a.to_string()),
         ),
         (
-            "first NaN/Inf output",
-            m.first_non_finite_seconds
-                .map_or_else(|| "none".into(), |t| format!("{t:.3} s")),
+            "NaN/inf samples",
+            m.first_non_finite_seconds.map_or_else(
+                || "none".into(),
+                |t| format!("{} (the first {t:.3} s into the run)", m.non_finite_samples),
+            ),
         ),
         ("category", format!("{:?}", p.category)),
         (
