@@ -118,6 +118,41 @@ fn each_backend_refuses_what_it_cannot_run_before_compiling() {
 }
 
 #[test]
+fn a_forced_refusal_of_wrong_code_is_caught_by_the_output_check_alone() {
+    let _guard = serial();
+    // libfaust 2.54.9's WebAssembly vector code reads input sample 2i for i: refused, and
+    // when forced, compiled, measured and found `different` by the output check, which keeps
+    // it from the recommendation however fast it runs.
+    let gain = fixture("stereo_gain.dsp");
+    let args = [
+        gain.to_str().unwrap(),
+        "--backend",
+        "wasm",
+        "--options",
+        "-vec -lv 1",
+    ];
+    let (code, report, _) = analyze_json(&args);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["errors"][0]["status"], "unsupported", "{report}");
+    let (code, report, _) = analyze_json(&[&args[..], &["--force-refused"]].concat());
+    assert_eq!(code, 0, "{report}");
+    let of = |label: &str| {
+        (report["results"].as_array().unwrap().iter())
+            .find(|r| r["compiler_options"] == label)
+            .unwrap_or_else(|| panic!("{label} in {report}"))
+            .clone()
+    };
+    let (vector, scalar) = (of("-vec -lv 1"), of(""));
+    assert_eq!(vector["accuracy"]["verdict"], "different", "{vector}");
+    assert!(
+        vector["accuracy"]["snr_db"].as_f64().unwrap() < 20.0,
+        "{vector}"
+    );
+    assert_eq!(scalar["accuracy"]["verdict"], "same", "{scalar}");
+    assert_eq!(report["recommended"]["options"], "", "{report}");
+}
+
+#[test]
 fn a_broken_cpp_build_costs_only_the_cpp_sets_and_says_why() {
     let _guard = serial();
     let osc = fixture("osc.dsp");

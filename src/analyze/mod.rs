@@ -83,6 +83,9 @@ pub struct AnalyzeRequest {
     /// Below this SNR against the reference, dB, a set's output is `different`. Default:
     /// [`accuracy::DEFAULT_TOLERANCE_DB`].
     pub accuracy_tolerance_db: f64,
+    /// Compile sets with options their backend refuses, rather than listing them as
+    /// unsupported (see [`OptionSet::forced`]). Default: false.
+    pub force_refused: bool,
 }
 
 impl AnalyzeRequest {
@@ -100,6 +103,7 @@ impl AnalyzeRequest {
             counters: false,
             accuracy: accuracy::Mode::default(),
             accuracy_tolerance_db: accuracy::DEFAULT_TOLERANCE_DB,
+            force_refused: false,
         }
     }
 
@@ -407,6 +411,10 @@ impl State<'_> {
     ) {
         let mut new: Vec<OptionSet> = Vec::new();
         for set in sets {
+            let set = OptionSet {
+                forced: self.request.force_refused,
+                ..set
+            };
             let seen = self.codes.iter().any(|(s, _)| *s == set)
                 || self.errors.iter().any(|e| e.compiler_options == set.label);
             if !seen && !new.contains(&set) {

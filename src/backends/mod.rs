@@ -97,8 +97,11 @@ impl Code {
 }
 
 /// Why `set`'s backend cannot compile or run it, before any compile: the set is then listed as
-/// unsupported rather than failed.
+/// unsupported rather than failed; `None` for a forced set.
 pub fn unsupported(set: &OptionSet) -> Option<String> {
+    if set.forced {
+        return None;
+    }
     let backend = set.backend;
     let refused = (set.args.iter()).find_map(|a| refuses(backend).iter().find(|(o, _)| o == a));
     if let Some((option, why)) = refused {

@@ -57,6 +57,12 @@ pub struct AnalyzeArgs {
     /// it but further than float rounding: `close`).
     #[arg(long, value_name = "DB", default_value_t = accuracy::DEFAULT_TOLERANCE_DB)]
     accuracy_tolerance: f64,
+    /// Compile and measure sets with options their backend refuses (e.g. wasm's `-vec`, which
+    /// libfaust 2.54.9 gets wrong) instead of listing them as unsupported: to try a newer
+    /// libfaust, or to see the output check catch them. libfaust's own error, or the output
+    /// check, then says what is wrong.
+    #[arg(long)]
+    force_refused: bool,
     /// Write /tmp/perf-PID.map for the measuring worker, so that `perf record` (e.g.
     /// `perf record -g -- faustperf analyze …`) names the samples in the generated functions.
     #[arg(long)]
@@ -117,6 +123,7 @@ fn validate(args: &AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache
         counters: args.counters,
         accuracy: args.accuracy,
         accuracy_tolerance_db: args.accuracy_tolerance,
+        force_refused: args.force_refused,
         ..request
     }
     .validate(MAX_SECONDS)

@@ -14,6 +14,10 @@ pub struct OptionSet {
     pub args: Vec<String>,
     #[serde(default)]
     pub backend: Backend,
+    /// Compiled even where its backend refuses one of its options (`--force-refused`):
+    /// libfaust's own error, or the output check, then says what is wrong.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forced: bool,
 }
 
 /// Every backend, one line each: its variant of [`Backend`], its file in `src/backends/`, its
@@ -90,11 +94,7 @@ pub fn parse_backends(text: &str) -> Result<Vec<Backend>, OptionError> {
 impl OptionSet {
     /// The empty set: scalar code, the baseline.
     pub fn scalar() -> OptionSet {
-        OptionSet {
-            label: String::new(),
-            args: Vec::new(),
-            backend: Backend::Llvm,
-        }
+        OptionSet::default()
     }
 
     /// Scalar code (no `-vec`, `-omp` or `-sch`): what speed-ups are measured against.
@@ -143,7 +143,7 @@ impl OptionSet {
         OptionSet {
             label: args.join(" "),
             args,
-            backend: self.backend,
+            ..self.clone()
         }
     }
 }
@@ -344,7 +344,7 @@ pub fn parse_option_set(text: &str) -> Result<OptionSet, OptionError> {
     Ok(OptionSet {
         label: args.join(" "),
         args,
-        backend: Backend::Llvm,
+        ..OptionSet::default()
     })
 }
 
