@@ -79,7 +79,9 @@ impl Job for RenderJob {
 impl Render {
     /// `render()` with the thread's floating-point mode as while measuring.
     pub(super) fn with_fp_mode<T>(&self, render: impl FnOnce() -> T) -> T {
-        let (_, saved) = thread::prepare(None, self.flush_denormals, false);
+        let (_, saved) = thread::prepare(None, false, false);
+        // Either way: a worker's thread may have been left flushing by an earlier job.
+        thread::flush_denormals(self.flush_denormals);
         let rendered = render();
         thread::restore_fp_mode(saved);
         rendered
