@@ -160,12 +160,12 @@ fn a_baseline_of_instructions_passes_unchanged_and_fails_on_one_more_multiply() 
         assert_eq!(row["status"], "OK", "{row}");
         assert_eq!(row["change_percent"], 0.0, "{row}");
     }
-    // One multiply per sample more (by a control, so that nothing folds it away): SLOWER,
-    // exit 7. (A multiply of a table read, as `os.osc(440) * g`, may cost no instruction on
-    // x86: the load folds into the multiply.)
+    // One multiply per sample more (by a control at 1, so that nothing folds it away and the
+    // output stays the same): SLOWER, exit 7. (A multiply of a table read, as
+    // `os.osc(440) * g`, may cost no instruction on x86: the load folds into the multiply.)
     std::fs::write(
         &dsp,
-        "import(\"stdfaust.lib\");\nprocess = fi.lowpass(2, 1000) * hslider(\"g\", 0.5, 0, 1, 0.01);\n",
+        "import(\"stdfaust.lib\");\nprocess = fi.lowpass(2, 1000) * hslider(\"g\", 1, 0, 1, 0.01);\n",
     )
     .unwrap();
     let changed = check();
