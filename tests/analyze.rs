@@ -835,3 +835,43 @@ fn a_set_that_computes_something_else_is_reported_and_never_recommended() {
         .code(2)
         .stderr(predicates::str::contains("accuracy tolerance -3"));
 }
+
+#[test]
+fn the_sweeps_run_faust_2_54_and_2_83_stages() {
+    let _guard = serial();
+    let osc = fixture("osc.dsp");
+    let labels = |report: &Value| -> Vec<String> {
+        (report["results"].as_array().unwrap().iter())
+            .chain(report["errors"].as_array().unwrap())
+            .map(|r| r["compiler_options"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Blocks of 8 frames: vector sizes 4 and 8, -mcd up to 8 (2.83) or 256 (2.54.9).
+    let run = |sweep: &str| {
+        let args = [osc.to_str().unwrap(), "--sweep", sweep, "--bs", "8"];
+        let (code, report, _) = analyze_json(&args);
+        assert_eq!(code, 0, "{report}");
+        labels(&report)
+    };
+    let old = run("faustbench");
+    assert!(old.contains(&"-scal".to_string()), "{old:?}");
+    assert!(old.iter().any(|l| l.ends_with("-mcd 256")), "{old:?}");
+    assert!(!old.iter().any(|l| l.contains("-ct 0")), "{old:?}");
+    let new = run("faustbench-2.83");
+    for set in [
+        "-scal -exp10",
+        "-scal -mcd 0",
+        "-scal -mcd 8",
+        "-vec -fun -lv 1 -vs 8",
+    ] {
+        assert!(new.contains(&set.to_string()), "{set} in {new:?}");
+    }
+    // The best vector set refined up to the block size, then -ct 0 on the faster kind.
+    assert!(
+        new.iter()
+            .any(|l| l.starts_with("-vec") && l.ends_with("-mcd 8")),
+        "{new:?}"
+    );
+    assert!(!new.iter().any(|l| l.ends_with("-mcd 16")), "{new:?}");
+    assert!(new.iter().any(|l| l.ends_with("-ct 0")), "{new:?}");
+}

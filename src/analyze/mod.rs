@@ -20,6 +20,7 @@ use crate::measure::{max_passes, MeasureConfig, RawMeasurement, RequestError, St
 use crate::options::{self, Backend, OptionSet};
 use crate::pipeline::{check_outputs, compile_all, measure_sets, CompileEvent, Workers};
 use crate::worker::RunError;
+use faustbench::Search;
 use rank::Measured;
 use result::{
     AnalyzeReport, BaselineComparison, Category, Conditions, Recommended, SetError, TestConfig,
@@ -33,8 +34,8 @@ pub enum OptionSets {
     Presets,
     /// The given sets; the scalar baseline is added first when none of them is scalar.
     Custom(Vec<OptionSet>),
-    /// faustbench-llvm's staged search (see [`faustbench`]).
-    Faustbench,
+    /// One of faustbench-llvm's staged searches (see [`faustbench`]).
+    Faustbench(faustbench::Search),
 }
 
 /// Sets (and implementations) slower than the fastest by less than this are tied with it, %,
@@ -138,7 +139,7 @@ impl AnalyzeRequest {
         let mut sets = match self.option_sets {
             OptionSets::Presets => options::presets(),
             OptionSets::Custom(sets) => sets,
-            OptionSets::Faustbench => {
+            OptionSets::Faustbench(_) => {
                 return Err(RequestError(
                     "faustbench's search runs single precision: drop -double".into(),
                 ))
@@ -162,7 +163,7 @@ impl AnalyzeRequest {
             return Err(RequestError("give at least one backend".into()));
         }
         accuracy::check_tolerance(self.accuracy_tolerance_db)?;
-        if matches!(self.option_sets, OptionSets::Faustbench) && self.backends.len() > 1 {
+        if matches!(self.option_sets, OptionSets::Faustbench(_)) && self.backends.len() > 1 {
             return Err(RequestError(
                 "faustbench's search runs on one backend at a time: give one".into(),
             ));
@@ -295,18 +296,25 @@ fn measure(
             }
             state.run_stage(on_backends(sets), workers, progress)
         }
-        OptionSets::Faustbench => {
-            let backend = request.backends.first().copied().unwrap_or_default();
-            let first = faustbench::first_stage(bs)
-                .iter()
-                .map(|s| s.on(backend))
-                .collect();
-            state.run_stage(first, workers, progress);
-            if let Some(best) = state.fastest() {
+        OptionSets::Faustbench(Search::Faust2_54) => {
+            state.run_stage(on_backends(faustbench::first_stage(bs)), workers, progress);
+            if let Some(best) = state.fastest(|_| true) {
                 state.run_stage(faustbench::mcd_stage(&best), workers, progress);
             }
-            if let Some(best) = state.fastest() {
+            if let Some(best) = state.fastest(|_| true) {
                 state.run_stage(faustbench::scheduling_stage(&best), workers, progress);
+            }
+        }
+        OptionSets::Faustbench(Search::Faust2_83) => {
+            state.run_stage(on_backends(faustbench::tables_2_83(bs)), workers, progress);
+            if let Some(best) = state.fastest(|s| !s.is_scalar()) {
+                let refined = faustbench::vector_mcd_stage(&best, bs);
+                state.run_stage(refined, workers, progress);
+            }
+            // Faust weighs its best scalar set against the refined vector sets only.
+            let mcd = |s: &OptionSet| s.args.iter().any(|a| a == "-mcd");
+            if let Some(best) = state.fastest(|s| s.is_scalar() || mcd(s)) {
+                state.run_stage(faustbench::last_stage_2_83(&best), workers, progress);
             }
         }
     }
@@ -533,7 +541,7 @@ impl State<'_> {
 
     /// The sets earlier stages found fastest and took as the baseline.
     fn anchors(&self) -> Vec<OptionSet> {
-        let fastest = self.fastest();
+        let fastest = self.fastest(|_| true);
         let baseline = self
             .measured
             .iter()
@@ -593,9 +601,10 @@ impl State<'_> {
     }
 
     /// The fastest set measured so far.
-    fn fastest(&self) -> Option<OptionSet> {
-        self.measured
-            .iter()
+    /// The fastest set measured of those `which` takes.
+    fn fastest(&self, which: impl Fn(&OptionSet) -> bool) -> Option<OptionSet> {
+        (self.measured.iter())
+            .filter(|m| which(&m.set))
             .min_by(|a, b| a.timing.best_mean_ns.total_cmp(&b.timing.best_mean_ns))
             .map(|m| m.set.clone())
     }

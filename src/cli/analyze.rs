@@ -6,6 +6,7 @@ use super::common::{
 use super::progress::StderrProgress;
 use super::{exit, Stop};
 use crate::accuracy;
+use crate::analyze::faustbench::Search;
 use crate::analyze::result::SetStatus;
 use crate::analyze::{analyze, AnalyzeRequest, OptionSets, DEFAULT_TIE_THRESHOLD_PERCENT};
 use crate::cache::Cache;
@@ -24,8 +25,10 @@ pub struct AnalyzeArgs {
     /// read or write files are refused.
     #[arg(long = "options", value_name = "SET", allow_hyphen_values = true)]
     options: Vec<String>,
-    /// Instead of presets, reproduce faustbench-llvm's search (-scal, -exp10, -vec × -lv 0/1 ×
-    /// plain/-fun × -vs 4..bs, then -mcd on the best, then -g/-dfs).
+    /// Instead of presets, reproduce one of faustbench-llvm's searches: `faustbench` (libfaust
+    /// 2.54.9's: -scal, -exp10, -vec × -lv 0/1 × plain/-fun × -vs 4..bs, then -mcd on the best,
+    /// then -g/-dfs) or `faustbench-2.83` (Faust 2.83's: also scalar -mcd 0..bs, -mcd 0..bs on
+    /// the best vector set, the faster of scalar and vector, then -ct 0 and -g/-dfs).
     #[arg(long, value_enum, conflicts_with = "options")]
     sweep: Option<Sweep>,
     /// Compile every set with -double (64-bit samples; MB/s then counts 8 bytes per sample).
@@ -78,8 +81,11 @@ pub struct AnalyzeArgs {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Sweep {
-    /// faustbench-llvm's staged option search.
+    /// faustbench-llvm's staged option search, as libfaust 2.54.9 runs it.
     Faustbench,
+    /// faustbench-llvm's staged option search, as Faust 2.83 runs it.
+    #[value(name = "faustbench-2.83")]
+    Faustbench283,
 }
 
 /// Runs `analyze` and returns the exit code.
@@ -103,8 +109,11 @@ fn validate(args: &AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache
         let sets = parse_option_sets("--options", &args.options).map_err(|e| e.to_string())?;
         request.option_sets = OptionSets::Custom(sets);
     }
-    if args.sweep.is_some() {
-        request.option_sets = OptionSets::Faustbench;
+    if let Some(sweep) = args.sweep {
+        request.option_sets = OptionSets::Faustbench(match sweep {
+            Sweep::Faustbench => Search::Faust2_54,
+            Sweep::Faustbench283 => Search::Faust2_83,
+        });
     }
     if args.double {
         request = request.double().map_err(|e| format!("--double: {e}"))?;
