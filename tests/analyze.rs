@@ -875,3 +875,65 @@ fn the_sweeps_run_faust_2_54_and_2_83_stages() {
     assert!(!new.iter().any(|l| l.ends_with("-mcd 16")), "{new:?}");
     assert!(new.iter().any(|l| l.ends_with("-ct 0")), "{new:?}");
 }
+
+#[test]
+fn the_wide_search_races_and_answers_within_a_budget() {
+    let _guard = serial();
+    let osc = fixture("osc.dsp");
+    let osc = osc.to_str().unwrap();
+    // The whole search: the grid, around the leader, switches; what it did, and why it won.
+    let (code, report, stderr) = analyze_json(&[osc, "--sweep", "wide", "--bs", "64"]);
+    assert_eq!(code, 0, "{report}");
+    let search = &report["search"];
+    assert_eq!(search["strategy"], "wide", "{report}");
+    let labels: Vec<&str> = (report["results"].as_array().unwrap().iter())
+        .map(|r| r["compiler_options"].as_str().unwrap())
+        .collect();
+    for set in ["", "-mcd 0", "-vec -fun -lv 1 -vs 32"] {
+        assert!(labels.contains(&set), "{set} in {labels:?}");
+    }
+    assert!(labels.iter().any(|l| l.ends_with("-fm def")), "{labels:?}");
+    assert_eq!(search["measured"].as_u64().unwrap() as usize, labels.len());
+    assert!(
+        search["considered"].as_u64() >= search["measured"].as_u64(),
+        "{search}"
+    );
+    assert!(
+        search["not_tried"].as_array().unwrap().is_empty(),
+        "{search}"
+    );
+    assert!(
+        search["why"].as_str().unwrap().contains(" is the "),
+        "{search}"
+    );
+    assert!(stderr.contains("leader: "), "{stderr}");
+    // The guard holds in a search too: the recommendation computes what the scalar code does.
+    let recommended = (report["results"].as_array().unwrap().iter())
+        .find(|r| r["compiler_options"] == report["recommended"]["options"])
+        .unwrap();
+    assert_ne!(
+        recommended["accuracy"]["verdict"], "different",
+        "{recommended}"
+    );
+
+    // Half a second cannot hold the whole search: an answer anyway, with what was not tried.
+    let (code, report, _) =
+        analyze_json(&[osc, "--sweep", "wide", "--budget", "0.5", "--no-cache"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(report["recommended"]["options"].is_string(), "{report}");
+    let search = &report["search"];
+    assert_eq!(search["budget_seconds"], 0.5, "{search}");
+    assert!(
+        !search["not_tried"].as_array().unwrap().is_empty(),
+        "{search}"
+    );
+
+    // A budget is for a search, and a positive time.
+    for args in [
+        &[osc, "--budget", "5"][..],
+        &[osc, "--sweep", "wide", "--budget", "0"],
+    ] {
+        let out = faustperf().arg("analyze").args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}

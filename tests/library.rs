@@ -2,8 +2,7 @@
 //!
 //! Serialised: libfaust compiles are process-wide and the measurements share a core.
 
-use faustperf::analyze::faustbench::Search;
-use faustperf::analyze::{analyze, AnalyzeRequest, OptionSets, Silent};
+use faustperf::analyze::{analyze, AnalyzeRequest, OptionSets, Search, Silent};
 use faustperf::backends::{self, Cxx};
 use faustperf::cache::Cache;
 use faustperf::dsp::AudioBuffers;
@@ -70,7 +69,7 @@ fn requests_own_their_defaults_and_validation() {
     assert!(refused(with(too_fast, 1.0)).contains("sample rate 0"));
     assert!(refused(with(MeasureConfig::default(), 100.0)).contains("tie threshold"));
     let search = AnalyzeRequest {
-        option_sets: OptionSets::Faustbench(Search::Faust2_54),
+        option_sets: OptionSets::Search(Search::Faustbench),
         ..defaults.clone()
     };
     let two = AnalyzeRequest {
@@ -244,7 +243,7 @@ fn every_stage_compiles_before_it_measures() {
         "import(\"stdfaust.lib\"); process = fi.lowpass(2, 1000);",
         &[],
     );
-    request.option_sets = OptionSets::Faustbench(Search::Faust2_54);
+    request.option_sets = OptionSets::Search(Search::Faustbench);
     request.measure.frames = 64;
     request.measure.budget = Budget::Fixed { seconds: 0.05 };
     let report = analyze(&request, &mut workers, None, &mut Silent);

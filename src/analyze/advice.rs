@@ -267,6 +267,26 @@ pub fn rationale(results: &[SetResult]) -> Option<String> {
     })
 }
 
+/// Why a search's recommended set won: [`rationale`], then how much slower the fastest set of
+/// the other kind (scalar or vector code) ran; empty when nothing was measured.
+pub fn why_it_won(results: &[SetResult]) -> String {
+    let Some(recommended) = results.iter().find(|r| r.is_recommended) else {
+        return String::new();
+    };
+    let mut why = rationale(results).unwrap_or_default();
+    let scalar = recommended.options.is_scalar();
+    let other = (results.iter()).find(|r| r.options.is_scalar() != scalar);
+    if let Some(other) = other {
+        let slower = 100.0 * (recommended.throughput_mbps / other.throughput_mbps - 1.0);
+        why += &format!(
+            "; the fastest {} set, {}, takes {slower:.1} % more time per block",
+            if scalar { "vector" } else { "scalar" },
+            other.name()
+        );
+    }
+    why
+}
+
 /// One sentence answering "which options?", and the commands that apply the answer.
 pub fn conclusion(
     results: &[SetResult],

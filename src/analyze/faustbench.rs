@@ -10,16 +10,6 @@
 
 use crate::options::OptionSet;
 
-/// Which of Faust's searches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Search {
-    /// libfaust 2.54.9's (Debian 12's faust): [`first_stage`], [`mcd_stage`],
-    /// [`scheduling_stage`].
-    Faust2_54,
-    /// Faust 2.83's: [`tables_2_83`], [`vector_mcd_stage`], [`last_stage_2_83`].
-    Faust2_83,
-}
-
 /// `-mcd` 0, then 2, 4 … up to `up_to`.
 fn mcd_values(up_to: usize) -> impl Iterator<Item = usize> {
     std::iter::once(0).chain((1..).map(|p| 1 << p).take_while(move |&v| v <= up_to))

@@ -8,22 +8,25 @@ pub mod inspected;
 pub mod rank;
 pub mod result;
 pub mod side_by_side;
+pub mod wide;
 
 use crate::accuracy::{self, Accuracy};
 use crate::backends::{Code, Cxx};
 use crate::cache::Cache;
 use crate::jobs::{CompileJob, Compiled};
 use crate::libfaust::DspSource;
-use crate::measure::units::{bytes_per_block, mbps};
 use crate::measure::warnings::{texts, Warning};
-use crate::measure::{max_passes, MeasureConfig, RawMeasurement, RequestError, Stretch};
+use crate::measure::{
+    max_passes, Budget, MeasureConfig, RawMeasurement, RequestError, StopReason, Stretch,
+    MIN_INTERVAL_SECONDS,
+};
 use crate::options::{self, Backend, OptionSet};
 use crate::pipeline::{check_outputs, compile_all, measure_sets, CompileEvent, Workers};
 use crate::worker::RunError;
-use faustbench::Search;
 use rank::Measured;
 use result::{
-    AnalyzeReport, BaselineComparison, Category, Conditions, Recommended, SetError, TestConfig,
+    AnalyzeReport, BaselineComparison, Category, Conditions, Recommended, SearchSummary, SetError,
+    TestConfig,
 };
 use std::time::Instant;
 
@@ -34,8 +37,30 @@ pub enum OptionSets {
     Presets,
     /// The given sets; the scalar baseline is added first when none of them is scalar.
     Custom(Vec<OptionSet>),
-    /// One of faustbench-llvm's staged searches (see [`faustbench`]).
-    Faustbench(faustbench::Search),
+    /// A staged search of the option space.
+    Search(Search),
+}
+
+/// The staged searches of the option space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Search {
+    /// faustbench-llvm's, as libfaust 2.54.9 (Debian 12's faust) runs it: see [`faustbench`].
+    Faustbench,
+    /// faustbench-llvm's, as Faust 2.83 runs it: see [`faustbench`].
+    Faustbench2_83,
+    /// A wider space, guided by the measurements: see [`wide`].
+    Wide,
+}
+
+impl Search {
+    /// Its name on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Search::Faustbench => "faustbench",
+            Search::Faustbench2_83 => "faustbench-2.83",
+            Search::Wide => "wide",
+        }
+    }
 }
 
 /// Sets (and implementations) slower than the fastest by less than this are tied with it, %,
@@ -87,6 +112,10 @@ pub struct AnalyzeRequest {
     /// Compile sets with options their backend refuses, rather than listing them as
     /// unsupported (see [`OptionSet::forced`]). Default: false.
     pub force_refused: bool,
+    /// A search's time budget, seconds: a stage that no longer fits is not tried (the report
+    /// lists its sets), and each stage's measuring is cut to the time left, so that the
+    /// answer is the best found in that time. Default: none.
+    pub budget_seconds: Option<f64>,
 }
 
 impl AnalyzeRequest {
@@ -105,6 +134,7 @@ impl AnalyzeRequest {
             accuracy: accuracy::Mode::default(),
             accuracy_tolerance_db: accuracy::DEFAULT_TOLERANCE_DB,
             force_refused: false,
+            budget_seconds: None,
         }
     }
 
@@ -139,9 +169,9 @@ impl AnalyzeRequest {
         let mut sets = match self.option_sets {
             OptionSets::Presets => options::presets(),
             OptionSets::Custom(sets) => sets,
-            OptionSets::Faustbench(_) => {
+            OptionSets::Search(_) => {
                 return Err(RequestError(
-                    "faustbench's search runs single precision: drop -double".into(),
+                    "the searches run single precision: drop -double".into(),
                 ))
             }
         };
@@ -163,9 +193,21 @@ impl AnalyzeRequest {
             return Err(RequestError("give at least one backend".into()));
         }
         accuracy::check_tolerance(self.accuracy_tolerance_db)?;
-        if matches!(self.option_sets, OptionSets::Faustbench(_)) && self.backends.len() > 1 {
+        if let Some(budget) = self.budget_seconds {
+            if !matches!(self.option_sets, OptionSets::Search(_)) {
+                return Err(RequestError(
+                    "a time budget is for a search: give --sweep with it".into(),
+                ));
+            }
+            if !(budget.is_finite() && budget > 0.0) {
+                return Err(RequestError(format!(
+                    "budget {budget}: give a positive number of seconds"
+                )));
+            }
+        }
+        if matches!(self.option_sets, OptionSets::Search(_)) && self.backends.len() > 1 {
             return Err(RequestError(
-                "faustbench's search runs on one backend at a time: give one".into(),
+                "a search runs on one backend at a time: give one".into(),
             ));
         }
         // Counting reads the hardware counters around the timed rounds too.
@@ -279,6 +321,10 @@ fn measure(
         raw_conditions: None,
         done: 0,
         measurements: 0,
+        started,
+        considered: Vec::new(),
+        not_tried: Vec::new(),
+        leader: None,
     };
     let bs = request.measure.frames;
     // Each set on each backend, backend after backend (the baseline is the first's scalar set).
@@ -296,7 +342,7 @@ fn measure(
             }
             state.run_stage(on_backends(sets), workers, progress)
         }
-        OptionSets::Faustbench(Search::Faust2_54) => {
+        OptionSets::Search(Search::Faustbench) => {
             state.run_stage(on_backends(faustbench::first_stage(bs)), workers, progress);
             if let Some(best) = state.fastest(|_| true) {
                 state.run_stage(faustbench::mcd_stage(&best), workers, progress);
@@ -305,7 +351,7 @@ fn measure(
                 state.run_stage(faustbench::scheduling_stage(&best), workers, progress);
             }
         }
-        OptionSets::Faustbench(Search::Faust2_83) => {
+        OptionSets::Search(Search::Faustbench2_83) => {
             state.run_stage(on_backends(faustbench::tables_2_83(bs)), workers, progress);
             if let Some(best) = state.fastest(|s| !s.is_scalar()) {
                 let refined = faustbench::vector_mcd_stage(&best, bs);
@@ -317,12 +363,35 @@ fn measure(
                 state.run_stage(faustbench::last_stage_2_83(&best), workers, progress);
             }
         }
+        OptionSets::Search(Search::Wide) => {
+            state.run_stage(on_backends(wide::grid(bs)), workers, progress);
+            // Around the leader while it changes; every step is a finite set of new sizes.
+            let mut leader = state.fastest(|_| true);
+            while let Some(set) = leader.clone() {
+                state.run_stage(wide::vector_sizes(&set, bs), workers, progress);
+                let now = state.fastest(|_| true);
+                if now == leader {
+                    break;
+                }
+                leader = now;
+            }
+            let steps: [fn(&OptionSet) -> Vec<OptionSet>; 3] =
+                [wide::mcd_coarse, wide::mcd_around, wide::switches];
+            for step in steps {
+                if let Some(leader) = state.fastest(|_| true) {
+                    state.run_stage(step(&leader), workers, progress);
+                }
+            }
+        }
+    }
+    if request.budget_seconds.is_some() {
+        state.final_heat(workers, progress);
     }
     if request.accuracy != accuracy::Mode::Off {
         progress.step("checking every set's output against the scalar -double reference");
         state.check_outputs(workers);
     }
-    state.report(started, workers.measurer.isolation())
+    state.report(workers.measurer.isolation())
 }
 
 /// A set about to be measured in a stage.
@@ -349,9 +418,48 @@ struct State<'a> {
     done: usize,
     /// Interleaved measurements run so far.
     measurements: usize,
+    started: Instant,
+    /// Every set the stages proposed, and those left out for want of time.
+    considered: Vec<OptionSet>,
+    not_tried: Vec<String>,
+    /// The fastest set so far, as last told.
+    leader: Option<OptionSet>,
 }
 
+/// The share of a search's budget kept for the output check after it.
+const OUTPUT_CHECK_SHARE: f64 = 0.1;
+/// The share of a search's budget kept for its final heat, and how many sets race in it.
+const FINAL_HEAT_SHARE: f64 = 0.25;
+const FINAL_HEAT_SETS: usize = 6;
+
 impl State<'_> {
+    /// Seconds left of the search's budget (`None`: no budget).
+    fn seconds_left(&self) -> Option<f64> {
+        let budget = self.request.budget_seconds?;
+        Some(budget * (1.0 - OUTPUT_CHECK_SHARE) - self.started.elapsed().as_secs_f64())
+    }
+
+    /// The measuring of `sets` sets, each cut to its part of `share` of the budget left.
+    fn stage_config(&self, sets: usize, share: f64) -> MeasureConfig {
+        let mut m = self.request.measure.clone();
+        if let Some(left) = self.seconds_left() {
+            let each = (left * share / sets.max(1) as f64).max(MIN_INTERVAL_SECONDS);
+            m.budget = match m.budget {
+                Budget::Fixed { seconds } => Budget::Fixed {
+                    seconds: seconds.min(each),
+                },
+                Budget::Adaptive {
+                    precision_percent,
+                    max_seconds,
+                } => Budget::Adaptive {
+                    precision_percent,
+                    max_seconds: max_seconds.min(each),
+                },
+            };
+        }
+        m
+    }
+
     /// Every measured set's output against the reference (see [`crate::accuracy`]), with its
     /// verdict beside the scalar single-precision set of the first backend (the baseline); a
     /// set that cannot be rendered gets a warning, and the run goes on.
@@ -423,6 +531,9 @@ impl State<'_> {
                 forced: self.request.force_refused,
                 ..set
             };
+            if !self.considered.contains(&set) {
+                self.considered.push(set.clone());
+            }
             let seen = self.codes.iter().any(|(s, _)| *s == set)
                 || self.errors.iter().any(|e| e.compiler_options == set.label);
             if !seen && !new.contains(&set) {
@@ -430,6 +541,12 @@ impl State<'_> {
             }
         }
         if new.is_empty() {
+            return;
+        }
+        // What is left of a budget beyond this is the final heat's.
+        let reserve = self.request.budget_seconds.unwrap_or(0.0) * FINAL_HEAT_SHARE;
+        if self.seconds_left().is_some_and(|left| left <= reserve) {
+            self.not_tried.extend(new.iter().map(|s| s.label.clone()));
             return;
         }
         let (base, total) = (self.done, self.done + new.len());
@@ -460,20 +577,7 @@ impl State<'_> {
         }
 
         // What is measured: the fastest and the baseline of earlier stages, then the new sets.
-        let mut to_measure: Vec<ToMeasure> = self
-            .anchors()
-            .into_iter()
-            .filter_map(|set| {
-                let (_, code) = self.codes.iter().find(|(s, _)| *s == set)?;
-                let cached = self.measured.iter().any(|m| m.set == set && m.cached);
-                Some(ToMeasure {
-                    set,
-                    index: None,
-                    code: code.clone(),
-                    cached,
-                })
-            })
-            .collect();
+        let mut to_measure = self.measured_again(self.anchors());
         for (i, (set, outcome)) in new.iter().zip(compiled).enumerate() {
             match outcome {
                 Ok((code, cached)) => to_measure.push(ToMeasure {
@@ -492,7 +596,67 @@ impl State<'_> {
             self.done = total;
             return;
         }
+        self.measure_stage(to_measure, (base, total), 0.5, workers, progress);
+        self.done = total;
+        if matches!(self.request.option_sets, OptionSets::Search(_)) {
+            self.tell_leader(progress);
+        }
+    }
 
+    /// Sets measured before, to be measured again.
+    fn measured_again(&self, sets: Vec<OptionSet>) -> Vec<ToMeasure> {
+        (sets.into_iter())
+            .filter_map(|set| {
+                let (_, code) = self.codes.iter().find(|(s, _)| *s == set)?;
+                let cached = self.measured.iter().any(|m| m.set == set && m.cached);
+                Some(ToMeasure {
+                    set,
+                    index: None,
+                    code: code.clone(),
+                    cached,
+                })
+            })
+            .collect()
+    }
+
+    /// Measures the contenders again, together, in what is left of the budget: the sets whose
+    /// interval reaches the leader's, so that the answer rests on one paired measurement of
+    /// them rather than on stages cut short.
+    fn final_heat(&mut self, workers: &mut Workers, progress: &mut dyn Progress) {
+        let Some(leader) = (self.measured.iter())
+            .min_by(|a, b| a.timing.best_mean_ns.total_cmp(&b.timing.best_mean_ns))
+        else {
+            return;
+        };
+        let slow_end = leader.timing.best_mean_ci95_ns[1];
+        let mut contenders: Vec<&Measured> = (self.measured.iter())
+            .filter(|m| m.timing.best_mean_ci95_ns[0] <= slow_end)
+            .collect();
+        contenders.sort_by(|a, b| a.timing.best_mean_ns.total_cmp(&b.timing.best_mean_ns));
+        contenders.truncate(FINAL_HEAT_SETS);
+        let sets = contenders.into_iter().map(|m| m.set.clone()).collect();
+        let to_measure = self.measured_again(sets);
+        if to_measure.len() > 1 {
+            progress.step(&format!(
+                "measuring the {} contenders together in the time left",
+                to_measure.len()
+            ));
+            let done = (self.done, self.done);
+            self.measure_stage(to_measure, done, 1.0, workers, progress);
+            self.tell_leader(progress);
+        }
+    }
+
+    /// Measures `to_measure` in one interleaved run, in at most `share` of the budget left, and
+    /// records the results; `(base, total)` numbers the new sets for `progress`.
+    fn measure_stage(
+        &mut self,
+        to_measure: Vec<ToMeasure>,
+        (base, total): (usize, usize),
+        share: f64,
+        workers: &mut Workers,
+        progress: &mut dyn Progress,
+    ) {
         // Sets that compiled to the same machine code are measured once: the same code runs
         // at the same speed, and a search holds many (e.g. -mcd values that change nothing).
         // `unique`: the first set of each code, by index into `to_measure`; `twin[i]`: which
@@ -512,7 +676,7 @@ impl State<'_> {
                 }
             }
         }
-        let m = &self.request.measure;
+        let m = &self.stage_config(unique.len(), share);
         let codes: Vec<(Code, OptionSet)> = unique
             .iter()
             .map(|&u| (to_measure[u].code.code.clone(), to_measure[u].set.clone()))
@@ -536,7 +700,6 @@ impl State<'_> {
                 progress.update(&t.set, base + i, total, &state);
             }
         }
-        self.done = total;
     }
 
     /// The sets earlier stages found fastest and took as the baseline.
@@ -561,12 +724,6 @@ impl State<'_> {
         measurement: usize,
         mut raw: RawMeasurement,
     ) -> SetState {
-        let frames = self.request.measure.frames;
-        let c = &code.info;
-        let throughput = mbps(
-            bytes_per_block(frames, c.inputs + c.outputs, c.precision.sample_bytes()),
-            raw.timing.best_mean_ns,
-        );
         let measured = Measured {
             set: set.clone(),
             compile: code.info.clone(),
@@ -580,6 +737,7 @@ impl State<'_> {
             hardware: raw.hardware.take(),
             accuracy: None,
         };
+        let throughput = measured.mbps(self.request.measure.frames);
         match self.measured.iter().position(|m| m.set == set) {
             Some(i) => self.measured[i] = measured,
             None => {
@@ -601,6 +759,21 @@ impl State<'_> {
     }
 
     /// The fastest set measured so far.
+    /// Tells `progress` the fastest set when it is not the one last told.
+    fn tell_leader(&mut self, progress: &mut dyn Progress) {
+        let frames = self.request.measure.frames;
+        let fastest = (self.measured.iter())
+            .min_by(|a, b| a.timing.best_mean_ns.total_cmp(&b.timing.best_mean_ns));
+        if let Some(m) = fastest.filter(|m| self.leader.as_ref() != Some(&m.set)) {
+            progress.step(&format!(
+                "leader: {} at {:.1} MB/s",
+                options::display_on(&m.set.label, m.set.backend),
+                m.mbps(frames)
+            ));
+            self.leader = Some(m.set.clone());
+        }
+    }
+
     /// The fastest set measured of those `which` takes.
     fn fastest(&self, which: impl Fn(&OptionSet) -> bool) -> Option<OptionSet> {
         (self.measured.iter())
@@ -609,8 +782,24 @@ impl State<'_> {
             .map(|m| m.set.clone())
     }
 
-    fn report(self, started: Instant, isolation: &str) -> AnalyzeReport {
+    fn report(self, isolation: &str) -> AnalyzeReport {
         let request = self.request;
+        let started = self.started;
+        let search = match request.option_sets {
+            OptionSets::Search(search) => Some(SearchSummary {
+                strategy: search.name().into(),
+                budget_seconds: request.budget_seconds,
+                considered: self.considered.len(),
+                compiled: (self.measured.iter()).filter(|m| !m.cached).count(),
+                measured: self.measured.len(),
+                left_race_early: (self.measured.iter())
+                    .filter(|m| m.stop == StopReason::OutOfRace)
+                    .count(),
+                not_tried: self.not_tried.clone(),
+                why: String::new(),
+            }),
+            _ => None,
+        };
         let m = &request.measure;
         let channels = self
             .measured
@@ -665,6 +854,12 @@ impl State<'_> {
         let command = advice::command(&results, &request.name, cxx.as_deref());
         let mut warnings = texts(warnings(&conditions, channels, m, &results));
         warnings.extend(self.warnings);
+        let search = search.map(|s| {
+            Box::new(SearchSummary {
+                why: advice::why_it_won(&results),
+                ..s
+            })
+        });
         AnalyzeReport {
             dsp: request.name.clone(),
             success: !results.is_empty(),
@@ -699,6 +894,7 @@ impl State<'_> {
             conditions,
             counting: None,
             wall_seconds: started.elapsed().as_secs_f64(),
+            search,
         }
     }
 }

@@ -35,6 +35,11 @@ pub struct Measured {
 }
 
 impl Measured {
+    /// Its MB/s at blocks of `frames`.
+    pub fn mbps(&self, frames: usize) -> f64 {
+        mbps(self.bytes_per_block(frames), self.timing.best_mean_ns)
+    }
+
     /// Bytes one block moves.
     fn bytes_per_block(&self, frames: usize) -> f64 {
         let c = &self.compile;

@@ -63,6 +63,30 @@ pub struct AnalyzeReport {
     pub counting: Option<Counting>,
     /// Wall time of the whole analysis, seconds.
     pub wall_seconds: f64,
+    /// What a search (`--sweep`) tried, left out and found; absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<Box<SearchSummary>>,
+}
+
+/// What a search of the option space did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SearchSummary {
+    /// `faustbench`, `faustbench-2.83` or `wide`.
+    pub strategy: String,
+    /// Its time budget, seconds, when it had one.
+    pub budget_seconds: Option<f64>,
+    /// Distinct sets its stages proposed.
+    pub considered: usize,
+    /// Sets compiled now (the others came from the cache).
+    pub compiled: usize,
+    /// Sets measured.
+    pub measured: usize,
+    /// Measured sets that left the race early, clearly slower than the leader.
+    pub left_race_early: usize,
+    /// Sets proposed but not tried, for want of time.
+    pub not_tried: Vec<String>,
+    /// Why the recommended set won, in a sentence.
+    pub why: String,
 }
 
 /// The design's `test_config` block.

@@ -6,9 +6,8 @@ use super::common::{
 use super::progress::StderrProgress;
 use super::{exit, Stop};
 use crate::accuracy;
-use crate::analyze::faustbench::Search;
 use crate::analyze::result::SetStatus;
-use crate::analyze::{analyze, AnalyzeRequest, OptionSets, DEFAULT_TIE_THRESHOLD_PERCENT};
+use crate::analyze::{analyze, AnalyzeRequest, OptionSets, Search, DEFAULT_TIE_THRESHOLD_PERCENT};
 use crate::cache::Cache;
 use crate::measure::MeasureConfig;
 use crate::options::parse_option_sets;
@@ -31,6 +30,11 @@ pub struct AnalyzeArgs {
     /// the best vector set, the faster of scalar and vector, then -ct 0 and -g/-dfs).
     #[arg(long, value_enum, conflicts_with = "options")]
     sweep: Option<Sweep>,
+    /// With --sweep: answer within about this many seconds, the best set found by then (the
+    /// stages that no longer fit are listed as not tried, and each stage's measuring is cut to
+    /// the time left).
+    #[arg(long, value_name = "SECONDS", requires = "sweep")]
+    budget: Option<f64>,
     /// Compile every set with -double (64-bit samples; MB/s then counts 8 bytes per sample).
     #[arg(long)]
     double: bool,
@@ -86,6 +90,9 @@ enum Sweep {
     /// faustbench-llvm's staged option search, as Faust 2.83 runs it.
     #[value(name = "faustbench-2.83")]
     Faustbench283,
+    /// A wider space than faustbench's, searched around the leader (`-ftz`, `-fm`, `-ct`,
+    /// `-mcd` on scalar code too), with clearly slower sets leaving the race early.
+    Wide,
 }
 
 /// Runs `analyze` and returns the exit code.
@@ -110,9 +117,10 @@ fn validate(args: &AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache
         request.option_sets = OptionSets::Custom(sets);
     }
     if let Some(sweep) = args.sweep {
-        request.option_sets = OptionSets::Faustbench(match sweep {
-            Sweep::Faustbench => Search::Faust2_54,
-            Sweep::Faustbench283 => Search::Faust2_83,
+        request.option_sets = OptionSets::Search(match sweep {
+            Sweep::Faustbench => Search::Faustbench,
+            Sweep::Faustbench283 => Search::Faustbench2_83,
+            Sweep::Wide => Search::Wide,
         });
     }
     if args.double {
@@ -133,6 +141,7 @@ fn validate(args: &AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache
         accuracy: args.accuracy,
         accuracy_tolerance_db: args.accuracy_tolerance,
         force_refused: args.force_refused,
+        budget_seconds: args.budget,
         ..request
     }
     .validate(MAX_SECONDS)

@@ -68,4 +68,11 @@ impl Progress for StderrProgress {
             StderrProgress::Lines => {}
         }
     }
+
+    fn step(&mut self, what: &str) {
+        match self {
+            StderrProgress::Bar(bar) => bar.println(what),
+            StderrProgress::Lines => eprintln!("{what}"),
+        }
+    }
 }

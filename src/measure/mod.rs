@@ -88,6 +88,11 @@ pub const ADAPTIVE: Budget = Budget::Adaptive {
     max_seconds: DEFAULT_MAX_SECONDS,
 };
 
+/// The timed rounds a set's interval needs, seconds, with two rounds to spare (a round is
+/// about [`ROUND_SECONDS`], some less): a measurement cut shorter reports an interval of
+/// nothing.
+pub const MIN_INTERVAL_SECONDS: f64 = (MIN_ROUNDS + 2) as f64 * ROUND_SECONDS;
+
 /// A time a caller gave (`what` names the argument): more than 0 and at most `max` seconds.
 pub fn check_seconds(what: &str, seconds: f64, max: f64) -> Result<f64, OutOfRange> {
     if seconds.is_finite() && seconds > 0.0 && seconds <= max {

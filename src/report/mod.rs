@@ -268,6 +268,7 @@ pub(crate) mod tests {
             },
             counting: None,
             wall_seconds: 3.5,
+            search: None,
         }
     }
 
