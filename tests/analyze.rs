@@ -882,8 +882,17 @@ fn the_wide_search_races_and_answers_within_a_budget() {
     let osc = fixture("osc.dsp");
     let osc = osc.to_str().unwrap();
     // The whole search: the grid, around the leader, switches; what it did, and why it won.
-    let (code, report, stderr) = analyze_json(&[osc, "--sweep", "wide", "--bs", "64"]);
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("search.svg");
+    let svg_arg = svg.to_str().unwrap();
+    let (code, report, stderr) =
+        analyze_json(&[osc, "--sweep", "wide", "--bs", "64", "--svg", svg_arg]);
     assert_eq!(code, 0, "{report}");
+    let chart = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        chart.contains("wide search, faded: left the race early"),
+        "{chart}"
+    );
     let search = &report["search"];
     assert_eq!(search["strategy"], "wide", "{report}");
     let labels: Vec<&str> = (report["results"].as_array().unwrap().iter())

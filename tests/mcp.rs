@@ -581,6 +581,44 @@ fn python_client_lists_and_calls_every_tool() {
 }
 
 #[test]
+fn a_search_within_a_budget_tells_its_leader() {
+    let _guard = serial();
+    let search = |arguments: Value| step("analyze_faust_performance", arguments);
+    let report = python(
+        "sequence",
+        json!([
+            search(
+                json!({"source": "osc.dsp", "sweep": "wide", "budget_seconds": 3, "duration_seconds": 0.1})
+            ),
+            search(json!({"source": "osc.dsp", "sweep": "wide", "options_to_test": ["-vec"]})),
+            search(json!({"source": "osc.dsp", "sweep": "exhaustive"})),
+        ]),
+        &[],
+    );
+    let r = &report["results"];
+    let found = ok(&r[0]);
+    assert_eq!(found["search"]["strategy"], "wide", "{found}");
+    assert_eq!(found["search"]["budget_seconds"], 3.0, "{found}");
+    assert!(found["recommended"]["options"].is_string(), "{found}");
+    // Progress notifications name the leader as it changes.
+    assert!(
+        r[0]["progress"].to_string().contains("leader: "),
+        "{}",
+        r[0]
+    );
+    assert!(tool_error(&r[1]).contains("not both"));
+    assert_eq!(
+        enum_of(&report, "analyze_faust_performance", "sweep"),
+        json!(["faustbench", "faustbench-2.83", "wide"])
+    );
+    assert!(
+        r[2].to_string().contains("unknown variant `exhaustive`"),
+        "{}",
+        r[2]
+    );
+}
+
+#[test]
 fn bad_input_is_a_tool_error_and_the_server_goes_on() {
     let _guard = serial();
     let outside = tempfile::tempdir().unwrap();

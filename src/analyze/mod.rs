@@ -42,24 +42,40 @@ pub enum OptionSets {
 }
 
 /// The staged searches of the option space.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+    schemars::JsonSchema,
+)]
 pub enum Search {
-    /// faustbench-llvm's, as libfaust 2.54.9 (Debian 12's faust) runs it: see [`faustbench`].
+    /// faustbench-llvm's staged search, as libfaust 2.54.9 (Debian 12's faust) runs it: -scal,
+    /// -exp10, -vec × -lv 0/1 × plain/-fun × -vs 4..bs, then -mcd on the best, then -g/-dfs.
+    #[serde(rename = "faustbench")]
+    #[value(name = "faustbench")]
     Faustbench,
-    /// faustbench-llvm's, as Faust 2.83 runs it: see [`faustbench`].
+    /// faustbench-llvm's staged search, as Faust 2.83 runs it: also scalar -mcd 0..bs, -mcd
+    /// 0..bs on the best vector set, the faster of scalar and vector, then -ct 0 and -g/-dfs.
+    #[serde(rename = "faustbench-2.83")]
+    #[value(name = "faustbench-2.83")]
     Faustbench2_83,
-    /// A wider space, guided by the measurements: see [`wide`].
+    /// A wider space than faustbench's (-mcd on scalar code, -ct 0, -exp10, -ftz 2, -fm def),
+    /// searched around the leader, with clearly slower sets leaving the race early.
+    #[serde(rename = "wide")]
+    #[value(name = "wide")]
     Wide,
 }
 
 impl Search {
     /// Its name on the command line and in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Search::Faustbench => "faustbench",
-            Search::Faustbench2_83 => "faustbench-2.83",
-            Search::Wide => "wide",
-        }
+    pub fn name(self) -> String {
+        use clap::ValueEnum;
+        (self.to_possible_value()).map_or_else(String::new, |v| v.get_name().to_string())
     }
 }
 
@@ -787,7 +803,7 @@ impl State<'_> {
         let started = self.started;
         let search = match request.option_sets {
             OptionSets::Search(search) => Some(SearchSummary {
-                strategy: search.name().into(),
+                strategy: search.name(),
                 budget_seconds: request.budget_seconds,
                 considered: self.considered.len(),
                 compiled: (self.measured.iter()).filter(|m| !m.cached).count(),

@@ -5,6 +5,7 @@ use crate::baseline::CheckReport;
 use crate::compare::CompareReport;
 use crate::corpus::CorpusReport;
 use crate::inspect::InspectReport;
+use crate::measure::StopReason;
 use crate::profile::ProfileReport;
 use plotters::coord::ranged1d::SegmentedCoord;
 use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
@@ -161,6 +162,12 @@ fn bar(row: usize, low: f64, high: f64, colour: RGBColor) -> Rectangle<(f64, Seg
     bar
 }
 
+/// `colour` a third as strong, on white.
+fn faded(RGBColor(r, g, b): RGBColor) -> RGBColor {
+    let fade = |c: u8| 255 - (255 - c) / 3;
+    RGBColor(fade(r), fade(g), fade(b))
+}
+
 /// A shaded band from `low` to `high` across every row.
 fn band(chart: &mut Rows<'_>, n: usize, low: f64, high: f64) -> Option<()> {
     chart
@@ -196,6 +203,8 @@ impl Charted for AnalyzeReport {
             .map(|r| {
                 let mark = if r.is_recommended {
                     "  ← recommended"
+                } else if r.rank == 1 {
+                    "  ← fastest"
                 } else {
                     ""
                 };
@@ -217,6 +226,11 @@ impl Charted for AnalyzeReport {
             ),
             None => format!("{}: MB/s per option set (95 % intervals; green: fastest and tied within noise; orange: scalar baseline)", self.dsp),
         };
+        // A search's path: the sets that left the race early, faded.
+        let title = match &self.search {
+            Some(s) => format!("{title}; {} search, faded: left the race early", s.strategy),
+            None => title,
+        };
         let grouped = self.side_by_side.is_some();
         rows(title, &labels, 0, 0.0..x_max, "MB/s", |chart, row| {
             chart
@@ -229,6 +243,11 @@ impl Charted for AnalyzeReport {
                         BASELINE
                     } else {
                         OTHER
+                    };
+                    let colour = if r.stop_reason == StopReason::OutOfRace {
+                        faded(colour)
+                    } else {
+                        colour
                     };
                     bar(row(i), 0.0, r.throughput_mbps, colour)
                 }))

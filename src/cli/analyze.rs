@@ -13,7 +13,7 @@ use crate::measure::MeasureConfig;
 use crate::options::parse_option_sets;
 use crate::pipeline::Workers;
 use crate::report::Format;
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 #[derive(Args)]
 pub struct AnalyzeArgs {
@@ -24,12 +24,11 @@ pub struct AnalyzeArgs {
     /// read or write files are refused.
     #[arg(long = "options", value_name = "SET", allow_hyphen_values = true)]
     options: Vec<String>,
-    /// Instead of presets, reproduce one of faustbench-llvm's searches: `faustbench` (libfaust
-    /// 2.54.9's: -scal, -exp10, -vec × -lv 0/1 × plain/-fun × -vs 4..bs, then -mcd on the best,
-    /// then -g/-dfs) or `faustbench-2.83` (Faust 2.83's: also scalar -mcd 0..bs, -mcd 0..bs on
-    /// the best vector set, the faster of scalar and vector, then -ct 0 and -g/-dfs).
+    /// Instead of presets, search the option space: `wide` (guided by the measurements, over a
+    /// wider space), or one of faustbench-llvm's searches as libfaust 2.54.9 or Faust 2.83 run
+    /// them.
     #[arg(long, value_enum, conflicts_with = "options")]
-    sweep: Option<Sweep>,
+    sweep: Option<Search>,
     /// With --sweep: answer within about this many seconds, the best set found by then (the
     /// stages that no longer fit are listed as not tried, and each stage's measuring is cut to
     /// the time left).
@@ -83,18 +82,6 @@ pub struct AnalyzeArgs {
     run: RunArgs,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Sweep {
-    /// faustbench-llvm's staged option search, as libfaust 2.54.9 runs it.
-    Faustbench,
-    /// faustbench-llvm's staged option search, as Faust 2.83 runs it.
-    #[value(name = "faustbench-2.83")]
-    Faustbench283,
-    /// A wider space than faustbench's, searched around the leader (`-ftz`, `-fm`, `-ct`,
-    /// `-mcd` on scalar code too), with clearly slower sets leaving the race early.
-    Wide,
-}
-
 /// Runs `analyze` and returns the exit code.
 pub fn run(args: AnalyzeArgs) -> Result<i32, Stop> {
     Stop::unless_libfaust()?;
@@ -116,12 +103,8 @@ fn validate(args: &AnalyzeArgs) -> Result<(AnalyzeRequest, Workers, Option<Cache
         let sets = parse_option_sets("--options", &args.options).map_err(|e| e.to_string())?;
         request.option_sets = OptionSets::Custom(sets);
     }
-    if let Some(sweep) = args.sweep {
-        request.option_sets = OptionSets::Search(match sweep {
-            Sweep::Faustbench => Search::Faustbench,
-            Sweep::Faustbench283 => Search::Faustbench2_83,
-            Sweep::Wide => Search::Wide,
-        });
+    if let Some(search) = args.sweep {
+        request.option_sets = OptionSets::Search(search);
     }
     if args.double {
         request = request.double().map_err(|e| format!("--double: {e}"))?;

@@ -290,10 +290,17 @@ impl FaustPerfServer {
             inspect: params.inspect,
             counters: params.counters,
             accuracy: params.accuracy,
+            budget_seconds: params.budget_seconds,
             ..AnalyzeRequest::new(source, name)
         };
+        if params.sweep.is_some() && params.options_to_test.is_some() {
+            return Ok(refuse("give sweep or options_to_test, not both"));
+        }
         if let Some(sets) = params.options_to_test {
             request.option_sets = OptionSets::Custom(or_refuse!(option_sets(&sets)));
+        }
+        if let Some(search) = params.sweep {
+            request.option_sets = OptionSets::Search(search);
         }
         let request = or_refuse!(request.validate(MAX_SECONDS));
         let report = self

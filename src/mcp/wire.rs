@@ -82,6 +82,15 @@ pub struct AnalyzeParams {
     /// Also return the ranking chart as a PNG image (default false).
     #[serde(default)]
     pub chart: bool,
+    /// Search the option space instead of trying presets or `options_to_test`: `wide` (a wider
+    /// space than faustbench's, searched around the leader, clearly slower sets dropped
+    /// early), `faustbench` (libfaust 2.54.9's stages) or `faustbench-2.83` (Faust 2.83's).
+    /// The report's `search` says what it tried and why the winner won.
+    pub sweep: Option<crate::analyze::Search>,
+    /// With `sweep`: answer within about this many seconds, with the best set found by then
+    /// (`search.not_tried` lists what was left); progress notifications name the leader as it
+    /// changes.
+    pub budget_seconds: Option<f64>,
     /// Option sets to try, each as on the faust command line (e.g. "-vec -vs 32"); default:
     /// faustperf's presets. The scalar baseline is added when none is scalar. Options that read
     /// or write files are refused.
