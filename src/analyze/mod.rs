@@ -400,7 +400,8 @@ fn measure(
             }
         }
     }
-    if request.budget_seconds.is_some() {
+    let wide = request.option_sets == OptionSets::Search(Search::Wide);
+    if wide || request.budget_seconds.is_some() {
         state.final_heat(workers, progress);
     }
     if request.accuracy != accuracy::Mode::Off {
@@ -447,6 +448,18 @@ const OUTPUT_CHECK_SHARE: f64 = 0.1;
 /// The share of a search's budget kept for its final heat, and how many sets race in it.
 const FINAL_HEAT_SHARE: f64 = 0.25;
 const FINAL_HEAT_SETS: usize = 6;
+/// The precision (%) and time cap (s) of the wide search's stages: they only pick the
+/// leader to search around and drop the clearly slower; the final heat measures the
+/// contenders to the precision asked for.
+const GUIDE_PRECISION_PERCENT: f64 = 3.0;
+const GUIDE_MAX_SECONDS: f64 = 1.0;
+
+/// Which measurement of a search: a stage, or the final heat of the contenders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Heat {
+    Stage,
+    Final,
+}
 
 impl State<'_> {
     /// Seconds left of the search's budget (`None`: no budget).
@@ -455,10 +468,31 @@ impl State<'_> {
         Some(budget * (1.0 - OUTPUT_CHECK_SHARE) - self.started.elapsed().as_secs_f64())
     }
 
-    /// The measuring of `sets` sets, each cut to its part of `share` of the budget left.
-    fn stage_config(&self, sets: usize, share: f64) -> MeasureConfig {
+    /// The measuring of `sets` sets in `heat`: a stage of the wide search only guides it, to
+    /// [`GUIDE_PRECISION_PERCENT`] in at most [`GUIDE_MAX_SECONDS`]; with a budget, each set
+    /// gets its part of half the time left in a stage, of all of it in the final heat.
+    fn stage_config(&self, sets: usize, heat: Heat) -> MeasureConfig {
         let mut m = self.request.measure.clone();
+        let wide = self.request.option_sets == OptionSets::Search(Search::Wide);
+        if let (
+            Heat::Stage,
+            true,
+            Budget::Adaptive {
+                precision_percent,
+                max_seconds,
+            },
+        ) = (heat, wide, m.budget)
+        {
+            m.budget = Budget::Adaptive {
+                precision_percent: precision_percent.max(GUIDE_PRECISION_PERCENT),
+                max_seconds: max_seconds.min(GUIDE_MAX_SECONDS),
+            };
+        }
         if let Some(left) = self.seconds_left() {
+            let share = match heat {
+                Heat::Stage => 0.5,
+                Heat::Final => 1.0,
+            };
             let each = (left * share / sets.max(1) as f64).max(MIN_INTERVAL_SECONDS);
             m.budget = match m.budget {
                 Budget::Fixed { seconds } => Budget::Fixed {
@@ -612,7 +646,7 @@ impl State<'_> {
             self.done = total;
             return;
         }
-        self.measure_stage(to_measure, (base, total), 0.5, workers, progress);
+        self.measure_stage(to_measure, (base, total), Heat::Stage, workers, progress);
         self.done = total;
         if matches!(self.request.option_sets, OptionSets::Search(_)) {
             self.tell_leader(progress);
@@ -658,18 +692,18 @@ impl State<'_> {
                 to_measure.len()
             ));
             let done = (self.done, self.done);
-            self.measure_stage(to_measure, done, 1.0, workers, progress);
+            self.measure_stage(to_measure, done, Heat::Final, workers, progress);
             self.tell_leader(progress);
         }
     }
 
-    /// Measures `to_measure` in one interleaved run, in at most `share` of the budget left, and
-    /// records the results; `(base, total)` numbers the new sets for `progress`.
+    /// Measures `to_measure` in one interleaved run (see [`State::stage_config`]) and records
+    /// the results; `(base, total)` numbers the new sets for `progress`.
     fn measure_stage(
         &mut self,
         to_measure: Vec<ToMeasure>,
         (base, total): (usize, usize),
-        share: f64,
+        heat: Heat,
         workers: &mut Workers,
         progress: &mut dyn Progress,
     ) {
@@ -692,7 +726,7 @@ impl State<'_> {
                 }
             }
         }
-        let m = &self.stage_config(unique.len(), share);
+        let m = &self.stage_config(unique.len(), heat);
         let codes: Vec<(Code, OptionSet)> = unique
             .iter()
             .map(|&u| (to_measure[u].code.code.clone(), to_measure[u].set.clone()))
@@ -721,9 +755,7 @@ impl State<'_> {
     /// The sets earlier stages found fastest and took as the baseline.
     fn anchors(&self) -> Vec<OptionSet> {
         let fastest = self.fastest(|_| true);
-        let baseline = self
-            .measured
-            .iter()
+        let baseline = (self.measured.iter())
             .find(|m| m.set.is_scalar())
             .map(|m| m.set.clone());
         let mut anchors: Vec<OptionSet> = fastest.into_iter().chain(baseline).collect();
