@@ -381,10 +381,16 @@ fn measure(
         }
         OptionSets::Search(Search::Wide) => {
             state.run_stage(on_backends(wide::grid(bs)), workers, progress);
-            // Around the leader while it changes; every step is a finite set of new sizes.
+            // Around the leader while it changes (the coarse -mcd values with the first
+            // step); every step is a finite set of new sizes.
             let mut leader = state.fastest(|_| true);
+            let mut first = true;
             while let Some(set) = leader.clone() {
-                state.run_stage(wide::vector_sizes(&set, bs), workers, progress);
+                let mut sets = wide::vector_sizes(&set, bs);
+                if std::mem::take(&mut first) {
+                    sets.extend(wide::mcd_coarse(&set));
+                }
+                state.run_stage(sets, workers, progress);
                 let now = state.fastest(|_| true);
                 if now == leader {
                     break;

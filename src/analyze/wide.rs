@@ -7,9 +7,10 @@
 //!
 //! 1. **Grid**: scalar code plain and with `-mcd 0`; `-vec` × `-lv 0/1` × plain/`-fun` ×
 //!    `-vs` 8, 32 and 128 (up to the block size).
-//! 2. **Vector size**: for a vector leader, half and twice its `-vs`, again around each new
-//!    leader until it holds.
-//! 3. **`-mcd`** on the leader: 0, 4, 16, 64 and 256, then half and twice the best of them.
+//! 2. **Vector size and `-mcd`**, in one stage: for a vector leader, half and twice its
+//!    `-vs`, and `-mcd` 0, 4, 16, 64 and 256 on the leader; then half and twice the vector
+//!    size again around each new leader until it holds.
+//! 3. **`-mcd`** 0, 4, 16, 64, 256 on a new leader, then half and twice the best.
 //! 4. **Switches** on the leader, one at a time: `-ct 0`, `-exp10`, `-ftz 2`, `-fm def`, and
 //!    for vector code `-dfs`, `-g` and the other `-lv`. `-ftz 2` and `-fm def` change what the
 //!    code computes; the output check judges them, and the guard never recommends a
