@@ -4,11 +4,9 @@
 
 use super::{CompareRequest, ImplResult, Measured};
 use crate::accuracy::{self, Accuracy};
-use crate::backends::Code;
 use crate::jobs::{Input, Render, RenderJob};
 use crate::measure::RequestError;
-use crate::options::OptionSet;
-use crate::pipeline::{on_compile_lanes, render_against, Workers};
+use crate::pipeline::{on_compile_lanes, Workers};
 
 /// What is wrong with the request's reference, tolerance, band or THD+N frequency.
 pub(super) fn validate(r: &CompareRequest) -> Result<(), RequestError> {
@@ -39,7 +37,8 @@ pub(super) fn validate(r: &CompareRequest) -> Result<(), RequestError> {
 
 /// Fills each implementation's output, response and THD+N in `comparison` and returns the
 /// reference's name; `None` (with a warning when it was named) when the reference was not
-/// measured.
+/// measured. Each implementation is rendered in one job: the seeded noise and one impulse per
+/// input channel when it is shaped like the reference, then the sine when THD+N is asked.
 pub(super) fn check(
     request: &CompareRequest,
     measured: &[Measured<'_>],
@@ -60,103 +59,77 @@ pub(super) fn check(
         return None;
     };
     let channels = |x: &Measured<'_>| (x.code.info.inputs, x.code.info.outputs);
-    let code = |x: &Measured<'_>| -> (Code, OptionSet) {
-        (x.code.code.clone(), x.implementation.options.clone())
-    };
-    let render = Render::from(&request.measure);
-    let alike = |x: &&Measured<'_>| channels(x) == channels(reference);
-    let codes: Vec<(Code, OptionSet)> = measured.iter().filter(alike).map(code).collect();
-    let differences = render_against(workers, &[code(reference)], &codes, render);
-    let mut unrendered = Vec::new();
-    for (x, result) in measured.iter().filter(alike).zip(differences) {
-        match result {
-            Ok(mut d) => {
-                let d = d.pop()?;
-                let verdict = accuracy::verdict(&d, None, None, request.accuracy_tolerance_db);
-                result_of(comparison, x).output_vs_reference = Some(Accuracy {
-                    difference: d,
-                    vs_scalar: None,
-                    verdict,
-                });
-            }
-            Err(e) => unrendered.push((x.implementation.name.clone(), e)),
-        }
-    }
-    // One impulse per input channel of programs shaped like the reference, each read on the
-    // output of its channel; the sine on every input.
+    let alike = |x: &Measured<'_>| channels(x) == channels(reference);
+    // Impulse responses are read channel by channel: input c into output c.
     let (inputs, outputs) = channels(reference);
-    let impulses: Vec<Input> = if inputs == outputs {
-        (0..inputs)
-            .map(|channel| Input::Impulse { channel })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let impulses = if inputs == outputs { inputs } else { 0 };
+    let render = Render::from(&request.measure);
     let jobs: Vec<RenderJob> = (measured.iter())
         .map(|x| {
-            let mut inputs = if alike(&x) {
-                impulses.clone()
-            } else {
-                Vec::new()
-            };
-            inputs.extend(
-                (request.thd_n_hz)
-                    .filter(|_| x.code.info.inputs > 0)
-                    .map(|hz| Input::Sine { hz }),
-            );
+            let mut inputs = Vec::new();
+            if alike(x) {
+                inputs.push(Input::Noise);
+                inputs.extend((0..impulses).map(|channel| Input::Impulse { channel }));
+            }
+            if x.code.info.inputs > 0 {
+                inputs.extend(request.thd_n_hz.map(|hz| Input::Sine { hz }));
+            }
             RenderJob {
-                code: code(x),
+                code: (x.code.code.clone(), x.implementation.options.clone()),
                 render,
                 inputs,
             }
         })
         .collect();
     let rendered = on_compile_lanes(workers, &jobs);
+    // Each impulse's own channel.
     let diagonal = |outputs: &[Vec<Vec<f64>>]| -> Vec<Vec<f64>> {
-        (0..impulses.len()).map(|c| outputs[c][c].clone()).collect()
+        (outputs.iter().enumerate())
+            .map(|(c, o)| o[c].clone())
+            .collect()
     };
     let at = measured.iter().position(|x| std::ptr::eq(x, reference))?;
-    let reference_impulses = rendered[at].as_ref().ok().map(|o| diagonal(o));
-    for (x, result) in measured.iter().zip(rendered) {
+    let reference_outputs = rendered[at].as_ref().ok();
+    let reference_impulses = reference_outputs.map(|o| diagonal(&o[1..=impulses]));
+    for (x, result) in measured.iter().zip(&rendered) {
         let outputs = match result {
             Ok(outputs) => outputs,
             Err(e) => {
-                unrendered.push((x.implementation.name.clone(), e));
+                let name = &x.implementation.name;
+                warnings.push(format!("{name}: its output could not be rendered: {e}"));
                 continue;
             }
         };
-        let shaped = alike(&x) && !impulses.is_empty();
-        let r = result_of(comparison, x);
-        if let (Some(reference), true) = (&reference_impulses, shaped) {
-            r.response = Some(accuracy::response(
-                reference,
-                &diagonal(&outputs),
-                render.sample_rate,
-                request.band_hz,
-            ));
+        let Some(r) = (comparison.iter_mut()).find(|r| r.name == x.implementation.name) else {
+            continue;
+        };
+        let mut outputs = outputs.iter();
+        if alike(x) {
+            // Its noise and impulses come first, compared only when the reference rendered.
+            let noise = outputs.next();
+            let own: Vec<Vec<Vec<f64>>> = outputs.by_ref().take(impulses).cloned().collect();
+            if let (Some(reference), Some(noise)) = (reference_outputs, noise) {
+                let d = accuracy::difference(&reference[0], noise);
+                r.output_vs_reference = Some(Accuracy {
+                    verdict: accuracy::verdict(&d, None, None, request.accuracy_tolerance_db),
+                    difference: d,
+                    vs_scalar: None,
+                });
+            }
+            if let (Some(reference), true) = (&reference_impulses, impulses > 0) {
+                let band = request.band_hz;
+                let response =
+                    accuracy::response(reference, &diagonal(&own), render.sample_rate, band);
+                r.response = Some(response);
+            }
         }
-        // The sine's outputs come after the impulses'.
-        let sine = outputs.get(if shaped { impulses.len() } else { 0 });
-        if let (Some(hz), Some(sine)) = (request.thd_n_hz, sine) {
+        if let (Some(hz), Some(sine)) = (request.thd_n_hz, outputs.next()) {
             r.thd_n_db = (sine.iter())
                 .filter_map(|channel| accuracy::thd_n_db(channel, hz, render.sample_rate))
                 .reduce(f64::max);
         }
     }
-    unrendered.dedup_by(|a, b| a.0 == b.0);
-    warnings.extend(
-        (unrendered.into_iter())
-            .map(|(name, e)| format!("{name}: its output could not be rendered: {e}")),
-    );
     Some(reference.implementation.name.clone())
-}
-
-/// The result of the implementation `x` (every measured one has one).
-fn result_of<'r>(comparison: &'r mut [ImplResult], x: &Measured<'_>) -> &'r mut ImplResult {
-    let at = (comparison.iter())
-        .position(|r| r.name == x.implementation.name)
-        .unwrap_or_default();
-    &mut comparison[at]
 }
 
 /// What each implementation computes against the reference, in sentences (empty when there
