@@ -9,7 +9,7 @@ use crate::jobs::{CompileJob, Input, Render, RenderJob};
 use crate::libfaust::DspSource;
 use crate::measure::warnings::{texts, Environment};
 use crate::measure::{Conditions, MeasureConfig};
-use crate::options::{display, OptionSet};
+use crate::options::{display, parse_option_set, OptionSet};
 use crate::pipeline::{compile_all, count_all, on_compile_lanes, Workers};
 use std::path::PathBuf;
 
@@ -97,7 +97,7 @@ impl BaselineRequest {
                 out.entries.extend(entries);
             }
             let entries = &mut out.entries[first..];
-            let unrendered = self.keep_outputs(&source, sets, entries, workers, cache);
+            let unrendered = self.keep_outputs(&source, entries, workers, cache);
             out.warnings.extend(unrendered);
         }
         let found = environment.warnings((&self.measure).into());
@@ -105,58 +105,58 @@ impl BaselineRequest {
         out
     }
 
-    /// Renders the start of each of `entries`' output (sets of `sets`, or scalar) into it, as
-    /// the output check renders it; returns what could not be rendered, in words.
+    /// Renders the start of each of `entries`' output into it, as the output check renders
+    /// it; returns what could not be rendered, in words.
     fn keep_outputs(
         &self,
         source: &DspSource,
-        sets: &[OptionSet],
         entries: &mut [Entry],
         workers: &mut Workers,
         cache: Option<&Cache>,
     ) -> Vec<String> {
-        let scalar = OptionSet::scalar();
-        let set_of = |e: &Entry| {
-            (sets.iter().chain([&scalar]))
-                .find(|s| s.label == e.compiler_options)
-                .cloned()
-                .unwrap_or_else(|| scalar.clone())
-        };
         let m = &self.measure;
-        let jobs: Vec<CompileJob> = (entries.iter())
-            .map(|e| CompileJob {
-                source: source.clone(),
-                options: set_of(e),
-                sample_rate: m.sample_rate,
-                cxx: None,
-                target: crate::libfaust::Target::Host,
-            })
-            .collect();
-        let (compiled, mut unrendered) = compile_all(workers, cache, &jobs, &mut |_, _| {});
+        let named = |e: &Entry| format!("{} {}", e.dsp, display(&e.compiler_options));
+        let mut unrendered = Vec::new();
+        let mut jobs: Vec<(usize, CompileJob)> = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            match parse_option_set(&e.compiler_options) {
+                Ok(options) => jobs.push((
+                    i,
+                    CompileJob {
+                        source: source.clone(),
+                        options,
+                        sample_rate: m.sample_rate,
+                        cxx: None,
+                        target: crate::libfaust::Target::Host,
+                    },
+                )),
+                Err(err) => unrendered.push(format!("{}: {err}", named(e))),
+            }
+        }
+        let compiles: Vec<CompileJob> = jobs.iter().map(|(_, j)| j.clone()).collect();
+        let (compiled, warnings) = compile_all(workers, cache, &compiles, &mut |_, _| {});
+        unrendered.extend(warnings);
         let render = Render::from(m);
         let (mut ready, mut renders) = (Vec::new(), Vec::new());
-        for ((entry, job), code) in entries.iter_mut().zip(jobs).zip(compiled) {
+        for ((i, job), code) in jobs.into_iter().zip(compiled) {
             match code {
                 Ok((code, _)) => {
-                    ready.push(entry);
+                    ready.push(i);
                     renders.push(RenderJob {
                         code: (code.code, job.options),
                         render,
                         inputs: vec![Input::Noise],
                     });
                 }
-                Err(e) => unrendered.push(format!("{}: {e}", entry.dsp)),
+                Err(e) => unrendered.push(format!("{}: {e}", named(&entries[i]))),
             }
         }
-        for (entry, rendered) in ready.into_iter().zip(on_compile_lanes(workers, &renders)) {
+        for (i, rendered) in ready.into_iter().zip(on_compile_lanes(workers, &renders)) {
             match rendered {
-                Ok(outputs) => {
-                    entry.output = outputs.first().map(|o| Excerpt::of(m.seed, o));
-                }
+                Ok(outputs) => entries[i].output = outputs.first().map(|o| Excerpt::of(m.seed, o)),
                 Err(e) => unrendered.push(format!(
-                    "{} {}: its output could not be rendered: {e}",
-                    entry.dsp,
-                    display(&entry.compiler_options)
+                    "{}: its output could not be rendered: {e}",
+                    named(&entries[i])
                 )),
             }
         }
