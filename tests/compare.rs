@@ -292,4 +292,25 @@ fn compare_says_what_implementations_compute() {
         err.contains("reference `c`") && err.contains("a, b"),
         "{err}"
     );
+    // A band upside down, a band that is not two numbers, a sine above Nyquist: refused too.
+    for (flag, value, says) in [
+        ("--band", "30:20", "response band 30–20 Hz"),
+        ("--band", "low", "write LOW:HIGH"),
+        ("--thd-n", "30000", "THD+N at 30000 Hz"),
+    ] {
+        let out = faustperf()
+            .args([
+                "compare",
+                "--impl",
+                "a=process = _;",
+                "--impl",
+                "b=process = _;",
+            ])
+            .args([flag, value])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{err}");
+    }
 }
